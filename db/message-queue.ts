@@ -1,0 +1,254 @@
+// Fedify's message queue on our own `fedify_queue` table: persistent (rows
+// survive restarts), delays via `available_at`, at-least-once delivery with a
+// lease, per-ordering-key serialization, and safe with several worker
+// processes on PostgreSQL (claims use FOR UPDATE SKIP LOCKED).
+import type { MessageQueue, MessageQueueDepth, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
+import { getLogger } from "@logtape/logtape";
+import type { Kysely, Selectable } from "kysely";
+import { v7 as uuidv7 } from "uuid";
+import type { Dialect } from "./connect.ts";
+import type { Database, FedifyQueueTable } from "./schema.ts";
+
+const logger = getLogger(["kindred", "queue"]);
+
+export interface KyselyMessageQueueOptions {
+  dialect: Dialect;
+  /** How often an idle listener looks for due messages. Default 500 ms. */
+  pollIntervalMs?: number;
+  /**
+   * How long a claimed message belongs to its worker. Past it (the worker
+   * crashed, or the handler is still running) another worker may take the
+   * message again, so keep it above the longest handler run. Default 60 s.
+   */
+  leaseMs?: number;
+  /** Handlers running at once per `listen` call. Default 4. */
+  concurrency?: number;
+  /**
+   * Deliveries (handler failures or expired leases) before a message is
+   * dropped as poison. Default 5.
+   */
+  maxAttempts?: number;
+  /** First retry delay after a handler failure; doubles per attempt, capped at 1 hour. Default 1 s. */
+  retryBaseMs?: number;
+}
+
+type Row = Selectable<FedifyQueueTable>;
+
+export class KyselyMessageQueue implements MessageQueue {
+  /**
+   * `false`: Fedify applies its own retry policies (exponential backoff,
+   * Retry-After, permanent 4xx failures, circuit breaker, give-up and error
+   * hooks) by catching a failed delivery and enqueueing a new message with a
+   * delay; the handler then returns normally. With `true` Fedify would instead
+   * rethrow and leave all of that to us. So a handler that throws here is an
+   * unexpected failure for which Fedify scheduled nothing (e.g. its re-enqueue
+   * failed): we retry it a few times with backoff (`maxAttempts`) as a safety
+   * net, which never doubles a retry Fedify already scheduled.
+   */
+  readonly nativeRetrial = false;
+
+  readonly #db: Kysely<Database>;
+  readonly #dialect: Dialect;
+  readonly #pollIntervalMs: number;
+  readonly #leaseMs: number;
+  readonly #concurrency: number;
+  readonly #maxAttempts: number;
+  readonly #retryBaseMs: number;
+  /** Wakes this instance's listeners after a local enqueue. */
+  readonly #wakers = new Set<() => void>();
+
+  constructor(db: Kysely<Database>, options: KyselyMessageQueueOptions) {
+    this.#db = db;
+    this.#dialect = options.dialect;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.#leaseMs = options.leaseMs ?? 60_000;
+    this.#concurrency = Math.max(1, options.concurrency ?? 4);
+    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+    this.#retryBaseMs = options.retryBaseMs ?? 1_000;
+  }
+
+  async enqueue(message: any, options?: MessageQueueEnqueueOptions): Promise<void> {
+    await this.enqueueMany([message], options);
+  }
+
+  async enqueueMany(messages: readonly any[], options?: MessageQueueEnqueueOptions): Promise<void> {
+    if (messages.length === 0) return;
+    const now = Date.now();
+    const delayMs = options?.delay == null ? 0 : Math.max(0, options.delay.total({ unit: "millisecond" }) as number);
+    // uuid's v7 is monotonic within a process, so ids keep the array's order:
+    // that is the order of an ordering key's messages.
+    const rows = messages.map((message) => ({
+      id: uuidv7(),
+      payload: JSON.stringify(message),
+      ordering_key: options?.orderingKey ?? null,
+      available_at: iso(now + delayMs),
+      lease_until: null,
+      attempts: 0,
+      created_at: iso(now),
+    }));
+    // Chunks stay under both databases' bound-parameter limits. A single
+    // statement needs no transaction: that matters on SQLite, where an open
+    // transaction holds the file's write lock across awaits.
+    const chunk = 500;
+    if (rows.length <= chunk) await this.#db.insertInto("fedify_queue").values(rows).execute();
+    else {
+      await this.#db.transaction().execute(async (tx) => {
+        for (let i = 0; i < rows.length; i += chunk) await tx.insertInto("fedify_queue").values(rows.slice(i, i + chunk)).execute();
+      });
+    }
+    for (const wake of this.#wakers) wake();
+  }
+
+  async listen(handler: (message: any) => Promise<void> | void, options: MessageQueueListenOptions = {}): Promise<void> {
+    const { signal } = options;
+    const inFlight = new Set<Promise<void>>();
+    // A wake-up that arrives while we are busy claiming must not be lost.
+    let woken = false;
+    let wakeSleeper: (() => void) | undefined;
+    const wake = () => {
+      woken = true;
+      wakeSleeper?.();
+    };
+    this.#wakers.add(wake);
+    signal?.addEventListener("abort", wake, { once: true });
+    try {
+      while (!signal?.aborted) {
+        woken = false;
+        while (inFlight.size < this.#concurrency && !signal?.aborted) {
+          let row: Row | undefined;
+          try {
+            row = await this.#claim();
+          } catch (error) {
+            logger.error("Failed to claim a queued message:\n{error}", { error });
+            break;
+          }
+          if (row === undefined) break;
+          // A finished handler frees a slot and may unblock its ordering key's next message.
+          const job: Promise<void> = this.#process(row, handler).finally(() => {
+            inFlight.delete(job);
+            wake();
+          });
+          inFlight.add(job);
+        }
+        if (woken || signal?.aborted) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.#pollIntervalMs);
+          wakeSleeper = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wakeSleeper = undefined;
+      }
+      // Stop claiming, but let running handlers finish (and delete their rows).
+      await Promise.all(inFlight);
+    } finally {
+      this.#wakers.delete(wake);
+      signal?.removeEventListener("abort", wake);
+    }
+  }
+
+  /** Number of rows in the queue: waiting, delayed and in-flight messages. */
+  async queueDepth(): Promise<number> {
+    const { n } = await this.#db.selectFrom("fedify_queue").select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  /** Fedify's depth report: messages not currently held by a worker. */
+  async getDepth(): Promise<MessageQueueDepth> {
+    const now = iso(Date.now());
+    const rows = await this.#db
+      .selectFrom("fedify_queue")
+      .select("available_at")
+      .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", now)]))
+      .execute();
+    const ready = rows.filter((r) => r.available_at <= now).length;
+    return { queued: rows.length, ready, delayed: rows.length - ready };
+  }
+
+  /**
+   * Takes the next due message: not leased (or its lease expired), and no
+   * other message with its ordering key is older or currently leased. One
+   * statement, so it is atomic on SQLite; on PostgreSQL the candidate row is
+   * locked with SKIP LOCKED so concurrent workers pick different messages.
+   */
+  async #claim(): Promise<Row | undefined> {
+    const nowMs = Date.now();
+    const now = iso(nowMs);
+    const candidate = this.#db
+      .selectFrom("fedify_queue as m")
+      .select("m.id")
+      .where("m.available_at", "<=", now)
+      .where((eb) => eb.or([eb("m.lease_until", "is", null), eb("m.lease_until", "<=", now)]))
+      .where((eb) =>
+        eb.or([
+          eb("m.ordering_key", "is", null),
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom("fedify_queue as o")
+                .select("o.id")
+                .whereRef("o.ordering_key", "=", "m.ordering_key")
+                .whereRef("o.id", "<>", "m.id")
+                .where((eb) => eb.or([eb("o.id", "<", eb.ref("m.id")), eb("o.lease_until", ">", now)])),
+            ),
+          ),
+        ]),
+      )
+      .orderBy("m.available_at")
+      .orderBy("m.id")
+      .limit(1)
+      .$if(this.#dialect === "postgres", (q) => q.forUpdate().skipLocked());
+    return await this.#db
+      .updateTable("fedify_queue")
+      .set((eb) => ({ lease_until: iso(nowMs + this.#leaseMs), attempts: eb("attempts", "+", 1) }))
+      .where("id", "=", candidate)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Runs the handler; never rejects. */
+  async #process(row: Row, handler: (message: any) => Promise<void> | void): Promise<void> {
+    const log = { messageId: row.id, attempts: row.attempts };
+    try {
+      // Claimed this often without ever finishing: it probably kills its worker.
+      if (row.attempts > this.#maxAttempts) {
+        logger.error("Dropping message {messageId}: its lease expired {attempts} times.", log);
+        await this.#delete(row);
+        return;
+      }
+      try {
+        await handler(JSON.parse(row.payload));
+      } catch (error) {
+        if (row.attempts >= this.#maxAttempts) {
+          logger.error("Dropping message {messageId} after {attempts} failed attempts:\n{error}", { ...log, error });
+          await this.#delete(row);
+          return;
+        }
+        const delayMs = Math.min(this.#retryBaseMs * 2 ** (row.attempts - 1), 3_600_000);
+        logger.warn("Message {messageId} failed (attempt {attempts}); retrying in {delayMs} ms:\n{error}", { ...log, delayMs, error });
+        // `attempts` fences the release: if our lease expired and another
+        // worker claimed the message meanwhile, its lease stays intact.
+        await this.#db
+          .updateTable("fedify_queue")
+          .set({ lease_until: null, available_at: iso(Date.now() + delayMs) })
+          .where("id", "=", row.id)
+          .where("attempts", "=", row.attempts)
+          .execute();
+        return;
+      }
+      await this.#delete(row);
+    } catch (error) {
+      // The lease will run out and the message will be delivered again.
+      logger.error("Failed to settle message {messageId}:\n{error}", { ...log, error });
+    }
+  }
+
+  async #delete(row: Row): Promise<void> {
+    await this.#db.deleteFrom("fedify_queue").where("id", "=", row.id).execute();
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

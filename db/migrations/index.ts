@@ -1,0 +1,7 @@
+import type { Migration } from "kysely/migration";
+import * as m0001 from "./0001-initial.ts";
+
+/** Forward-only migrations, applied in key order. Append; never edit a shipped one. */
+export const migrations: Record<string, Migration> = {
+  "0001-initial": m0001,
+};

@@ -1,0 +1,274 @@
+// Table types for Kysely. Conventions that keep one schema portable between
+// SQLite and PostgreSQL:
+// - ids are UUIDv7 strings made by the app (time-ordered, so they double as
+//   pagination cursors), never database sequences;
+// - timestamps are ISO-8601 UTC strings (`Date#toISOString()`), which sort
+//   lexicographically in both databases;
+// - booleans are integers 0/1.
+// Every actor (user, community, instance; local or remote) and every post has
+// an IRI, so remote authors are first-class rows like local ones.
+import type { Kysely, Transaction } from "kysely";
+
+export type Bool = 0 | 1;
+export type Iso = string;
+
+export type ActorType = "Person" | "Group" | "Application" | "Service" | "Organization";
+export type Role = "admin" | "member";
+export type Visibility = "public" | "members";
+export type JoinPolicy = "open" | "approval";
+export type FederationMode = "federated" | "local";
+/** Who may read a post: mirrors ActivityPub addressing. */
+export type PostAudience = "public" | "unlisted" | "followers" | "direct";
+export type FollowStatus = "pending" | "accepted";
+
+export interface InstanceSettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface ActorsTable {
+  id: string;
+  iri: string;
+  type: ActorType;
+  username: string;
+  /** Lower-cased username; (host, username_key) is unique, one namespace for users and communities. */
+  username_key: string;
+  /** `host[:port]` of the actor's server; ours for local actors. */
+  host: string;
+  local: Bool;
+  name: string | null;
+  /** Sanitized HTML bio/description (rendered from Markdown for local actors). */
+  summary_html: string | null;
+  url: string | null;
+  inbox_url: string | null;
+  shared_inbox_url: string | null;
+  outbox_url: string | null;
+  followers_url: string | null;
+  following_url: string | null;
+  featured_url: string | null;
+  avatar_url: string | null;
+  manually_approves_followers: Bool;
+  discoverable: Bool;
+  created_at: Iso;
+  updated_at: Iso;
+  /** When we last fetched a remote actor document. */
+  fetched_at: Iso | null;
+  /** Set when the actor is gone; the row stays so the name stays reserved. */
+  deleted_at: Iso | null;
+}
+
+export interface UsersTable {
+  actor_id: string;
+  password_hash: string;
+  email: string | null;
+  role: Role;
+  is_clinician: Bool;
+  bio_source: string;
+  created_at: Iso;
+}
+
+export interface CommunitiesTable {
+  actor_id: string;
+  description_source: string;
+  rules_source: string;
+  rules_html: string;
+  visibility: Visibility;
+  join_policy: JoinPolicy;
+  federation: FederationMode;
+  /** Threads older than this many days are deleted by the retention job; null keeps them. */
+  retention_days: number | null;
+  created_by: string | null;
+  created_at: Iso;
+}
+
+export interface CommunityModeratorsTable {
+  community_id: string;
+  actor_id: string;
+  created_at: Iso;
+}
+
+/** Follows between any two actors. Membership of a community is an accepted follow of its Group (FEP-1b12). */
+export interface FollowsTable {
+  id: string;
+  /** IRI of the Follow activity, ours or the remote one. */
+  iri: string;
+  follower_id: string;
+  followee_id: string;
+  status: FollowStatus;
+  created_at: Iso;
+  accepted_at: Iso | null;
+}
+
+export interface PostsTable {
+  id: string;
+  iri: string;
+  url: string | null;
+  type: "Page" | "Note" | "Article";
+  author_id: string;
+  community_id: string | null;
+  parent_id: string | null;
+  /** Root of the thread; equals `id` for a thread's opening post. */
+  thread_id: string;
+  title: string | null;
+  /** Markdown source of local posts. */
+  source: string | null;
+  content_html: string;
+  /** Content warning text (ActivityPub `summary`). */
+  summary: string | null;
+  sensitive: Bool;
+  audience: PostAudience;
+  language: string | null;
+  local: Bool;
+  published_at: Iso;
+  updated_at: Iso | null;
+  /** Tombstone: the row stays so replies keep their place in the tree. */
+  deleted_at: Iso | null;
+  removed_at: Iso | null;
+  removed_by: string | null;
+  locked: Bool;
+  pinned_at: Iso | null;
+  created_at: Iso;
+}
+
+export interface PostTagsTable {
+  post_id: string;
+  tag: string;
+}
+
+export interface PostMentionsTable {
+  post_id: string;
+  actor_id: string;
+}
+
+/** Explicit recipients of a post addressed to specific actors (direct messages). */
+export interface PostRecipientsTable {
+  post_id: string;
+  actor_id: string;
+}
+
+export interface LikesTable {
+  id: string;
+  iri: string;
+  post_id: string;
+  actor_id: string;
+  created_at: Iso;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie token: a leaked database does not leak live sessions. */
+  id: string;
+  user_id: string;
+  created_at: Iso;
+  expires_at: Iso;
+  last_seen_at: Iso;
+  user_agent: string | null;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: Iso;
+  count: number;
+}
+
+export interface ActorKeysTable {
+  actor_id: string;
+  kind: "rsa" | "ed25519";
+  private_jwk: string;
+  public_jwk: string;
+  created_at: Iso;
+}
+
+/** Which remote inbox received which of an actor's objects: the ledger behind exports and erasure receipts. */
+export interface DeliveriesTable {
+  id: string;
+  actor_id: string;
+  activity_iri: string;
+  object_iri: string | null;
+  inbox_url: string;
+  host: string;
+  status: "pending" | "delivered" | "retrying" | "failed";
+  attempts: number;
+  last_error: string | null;
+  created_at: Iso;
+  updated_at: Iso;
+  delivered_at: Iso | null;
+}
+
+export interface ModerationActionsTable {
+  id: string;
+  community_id: string | null;
+  moderator_id: string | null;
+  action: string;
+  target_post_id: string | null;
+  target_actor_id: string | null;
+  reason: string | null;
+  created_at: Iso;
+}
+
+export interface ReportsTable {
+  id: string;
+  iri: string | null;
+  reporter_id: string;
+  community_id: string | null;
+  target_post_id: string | null;
+  target_actor_id: string | null;
+  reason: string;
+  status: "open" | "resolved" | "dismissed";
+  created_at: Iso;
+  resolved_at: Iso | null;
+  resolved_by: string | null;
+}
+
+export interface CommunityBansTable {
+  community_id: string;
+  actor_id: string;
+  banned_by: string | null;
+  reason: string | null;
+  created_at: Iso;
+  expires_at: Iso | null;
+}
+
+export interface FedifyKvTable {
+  /** JSON-encoded KvKey (an array of strings). */
+  key: string;
+  value: string;
+  expires_at: Iso | null;
+}
+
+export interface FedifyQueueTable {
+  id: string;
+  payload: string;
+  ordering_key: string | null;
+  /** Not delivered before this time (delays and retry backoff). */
+  available_at: Iso;
+  /** A worker holds the message until then; past it, another worker may take it. */
+  lease_until: Iso | null;
+  attempts: number;
+  created_at: Iso;
+}
+
+export interface Database {
+  instance_settings: InstanceSettingsTable;
+  actors: ActorsTable;
+  users: UsersTable;
+  communities: CommunitiesTable;
+  community_moderators: CommunityModeratorsTable;
+  follows: FollowsTable;
+  posts: PostsTable;
+  post_tags: PostTagsTable;
+  post_mentions: PostMentionsTable;
+  post_recipients: PostRecipientsTable;
+  likes: LikesTable;
+  sessions: SessionsTable;
+  rate_limits: RateLimitsTable;
+  actor_keys: ActorKeysTable;
+  deliveries: DeliveriesTable;
+  moderation_actions: ModerationActionsTable;
+  reports: ReportsTable;
+  community_bans: CommunityBansTable;
+  fedify_kv: FedifyKvTable;
+  fedify_queue: FedifyQueueTable;
+}
+
+/** A database handle or an open transaction: domain functions take either. */
+export type Db = Kysely<Database> | Transaction<Database>;

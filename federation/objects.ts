@@ -1,0 +1,50 @@
+import type { Federation, RequestContext } from "@fedify/fedify";
+import { Temporal } from "@js-temporal/polyfill";
+import { Hashtag, Note, Page, PUBLIC_COLLECTION, Source } from "@fedify/fedify/vocab";
+import type { AppContext } from "../src/context.ts";
+import { postForFederation, type FederatedPost } from "../src/posts/service.ts";
+import { paths } from "../src/urls.ts";
+
+/** Threads are `Page`s with a `name` (as Lemmy sends them); replies are `Note`s. */
+export function registerObjects(federation: Federation<AppContext>): void {
+  federation.setObjectDispatcher(Page, paths.post as "/posts/{id}", async (ctx, { id }) => {
+    const post = await servablePost(ctx, id);
+    return post?.type === "Page" ? (toApObject(ctx, post) as Page) : null;
+  });
+  federation.setObjectDispatcher(Note, paths.reply as "/replies/{id}", async (ctx, { id }) => {
+    const post = await servablePost(ctx, id);
+    return post?.type === "Note" ? (toApObject(ctx, post) as Note) : null;
+  });
+}
+
+/** Only public, live, local posts are served openly; members-only posts need signed fetches (not offered yet). */
+async function servablePost(ctx: RequestContext<AppContext>, id: string) {
+  const post = await postForFederation(ctx.data.db, id);
+  if (!post || post.local !== 1 || post.deletedAt || post.removedAt) return undefined;
+  if (post.audience !== "public" && post.audience !== "unlisted") return undefined;
+  return post;
+}
+
+/** Our wire shape of a post (FEP-1b12: `audience` is the community). */
+export function toApObject(ctx: RequestContext<AppContext> | { data: AppContext }, post: FederatedPost): Page | Note {
+  const origin = ctx.data.config.origin;
+  const community = post.communityIri ? new URL(post.communityIri) : null;
+  const followers = post.communityFollowers ? new URL(post.communityFollowers) : null;
+  const values = {
+    id: new URL(post.iri),
+    url: new URL(post.url ?? post.iri),
+    attributedTo: new URL(post.authorIri),
+    audience: community,
+    to: post.audience === "public" ? PUBLIC_COLLECTION : followers,
+    ccs: [...(post.audience === "public" && community ? [community] : []), ...(post.audience === "public" && followers ? [followers] : [])],
+    content: post.contentHtml,
+    source: post.source === null ? null : new Source({ content: post.source, mediaType: "text/markdown" }),
+    summary: post.summary,
+    sensitive: post.sensitive === 1,
+    inReplyTo: post.parentIri ? new URL(post.parentIri) : null,
+    published: Temporal.Instant.from(post.publishedAt),
+    updated: post.updatedAt ? Temporal.Instant.from(post.updatedAt) : null,
+    tags: post.tags.map((tag) => new Hashtag({ name: `#${tag}`, href: new URL(`${origin}/tags/${encodeURIComponent(tag)}`) })),
+  };
+  return post.type === "Page" ? new Page({ ...values, name: post.title }) : new Note(values);
+}

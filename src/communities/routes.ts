@@ -1,0 +1,132 @@
+import { Hono } from "hono";
+import { communityForm, communityPage, moderationPage } from "../../views/pages/communities.ts";
+import { DomainError, forbidden } from "../errors.ts";
+import { listThreads } from "../posts/service.ts";
+import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
+import { httpStatus } from "../web/errors.ts";
+import { AT, formFields, handleOf } from "../web/forms.ts";
+import { requireUser } from "../web/session.ts";
+import {
+  createCommunity, decideMembership, getCommunity, isModerator, join, leave, mayCreateCommunity, mayRead,
+  memberCount, membership, moderators, pendingMembers, updateCommunity, type Community,
+} from "./service.ts";
+
+export const communityRoutes = new Hono<WebEnv>();
+
+communityRoutes.get("/communities/new", async (c) => {
+  const user = requireUser(c);
+  if (!(await mayCreateCommunity(c.get("app").db, user))) throw forbidden("only admins may create communities on this instance");
+  return c.html(communityForm(pageContext(c), { kind: "create" }));
+});
+
+communityRoutes.post("/communities", async (c) => {
+  const user = requireUser(c);
+  const app = c.get("app");
+  const form = await formFields(c);
+  try {
+    const created = await createCommunity(app.db, app.config.origin, user, {
+      slug: form.slug ?? "", name: form.name ?? "", description: form.description, rules: form.rules,
+      visibility: form.visibility as "public", join: form.join as "open", federation: form.federation as "federated",
+    });
+    return c.redirect(`/@${created.slug}`, 303);
+  } catch (e) {
+    if (!(e instanceof DomainError) || (e.code !== "invalid" && e.code !== "conflict")) throw e;
+    return c.html(communityForm(pageContext(c), { kind: "create" }, { values: form, errors: e.fields, message: e.message }), httpStatus(e.code));
+  }
+});
+
+/** The community page (`/@slug` when the name belongs to a community). */
+export async function renderCommunity(c: WebContext, community: Community) {
+  const app = c.get("app");
+  const user = c.get("user");
+  const viewerId = user?.actorId;
+  const canRead = await mayRead(app.db, community, viewerId);
+  const cursor = c.req.query("cursor");
+  const threads = canRead ? await listThreads(app.db, community.id, { cursor, viewerId }) : { items: [], pinned: [], nextCursor: null };
+  const mod = viewerId ? await isModerator(app.db, community.id, viewerId) : false;
+  return c.html(
+    communityPage(pageContext(c), {
+      community: { ...community, members: await memberCount(app.db, community.id) },
+      membership: viewerId ? await membership(app.db, community.id, viewerId) : null,
+      isModerator: mod,
+      canRead,
+      moderators: await moderators(app.db, community.id),
+      threads: threads.items,
+      pinned: threads.pinned,
+      nextHref: threads.nextCursor ? `/@${community.slug}?cursor=${threads.nextCursor}` : null,
+      pendingCount: mod ? (await pendingMembers(app.db, community.id)).length : 0,
+      loggedIn: user !== undefined,
+    }),
+  );
+}
+
+communityRoutes.post(`${AT}/join`, async (c) => {
+  const user = requireUser(c);
+  const app = c.get("app");
+  const community = await getCommunity(app.db, handleOf(c));
+  await join(app.db, app.config.origin, community, user.actorId);
+  return c.redirect(`/@${community.slug}`, 303);
+});
+
+communityRoutes.post(`${AT}/leave`, async (c) => {
+  const user = requireUser(c);
+  const app = c.get("app");
+  const community = await getCommunity(app.db, handleOf(c));
+  await leave(app.db, community.id, user.actorId);
+  return c.redirect(`/@${community.slug}`, 303);
+});
+
+async function moderatedCommunity(c: WebContext) {
+  const user = requireUser(c);
+  const community = await getCommunity(c.get("app").db, handleOf(c));
+  if (!(await isModerator(c.get("app").db, community.id, user.actorId))) throw forbidden("only moderators of this community can do this");
+  return { user, community };
+}
+
+communityRoutes.get(`${AT}/moderation`, async (c) => {
+  const { community } = await moderatedCommunity(c);
+  const db = c.get("app").db;
+  const log = await db
+    .selectFrom("moderation_actions")
+    .leftJoin("actors as m", "m.id", "moderation_actions.moderator_id")
+    .leftJoin("actors as t", "t.id", "moderation_actions.target_actor_id")
+    .select(["moderation_actions.action", "moderation_actions.created_at as createdAt", "m.username as moderator", "t.username as target"])
+    .where("moderation_actions.community_id", "=", community.id)
+    .orderBy("moderation_actions.id", "desc")
+    .limit(100)
+    .execute();
+  return c.html(moderationPage(pageContext(c), { slug: community.slug, name: community.name, pending: await pendingMembers(db, community.id), log }));
+});
+
+for (const decision of ["approve", "reject"] as const) {
+  communityRoutes.post(`${AT}/members/:actorId/${decision}`, async (c) => {
+    const { user, community } = await moderatedCommunity(c);
+    await decideMembership(c.get("app").db, community.id, user.actorId, c.req.param("actorId"), decision === "approve");
+    return c.redirect(`/@${community.slug}/moderation`, 303);
+  });
+}
+
+communityRoutes.get(`${AT}/settings`, async (c) => {
+  const { community } = await moderatedCommunity(c);
+  return c.html(communityForm(pageContext(c), { kind: "edit", slug: community.slug }, { values: formValues(community) }));
+});
+
+communityRoutes.post(`${AT}/settings`, async (c) => {
+  const { community } = await moderatedCommunity(c);
+  const app = c.get("app");
+  const form = await formFields(c);
+  try {
+    await updateCommunity(app.db, app.config.origin, community.id, {
+      name: form.name ?? "", description: form.description, rules: form.rules,
+      visibility: form.visibility as "public", join: form.join as "open", federation: form.federation as "federated",
+    });
+    return c.redirect(`/@${community.slug}`, 303);
+  } catch (e) {
+    if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
+    return c.html(communityForm(pageContext(c), { kind: "edit", slug: community.slug }, { values: form, errors: e.fields, message: e.message }), 422);
+  }
+});
+
+const formValues = (c: Community) => ({
+  name: c.name ?? "", description: c.descriptionSource, rules: c.rulesSource, visibility: c.visibility, join: c.joinPolicy, federation: c.federation,
+});

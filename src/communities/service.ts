@@ -1,0 +1,274 @@
+import { z } from "zod";
+import type { Db, FollowStatus, JoinPolicy, Visibility } from "../../db/schema.ts";
+import { inTransaction } from "../../db/transaction.ts";
+import { assertNameFree } from "../accounts/service.ts";
+import { handleSchema, RESERVED_NAMES, SYSTEM_NAMES } from "../accounts/names.ts";
+import { renderMarkdown } from "../content/markdown.ts";
+import { conflict, DomainError, forbidden, notFound, parseInput } from "../errors.ts";
+import { newId, now } from "../ids.ts";
+import { getSettings } from "../instance/settings.ts";
+import { actorIri, followIri, hostOf } from "../urls.ts";
+
+export const communitySettingsInput = z.object({
+  name: z.string().trim().min(1, "is required").max(100, "must be at most 100 characters"),
+  description: z.string().max(10_000, "must be at most 10000 characters").default(""),
+  rules: z.string().max(10_000, "must be at most 10000 characters").default(""),
+  visibility: z.enum(["public", "members"]).default("public"),
+  join: z.enum(["open", "approval"]).default("open"),
+  federation: z.enum(["federated", "local"]).default("federated"),
+});
+
+export const createCommunityInput = communitySettingsInput.extend({
+  slug: handleSchema,
+});
+export type CreateCommunityInput = z.input<typeof createCommunityInput>;
+
+interface Creator {
+  actorId: string;
+  role: "admin" | "member";
+}
+
+/** Whether `user` may create communities under the instance setting. */
+export async function mayCreateCommunity(db: Db, user: Creator): Promise<boolean> {
+  if (user.role === "admin") return true;
+  return (await getSettings(db)).communityCreation === "members";
+}
+
+/**
+ * Creates a community: a Group actor with its settings; the creator becomes
+ * its first moderator and member.
+ */
+export async function createCommunity(db: Db, origin: string, creator: Creator, input: CreateCommunityInput, options: { allowReserved?: boolean } = {}) {
+  const data = parseInput(createCommunityInput, input);
+  if (!(await mayCreateCommunity(db, creator))) throw forbidden("only admins may create communities on this instance");
+  const key = data.slug.toLowerCase();
+  if (SYSTEM_NAMES.has(key) || (!options.allowReserved && RESERVED_NAMES.has(key))) {
+    throw conflict(`the name "${data.slug}" is reserved`, { slug: "is reserved" });
+  }
+  const host = hostOf(origin);
+  const id = newId();
+  const ts = now();
+  const iri = actorIri(origin, key);
+  await inTransaction(db, async (trx) => {
+    await assertNameFree(trx, host, key, data.slug).catch((e) => {
+      throw e instanceof DomainError ? conflict(e.message, { slug: "is already taken" }) : e;
+    });
+    await trx
+      .insertInto("actors")
+      .values({
+        id, iri, type: "Group", username: key, username_key: key, host, local: 1,
+        name: data.name, summary_html: data.description.trim() ? renderMarkdown(data.description, origin) : null, url: iri,
+        inbox_url: `${iri}/inbox`, shared_inbox_url: `${origin}/inbox`, outbox_url: `${iri}/outbox`,
+        followers_url: `${iri}/followers`, following_url: `${iri}/following`, featured_url: `${iri}/featured`, avatar_url: null,
+        manually_approves_followers: approvesFollowers(data.join, data.visibility), discoverable: data.federation === "federated" && data.visibility === "public" ? 1 : 0,
+        created_at: ts, updated_at: ts, fetched_at: null, deleted_at: null,
+      })
+      .execute();
+    await trx
+      .insertInto("communities")
+      .values({
+        actor_id: id, description_source: data.description, rules_source: data.rules, rules_html: data.rules.trim() ? renderMarkdown(data.rules, origin) : "",
+        visibility: data.visibility, join_policy: data.join, federation: data.federation, retention_days: null,
+        created_by: creator.actorId, created_at: ts,
+      })
+      .execute();
+    await trx.insertInto("community_moderators").values({ community_id: id, actor_id: creator.actorId, created_at: ts }).execute();
+    const followId = newId();
+    await trx
+      .insertInto("follows")
+      .values({ id: followId, iri: followIri(origin, followId), follower_id: creator.actorId, followee_id: id, status: "accepted", created_at: ts, accepted_at: ts })
+      .execute();
+  });
+  return { actorId: id, slug: key, iri };
+}
+
+/** A members-only community always vets its followers, whatever the join policy. */
+const approvesFollowers = (join: JoinPolicy, visibility: Visibility) => (join === "approval" || visibility === "members" ? 1 : 0);
+
+export async function updateCommunity(db: Db, origin: string, communityId: string, input: z.input<typeof communitySettingsInput>) {
+  const data = parseInput(communitySettingsInput, input);
+  const ts = now();
+  await inTransaction(db, async (trx) => {
+    await trx
+      .updateTable("actors")
+      .set({
+        name: data.name, summary_html: data.description.trim() ? renderMarkdown(data.description, origin) : null,
+        manually_approves_followers: approvesFollowers(data.join, data.visibility),
+        discoverable: data.federation === "federated" && data.visibility === "public" ? 1 : 0, updated_at: ts,
+      })
+      .where("id", "=", communityId)
+      .execute();
+    await trx
+      .updateTable("communities")
+      .set({
+        description_source: data.description, rules_source: data.rules, rules_html: data.rules.trim() ? renderMarkdown(data.rules, origin) : "",
+        visibility: data.visibility, join_policy: data.join, federation: data.federation,
+      })
+      .where("actor_id", "=", communityId)
+      .execute();
+  });
+}
+
+const communityColumns = [
+  "actors.id", "actors.iri", "actors.username as slug", "actors.name", "actors.summary_html as descriptionHtml",
+  "actors.avatar_url as avatarUrl", "actors.local", "actors.host", "actors.created_at as createdAt",
+  "communities.description_source as descriptionSource", "communities.rules_source as rulesSource",
+  "communities.rules_html as rulesHtml", "communities.visibility", "communities.join_policy as joinPolicy",
+  "communities.federation", "communities.retention_days as retentionDays",
+] as const;
+
+export type Community = Awaited<ReturnType<typeof findCommunity>> & {};
+
+/** A local community by slug (case-insensitive). */
+export async function findCommunity(db: Db, slug: string) {
+  return db
+    .selectFrom("communities")
+    .innerJoin("actors", "actors.id", "communities.actor_id")
+    .select(communityColumns)
+    .where("actors.username_key", "=", slug.toLowerCase())
+    .where("actors.local", "=", 1)
+    .where("actors.deleted_at", "is", null)
+    .executeTakeFirst();
+}
+
+export async function getCommunity(db: Db, slug: string) {
+  const community = await findCommunity(db, slug);
+  if (!community) throw notFound(`community "${slug}"`);
+  return community;
+}
+
+export async function memberCount(db: Db, communityId: string): Promise<number> {
+  const row = await db
+    .selectFrom("follows")
+    .select((eb) => eb.fn.countAll<string | number>().as("n"))
+    .where("followee_id", "=", communityId)
+    .where("status", "=", "accepted")
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Communities for the home page and `community list`, newest first, with member and thread counts. */
+export async function listCommunities(db: Db, options: { cursor?: string; limit?: number; includeMembersOnly?: boolean } = {}) {
+  const limit = options.limit ?? 50;
+  let q = db
+    .selectFrom("communities")
+    .innerJoin("actors", "actors.id", "communities.actor_id")
+    .select(communityColumns)
+    .select((eb) => [
+      eb.selectFrom("follows").select((e) => e.fn.countAll<string | number>().as("n")).whereRef("follows.followee_id", "=", "actors.id").where("follows.status", "=", "accepted").as("members"),
+      eb.selectFrom("posts").select((e) => e.fn.countAll<string | number>().as("n")).whereRef("posts.community_id", "=", "actors.id").where("posts.parent_id", "is", null).where("posts.deleted_at", "is", null).as("threads"),
+    ])
+    .where("actors.deleted_at", "is", null)
+    .orderBy("actors.id", "desc")
+    .limit(limit + 1);
+  if (options.cursor) q = q.where("actors.id", "<", options.cursor);
+  const rows = await q.execute();
+  const page = rows.slice(0, limit).map((r) => ({ ...r, members: Number(r.members ?? 0), threads: Number(r.threads ?? 0) }));
+  return { items: page, nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+}
+
+export async function membership(db: Db, communityId: string, actorId: string): Promise<FollowStatus | null> {
+  const row = await db.selectFrom("follows").select("status").where("followee_id", "=", communityId).where("follower_id", "=", actorId).executeTakeFirst();
+  return row?.status ?? null;
+}
+
+export async function isModerator(db: Db, communityId: string, actorId: string): Promise<boolean> {
+  const row = await db.selectFrom("community_moderators").select("actor_id").where("community_id", "=", communityId).where("actor_id", "=", actorId).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function isBanned(db: Db, communityId: string, actorId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("community_bans")
+    .select("expires_at")
+    .where("community_id", "=", communityId)
+    .where("actor_id", "=", actorId)
+    .executeTakeFirst();
+  return row !== undefined && (row.expires_at === null || row.expires_at > now());
+}
+
+export async function moderators(db: Db, communityId: string) {
+  return db
+    .selectFrom("community_moderators")
+    .innerJoin("actors", "actors.id", "community_moderators.actor_id")
+    .select(["actors.id", "actors.username", "actors.host", "actors.local", "actors.name", "actors.iri"])
+    .where("community_moderators.community_id", "=", communityId)
+    .orderBy("community_moderators.created_at")
+    .execute();
+}
+
+/** Joins a community: accepted at once when open, pending a moderator otherwise. */
+export async function join(db: Db, origin: string, community: { id: string; joinPolicy: JoinPolicy; visibility: Visibility }, actorId: string): Promise<FollowStatus> {
+  if (await isBanned(db, community.id, actorId)) throw forbidden("you are banned from this community");
+  const existing = await membership(db, community.id, actorId);
+  if (existing) return existing;
+  const status: FollowStatus = approvesFollowers(community.joinPolicy, community.visibility) ? "pending" : "accepted";
+  const id = newId();
+  const ts = now();
+  await db
+    .insertInto("follows")
+    .values({ id, iri: followIri(origin, id), follower_id: actorId, followee_id: community.id, status, created_at: ts, accepted_at: status === "accepted" ? ts : null })
+    .onConflict((oc) => oc.columns(["follower_id", "followee_id"]).doNothing())
+    .execute();
+  return (await membership(db, community.id, actorId)) ?? status;
+}
+
+/** Leaves a community (or withdraws a pending request). The last moderator cannot leave. */
+export async function leave(db: Db, communityId: string, actorId: string): Promise<void> {
+  await inTransaction(db, async (trx) => {
+    if (await isModerator(trx, communityId, actorId)) {
+      const mods = await moderators(trx, communityId);
+      if (mods.length === 1) throw forbidden("the last moderator cannot leave; appoint another moderator first");
+      await trx.deleteFrom("community_moderators").where("community_id", "=", communityId).where("actor_id", "=", actorId).execute();
+    }
+    await trx.deleteFrom("follows").where("followee_id", "=", communityId).where("follower_id", "=", actorId).execute();
+  });
+}
+
+export async function pendingMembers(db: Db, communityId: string) {
+  return db
+    .selectFrom("follows")
+    .innerJoin("actors", "actors.id", "follows.follower_id")
+    .select(["follows.id as followId", "actors.id", "actors.username", "actors.host", "actors.local", "actors.name", "follows.created_at as requestedAt"])
+    .where("follows.followee_id", "=", communityId)
+    .where("follows.status", "=", "pending")
+    .orderBy("follows.created_at")
+    .execute();
+}
+
+/** A moderator accepts or rejects a pending join request; both are logged. */
+export async function decideMembership(db: Db, communityId: string, moderatorId: string, memberActorId: string, accept: boolean): Promise<void> {
+  await inTransaction(db, async (trx) => {
+    if (!(await isModerator(trx, communityId, moderatorId))) throw forbidden("only moderators can approve members");
+    const pending = await trx
+      .selectFrom("follows")
+      .select("id")
+      .where("followee_id", "=", communityId)
+      .where("follower_id", "=", memberActorId)
+      .where("status", "=", "pending")
+      .executeTakeFirst();
+    if (!pending) throw notFound("join request");
+    const ts = now();
+    if (accept) await trx.updateTable("follows").set({ status: "accepted", accepted_at: ts }).where("id", "=", pending.id).execute();
+    else await trx.deleteFrom("follows").where("id", "=", pending.id).execute();
+    await trx
+      .insertInto("moderation_actions")
+      .values({ id: newId(), community_id: communityId, moderator_id: moderatorId, action: accept ? "approve_member" : "reject_member", target_post_id: null, target_actor_id: memberActorId, reason: null, created_at: ts })
+      .execute();
+  });
+}
+
+/** Whether `viewerId` may read the community's threads (members-only communities hide them from non-members). */
+export async function mayRead(db: Db, community: { id: string; visibility: Visibility }, viewerId: string | undefined): Promise<boolean> {
+  if (community.visibility === "public") return true;
+  if (!viewerId) return false;
+  return (await membership(db, community.id, viewerId)) === "accepted";
+}
+
+/** Whether `actorId` may post: not banned; members only where the community vets its members. */
+export async function assertMayPost(db: Db, community: { id: string; visibility: Visibility; joinPolicy: JoinPolicy }, actorId: string): Promise<void> {
+  if (await isBanned(db, community.id, actorId)) throw forbidden("you are banned from this community");
+  if (approvesFollowers(community.joinPolicy, community.visibility) && (await membership(db, community.id, actorId)) !== "accepted") {
+    throw forbidden("only approved members can post in this community; join it first");
+  }
+}

@@ -1,0 +1,91 @@
+// The only module that reads process.env. Parsed once, every problem reported
+// at once, returned frozen.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { z } from "zod";
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .default("false")
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  ORIGIN: z
+    .url({ protocol: /^https?$/ })
+    .default("http://localhost:3000")
+    .transform((v) => new URL(v).origin),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:|postgres(ql)?:\/\/)/, "must start with sqlite: or postgres://")
+    .default("sqlite:./data/kindred.sqlite"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+  ALLOW_PRIVATE_ADDRESS: booleanFlag,
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warning", "error", "fatal"]).default("info"),
+  /** Run the delivery worker in this process (web+worker); set false for web-only nodes. */
+  WORKER: z
+    .enum(["true", "false", "1", "0", "yes", "no"])
+    .default("true")
+    .transform((v) => v === "true" || v === "1" || v === "yes"),
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For (for rate limits). */
+  TRUST_PROXY: booleanFlag,
+  INSTANCE_NAME: z.string().min(1).max(100).default("Kindred"),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly origin: string;
+  readonly secure: boolean;
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  readonly secretKey: string;
+  readonly allowPrivateAddress: boolean;
+  readonly logLevel: "trace" | "debug" | "info" | "warning" | "error" | "fatal";
+  readonly worker: boolean;
+  readonly instanceName: string;
+  readonly trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.problems = problems;
+  }
+}
+
+/**
+ * Reads the configuration from `env` (process.env by default). When SECRET_KEY
+ * is unset, one is generated on first start and kept in DATA_DIR/secret.key.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const c = result.data;
+  const dataDir = resolve(c.DATA_DIR);
+  return Object.freeze({
+    port: c.PORT,
+    origin: c.ORIGIN,
+    secure: c.ORIGIN.startsWith("https:"),
+    databaseUrl: c.DATABASE_URL,
+    dataDir,
+    secretKey: c.SECRET_KEY ?? persistedSecret(join(dataDir, "secret.key")),
+    allowPrivateAddress: c.ALLOW_PRIVATE_ADDRESS,
+    logLevel: c.LOG_LEVEL,
+    worker: c.WORKER,
+    instanceName: c.INSTANCE_NAME,
+    trustProxy: c.TRUST_PROXY,
+  });
+}
+
+function persistedSecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: "wx" });
+  return secret;
+}

@@ -1,0 +1,110 @@
+// Markdown for local text, sanitizing for every piece of HTML we show or send.
+import MarkdownIt from "markdown-it";
+import sanitize from "sanitize-html";
+
+const md = new MarkdownIt({ html: false, linkify: true, typographer: false, breaks: false });
+
+// A hashtag: '#' after start or a non-word character, then a letter-led word
+// (so "#1" or "C#" are not tags). Unicode letters allowed, as on Mastodon.
+const HASHTAG = /(^|[^\p{L}\p{N}_&/#])#([\p{L}_][\p{L}\p{N}_]{0,63})/gu;
+
+// Turn hashtags in text (not in code or links) into links to the tag page.
+md.core.ruler.push("hashtags", (state) => {
+  for (const block of state.tokens) {
+    if (block.type !== "inline" || !block.children) continue;
+    const out: typeof block.children = [];
+    let insideLink = 0;
+    for (const token of block.children) {
+      if (token.type === "link_open") insideLink++;
+      if (token.type === "link_close") insideLink--;
+      if (token.type !== "text" || insideLink > 0) {
+        out.push(token);
+        continue;
+      }
+      let last = 0;
+      const text = token.content;
+      for (const m of text.matchAll(HASHTAG)) {
+        const start = m.index + m[1]!.length;
+        if (start > last) out.push(textToken(state, text.slice(last, start)));
+        const tag = m[2]!;
+        (state.env as { tags?: string[] }).tags?.push(tag.toLowerCase());
+        const open = new state.Token("link_open", "a", 1);
+        const origin = (state.env as { origin?: string }).origin ?? "";
+        open.attrs = [["href", `${origin}/tags/${encodeURIComponent(tag.toLowerCase())}`], ["class", "hashtag"], ["rel", "tag"]];
+        out.push(open, textToken(state, `#${tag}`), new state.Token("link_close", "a", -1));
+        last = start + 1 + tag.length;
+      }
+      if (last === 0) out.push(token);
+      else if (last < text.length) out.push(textToken(state, text.slice(last)));
+    }
+    block.children = out;
+  }
+});
+
+function textToken(state: { Token: new (type: string, tag: string, nesting: -1 | 0 | 1) => any }, content: string) {
+  const t = new state.Token("text", "", 0);
+  t.content = content;
+  return t;
+}
+
+const allowed: sanitize.IOptions = {
+  allowedTags: [
+    "p", "br", "hr", "a", "strong", "b", "em", "i", "u", "s", "del", "code", "pre", "blockquote",
+    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "span", "sup", "sub",
+    "table", "thead", "tbody", "tr", "th", "td",
+  ],
+  allowedAttributes: {
+    a: ["href", "rel", "class", "title"],
+    span: ["class"],
+    ol: ["start"],
+    code: ["class"],
+    th: ["align"],
+    td: ["align"],
+  },
+  // Keep only classes fediverse software uses for mentions, hashtags and
+  // invisible URL parts; drop everything else that could style or script.
+  allowedClasses: {
+    a: ["mention", "hashtag", "u-url", "status-link", "unhandled-link"],
+    span: ["h-card", "invisible", "ellipsis"],
+    code: [/^language-[\w-]+$/],
+  },
+  allowedSchemes: ["http", "https", "mailto"],
+  allowProtocolRelative: false,
+  transformTags: {
+    a: (tagName, attribs) => ({
+      tagName,
+      attribs: { ...attribs, rel: mergeRel(attribs.rel) },
+    }),
+  },
+};
+
+function mergeRel(rel: string | undefined): string {
+  const parts = new Set((rel ?? "").split(/\s+/).filter(Boolean));
+  for (const r of ["nofollow", "noopener", "noreferrer"]) parts.add(r);
+  return [...parts].join(" ");
+}
+
+/** Sanitizes HTML from anywhere (remote servers, our own renderer) to a safe subset. */
+export function sanitizeHtml(html: string): string {
+  return sanitize(html, allowed);
+}
+
+/**
+ * Renders Markdown to sanitized HTML. Links the renderer makes (hashtags) are
+ * absolute under `origin`, because the HTML also travels to other servers.
+ */
+export function renderMarkdown(source: string, origin = ""): string {
+  return sanitizeHtml(md.render(source, { origin }));
+}
+
+/** Hashtags in a Markdown source, lower-cased and de-duplicated (code and link text excluded). */
+export function extractHashtags(source: string): string[] {
+  const env: { tags: string[] } = { tags: [] };
+  md.parse(source, env);
+  return [...new Set(env.tags)];
+}
+
+/** Plain text of sanitized HTML, for titles and previews. */
+export function htmlToText(html: string): string {
+  return sanitize(html, { allowedTags: [], allowedAttributes: {} }).replace(/\s+/g, " ").trim();
+}

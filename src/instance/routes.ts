@@ -1,0 +1,72 @@
+import { readFileSync } from "node:fs";
+import { Hono } from "hono";
+import { homePage } from "../../views/pages/communities.ts";
+import { aboutPage, profilePage } from "../../views/pages/misc.ts";
+import { tagPage } from "../../views/pages/posts.ts";
+import { findLocalUser } from "../accounts/service.ts";
+import { findCommunity, listCommunities, mayCreateCommunity } from "../communities/service.ts";
+import { renderCommunity } from "../communities/routes.ts";
+import { renderMarkdown } from "../content/markdown.ts";
+import { notFound } from "../errors.ts";
+import { listByAuthor, listByTag } from "../posts/service.ts";
+import { pageContext, type WebEnv } from "../web/env.ts";
+import { AT, handleOf } from "../web/forms.ts";
+import { getSettings } from "./settings.ts";
+
+export const instanceRoutes = new Hono<WebEnv>();
+
+const stylesheet = readFileSync(new URL("../../views/static/style.css", import.meta.url));
+
+instanceRoutes.get("/static/style.css", (c) =>
+  c.body(stylesheet, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600" }),
+);
+
+instanceRoutes.get("/", async (c) => {
+  const app = c.get("app");
+  const user = c.get("user");
+  const settings = await getSettings(app.db);
+  const page = await listCommunities(app.db, { cursor: c.req.query("cursor") });
+  return c.html(
+    homePage(pageContext(c), {
+      descriptionHtml: renderMarkdown(settings.description, app.config.origin),
+      communities: page.items,
+      nextHref: page.nextCursor ? `/?cursor=${page.nextCursor}` : null,
+      mayCreate: user ? await mayCreateCommunity(app.db, user) : false,
+    }),
+  );
+});
+
+instanceRoutes.get("/about", async (c) => {
+  const db = c.get("app").db;
+  const settings = await getSettings(db);
+  const count = async (table: "users" | "communities") => Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<string | number>().as("n")).executeTakeFirstOrThrow()).n);
+  const admins = await db.selectFrom("users").innerJoin("actors", "actors.id", "users.actor_id").select("actors.username").where("users.role", "=", "admin").orderBy("actors.id").execute();
+  return c.html(aboutPage(pageContext(c), { descriptionHtml: renderMarkdown(settings.description, c.get("app").config.origin), users: await count("users"), communities: await count("communities"), admins: admins.map((a) => a.username) }));
+});
+
+instanceRoutes.get("/tags/:tag", async (c) => {
+  const tag = c.req.param("tag").toLowerCase().slice(0, 64);
+  const page = await listByTag(c.get("app").db, tag, { cursor: c.req.query("cursor"), viewerId: c.get("user")?.actorId });
+  return c.html(tagPage(pageContext(c), tag, page.items, page.nextCursor ? `/tags/${encodeURIComponent(tag)}?cursor=${page.nextCursor}` : null));
+});
+
+// `/@name` is an actor IRI: Fedify answers ActivityPub requests, browsers get
+// the community page or the profile, whichever owns the name.
+instanceRoutes.get(AT, async (c) => {
+  const app = c.get("app");
+  const name = handleOf(c);
+  const community = await findCommunity(app.db, name);
+  if (community) return renderCommunity(c, community);
+  const user = await findLocalUser(app.db, name);
+  if (!user) throw notFound(`@${name}`);
+  const viewer = c.get("user");
+  const posts = await listByAuthor(app.db, user.actorId, { cursor: c.req.query("cursor"), viewerId: viewer?.actorId });
+  return c.html(
+    profilePage(pageContext(c), {
+      username: user.username, name: user.name, bioHtml: user.bioHtml, avatarUrl: user.avatarUrl, createdAt: user.createdAt,
+      isClinician: user.isClinician === 1, role: user.role, posts: posts.items,
+      nextHref: posts.nextCursor ? `/@${user.username}?cursor=${posts.nextCursor}` : null,
+      viewerIsAdmin: viewer?.role === "admin",
+    }),
+  );
+});

@@ -1,0 +1,142 @@
+import { Hono } from "hono";
+import { composePage, editPage, threadPage } from "../../views/pages/posts.ts";
+import { assertMayPost, getCommunity, isModerator, mayRead } from "../communities/service.ts";
+import { DomainError, notFound } from "../errors.ts";
+import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
+import { httpStatus } from "../web/errors.ts";
+import { AT, formFields, handleOf } from "../web/forms.ts";
+import { requireUser } from "../web/session.ts";
+import type { FormState } from "../../views/pages/auth.ts";
+import { createReply, createThread, deletePost, editPost, getPost, like, listReplies, readablePost, unlike } from "./service.ts";
+
+export const postRoutes = new Hono<WebEnv>();
+
+postRoutes.get(`${AT}/submit`, async (c) => {
+  const user = requireUser(c);
+  const community = await getCommunity(c.get("app").db, handleOf(c));
+  await assertMayPost(c.get("app").db, community, user.actorId);
+  return c.html(composePage(pageContext(c), community));
+});
+
+postRoutes.post(`${AT}/submit`, async (c) => {
+  const user = requireUser(c);
+  const app = c.get("app");
+  const community = await getCommunity(app.db, handleOf(c));
+  const form = await formFields(c);
+  try {
+    const post = await createThread(app.db, app.config.origin, community, user.actorId, { title: form.title ?? "", body: form.body, cw: form.cw });
+    return c.redirect(`/posts/${post.id}`, 303);
+  } catch (e) {
+    if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
+    return c.html(composePage(pageContext(c), community, { values: form, errors: e.fields, message: e.message }), httpStatus(e.code));
+  }
+});
+
+/** Community of a post, with the reader's rights in it. */
+async function postContext(c: WebContext, postId: string) {
+  const app = c.get("app");
+  const viewerId = c.get("user")?.actorId;
+  const post = await readablePost(app.db, postId, viewerId);
+  if (!post.communityId) throw notFound("post");
+  const community = await app.db
+    .selectFrom("communities")
+    .innerJoin("actors", "actors.id", "communities.actor_id")
+    .select(["actors.id", "actors.username as slug", "actors.name", "communities.visibility", "communities.join_policy as joinPolicy"])
+    .where("communities.actor_id", "=", post.communityId)
+    .executeTakeFirst();
+  if (!community) throw notFound("post");
+  return { post, community, viewerId };
+}
+
+async function renderThread(c: WebContext, rootId: string, extra: { replyTo?: string; state?: FormState; status?: 200 | 422 } = {}) {
+  const app = c.get("app");
+  const { post: root, community, viewerId } = await postContext(c, rootId);
+  const replies = await listReplies(app.db, root.id, { cursor: c.req.query("cursor"), viewerId });
+  const canReply = viewerId !== undefined && !root.locked && !root.deletedAt && !root.removedAt && (await mayPost(c, community, viewerId));
+  return c.html(
+    threadPage(pageContext(c), {
+      community, root, replies: replies.items,
+      nextHref: replies.nextCursor ? `/posts/${root.id}?cursor=${replies.nextCursor}` : null,
+      viewerId, viewerAuthorOf: (p) => viewerId !== undefined && p.authorId === viewerId,
+      isModerator: viewerId ? await isModerator(app.db, community.id, viewerId) : false,
+      canReply, ...extra,
+    }),
+    extra.status ?? 200,
+  );
+}
+
+async function mayPost(c: WebContext, community: Parameters<typeof assertMayPost>[1], actorId: string) {
+  try {
+    await assertMayPost(c.get("app").db, community, actorId);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Post IRIs. Fedify answers ActivityPub requests for them; browsers get HTML.
+postRoutes.get("/replies/:id", async (c) => {
+  const { post } = await postContext(c, c.req.param("id"));
+  return c.redirect(`/posts/${post.threadId}#post-${post.id}`, 302);
+});
+
+postRoutes.get("/posts/:id", async (c) => {
+  const { post } = await postContext(c, c.req.param("id"));
+  if (post.threadId !== post.id) return c.redirect(`/posts/${post.threadId}#post-${post.id}`, 302);
+  return renderThread(c, post.id);
+});
+
+postRoutes.post("/posts/:id/replies", async (c) => {
+  const user = requireUser(c);
+  const app = c.get("app");
+  const { post: parent, community } = await postContext(c, c.req.param("id"));
+  const form = await formFields(c);
+  try {
+    const reply = await createReply(app.db, app.config.origin, community, user.actorId, parent.id, { body: form.body ?? "", cw: form.cw });
+    return c.redirect(`/posts/${reply.threadId}#post-${reply.id}`, 303);
+  } catch (e) {
+    if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
+    return renderThread(c, parent.threadId, { replyTo: parent.id, state: { values: form, errors: e.fields, message: e.message }, status: 422 });
+  }
+});
+
+postRoutes.get("/posts/:id/edit", async (c) => {
+  const user = requireUser(c);
+  const post = await getPost(c.get("app").db, c.req.param("id"));
+  if (post.authorId !== user.actorId || post.deletedAt) throw new DomainError("forbidden", "only the author can edit a post");
+  return c.html(editPage(pageContext(c), { id: post.id, isThread: post.parentId === null }, { values: { title: post.title ?? "", body: post.source ?? "", cw: post.summary ?? "" } }));
+});
+
+postRoutes.post("/posts/:id/edit", async (c) => {
+  const user = requireUser(c);
+  const app = c.get("app");
+  const post = await getPost(app.db, c.req.param("id"));
+  const form = await formFields(c);
+  try {
+    await editPost(app.db, app.config.origin, post.id, user.actorId, { title: post.parentId === null ? (form.title ?? "") : undefined, body: form.body ?? "", cw: form.cw });
+    return c.redirect(`/posts/${post.threadId}#post-${post.id}`, 303);
+  } catch (e) {
+    if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
+    return c.html(editPage(pageContext(c), { id: post.id, isThread: post.parentId === null }, { values: form, errors: e.fields, message: e.message }), 422);
+  }
+});
+
+postRoutes.post("/posts/:id/delete", async (c) => {
+  const user = requireUser(c);
+  const app = c.get("app");
+  const { post, community } = await postContext(c, c.req.param("id"));
+  await deletePost(app.db, post.id, user.actorId);
+  return c.redirect(post.threadId === post.id ? `/@${community.slug}` : `/posts/${post.threadId}`, 303);
+});
+
+for (const action of ["like", "unlike"] as const) {
+  postRoutes.post(`/posts/:id/${action}`, async (c) => {
+    const user = requireUser(c);
+    const app = c.get("app");
+    const { post, community } = await postContext(c, c.req.param("id"));
+    if (!(await mayRead(app.db, community, user.actorId))) throw notFound("post");
+    if (action === "like") await like(app.db, app.config.origin, post.id, user.actorId);
+    else await unlike(app.db, post.id, user.actorId);
+    return c.redirect(`/posts/${post.threadId}#post-${post.id}`, 303);
+  });
+}

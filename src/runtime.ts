@@ -1,0 +1,15 @@
+import { openDatabase } from "../db/connect.ts";
+import { migrateToLatest } from "../db/migrate.ts";
+import type { Config } from "./config.ts";
+import type { AppContext } from "./context.ts";
+
+export interface Runtime extends AppContext {
+  close(): Promise<void>;
+}
+
+/** Opens the configured database and brings its schema up to date. */
+export async function openRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
+  const handle = await openDatabase(config.databaseUrl);
+  if (options.migrate ?? true) await migrateToLatest(handle.db);
+  return { db: handle.db, dialect: handle.dialect, config, close: handle.close };
+}

@@ -1,0 +1,51 @@
+import { serve, type ServerType } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import { buildFederation } from "../federation/builder.ts";
+import type { Config } from "./config.ts";
+import { logger } from "./logging.ts";
+import { openRuntime, type Runtime } from "./runtime.ts";
+import { createApp } from "./web/app.ts";
+import { pruneRateLimits } from "./web/rate-limit.ts";
+
+export interface RunningInstance {
+  runtime: Runtime;
+  /** The port actually bound (useful with PORT=0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+const log = logger("server");
+
+/** Opens the database (migrating it), serves HTTP and, unless WORKER=false, runs the delivery worker. */
+export async function startInstance(config: Config): Promise<RunningInstance> {
+  const runtime = await openRuntime(config);
+  const { federation } = buildFederation(runtime);
+  const app = createApp(runtime, federation);
+  const worker = new AbortController();
+  const queueDone = config.worker ? federation.startQueue(runtime, { signal: worker.signal }) : Promise.resolve();
+  const housekeeping = setInterval(() => {
+    pruneRateLimits(runtime.db, 24 * 3_600_000).catch((error) => log.warn("rate-limit pruning failed: {error}", { error }));
+  }, 3_600_000);
+  housekeeping.unref();
+
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: "0.0.0.0" }, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info("Kindred listening on port {port}, public URL {origin}", { port, origin: config.origin });
+
+  let closed = false;
+  return {
+    runtime,
+    port,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(housekeeping);
+      worker.abort();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await queueDone.catch(() => undefined);
+      await runtime.close();
+    },
+  };
+}

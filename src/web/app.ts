@@ -1,0 +1,79 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Federation } from "@fedify/fedify";
+import { errorPage } from "../../views/pages/misc.ts";
+import { accountRoutes } from "../accounts/routes.ts";
+import { communityRoutes } from "../communities/routes.ts";
+import type { AppContext } from "../context.ts";
+import { DomainError } from "../errors.ts";
+import { instanceRoutes } from "../instance/routes.ts";
+import { logger } from "../logging.ts";
+import { postRoutes } from "../posts/routes.ts";
+import { pageContext, type WebEnv } from "./env.ts";
+import { httpStatus } from "./errors.ts";
+import { csrf, securityHeaders } from "./security.ts";
+import { loadSession } from "./session.ts";
+
+/** Largest request body we read: forms, avatar uploads and inbox activities all fit well under it. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const log = logger("http");
+
+export function createApp(ctx: AppContext, federation?: Federation<AppContext>): Hono<WebEnv> {
+  const app = new Hono<WebEnv>();
+  app.use(async (c, next) => {
+    c.set("app", ctx);
+    c.set("csrf", "");
+    const started = performance.now();
+    await next();
+    log.debug("{method} {path} {status} {ms}ms", { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
+  });
+  app.use(securityHeaders(ctx.config.secure));
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new DomainError("too_large", `the request body is larger than ${MAX_BODY_BYTES / 1024} KiB`);
+      },
+    }),
+  );
+  // ActivityPub first: Fedify answers what it knows (actors, objects, inboxes,
+  // WebFinger, NodeInfo) and hands everything else, including browsers asking
+  // for HTML at an IRI, to the routes below.
+  if (federation) {
+    app.use(async (c, next) =>
+      federation.fetch(c.req.raw, {
+        contextData: ctx,
+        onNotFound: async () => {
+          await next();
+          return c.res;
+        },
+        onNotAcceptable: async () => {
+          await next();
+          if (c.res.status !== 404) return c.res;
+          return new Response("Not acceptable", { status: 406, headers: { "Content-Type": "text/plain", Vary: "Accept" } });
+        },
+      }),
+    );
+  }
+  app.use(csrf(ctx.config.secretKey, ctx.config.secure));
+  app.use(loadSession());
+  app.route("/", instanceRoutes);
+  app.route("/", accountRoutes);
+  app.route("/", communityRoutes);
+  app.route("/", postRoutes);
+
+  app.notFound((c) => c.html(errorPage(pageContext(c), 404, "There is nothing at this address."), 404));
+  app.onError((err, c) => {
+    if (err instanceof DomainError) {
+      if (err.code === "unauthorized" && c.req.method === "GET") {
+        return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 302);
+      }
+      const status = httpStatus(err.code);
+      return c.html(errorPage(pageContext(c), status, err.message), status);
+    }
+    log.error("unhandled error on {method} {path}: {error}", { method: c.req.method, path: c.req.path, error: err });
+    return c.html(errorPage(pageContext(c), 500, "Something went wrong on our side. The error was logged."), 500);
+  });
+  return app;
+}

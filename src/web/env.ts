@@ -1,0 +1,26 @@
+import type { Context } from "hono";
+import type { SessionUser } from "../accounts/service.ts";
+import type { AppContext } from "../context.ts";
+import type { PageContext } from "../../views/layout.ts";
+
+/** Hono variables every handler can read. */
+export interface WebEnv {
+  Variables: {
+    app: AppContext;
+    user: SessionUser | undefined;
+    /** CSRF token for forms on this page. */
+    csrf: string;
+  };
+}
+
+export type WebContext = Context<WebEnv>;
+
+/** What views need about the reader. */
+export function pageContext(c: WebContext): PageContext {
+  const user = c.get("user");
+  return {
+    instanceName: c.get("app").config.instanceName,
+    viewer: user ? { username: user.username, name: user.name, role: user.role } : undefined,
+    csrf: c.get("csrf"),
+  };
+}

@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, type Config } from "../../src/config.ts";
+import { startInstance, type RunningInstance } from "../../src/server.ts";
+import { freshDatabase, type TestDatabase } from "./databases.ts";
+import type { Dialect } from "../../db/connect.ts";
+
+export interface TestInstance extends RunningInstance {
+  /** http://127.0.0.1:<port> — also the instance's ORIGIN. */
+  url: string;
+  config: Config;
+  database: TestDatabase;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real Kindred instance on loopback: its own database (SQLite file or
+ * PostgreSQL schema), real HTTP, real Fedify. The port is picked first so the
+ * ORIGIN can name it.
+ */
+export async function startTestInstance(options: { dialect?: Dialect; env?: Record<string, string> } = {}): Promise<TestInstance> {
+  const database = await freshDatabase(options.dialect ?? "sqlite", false);
+  await database.close();
+  const dataDir = mkdtempSync(join(tmpdir(), "kindred-data-"));
+  const port = await freePort();
+  const config = loadConfig({
+    PORT: String(port),
+    ORIGIN: `http://127.0.0.1:${port}`,
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    ALLOW_PRIVATE_ADDRESS: "true",
+    LOG_LEVEL: "error",
+    ...options.env,
+  });
+  const running = await startInstance(config);
+  return {
+    ...running,
+    url: config.origin,
+    config,
+    database,
+    async stop() {
+      await running.close();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,77 @@
+import { html, raw } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
+
+export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+/** What every page knows about the reader. */
+export interface Viewer {
+  username: string;
+  name: string | null;
+  role: "admin" | "member";
+}
+
+export interface PageContext {
+  instanceName: string;
+  viewer: Viewer | undefined;
+  csrf: string;
+}
+
+export function layout(page: PageContext, title: string, body: Html, options: { description?: string } = {}): Html {
+  const v = page.viewer;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · ${page.instanceName}</title>
+${options.description ? html`<meta name="description" content="${options.description}">` : ""}
+<link rel="stylesheet" href="/static/style.css">
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="site">
+  <nav aria-label="Site">
+    <a class="brand" href="/">${page.instanceName}</a>
+    <ul>
+      ${v
+        ? html`<li><a href="/@${v.username}">@${v.username}</a></li>
+      <li><a href="/settings">Settings</a></li>
+      <li><form method="post" action="/logout" class="inline">${csrfField(page.csrf)}<button class="link">Log out</button></form></li>`
+        : html`<li><a href="/login">Log in</a></li>
+      <li><a href="/signup">Sign up</a></li>`}
+    </ul>
+  </nav>
+</header>
+<main id="main">
+${body}
+</main>
+<footer class="site"><p>Powered by Kindred · <a href="/about">About this instance</a></p></footer>
+</body>
+</html>`;
+}
+
+export const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`;
+
+/** Pre-sanitized HTML (rendered Markdown or sanitized remote content). */
+export const trusted = (sanitized: string) => raw(sanitized);
+
+export function fieldError(errors: Record<string, string> | undefined, name: string): Html | string {
+  const e = errors?.[name];
+  return e ? html`<p class="error" id="${name}-error" role="alert">${e}</p>` : "";
+}
+
+export function formErrors(message: string | undefined): Html | string {
+  return message ? html`<div class="alert" role="alert">${message}</div>` : "";
+}
+
+export const describedBy = (errors: Record<string, string> | undefined, name: string) =>
+  errors?.[name] ? raw(` aria-invalid="true" aria-describedby="${name}-error"`) : "";
+
+export function time(iso: string): Html {
+  const d = new Date(iso);
+  return html`<time datetime="${iso}" title="${d.toUTCString()}">${d.toISOString().slice(0, 16).replace("T", " ")} UTC</time>`;
+}
+
+export function pager(nextHref: string | null): Html | string {
+  return nextHref ? html`<nav class="pager" aria-label="Pagination"><a href="${nextHref}" rel="next">Older →</a></nav>` : "";
+}

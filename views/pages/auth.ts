@@ -1,0 +1,96 @@
+import { html } from "hono/html";
+import { csrfField, describedBy, fieldError, formErrors, layout, type Html, type PageContext } from "../layout.ts";
+
+export interface FormState {
+  values?: Record<string, string>;
+  errors?: Record<string, string>;
+  message?: string;
+}
+
+export function signUpPage(page: PageContext, state: FormState = {}, registrationsOpen = true): Html {
+  const v = state.values ?? {};
+  const e = state.errors;
+  return layout(page, "Sign up", html`<h1>Create an account</h1>
+${registrationsOpen ? html`<p>Choose a pseudonym: your username is public and cannot be changed. Your email is optional and never shown to anyone.</p>
+${formErrors(state.message)}
+<form method="post" action="/signup" class="stack">
+  ${csrfField(page.csrf)}
+  <label for="username">Username</label>
+  <input id="username" name="username" required maxlength="30" autocomplete="username" value="${v.username ?? ""}"${describedBy(e, "username")}>
+  ${fieldError(e, "username")}
+  <label for="password">Password <span class="hint">(at least 8 characters)</span></label>
+  <input id="password" name="password" type="password" required minlength="8" maxlength="256" autocomplete="new-password"${describedBy(e, "password")}>
+  ${fieldError(e, "password")}
+  <label for="email">Email <span class="hint">(optional)</span></label>
+  <input id="email" name="email" type="email" maxlength="254" autocomplete="email" value="${v.email ?? ""}"${describedBy(e, "email")}>
+  ${fieldError(e, "email")}
+  <button type="submit">Sign up</button>
+</form>
+<p>Already have an account? <a href="/login">Log in</a>.</p>` : html`<p>Sign-ups are closed on this instance.</p>`}`);
+}
+
+export function logInPage(page: PageContext, state: FormState = {}, next = ""): Html {
+  const v = state.values ?? {};
+  return layout(page, "Log in", html`<h1>Log in</h1>
+${formErrors(state.message)}
+<form method="post" action="/login" class="stack">
+  ${csrfField(page.csrf)}
+  <input type="hidden" name="next" value="${next}">
+  <label for="username">Username</label>
+  <input id="username" name="username" required maxlength="30" autocomplete="username" value="${v.username ?? ""}">
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" required maxlength="256" autocomplete="current-password">
+  <button type="submit">Log in</button>
+</form>
+<p>New here? <a href="/signup">Create an account</a>.</p>`);
+}
+
+export interface SettingsView {
+  displayName: string;
+  bio: string;
+  email: string;
+  avatarUrl: string | null;
+}
+
+export function settingsPage(page: PageContext, profile: SettingsView, state: FormState & { saved?: boolean; passwordErrors?: Record<string, string>; passwordMessage?: string } = {}): Html {
+  const e = state.errors;
+  return layout(page, "Settings", html`<h1>Settings</h1>
+${state.saved ? html`<div class="notice" role="status">Saved.</div>` : ""}
+<section aria-labelledby="profile-h">
+<h2 id="profile-h">Profile</h2>
+${formErrors(state.message)}
+<form method="post" action="/settings/profile" class="stack" enctype="multipart/form-data">
+  ${csrfField(page.csrf)}
+  <label for="displayName">Display name</label>
+  <input id="displayName" name="displayName" maxlength="100" value="${profile.displayName}"${describedBy(e, "displayName")}>
+  ${fieldError(e, "displayName")}
+  <label for="bio">Bio <span class="hint">(Markdown)</span></label>
+  <textarea id="bio" name="bio" rows="5" maxlength="5000"${describedBy(e, "bio")}>${profile.bio}</textarea>
+  ${fieldError(e, "bio")}
+  <label for="email">Email <span class="hint">(optional, private)</span></label>
+  <input id="email" name="email" type="email" maxlength="254" value="${profile.email}"${describedBy(e, "email")}>
+  ${fieldError(e, "email")}
+  ${profile.avatarUrl ? html`<p><img class="avatar large" src="${profile.avatarUrl}" alt="Your current avatar" width="96" height="96"></p>
+  <label class="check"><input type="checkbox" name="removeAvatar" value="1"> Remove avatar</label>` : ""}
+  <label for="avatar">Avatar <span class="hint">(PNG, JPEG, GIF or WebP, up to 512 KiB)</span></label>
+  <input id="avatar" name="avatar" type="file" accept="image/png,image/jpeg,image/gif,image/webp"${describedBy(e, "avatar")}>
+  ${fieldError(e, "avatar")}
+  <button type="submit">Save profile</button>
+</form>
+</section>
+<section aria-labelledby="password-h">
+<h2 id="password-h">Password</h2>
+${formErrors(state.passwordMessage)}
+<form method="post" action="/settings/password" class="stack">
+  ${csrfField(page.csrf)}
+  <label for="current">Current password</label>
+  <input id="current" name="current" type="password" required autocomplete="current-password">
+  ${fieldError(state.passwordErrors, "current")}
+  <label for="new-password">New password</label>
+  <input id="new-password" name="password" type="password" required minlength="8" maxlength="256" autocomplete="new-password">
+  ${fieldError(state.passwordErrors, "password")}
+  <button type="submit">Change password</button>
+</form>
+<p class="hint">Changing your password signs out every other device.</p>
+</section>`);
+}

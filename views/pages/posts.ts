@@ -1,0 +1,124 @@
+import { html } from "hono/html";
+import { authorLink, edited, likeButton, postBody, threadSummary, type PostItem } from "../components.ts";
+import { csrfField, describedBy, fieldError, formErrors, layout, pager, time, type Html, type PageContext } from "../layout.ts";
+import type { FormState } from "./auth.ts";
+
+export interface ThreadPageData {
+  community: { slug: string; name: string | null };
+  root: PostItem;
+  replies: PostItem[];
+  nextHref: string | null;
+  viewerId: string | undefined;
+  viewerAuthorOf: (p: PostItem) => boolean;
+  isModerator: boolean;
+  canReply: boolean;
+  replyTo?: string;
+  state?: FormState;
+}
+
+export function threadPage(page: PageContext, d: ThreadPageData): Html {
+  const r = d.root;
+  const children = new Map<string, PostItem[]>();
+  const ids = new Set([r.id, ...d.replies.map((p) => p.id)]);
+  for (const p of d.replies) {
+    // Replies whose parent is on an earlier page hang under the root.
+    const parent = p.parentId && ids.has(p.parentId) ? p.parentId : r.id;
+    const list = children.get(parent) ?? [];
+    list.push(p);
+    children.set(parent, list);
+  }
+  const tree = (parentId: string, depth: number): Html | string => {
+    const kids = children.get(parentId);
+    if (!kids) return "";
+    return html`<ol class="replies${depth > 6 ? " flat" : ""}">${kids.map((p) => html`<li id="post-${p.id}">${replyArticle(page, d, p)}${tree(p.id, depth + 1)}</li>`)}</ol>`;
+  };
+  return layout(page, r.title ?? "Thread", html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/@${d.community.slug}">${d.community.name ?? d.community.slug}</a></nav>
+<article class="thread" id="post-${r.id}">
+  <h1>${r.deletedAt ? "[deleted]" : (r.title ?? "(untitled)")}</h1>
+  <p class="meta">${authorLink(r)} · ${time(r.publishedAt)}${edited(r)}${r.locked ? html` · <span class="tag">Locked</span>` : ""}</p>
+  ${postBody(r)}
+  <footer class="post-actions">${likeButton(r, page.csrf, d.viewerId !== undefined)}${ownerActions(page, d, r)}</footer>
+</article>
+<section class="discussion" aria-labelledby="replies-h">
+  <h2 id="replies-h">${r.replies} ${r.replies === 1 ? "reply" : "replies"}</h2>
+  ${d.canReply ? replyForm(page, r.id, "reply-root", d.replyTo === r.id || d.replyTo === undefined ? d.state : undefined) : d.viewerId ? (r.locked ? html`<p class="notice">This thread is locked.</p>` : "") : html`<p><a href="/login?next=/posts/${r.id}">Log in</a> to reply.</p>`}
+  ${tree(r.id, 0)}
+  ${pager(d.nextHref)}
+</section>`);
+}
+
+function replyArticle(page: PageContext, d: ThreadPageData, p: PostItem): Html {
+  return html`<article class="reply">
+  <p class="meta">${authorLink(p)} · <a href="/posts/${p.id}" class="permalink">${time(p.publishedAt)}</a>${edited(p)}</p>
+  ${postBody(p)}
+  <footer class="post-actions">${likeButton(p, page.csrf, d.viewerId !== undefined)}${ownerActions(page, d, p)}
+  ${d.canReply && !p.deletedAt ? html`<details class="reply-box"${d.replyTo === p.id ? html` open` : ""}><summary>Reply</summary>${replyForm(page, p.id, `reply-${p.id}`, d.replyTo === p.id ? d.state : undefined)}</details>` : ""}</footer>
+</article>`;
+}
+
+function ownerActions(page: PageContext, d: ThreadPageData, p: PostItem): Html | string {
+  if (p.deletedAt) return "";
+  const mine = d.viewerAuthorOf(p);
+  return html`${mine ? html` <a href="/posts/${p.id}/edit">Edit</a>` : ""}${mine || d.isModerator ? html` <form method="post" action="/posts/${p.id}/delete" class="inline">${csrfField(page.csrf)}<button class="link danger">Delete</button></form>` : ""}`;
+}
+
+function replyForm(page: PageContext, parentId: string, idPrefix: string, state: FormState | undefined): Html {
+  const e = state?.errors;
+  return html`<form method="post" action="/posts/${parentId}/replies" class="stack reply-form">
+  ${csrfField(page.csrf)}
+  ${formErrors(state?.message)}
+  <label for="${idPrefix}-body">Your reply <span class="hint">(Markdown)</span></label>
+  <textarea id="${idPrefix}-body" name="body" rows="4" required maxlength="50000">${state?.values?.body ?? ""}</textarea>
+  ${fieldError(e, "body")}
+  <details><summary>Add a content warning</summary>
+  <label for="${idPrefix}-cw">Content warning</label>
+  <input id="${idPrefix}-cw" name="cw" maxlength="500" value="${state?.values?.cw ?? ""}">
+  </details>
+  <button type="submit">Reply</button>
+</form>`;
+}
+
+export function composePage(page: PageContext, community: { slug: string; name: string | null }, state: FormState = {}): Html {
+  const v = state.values ?? {};
+  const e = state.errors;
+  return layout(page, `New thread · ${community.name ?? community.slug}`, html`<h1>New thread in <a href="/@${community.slug}">${community.name ?? community.slug}</a></h1>
+${formErrors(state.message)}
+<form method="post" action="/@${community.slug}/submit" class="stack">
+  ${csrfField(page.csrf)}
+  <label for="title">Title</label>
+  <input id="title" name="title" required maxlength="200" value="${v.title ?? ""}"${describedBy(e, "title")}>
+  ${fieldError(e, "title")}
+  <label for="body">Body <span class="hint">(Markdown; #hashtags work)</span></label>
+  <textarea id="body" name="body" rows="10" maxlength="50000"${describedBy(e, "body")}>${v.body ?? ""}</textarea>
+  ${fieldError(e, "body")}
+  <label for="cw">Content warning <span class="hint">(optional: readers must click to see the post)</span></label>
+  <input id="cw" name="cw" maxlength="500" value="${v.cw ?? ""}"${describedBy(e, "cw")}>
+  ${fieldError(e, "cw")}
+  <button type="submit">Post thread</button>
+</form>`);
+}
+
+export function editPage(page: PageContext, post: { id: string; isThread: boolean }, state: FormState = {}): Html {
+  const v = state.values ?? {};
+  const e = state.errors;
+  return layout(page, "Edit post", html`<h1>Edit ${post.isThread ? "thread" : "reply"}</h1>
+${formErrors(state.message)}
+<form method="post" action="/posts/${post.id}/edit" class="stack">
+  ${csrfField(page.csrf)}
+  ${post.isThread ? html`<label for="title">Title</label>
+  <input id="title" name="title" required maxlength="200" value="${v.title ?? ""}"${describedBy(e, "title")}>
+  ${fieldError(e, "title")}` : ""}
+  <label for="body">Body <span class="hint">(Markdown)</span></label>
+  <textarea id="body" name="body" rows="10" maxlength="50000"${describedBy(e, "body")}>${v.body ?? ""}</textarea>
+  ${fieldError(e, "body")}
+  <label for="cw">Content warning</label>
+  <input id="cw" name="cw" maxlength="500" value="${v.cw ?? ""}">
+  <button type="submit">Save</button> <a href="/posts/${post.id}">Cancel</a>
+</form>`);
+}
+
+export function tagPage(page: PageContext, tag: string, posts: PostItem[], nextHref: string | null): Html {
+  return layout(page, `#${tag}`, html`<h1>#${tag}</h1>
+${posts.length === 0 ? html`<p>No public posts with this tag.</p>` : posts.map((p) => (p.parentId ? html`<article class="thread-summary"><p class="meta">${authorLink(p)} · <a href="/posts/${p.id}">${time(p.publishedAt)}</a></p>${postBody(p)}</article>` : threadSummary(p)))}
+${pager(nextHref)}`);
+}
