@@ -60,7 +60,7 @@ export class ConfigError extends Error {
  * Reads the configuration from `env` (process.env by default). When SECRET_KEY
  * is unset, one is generated on first start and kept in DATA_DIR/secret.key.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = environment()): Config {
   const result = schema.safeParse(env);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
@@ -80,6 +80,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     instanceName: c.INSTANCE_NAME,
     trustProxy: c.TRUST_PROXY,
   });
+}
+
+/** process.env, after loading `./.env` when there is one (values already set win). */
+function environment(): Record<string, string | undefined> {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  return process.env;
 }
 
 function persistedSecret(file: string): string {

@@ -1,0 +1,141 @@
+// `npm run bench`: figures and ratios for the foundation's hot paths. Nothing
+// here asserts timings; it prints them so changes can be compared run to run.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { openDatabase, type DatabaseHandle, type Dialect } from "../db/connect.ts";
+import { migrateToLatest } from "../db/migrate.ts";
+import { KyselyMessageQueue } from "../db/message-queue.ts";
+import { createUser } from "../src/accounts/service.ts";
+import { createCommunity } from "../src/communities/service.ts";
+import { loadConfig } from "../src/config.ts";
+import { createReply, createThread, listReplies, listThreads } from "../src/posts/service.ts";
+import { createApp } from "../src/web/app.ts";
+import { hashPassword } from "../src/accounts/passwords.ts";
+
+const ORIGIN = "http://bench.local";
+const postgresUrl = process.argv.find((a) => a.startsWith("postgres://")) ?? "postgres://postgres@127.0.0.1:5432/test";
+
+async function open(dialect: Dialect): Promise<DatabaseHandle & { cleanup(): Promise<void> }> {
+  if (dialect === "sqlite") {
+    const dir = mkdtempSync(join(tmpdir(), "kindred-bench-"));
+    const h = await openDatabase(`sqlite:${join(dir, "bench.sqlite")}`);
+    await migrateToLatest(h.db);
+    return { ...h, cleanup: async () => { await h.close(); rmSync(dir, { recursive: true, force: true }); } };
+  }
+  const schema = `bench_${Date.now().toString(36)}`;
+  const h = await openDatabase(postgresUrl, { schema });
+  await migrateToLatest(h.db);
+  return {
+    ...h,
+    cleanup: async () => {
+      await h.close();
+      const c = new pg.Client({ connectionString: postgresUrl });
+      await c.connect();
+      await c.query(`DROP SCHEMA ${schema} CASCADE`);
+      await c.end();
+    },
+  };
+}
+
+async function postgresAvailable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 1000 });
+  try {
+    await c.connect();
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const ms = (t0: number) => performance.now() - t0;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (n: number, d = 1) => n.toFixed(d);
+
+async function queueThroughput(dialect: Dialect, n: number): Promise<number> {
+  const h = await open(dialect);
+  try {
+    const queue = new KyselyMessageQueue(h.db, { dialect, pollIntervalMs: 10, concurrency: 8 });
+    await queue.enqueueMany(Array.from({ length: n }, (_, i) => ({ i })));
+    const controller = new AbortController();
+    let done = 0;
+    const t0 = performance.now();
+    const finished = new Promise<void>((resolve) => {
+      void queue.listen(async () => {
+        if (++done === n) resolve();
+      }, { signal: controller.signal });
+    });
+    await finished;
+    const elapsed = ms(t0);
+    controller.abort();
+    return (n / elapsed) * 1000;
+  } finally {
+    await h.cleanup();
+  }
+}
+
+async function readPaths(dialect: Dialect) {
+  const h = await open(dialect);
+  try {
+    const admin = await createUser(h.db, ORIGIN, { username: "admin", password: "benchmark-password" }, { role: "admin", allowReserved: true });
+    const c = await createCommunity(h.db, ORIGIN, { actorId: admin.actorId, role: "admin" }, { slug: "bench", name: "Bench" });
+    const community = { id: c.actorId, visibility: "public" as const, joinPolicy: "open" as const };
+    const t0 = performance.now();
+    let last = "";
+    for (let i = 0; i < 1000; i++) last = (await createThread(h.db, ORIGIN, community, admin.actorId, { title: `Thread ${i}`, body: `Body ${i} #bench` })).id;
+    const insertPerSec = (1000 / ms(t0)) * 1000;
+    let parent = last;
+    // 500 replies in chains of five under the thread.
+    for (let i = 0; i < 500; i++) parent = (await createReply(h.db, ORIGIN, community, admin.actorId, i % 5 === 0 ? last : parent, { body: `reply ${i}` })).id;
+    const listing: number[] = [];
+    const thread: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      let t = performance.now();
+      await listThreads(h.db, community.id, { viewerId: admin.actorId });
+      listing.push(ms(t));
+      t = performance.now();
+      await listReplies(h.db, last, { viewerId: admin.actorId });
+      thread.push(ms(t));
+    }
+    const config = loadConfig({ ORIGIN, DATABASE_URL: "sqlite::memory:", SECRET_KEY: "x".repeat(32), DATA_DIR: tmpdir() });
+    const app = createApp({ db: h.db, dialect, config });
+    const page: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t = performance.now();
+      const res = await app.request(`/posts/${last}`);
+      await res.text();
+      page.push(ms(t));
+    }
+    return { insertPerSec, listing: median(listing), thread: median(thread), page: median(page) };
+  } finally {
+    await h.cleanup();
+  }
+}
+
+const dialects: Dialect[] = (await postgresAvailable()) ? ["sqlite", "postgres"] : ["sqlite"];
+if (dialects.length === 1) console.log(`(PostgreSQL at ${postgresUrl} not reachable: SQLite only)`);
+
+let t = performance.now();
+for (let i = 0; i < 5; i++) await hashPassword("a password to hash");
+console.log(`argon2id hash: ${fmt(ms(t) / 5)} ms each`);
+
+const results: Record<string, { queue: number; insertPerSec: number; listing: number; thread: number; page: number }> = {};
+for (const d of dialects) {
+  const queue = await queueThroughput(d, 2000);
+  const r = await readPaths(d);
+  results[d] = { queue, ...r };
+  console.log(`\n[${d}]`);
+  console.log(`  queue: 2000 messages drained at ${fmt(queue, 0)} msg/s (concurrency 8)`);
+  console.log(`  threads inserted: ${fmt(r.insertPerSec, 0)}/s (1000, each with Markdown render and tags)`);
+  console.log(`  community page query (25 of 1000 threads): median ${fmt(r.listing, 2)} ms`);
+  console.log(`  thread replies query (first 200 of 500 replies, depth up to 5): median ${fmt(r.thread, 2)} ms`);
+  console.log(`  thread page over HTTP (render incl.): median ${fmt(r.page, 2)} ms`);
+}
+if (results.sqlite && results.postgres) {
+  const s = results.sqlite;
+  const p = results.postgres;
+  console.log(`\n[postgres / sqlite]`);
+  console.log(`  queue throughput ${fmt(p.queue / s.queue, 2)}x, inserts ${fmt(p.insertPerSec / s.insertPerSec, 2)}x, listing latency ${fmt(p.listing / s.listing, 2)}x, thread page latency ${fmt(p.page / s.page, 2)}x`);
+}
