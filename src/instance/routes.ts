@@ -7,11 +7,13 @@ import { findLocalUser } from "../accounts/service.ts";
 import { findCommunity, listCommunities, mayCreateCommunity } from "../communities/service.ts";
 import { renderCommunity } from "../communities/routes.ts";
 import { renderMarkdown } from "../content/markdown.ts";
-import { notFound } from "../errors.ts";
+import { DomainError, notFound } from "../errors.ts";
 import { listByAuthor, listByTag } from "../posts/service.ts";
 import { pageContext, type WebEnv } from "../web/env.ts";
-import { AT, handleOf } from "../web/forms.ts";
-import { getSettings } from "./settings.ts";
+import { AT, formFields, handleOf } from "../web/forms.ts";
+import { getSettings, updateSettings } from "./settings.ts";
+import { adminPage } from "../../views/pages/admin.ts";
+import { requireAdmin } from "../web/session.ts";
 
 export const instanceRoutes = new Hono<WebEnv>();
 
@@ -48,6 +50,25 @@ instanceRoutes.get("/tags/:tag", async (c) => {
   const tag = c.req.param("tag").toLowerCase().slice(0, 64);
   const page = await listByTag(c.get("app").db, tag, { cursor: c.req.query("cursor"), viewerId: c.get("user")?.actorId });
   return c.html(tagPage(pageContext(c), tag, page.items, page.nextCursor ? `/tags/${encodeURIComponent(tag)}?cursor=${page.nextCursor}` : null));
+});
+
+instanceRoutes.get("/admin", async (c) => {
+  requireAdmin(c);
+  return c.html(adminPage(pageContext(c), await getSettings(c.get("app").db), { saved: c.req.query("saved") === "1" }));
+});
+
+instanceRoutes.post("/admin", async (c) => {
+  requireAdmin(c);
+  const form = await formFields(c);
+  const patch = { description: form.description, communityCreation: form.communityCreation as "admins", registrations: form.registrations as "open" };
+  try {
+    await updateSettings(c.get("app").db, patch);
+    return c.redirect("/admin?saved=1", 303);
+  } catch (e) {
+    if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
+    const current = await getSettings(c.get("app").db);
+    return c.html(adminPage(pageContext(c), { ...current, description: form.description ?? "" }, { errors: e.fields, message: e.message }), 422);
+  }
 });
 
 // `/@name` is an actor IRI: Fedify answers ActivityPub requests, browsers get

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { migrateToLatest } from "../../db/migrate.ts";
+import { migrations } from "../../db/migrations/index.ts";
+import { dialects, freshDatabase } from "../helpers/databases.ts";
+
+const expectedTables = [
+  "actor_keys", "actors", "communities", "community_bans", "community_moderators", "deliveries", "fedify_kv", "fedify_queue",
+  "follows", "instance_settings", "likes", "moderation_actions", "post_mentions", "post_recipients", "post_tags", "posts",
+  "rate_limits", "reports", "sessions", "users",
+];
+
+describe.each(dialects)("migrations on %s", (dialect) => {
+  it("creates every table from an empty database and is idempotent", async () => {
+    const database = await freshDatabase(dialect, false);
+    try {
+      const first = await migrateToLatest(database.db);
+      expect(first.applied).toEqual(Object.keys(migrations));
+      const tables = (await database.db.introspection.getTables()).map((t) => t.name).filter((n) => !n.startsWith("kysely_")).sort();
+      expect(tables).toEqual(expectedTables);
+      expect((await migrateToLatest(database.db)).applied).toEqual([]);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it("enforces one namespace for users and communities per host", async () => {
+    const database = await freshDatabase(dialect);
+    try {
+      const row = (id: string, username: string) => ({
+        id, iri: `http://x/@${id}`, type: "Person" as const, username, username_key: username.toLowerCase(), host: "x",
+        local: 1 as const, manually_approves_followers: 0 as const, discoverable: 1 as const, created_at: "2026-01-01T00:00:00.000Z", updated_at: "2026-01-01T00:00:00.000Z",
+      });
+      await database.db.insertInto("actors").values(row("a", "Alice")).execute();
+      await expect(database.db.insertInto("actors").values(row("b", "alice")).execute()).rejects.toThrow();
+      expect((await database.db.selectFrom("actors").select("id").execute()).length).toBe(1);
+    } finally {
+      await database.drop();
+    }
+  });
+});

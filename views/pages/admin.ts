@@ -1,0 +1,31 @@
+import { html } from "hono/html";
+import { csrfField, fieldError, formErrors, layout, type Html, type PageContext } from "../layout.ts";
+
+export interface AdminSettingsValues {
+  description: string;
+  communityCreation: "admins" | "members";
+  registrations: "open" | "closed";
+}
+
+export function adminPage(page: PageContext, v: AdminSettingsValues, state: { saved?: boolean; errors?: Record<string, string>; message?: string } = {}): Html {
+  const radio = (name: string, value: string, label: string, current: string) =>
+    html`<label class="check"><input type="radio" name="${name}" value="${value}"${current === value ? html` checked` : ""}> ${label}</label>`;
+  return layout(page, "Instance settings", html`<h1>Instance settings</h1>
+${state.saved ? html`<div class="notice" role="status">Saved.</div>` : ""}
+${formErrors(state.message)}
+<form method="post" action="/admin" class="stack">
+  ${csrfField(page.csrf)}
+  <label for="description">Instance description <span class="hint">(Markdown, shown on the home and about pages)</span></label>
+  <textarea id="description" name="description" rows="5" maxlength="5000">${v.description}</textarea>
+  ${fieldError(state.errors, "description")}
+  <fieldset><legend>Who may create communities</legend>
+    ${radio("communityCreation", "admins", "Admins only", v.communityCreation)}
+    ${radio("communityCreation", "members", "Any member", v.communityCreation)}
+  </fieldset>
+  <fieldset><legend>Sign-ups</legend>
+    ${radio("registrations", "open", "Open to anyone", v.registrations)}
+    ${radio("registrations", "closed", "Closed (admins create accounts with the CLI)", v.registrations)}
+  </fieldset>
+  <button type="submit">Save</button>
+</form>`);
+}
