@@ -26,6 +26,7 @@ export function layout(page: PageContext, title: string, body: Html, options: { 
 <title>${title} · ${page.instanceName}</title>
 ${options.description ? html`<meta name="description" content="${options.description}">` : ""}
 <link rel="stylesheet" href="/static/style.css">
+<link rel="icon" href="/static/icon.svg" type="image/svg+xml">
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

@@ -18,10 +18,14 @@ import { requireAdmin } from "../web/session.ts";
 export const instanceRoutes = new Hono<WebEnv>();
 
 const stylesheet = readFileSync(new URL("../../views/static/style.css", import.meta.url));
+const icon = readFileSync(new URL("../../views/static/icon.svg", import.meta.url));
 
 instanceRoutes.get("/static/style.css", (c) =>
   c.body(stylesheet, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600" }),
 );
+instanceRoutes.get("/static/icon.svg", (c) => c.body(icon, 200, { "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400" }));
+// Browsers ask for /favicon.ico regardless of the <link rel="icon">.
+instanceRoutes.get("/favicon.ico", (c) => c.redirect("/static/icon.svg", 301));
 
 instanceRoutes.get("/", async (c) => {
   const app = c.get("app");

@@ -4,7 +4,7 @@
 // in Chromium the admin creates a community and a newcomer signs up, joins,
 // posts a thread behind a content warning and holds a nested conversation.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +12,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM_PATH, chromiumAvailable, launchChromium } from "../helpers/browser.ts";
+import { CHROMIUM_PATH, launchChromium } from "../helpers/browser.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SCREENSHOTS = join(ROOT, "test-output", "screenshots");
@@ -23,6 +23,7 @@ const PATIENT_PASSWORD = "patient-one-secret";
 // The browser is a system package, not a dependency: playwright-core never
 // downloads one, and these machines are offline. Where Debian's chromium is not
 // installed the journey is skipped (loudly) rather than failing.
+const chromiumAvailable = existsSync(CHROMIUM_PATH);
 if (!chromiumAvailable) {
   console.warn(`browser test skipped: ${CHROMIUM_PATH} not found (install Debian's chromium package)`);
 }
@@ -92,7 +93,7 @@ function runCli(env: NodeJS.ProcessEnv, args: string[], input: string): Promise<
   });
 }
 
-describe.skipIf(!chromiumAvailable)("browser journey: self-hoster, admin and a patient", () => {
+describe.skipIf(!existsSync(CHROMIUM_PATH))("browser journey: self-hoster, admin and a patient", () => {
   let dir: string;
   let origin: string;
   let env: NodeJS.ProcessEnv;
@@ -139,9 +140,15 @@ describe.skipIf(!chromiumAvailable)("browser journey: self-hoster, admin and a p
 
   function watch(page: Page) {
     page.on("console", (m) => {
-      if (m.type() === "error") pageProblems.push(`${page.url()}: console error: ${m.text()}`);
+      // Failed loads are reported below with their URL instead.
+      if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) pageProblems.push(`${page.url()}: console error: ${m.text()}`);
     });
     page.on("pageerror", (e) => pageProblems.push(`${page.url()}: page error: ${e.message}`));
+    page.on("response", (r) => {
+      // Chromium asks every site for /favicon.ico on its own; Kindred has none (a 404 is fine).
+      if (r.status() >= 400 && new URL(r.url()).pathname !== "/favicon.ico") pageProblems.push(`${page.url()}: HTTP ${r.status()} for ${r.url()}`);
+    });
+    page.on("requestfailed", (r) => pageProblems.push(`${page.url()}: request failed: ${r.url()} (${r.failure()?.errorText})`));
   }
 
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true });
@@ -210,10 +217,10 @@ describe.skipIf(!chromiumAvailable)("browser journey: self-hoster, admin and a p
     const cw = patient.locator("article.thread details.cw");
     const body = cw.locator(".content");
     expect(await cw.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
-    expect(await cw.locator("summary").textContent()).toBe("Content warning: post-exertional malaise, relapse");
+    expect(await cw.locator(":scope > summary").textContent()).toBe("Content warning: post-exertional malaise, relapse");
     expect(await body.isVisible()).toBe(false);
     expect(await patient.getByText("heart-rate pacing").isVisible()).toBe(false);
-    await cw.locator("summary").click();
+    await cw.locator(":scope > summary").click();
     await body.waitFor({ state: "visible" });
     expect(await cw.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
     expect(await body.locator("strong").textContent()).toBe("third crash");
@@ -238,7 +245,7 @@ describe.skipIf(!chromiumAvailable)("browser journey: self-hoster, admin and a p
     // ---- and answers that reply: the answer nests under it ----
     const replyBox = firstReply.locator(":scope > article.reply details.reply-box");
     expect(await replyBox.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
-    await replyBox.locator("summary").click();
+    await replyBox.locator(":scope > summary").click();
     await replyBox.getByLabel("Your reply").fill("Also: lying down for 10 minutes after a shower helps.");
     await replyBox.getByRole("button", { name: "Reply" }).click();
     const nested = patient.locator("section.discussion > ol.replies > li > ol.replies > li");
@@ -250,7 +257,7 @@ describe.skipIf(!chromiumAvailable)("browser journey: self-hoster, admin and a p
     expect(patient.url().startsWith(threadUrl)).toBe(true);
 
     // Screenshot with the warning opened, so the rendered Markdown shows too.
-    await cw.locator("summary").click();
+    await cw.locator(":scope > summary").click();
     await body.waitFor({ state: "visible" });
     await shot(patient, "02-thread-with-replies.png");
 

@@ -1,13 +1,9 @@
 // Browser tests drive Debian's own Chromium through playwright-core. Nothing is
 // ever downloaded: playwright-core ships no browser, and the machines that run
 // these tests have no internet access anyway.
-import { existsSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
 
 export const CHROMIUM_PATH = "/usr/bin/chromium";
-
-/** Whether Debian's chromium package is installed (browser tests skip without it). */
-export const chromiumAvailable = existsSync(CHROMIUM_PATH);
 
 /**
  * Headless Chromium that stays quiet offline: without the background-networking

@@ -1,0 +1,116 @@
+// Seeding and inspection helpers for the HTTP suites: users, communities and
+// threads written straight through the services (as the CLI does), row counts,
+// and small HTML readers. Everything a test asserts on still goes over HTTP.
+import { deflateSync, crc32 } from "node:zlib";
+import { expect } from "vitest";
+import type { Database } from "../../db/schema.ts";
+import { createUser, type LocalUser } from "../../src/accounts/service.ts";
+import { createCommunity, getCommunity, type CreateCommunityInput } from "../../src/communities/service.ts";
+import { createThread } from "../../src/posts/service.ts";
+import { WebClient } from "./client.ts";
+import type { TestInstance } from "./instance.ts";
+
+export const PASSWORD = "correct horse battery";
+
+/** A user created directly in the database, as `kindred user create` does. */
+export function seedUser(instance: TestInstance, username: string, options: { role?: "admin" | "member"; password?: string } = {}): Promise<LocalUser> {
+  return createUser(
+    instance.runtime.db,
+    instance.url,
+    { username, password: options.password ?? PASSWORD },
+    { role: options.role ?? "member", allowReserved: options.role === "admin" },
+  );
+}
+
+/** A community created directly by `owner` (an admin unless the instance lets members create). */
+export async function seedCommunity(instance: TestInstance, owner: LocalUser, input: Partial<CreateCommunityInput> & { slug: string }) {
+  await createCommunity(instance.runtime.db, instance.url, owner, { name: input.slug, ...input });
+  return getCommunity(instance.runtime.db, input.slug);
+}
+
+/** A thread created directly through the posts service. */
+export async function seedThread(instance: TestInstance, community: { id: string; visibility: "public" | "members"; joinPolicy: "open" | "approval" }, author: LocalUser, title: string, body = "") {
+  return createThread(instance.runtime.db, instance.url, community, author.actorId, { title, body });
+}
+
+/** A browser that has logged in (and checked that it worked). */
+export async function loggedIn(instance: TestInstance, username: string, password = PASSWORD): Promise<WebClient> {
+  const client = new WebClient(instance.url);
+  const res = await client.logIn(username, password);
+  expect(res.status, `log-in of ${username}: ${res.text.slice(0, 300)}`).toBe(303);
+  expect(client.cookie("kindred_session")).toBeTruthy();
+  return client;
+}
+
+type Table = keyof Database;
+
+/** Number of rows of `table`, optionally restricted to rows where `column = value`. */
+export async function countRows(instance: TestInstance, table: Table, where?: [string, string | number]): Promise<number> {
+  const db = instance.runtime.db;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let q = db.selectFrom(table as "users").select((eb) => eb.fn.countAll<string | number>().as("n")) as any;
+  if (where) q = q.where(where[0], "=", where[1]);
+  const row = (await q.executeTakeFirstOrThrow()) as { n: string | number };
+  return Number(row.n);
+}
+
+/** A real, decodable 1×1 PNG (opaque red), chunks and CRCs built by hand. */
+export function tinyPng(): Uint8Array {
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const typed = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(typed) >>> 0);
+    return Buffer.concat([len, typed, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(1, 0); // width
+  ihdr.writeUInt32BE(1, 4); // height
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // colour type: truecolour
+  ihdr[10] = 0;
+  ihdr[11] = 0;
+  ihdr[12] = 0;
+  const scanline = Buffer.from([0, 0xff, 0x00, 0x00]); // filter 0, one RGB pixel
+  return new Uint8Array(
+    Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk("IHDR", ihdr),
+      chunk("IDAT", deflateSync(scanline)),
+      chunk("IEND", Buffer.alloc(0)),
+    ]),
+  );
+}
+
+/** The text of the page's alert box (form-level error message), if any. */
+export const alertText = (html: string) => /<div class="alert" role="alert">([^<]*)<\/div>/.exec(html)?.[1];
+
+/**
+ * The outer HTML of the first element whose opening tag starts with `opening`
+ * (e.g. `<li id="post-1"`), matching nested tags of the same name.
+ */
+export function element(html: string, opening: string): string | undefined {
+  const start = html.indexOf(opening);
+  if (start < 0) return undefined;
+  const name = /^<([a-z0-9]+)/i.exec(opening)?.[1];
+  if (!name) throw new Error(`not an opening tag: ${opening}`);
+  const tag = new RegExp(`<(/?)${name}(?=[\\s>])[^>]*>`, "gi");
+  tag.lastIndex = start;
+  let depth = 0;
+  for (let m = tag.exec(html); m; m = tag.exec(html)) {
+    depth += m[1] ? -1 : 1;
+    if (depth === 0) return html.slice(start, m.index + m[0].length);
+  }
+  return undefined;
+}
+
+/** Every `<form ...>...</form>` in a page. */
+export const forms = (html: string) => [...html.matchAll(/<form\b[^>]*>[\s\S]*?<\/form>/gi)].map((m) => m[0]);
+
+/** Thread titles linked from a listing (community page, tag page). */
+export const threadTitles = (html: string) =>
+  [...html.matchAll(/<article class="thread-summary[^"]*">\s*<h3><a href="\/posts\/[0-9a-f-]{36}">([^<]*)<\/a>/g)].map((m) => m[1]!);
+
+/** The `rel="next"` link of a page, if any. */
+export const nextLink = (html: string) => /<a href="([^"]+)" rel="next">/.exec(html)?.[1]?.replaceAll("&amp;", "&");
