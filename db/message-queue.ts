@@ -30,6 +30,27 @@ export interface KyselyMessageQueueOptions {
   maxAttempts?: number;
   /** First retry delay after a handler failure; doubles per attempt, capped at 1 hour. Default 1 s. */
   retryBaseMs?: number;
+  /**
+   * Which queue of the table this instance serves. Fedify's own messages use
+   * the default; our domain events use another, so a state change and its
+   * event can be written in one transaction (see `queueRow`).
+   */
+  channel?: string;
+}
+
+/** The row that enqueues `message` on `channel`; insert it inside any transaction. */
+export function queueRow(channel: string, message: unknown, options: { delayMs?: number; orderingKey?: string | null } = {}) {
+  const now = Date.now();
+  return {
+    id: uuidv7(),
+    queue: channel,
+    payload: JSON.stringify(message),
+    ordering_key: options.orderingKey ?? null,
+    available_at: iso(now + (options.delayMs ?? 0)),
+    lease_until: null,
+    attempts: 0,
+    created_at: iso(now),
+  };
 }
 
 type Row = Selectable<FedifyQueueTable>;
@@ -54,6 +75,7 @@ export class KyselyMessageQueue implements MessageQueue {
   readonly #concurrency: number;
   readonly #maxAttempts: number;
   readonly #retryBaseMs: number;
+  readonly #channel: string;
   /** Wakes this instance's listeners after a local enqueue. */
   readonly #wakers = new Set<() => void>();
 
@@ -65,6 +87,7 @@ export class KyselyMessageQueue implements MessageQueue {
     this.#concurrency = Math.max(1, options.concurrency ?? 4);
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 5);
     this.#retryBaseMs = options.retryBaseMs ?? 1_000;
+    this.#channel = options.channel ?? "fedify";
   }
 
   async enqueue(message: any, options?: MessageQueueEnqueueOptions): Promise<void> {
@@ -73,19 +96,10 @@ export class KyselyMessageQueue implements MessageQueue {
 
   async enqueueMany(messages: readonly any[], options?: MessageQueueEnqueueOptions): Promise<void> {
     if (messages.length === 0) return;
-    const now = Date.now();
     const delayMs = options?.delay == null ? 0 : Math.max(0, options.delay.total({ unit: "millisecond" }) as number);
     // uuid's v7 is monotonic within a process, so ids keep the array's order:
     // that is the order of an ordering key's messages.
-    const rows = messages.map((message) => ({
-      id: uuidv7(),
-      payload: JSON.stringify(message),
-      ordering_key: options?.orderingKey ?? null,
-      available_at: iso(now + delayMs),
-      lease_until: null,
-      attempts: 0,
-      created_at: iso(now),
-    }));
+    const rows = messages.map((message) => queueRow(this.#channel, message, { delayMs, orderingKey: options?.orderingKey ?? null }));
     // Chunks stay under both databases' bound-parameter limits. A single
     // statement needs no transaction: that matters on SQLite, where an open
     // transaction holds the file's write lock across awaits.
@@ -150,7 +164,7 @@ export class KyselyMessageQueue implements MessageQueue {
 
   /** Number of rows in the queue: waiting, delayed and in-flight messages. */
   async queueDepth(): Promise<number> {
-    const { n } = await this.#db.selectFrom("fedify_queue").select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirstOrThrow();
+    const { n } = await this.#db.selectFrom("fedify_queue").select((eb) => eb.fn.countAll<number | string>().as("n")).where("queue", "=", this.#channel).executeTakeFirstOrThrow();
     return Number(n);
   }
 
@@ -160,6 +174,7 @@ export class KyselyMessageQueue implements MessageQueue {
     const rows = await this.#db
       .selectFrom("fedify_queue")
       .select("available_at")
+      .where("queue", "=", this.#channel)
       .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", now)]))
       .execute();
     const ready = rows.filter((r) => r.available_at <= now).length;
@@ -178,6 +193,7 @@ export class KyselyMessageQueue implements MessageQueue {
     const candidate = this.#db
       .selectFrom("fedify_queue as m")
       .select("m.id")
+      .where("m.queue", "=", this.#channel)
       .where("m.available_at", "<=", now)
       .where((eb) => eb.or([eb("m.lease_until", "is", null), eb("m.lease_until", "<=", now)]))
       .where((eb) =>
@@ -188,6 +204,7 @@ export class KyselyMessageQueue implements MessageQueue {
               eb
                 .selectFrom("fedify_queue as o")
                 .select("o.id")
+                .whereRef("o.queue", "=", "m.queue")
                 .whereRef("o.ordering_key", "=", "m.ordering_key")
                 .whereRef("o.id", "<>", "m.id")
                 .where((eb) => eb.or([eb("o.id", "<", eb.ref("m.id")), eb("o.lease_until", ">", now)])),

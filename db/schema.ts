@@ -237,6 +237,8 @@ export interface FedifyKvTable {
 
 export interface FedifyQueueTable {
   id: string;
+  /** "fedify" for Fedify's own messages, "events" for our domain events. */
+  queue: string;
   payload: string;
   ordering_key: string | null;
   /** Not delivered before this time (delays and retry backoff). */

@@ -1,36 +1,66 @@
 import type { Federation } from "@fedify/fedify";
 import { Temporal } from "@js-temporal/polyfill";
-import { Group, Person, PropertyValue, Image } from "@fedify/fedify/vocab";
+import { Application, Endpoints, Group, Image, Person, PropertyValue } from "@fedify/fedify/vocab";
 import { findLocalActor } from "../src/actors/service.ts";
-import { SYSTEM_NAMES } from "../src/accounts/names.ts";
+import { ensureInstanceActor, INSTANCE_IDENTIFIER } from "../src/actors/instance.ts";
 import type { AppContext } from "../src/context.ts";
 import { paths } from "../src/urls.ts";
+import { keyPairsOf } from "./keys.ts";
 
-/** Users (`Person`) and communities (`Group`) share one path and one WebFinger namespace. */
+/** Users (`Person`) and communities (`Group`) share one path and one WebFinger namespace; `instance` is the `Application`. */
 export function registerActors(federation: Federation<AppContext>): void {
   federation
     .setActorDispatcher(paths.actor as "/@{identifier}", async (ctx, identifier) => {
-      if (SYSTEM_NAMES.has(identifier)) return null;
+      const keys = await ctx.getActorKeyPairs(identifier);
+      const keyFields = { publicKey: keys[0]?.cryptographicKey ?? null, assertionMethods: keys.map((k) => k.multikey) };
+      const links = {
+        id: ctx.getActorUri(identifier),
+        inbox: ctx.getInboxUri(identifier),
+        endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+      };
+      if (identifier === INSTANCE_IDENTIFIER) {
+        const host = new URL(ctx.data.config.origin).host;
+        return new Application({ ...links, ...keyFields, preferredUsername: host, name: ctx.data.config.instanceName, url: new URL(ctx.data.config.origin), manuallyApprovesFollowers: true, discoverable: false });
+      }
       const a = await findLocalActor(ctx.data.db, identifier);
       // Local-only communities are never offered outside the instance.
       if (!a || a.federation === "local") return null;
       const common = {
-        id: ctx.getActorUri(identifier),
+        ...links,
+        ...keyFields,
         preferredUsername: a.username,
         name: a.name ?? a.username,
         summary: a.summary_html,
         url: new URL(a.url ?? a.iri),
+        outbox: ctx.getOutboxUri(identifier),
+        followers: ctx.getFollowersUri(identifier),
+        following: ctx.getFollowingUri(identifier),
+        featured: ctx.getFeaturedUri(identifier),
         manuallyApprovesFollowers: a.manually_approves_followers === 1,
         discoverable: a.discoverable === 1,
+        indexable: a.discoverable === 1,
         published: Temporal.Instant.from(a.created_at),
+        updated: Temporal.Instant.from(a.updated_at),
         icon: a.avatar_url ? new Image({ url: new URL(a.avatar_url) }) : null,
       };
-      if (a.type === "Group") return new Group(common);
+      if (a.type === "Group") {
+        return new Group({
+          ...common,
+          // FEP-1b12: the moderators, as Lemmy publishes them.
+          attribution: ctx.getCollectionUri("moderators", { identifier }),
+        });
+      }
       return new Person({
         ...common,
         // The admin-set badge, as a profile field Mastodon shows.
         attachments: a.isClinician === 1 ? [new PropertyValue({ name: "Verified clinician", value: `Verified by the admins of ${new URL(ctx.data.config.origin).host}` })] : [],
       });
     })
-    .mapHandle((_ctx, username) => username.toLowerCase());
+    .mapHandle((_ctx, username) => username.toLowerCase())
+    .setKeyPairsDispatcher(async (ctx, identifier) => {
+      const db = ctx.data.db;
+      const actorId = identifier === INSTANCE_IDENTIFIER ? await ensureInstanceActor(db, ctx.data.config.origin) : (await findLocalActor(db, identifier))?.id;
+      return actorId ? keyPairsOf(db, actorId) : [];
+    });
 }
+

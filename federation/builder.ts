@@ -3,12 +3,16 @@ import { KyselyKvStore } from "../db/kv-store.ts";
 import { KyselyMessageQueue } from "../db/message-queue.ts";
 import type { AppContext } from "../src/context.ts";
 import { registerActors } from "./actors.ts";
+import { registerCollections } from "./collections.ts";
 import { registerNodeInfo } from "./nodeinfo.ts";
+import { registerInbox } from "./inbox/index.ts";
+import { startOutbox } from "./outbox.ts";
 import { registerObjects } from "./objects.ts";
 
 export interface FederationHandle {
   federation: Federation<AppContext>;
-  queue: KyselyMessageQueue;
+  /** Runs the delivery queue and the outbox (domain events → activities) until `signal` aborts. */
+  runWorkers(signal: AbortSignal): Promise<void>;
 }
 
 /**
@@ -31,7 +35,14 @@ export function buildFederation(ctx: AppContext): FederationHandle {
     firstKnock: "draft-cavage-http-signatures-12",
   });
   registerActors(federation);
+  registerCollections(federation);
   registerObjects(federation);
   registerNodeInfo(federation);
-  return { federation, queue };
+  registerInbox(federation);
+  return {
+    federation,
+    runWorkers: async (signal) => {
+      await Promise.all([federation.startQueue(ctx, { signal }), startOutbox(federation, ctx, signal)]);
+    },
+  };
 }

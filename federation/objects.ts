@@ -33,7 +33,7 @@ export function toApObject(ctx: RequestContext<AppContext> | { data: AppContext 
   const values = {
     id: new URL(post.iri),
     url: new URL(post.url ?? post.iri),
-    attributedTo: new URL(post.authorIri),
+    attribution: new URL(post.authorIri),
     audience: community,
     to: post.audience === "public" ? PUBLIC_COLLECTION : followers,
     ccs: [...(post.audience === "public" && community ? [community] : []), ...(post.audience === "public" && followers ? [followers] : [])],
@@ -41,7 +41,7 @@ export function toApObject(ctx: RequestContext<AppContext> | { data: AppContext 
     source: post.source === null ? null : new Source({ content: post.source, mediaType: "text/markdown" }),
     summary: post.summary,
     sensitive: post.sensitive === 1,
-    inReplyTo: post.parentIri ? new URL(post.parentIri) : null,
+    replyTarget: post.parentIri ? new URL(post.parentIri) : null,
     published: Temporal.Instant.from(post.publishedAt),
     updated: post.updatedAt ? Temporal.Instant.from(post.updatedAt) : null,
     tags: post.tags.map((tag) => new Hashtag({ name: `#${tag}`, href: new URL(`${origin}/tags/${encodeURIComponent(tag)}`) })),

@@ -1,6 +1,8 @@
 import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
+import type { Federation } from "@fedify/fedify";
 import { buildFederation } from "../federation/builder.ts";
+import type { AppContext } from "./context.ts";
 import type { Config } from "./config.ts";
 import { logger } from "./logging.ts";
 import { openRuntime, type Runtime } from "./runtime.ts";
@@ -9,6 +11,7 @@ import { pruneRateLimits } from "./web/rate-limit.ts";
 
 export interface RunningInstance {
   runtime: Runtime;
+  federation: Federation<AppContext>;
   /** The port actually bound (useful with PORT=0). */
   port: number;
   close(): Promise<void>;
@@ -19,10 +22,10 @@ const log = logger("server");
 /** Opens the database (migrating it), serves HTTP and, unless WORKER=false, runs the delivery worker. */
 export async function startInstance(config: Config): Promise<RunningInstance> {
   const runtime = await openRuntime(config);
-  const { federation } = buildFederation(runtime);
+  const { federation, runWorkers } = buildFederation(runtime);
   const app = createApp(runtime, federation);
   const worker = new AbortController();
-  const queueDone = config.worker ? federation.startQueue(runtime, { signal: worker.signal }) : Promise.resolve();
+  const queueDone = config.worker ? runWorkers(worker.signal) : Promise.resolve();
   const housekeeping = setInterval(() => {
     pruneRateLimits(runtime.db, 24 * 3_600_000).catch((error) => log.warn("rate-limit pruning failed: {error}", { error }));
   }, 3_600_000);
@@ -37,6 +40,7 @@ export async function startInstance(config: Config): Promise<RunningInstance> {
   let closed = false;
   return {
     runtime,
+    federation,
     port,
     async close() {
       if (closed) return;

@@ -15,9 +15,9 @@ try {
 }
 await setUpLogging(config.logLevel);
 const runtime = await openRuntime(config);
-const { federation } = buildFederation(runtime);
+const { runWorkers } = buildFederation(runtime);
 const stop = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
 logger("worker").info("delivery worker started");
-await federation.startQueue(runtime, { signal: stop.signal });
+await runWorkers(stop.signal);
 await runtime.close();

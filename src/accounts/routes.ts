@@ -79,12 +79,16 @@ accountRoutes.post("/settings/profile", async (c) => {
   const body = await c.req.parseBody();
   const form = await formFields(c);
   try {
-    await updateProfile(app.db, app.config.origin, user.actorId, { displayName: form.displayName ?? "", bio: form.bio ?? "", email: form.email });
     const current = await findLocalUser(app.db, user.username);
     const upload = body.avatar;
-    if (upload instanceof File && upload.size > 0) {
-      const name = await saveAvatar(app.config.dataDir, upload);
-      await setAvatar(app.db, user.actorId, `${app.config.origin}/media/avatars/${name}`);
+    // The file is checked before anything is saved: a refused upload changes nothing.
+    const saved = upload instanceof File && upload.size > 0 ? await saveAvatar(app.config.dataDir, upload) : undefined;
+    await updateProfile(app.db, app.config.origin, user.actorId, { displayName: form.displayName ?? "", bio: form.bio ?? "", email: form.email }).catch(async (e) => {
+      if (saved) await removeAvatar(app.config.dataDir, `${app.config.origin}/media/avatars/${saved}`);
+      throw e;
+    });
+    if (saved) {
+      await setAvatar(app.db, user.actorId, `${app.config.origin}/media/avatars/${saved}`);
       await removeAvatar(app.config.dataDir, current?.avatarUrl ?? null);
     } else if (form.removeAvatar === "1") {
       await setAvatar(app.db, user.actorId, null);

@@ -38,3 +38,29 @@ export async function countLocalPosts(db: Db): Promise<{ threads: number; replie
   const replies = Number(row.replies);
   return { threads: Number(row.all) - replies, replies };
 }
+
+/** Local actors a local actor follows, for the `following` collection. */
+export async function followingOf(db: Db, actorId: string) {
+  return db
+    .selectFrom("follows")
+    .innerJoin("actors", "actors.id", "follows.followee_id")
+    .select("actors.iri")
+    .where("follows.follower_id", "=", actorId)
+    .where("follows.status", "=", "accepted")
+    .orderBy("follows.id")
+    .execute();
+}
+
+export async function followerCount(db: Db, actorId: string): Promise<number> {
+  const row = await db.selectFrom("follows").select((eb) => eb.fn.countAll<string | number>().as("n")).where("followee_id", "=", actorId).where("status", "=", "accepted").executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Public, live posts by a local actor (or in a local community), newest first, for outboxes and featured lists. */
+export async function publicPostIds(db: Db, filter: { authorId?: string; communityId?: string; pinnedOnly?: boolean }, limit = 20) {
+  let q = db.selectFrom("posts").select("id").where("local", "=", 1).where("audience", "=", "public").where("deleted_at", "is", null).where("removed_at", "is", null).orderBy("id", "desc").limit(limit);
+  if (filter.authorId) q = q.where("author_id", "=", filter.authorId);
+  if (filter.communityId) q = q.where("community_id", "=", filter.communityId).where("parent_id", "is", null);
+  if (filter.pinnedOnly) q = q.where("pinned_at", "is not", null);
+  return (await q.execute()).map((r) => r.id);
+}

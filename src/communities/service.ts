@@ -6,6 +6,7 @@ import { handleSchema, RESERVED_NAMES, SYSTEM_NAMES } from "../accounts/names.ts
 import { renderMarkdown } from "../content/markdown.ts";
 import { conflict, DomainError, forbidden, notFound, parseInput } from "../errors.ts";
 import { newId, now } from "../ids.ts";
+import { recordEvent } from "../events.ts";
 import { getSettings } from "../instance/settings.ts";
 import { actorIri, followIri, hostOf } from "../urls.ts";
 
@@ -242,15 +243,20 @@ export async function decideMembership(db: Db, communityId: string, moderatorId:
     if (!(await isModerator(trx, communityId, moderatorId))) throw forbidden("only moderators can approve members");
     const pending = await trx
       .selectFrom("follows")
-      .select("id")
+      .select(["id", "iri"])
       .where("followee_id", "=", communityId)
       .where("follower_id", "=", memberActorId)
       .where("status", "=", "pending")
       .executeTakeFirst();
     if (!pending) throw notFound("join request");
     const ts = now();
-    if (accept) await trx.updateTable("follows").set({ status: "accepted", accepted_at: ts }).where("id", "=", pending.id).execute();
-    else await trx.deleteFrom("follows").where("id", "=", pending.id).execute();
+    if (accept) {
+      await trx.updateTable("follows").set({ status: "accepted", accepted_at: ts }).where("id", "=", pending.id).execute();
+      await recordEvent(trx, { type: "follow.accepted", followId: pending.id });
+    } else {
+      await trx.deleteFrom("follows").where("id", "=", pending.id).execute();
+      await recordEvent(trx, { type: "follow.rejected", followIri: pending.iri, followerId: memberActorId, followeeId: communityId });
+    }
     await trx
       .insertInto("moderation_actions")
       .values({ id: newId(), community_id: communityId, moderator_id: moderatorId, action: accept ? "approve_member" : "reject_member", target_post_id: null, target_actor_id: memberActorId, reason: null, created_at: ts })

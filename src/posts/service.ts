@@ -5,6 +5,7 @@ import { assertMayPost, isModerator, mayRead } from "../communities/service.ts";
 import { extractHashtags, renderMarkdown } from "../content/markdown.ts";
 import { DomainError, forbidden, invalid, notFound, parseInput } from "../errors.ts";
 import { newId, now } from "../ids.ts";
+import { recordEvent } from "../events.ts";
 import { likeIri, postIri } from "../urls.ts";
 
 export const TITLE_MAX = 200;
@@ -58,8 +59,9 @@ export async function createThread(db: Db, origin: string, community: CommunityR
 export async function createReply(db: Db, origin: string, community: CommunityRef, authorId: string, parentId: string, input: z.input<typeof replyInput>) {
   const data = parseInput(replyInput, input);
   const parent = await db.selectFrom("posts").select(["id", "thread_id", "community_id", "deleted_at"]).where("id", "=", parentId).executeTakeFirst();
-  if (!parent || parent.community_id !== community.id) throw notFound("post to reply to");
+  if (!parent || parent.community_id !== community.id || parent.deleted_at) throw notFound("post to reply to");
   const root = await db.selectFrom("posts").select(["locked", "deleted_at", "removed_at"]).where("id", "=", parent.thread_id).executeTakeFirstOrThrow();
+  if (root.deleted_at) throw notFound("thread");
   if (root.locked) throw forbidden("this thread is locked");
   if (root.removed_at) throw forbidden("this thread was removed by a moderator");
   await assertMayPost(db, community, authorId);
@@ -97,6 +99,7 @@ async function insertPost(db: Db, origin: string, p: NewPost) {
       })
       .execute();
     if (tags.length > 0) await trx.insertInto("post_tags").values(tags.map((tag) => ({ post_id: id, tag }))).execute();
+    await recordEvent(trx, { type: "post.created", postId: id });
   });
   return { id, iri, threadId: p.threadId ?? id };
 }
@@ -121,6 +124,7 @@ export async function editPost(db: Db, origin: string, postId: string, editorId:
       .execute();
     await trx.deleteFrom("post_tags").where("post_id", "=", postId).execute();
     if (tags.length > 0) await trx.insertInto("post_tags").values(tags.map((tag) => ({ post_id: postId, tag }))).execute();
+    await recordEvent(trx, { type: "post.updated", postId });
   });
 }
 
@@ -144,6 +148,7 @@ export async function deletePost(db: Db, postId: string, actorId: string): Promi
       .execute();
     await trx.deleteFrom("post_tags").where("post_id", "=", postId).execute();
     await trx.deleteFrom("likes").where("post_id", "=", postId).execute();
+    await recordEvent(trx, { type: "post.deleted", postId, byActorId: actorId });
     if (byModerator) {
       await trx
         .insertInto("moderation_actions")
@@ -157,15 +162,21 @@ export async function like(db: Db, origin: string, postId: string, actorId: stri
   const post = await db.selectFrom("posts").select(["id", "deleted_at"]).where("id", "=", postId).executeTakeFirst();
   if (!post || post.deleted_at) throw notFound("post");
   const id = newId();
-  await db
-    .insertInto("likes")
-    .values({ id, iri: likeIri(origin, id), post_id: postId, actor_id: actorId, created_at: now() })
-    .onConflict((oc) => oc.columns(["post_id", "actor_id"]).doNothing())
-    .execute();
+  await inTransaction(db, async (trx) => {
+    const inserted = await trx
+      .insertInto("likes")
+      .values({ id, iri: likeIri(origin, id), post_id: postId, actor_id: actorId, created_at: now() })
+      .onConflict((oc) => oc.columns(["post_id", "actor_id"]).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) await recordEvent(trx, { type: "like.created", likeId: id });
+  });
 }
 
 export async function unlike(db: Db, postId: string, actorId: string): Promise<void> {
-  await db.deleteFrom("likes").where("post_id", "=", postId).where("actor_id", "=", actorId).execute();
+  await inTransaction(db, async (trx) => {
+    const removed = await trx.deleteFrom("likes").where("post_id", "=", postId).where("actor_id", "=", actorId).returning("iri").executeTakeFirst();
+    if (removed) await recordEvent(trx, { type: "like.deleted", likeIri: removed.iri, postId, actorId });
+  });
 }
 
 // ---- reads ----

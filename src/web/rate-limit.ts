@@ -1,5 +1,4 @@
 import type { Db } from "../../db/schema.ts";
-import { inTransaction } from "../../db/transaction.ts";
 import { DomainError } from "../errors.ts";
 
 /**
@@ -8,24 +7,32 @@ import { DomainError } from "../errors.ts";
  */
 export async function consume(db: Db, key: string, limit: number, windowMs: number): Promise<void> {
   const t = Date.now();
-  const retryAfter = await inTransaction(db, async (trx) => {
-    const row = await trx.selectFrom("rate_limits").selectAll().where("key", "=", key).executeTakeFirst();
-    const fresh = !row || Date.parse(row.window_start) + windowMs <= t;
-    if (fresh) {
-      const start = new Date(t).toISOString();
-      await trx
-        .insertInto("rate_limits")
-        .values({ key, window_start: start, count: 1 })
-        .onConflict((oc) => oc.column("key").doUpdateSet({ window_start: start, count: 1 }))
-        .execute();
-      return 0;
-    }
-    if (row.count >= limit) return Math.ceil((Date.parse(row.window_start) + windowMs - t) / 1000);
-    await trx.updateTable("rate_limits").set({ count: row.count + 1 }).where("key", "=", key).execute();
-    return 0;
-  });
-  if (retryAfter > 0) {
-    throw new DomainError("rate_limited", `too many attempts; try again in ${Math.ceil(retryAfter / 60)} minute(s)`);
+  const windowOpen = new Date(t - windowMs).toISOString();
+  // An atomic increment: concurrent attempts each count (a read-then-write
+  // would let simultaneous requests through on PostgreSQL).
+  const bump = () =>
+    db
+      .updateTable("rate_limits")
+      .set((eb) => ({ count: eb("count", "+", 1) }))
+      .where("key", "=", key)
+      .where("window_start", ">", windowOpen)
+      .returning(["count", "window_start"])
+      .executeTakeFirst();
+  let row = await bump();
+  if (!row) {
+    const start = new Date(t).toISOString();
+    // A fresh window, unless a concurrent request just opened one.
+    await db
+      .insertInto("rate_limits")
+      .values({ key, window_start: start, count: 1 })
+      .onConflict((oc) => oc.column("key").doUpdateSet({ window_start: start, count: 1 }).where("rate_limits.window_start", "<=", windowOpen))
+      .execute();
+    row = (await db.selectFrom("rate_limits").select(["count", "window_start"]).where("key", "=", key).executeTakeFirst()) ?? { count: 1, window_start: start };
+    if (row.window_start !== start) row = (await bump()) ?? row;
+  }
+  if (row.count > limit) {
+    const retryAfter = Math.ceil((Date.parse(row.window_start) + windowMs - t) / 1000);
+    throw new DomainError("rate_limited", `too many attempts; try again in ${Math.max(1, Math.ceil(retryAfter / 60))} minute(s)`);
   }
 }
 

@@ -1,6 +1,7 @@
 // Seeding and inspection helpers for the HTTP suites: users, communities and
 // threads written straight through the services (as the CLI does), row counts,
 // and small HTML readers. Everything a test asserts on still goes over HTTP.
+import { request as httpRequest } from "node:http";
 import { deflateSync, crc32 } from "node:zlib";
 import { expect } from "vitest";
 import type { Database } from "../../db/schema.ts";
@@ -42,12 +43,28 @@ export async function loggedIn(instance: TestInstance, username: string, passwor
   return client;
 }
 
+/**
+ * A browser behind a reverse proxy, seen at `address` (X-Forwarded-For). Only
+ * meaningful on an instance started with TRUST_PROXY=true, where per-address
+ * rate limits then count it apart from other clients.
+ */
+export class ClientAt extends WebClient {
+  readonly address: string;
+  constructor(base: string, address: string) {
+    super(base);
+    this.address = address;
+  }
+  override request(method: string, path: string, body: BodyInit | undefined, headers: Record<string, string>) {
+    return super.request(method, path, body, { ...headers, "x-forwarded-for": this.address });
+  }
+}
+
 type Table = keyof Database;
 
 /** Number of rows of `table`, optionally restricted to rows where `column = value`. */
 export async function countRows(instance: TestInstance, table: Table, where?: [string, string | number]): Promise<number> {
   const db = instance.runtime.db;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // Kysely cannot type a column name chosen at run time.
   let q = db.selectFrom(table as "users").select((eb) => eb.fn.countAll<string | number>().as("n")) as any;
   if (where) q = q.where(where[0], "=", where[1]);
   const row = (await q.executeTakeFirstOrThrow()) as { n: string | number };
@@ -55,7 +72,7 @@ export async function countRows(instance: TestInstance, table: Table, where?: [s
 }
 
 /** A real, decodable 1×1 PNG (opaque red), chunks and CRCs built by hand. */
-export function tinyPng(): Uint8Array {
+export function tinyPng(): Uint8Array<ArrayBuffer> {
   const chunk = (type: string, data: Buffer) => {
     const len = Buffer.alloc(4);
     len.writeUInt32BE(data.length);
@@ -83,8 +100,15 @@ export function tinyPng(): Uint8Array {
   );
 }
 
-/** The text of the page's alert box (form-level error message), if any. */
-export const alertText = (html: string) => /<div class="alert" role="alert">([^<]*)<\/div>/.exec(html)?.[1];
+/** Undoes the escaping hono/html applies to text. */
+export const unescapeHtml = (text: string) =>
+  text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&quot;", '"').replaceAll("&#39;", "'").replaceAll("&amp;", "&");
+
+/** The text of the page's alert box (form-level error message), unescaped, if any. */
+export const alertText = (html: string) => {
+  const m = /<div class="alert" role="alert">([^<]*)<\/div>/.exec(html);
+  return m ? unescapeHtml(m[1]!) : undefined;
+};
 
 /**
  * The outer HTML of the first element whose opening tag starts with `opening`
@@ -114,3 +138,24 @@ export const threadTitles = (html: string) =>
 
 /** The `rel="next"` link of a page, if any. */
 export const nextLink = (html: string) => /<a href="([^"]+)" rel="next">/.exec(html)?.[1]?.replaceAll("&amp;", "&");
+
+/**
+ * A POST on a connection of its own that is closed afterwards. For requests
+ * the server may answer before reading the body (413): a pooled fetch
+ * connection would be left in an unknown state for the next request. The
+ * answer counts as soon as it arrives, even if the upload is cut short.
+ */
+export function postOnOwnConnection(url: string, headers: Record<string, string>, body: string | Uint8Array): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: "POST", agent: false, headers: { ...headers, connection: "close", "content-length": String(Buffer.byteLength(body)) } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      res.on("error", reject);
+    });
+    // An early answer may close the socket mid-upload; only a missing answer is a failure.
+    req.on("error", (error) => setTimeout(() => reject(error), 1000).unref());
+    req.end(body);
+  });
+}

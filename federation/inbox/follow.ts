@@ -1,0 +1,43 @@
+import type { InboxContext } from "@fedify/fedify";
+import { type Accept, Follow, type Reject } from "@fedify/fedify/vocab";
+import { findActorByIri } from "../../src/actors/remote.ts";
+import type { AppContext } from "../../src/context.ts";
+import { answerOurFollow, receiveFollow } from "../../src/follows/service.ts";
+import { logger } from "../../src/logging.ts";
+import { persistActor } from "../remote.ts";
+
+const log = logger("federation", "inbox", "follow");
+
+/** `Follow` of a local user or community. */
+export async function onFollow(ctx: InboxContext<AppContext>, follow: Follow): Promise<void> {
+  if (!follow.id || !follow.objectId || !follow.actorId) return log.debug("malformed Follow dropped");
+  const target = ctx.parseUri(follow.objectId);
+  if (target?.type !== "actor") return log.debug("Follow of a non-local object {object} dropped", { object: follow.objectId.href });
+  const followee = await findActorByIri(ctx.data.db, follow.objectId.href);
+  const follower = await follow.getActor();
+  if (!followee || !follower) return log.debug("Follow with unknown parties dropped");
+  const followerId = await persistActor(ctx, follower);
+  if (!followerId) return;
+  const outcome = await receiveFollow(ctx.data.db, { iri: follow.id.href, followerId, followeeId: followee.id });
+  log.info("Follow {follow} of {followee}: {outcome}", { follow: follow.id.href, followee: followee.iri, outcome });
+}
+
+/** The remote side accepted one of our follows (a join of a remote community). */
+export async function onAccept(ctx: InboxContext<AppContext>, accept: Accept): Promise<void> {
+  await answer(ctx, accept, true);
+}
+
+export async function onReject(ctx: InboxContext<AppContext>, reject: Reject): Promise<void> {
+  await answer(ctx, reject, false);
+}
+
+async function answer(ctx: InboxContext<AppContext>, activity: Accept | Reject, accepted: boolean): Promise<void> {
+  if (!activity.actorId || !activity.objectId) return;
+  const followee = await findActorByIri(ctx.data.db, activity.actorId.href);
+  if (!followee) return log.debug("answer from an unknown actor dropped");
+  // The Follow may be embedded (Lemmy, Mastodon) or only referenced by id.
+  const inner = await activity.getObject({ crossOrigin: "trust" }).catch(() => null);
+  const follower = inner instanceof Follow && inner.actorId ? await findActorByIri(ctx.data.db, inner.actorId.href) : undefined;
+  const done = await answerOurFollow(ctx.data.db, { iri: activity.objectId.href, followerId: follower?.local === 1 ? follower.id : undefined, followeeId: followee.id }, accepted);
+  if (!done) log.debug("answer to an unknown follow {follow} dropped", { follow: activity.objectId.href });
+}

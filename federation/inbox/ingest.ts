@@ -1,0 +1,71 @@
+import type { Context } from "@fedify/fedify";
+import { isActor } from "@fedify/fedify/vocab";
+import { findActorByIri } from "../../src/actors/remote.ts";
+import type { AppContext } from "../../src/context.ts";
+import { logger } from "../../src/logging.ts";
+import { findPostByIri, receivePost, type ReceiveResult } from "../../src/posts/remote.ts";
+import { actorIdFor, audienceOf, instanceLoader, isPostObject, persistActor, postValues, type PostObject } from "../remote.ts";
+
+const log = logger("federation", "inbox", "posts");
+
+/** How many unknown ancestors we fetch to place a reply in its thread. */
+const MAX_ANCESTORS = 8;
+
+/**
+ * Stores a remote post: finds its author, its thread (fetching missing
+ * parents) and its community (its `audience`, a Group among its recipients,
+ * or the group that announced it). `activity` is re-shared by a local
+ * community that receives it.
+ */
+export async function ingestPost(ctx: Context<AppContext>, object: PostObject, options: { activity?: unknown; announcedBy?: string; depth?: number } = {}): Promise<ReceiveResult> {
+  if (!object.id || !object.attributionId) return { stored: false, reason: "no id or author" };
+  const db = ctx.data.db;
+  const known = await findPostByIri(db, object.id.href);
+  if (known) return { stored: true, postId: known.id, created: false };
+  const author = await object.getAttribution({ documentLoader: await instanceLoader(ctx) }).catch(() => null);
+  const authorId = author && isActor(author) ? await persistActor(ctx, author) : await actorIdFor(ctx, object.attributionId);
+  if (!authorId) return { stored: false, reason: "author unknown" };
+
+  let parentId: string | null = null;
+  if (object.replyTargetId) {
+    let parent = await findPostByIri(db, object.replyTargetId.href);
+    if (!parent && (options.depth ?? 0) < MAX_ANCESTORS) {
+      const fetched = await ctx.lookupObject(object.replyTargetId, { documentLoader: await instanceLoader(ctx) }).catch(() => null);
+      if (isPostObject(fetched)) {
+        await ingestPost(ctx, fetched, { announcedBy: options.announcedBy, depth: (options.depth ?? 0) + 1 });
+        parent = await findPostByIri(db, object.replyTargetId.href);
+      }
+    }
+    if (!parent) return { stored: false, reason: "parent unknown" };
+    parentId = parent.id;
+  }
+
+  const communityId = parentId ? null : await communityOf(ctx, object, options.announcedBy);
+  const recipientIds: string[] = [];
+  if (!communityId && !parentId) {
+    // Not in a community: a direct message to local actors, or nothing for us.
+    for (const iri of [...object.toIds, ...object.ccIds]) {
+      const a = await findActorByIri(db, iri.href);
+      if (a?.local === 1 && a.type === "Person") recipientIds.push(a.id);
+    }
+  }
+  const values = await postValues(object);
+  const result = await receivePost(
+    db,
+    { ...values, iri: object.id.href, authorId, communityId, parentId, audience: audienceOf(object), recipientIds },
+    options.activity,
+  );
+  if (!result.stored) log.debug("post {iri} not stored: {reason}", { iri: object.id.href, reason: result.reason });
+  return result;
+}
+
+/** The Group a top-level post belongs to, among groups we know (local, or remote ones we follow). */
+async function communityOf(ctx: Context<AppContext>, object: PostObject, announcedBy?: string): Promise<string | null> {
+  const db = ctx.data.db;
+  const candidates = [...object.audienceIds, ...object.toIds, ...object.ccIds];
+  for (const iri of candidates) {
+    const a = await findActorByIri(db, iri.href);
+    if (a?.type === "Group" && !a.deleted_at) return a.id;
+  }
+  return announcedBy ?? null;
+}

@@ -1,0 +1,29 @@
+import type { Context, InboxContext } from "@fedify/fedify";
+import { isActor, type Update } from "@fedify/fedify/vocab";
+import type { AppContext } from "../../src/context.ts";
+import { logger } from "../../src/logging.ts";
+import { receivePostUpdate } from "../../src/posts/remote.ts";
+import { findActorByIri } from "../../src/actors/remote.ts";
+import { isPostObject, persistActor, postValues } from "../remote.ts";
+
+const log = logger("federation", "inbox", "update");
+
+export async function onUpdate(ctx: InboxContext<AppContext>, update: Update): Promise<void> {
+  await applyUpdate(ctx, update, await update.toJsonLd({ format: "compact" }));
+}
+
+/** `Update` of a profile (refreshes the actor) or of a post (its author's edit). */
+export async function applyUpdate(ctx: Context<AppContext>, update: Update, activity?: unknown): Promise<void> {
+  if (!update.actorId) return;
+  const object = await update.getObject().catch(() => null);
+  if (isActor(object)) {
+    if (object.id?.href !== update.actorId.href) return log.debug("Update of someone else's profile dropped");
+    await persistActor(ctx, object);
+    return;
+  }
+  if (!isPostObject(object) || !object.id) return log.debug("Update of an unsupported object dropped");
+  const author = await findActorByIri(ctx.data.db, update.actorId.href);
+  if (!author || object.attributionId?.href !== author.iri) return log.debug("Update by someone other than the author dropped");
+  const v = await postValues(object);
+  await receivePostUpdate(ctx.data.db, { iri: object.id.href, authorId: author.id, title: v.title, contentHtml: v.contentHtml, summary: v.summary, sensitive: v.sensitive, updatedAt: v.updatedAt ?? new Date().toISOString(), tags: v.tags }, activity);
+}

@@ -1,0 +1,26 @@
+import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
+import type { Db } from "../db/schema.ts";
+import { loadKeys, saveKeys, type StoredKey } from "../src/actors/keys.ts";
+
+/**
+ * An actor's key pairs, generated on first use and kept: RSA-2048 (what
+ * Mastodon uses, and 2.5× faster to sign than Fedify's 4096-bit default)
+ * for HTTP signatures, Ed25519 for object integrity proofs.
+ */
+export async function keyPairsOf(db: Db, actorId: string): Promise<CryptoKeyPair[]> {
+  let stored = await loadKeys(db, actorId);
+  if (stored.length < 2) {
+    const rsa = (await crypto.subtle.generateKey(
+      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      true,
+      ["sign", "verify"],
+    )) as CryptoKeyPair;
+    const ed = await generateCryptoKeyPair("Ed25519");
+    const fresh: StoredKey[] = [
+      { kind: "rsa", privateJwk: await exportJwk(rsa.privateKey), publicJwk: await exportJwk(rsa.publicKey) },
+      { kind: "ed25519", privateJwk: await exportJwk(ed.privateKey), publicJwk: await exportJwk(ed.publicKey) },
+    ];
+    stored = await saveKeys(db, actorId, fresh);
+  }
+  return Promise.all(stored.map(async (k) => ({ privateKey: await importJwk(k.privateJwk, "private"), publicKey: await importJwk(k.publicJwk, "public") })));
+}

@@ -1,0 +1,190 @@
+// The one module that sends activities. It consumes domain events recorded in
+// the same transaction as each change (src/events.ts) and hands activities to
+// Fedify, whose persistent queue does the deliveries and retries.
+import type { Context, Federation } from "@fedify/fedify";
+import type { Recipient } from "@fedify/fedify/vocab";
+import { Accept, Activity, Announce, Create, Delete, Follow, Like, Reject, Tombstone, Undo, Update, PUBLIC_COLLECTION, type Object as ApObject } from "@fedify/fedify/vocab";
+import { KyselyMessageQueue } from "../db/message-queue.ts";
+import { findActorById } from "../src/actors/remote.ts";
+import type { AppContext } from "../src/context.ts";
+import { EVENTS_CHANNEL, type DomainEvent } from "../src/events.ts";
+import { newId } from "../src/ids.ts";
+import { logger } from "../src/logging.ts";
+import { followForFederation, likeForFederation, postRouting } from "../src/posts/outbound.ts";
+import { postForFederation } from "../src/posts/service.ts";
+import { remoteFollowers } from "../src/follows/service.ts";
+import { toApObject } from "./objects.ts";
+
+const log = logger("federation", "outbox");
+
+/** Consumes domain events until `signal` aborts. */
+export function startOutbox(federation: Federation<AppContext>, data: AppContext, signal: AbortSignal): Promise<void> {
+  const events = new KyselyMessageQueue(data.db, { dialect: data.dialect, channel: EVENTS_CHANNEL, pollIntervalMs: 200 });
+  const ctx = federation.createContext(new URL(data.config.origin), data);
+  return events.listen((event: DomainEvent) => dispatch(ctx, event, federation), { signal });
+}
+
+const activityId = (ctx: Context<AppContext>) => new URL(`/activities/${newId()}`, ctx.data.config.origin);
+const recipient = (iri: string, inbox: string | null, sharedInbox: string | null): Recipient => ({
+  id: new URL(iri),
+  inboxId: inbox ? new URL(inbox) : null,
+  endpoints: sharedInbox ? { sharedInbox: new URL(sharedInbox) } : null,
+});
+const options = { preferSharedInbox: true } as const;
+
+export async function dispatch(ctx: Context<AppContext>, event: DomainEvent, federation: Federation<AppContext>): Promise<void> {
+  switch (event.type) {
+    case "post.created":
+      return postActivity(ctx, event.postId, (object, actor) => new Create({ id: new URL(`${object.id!.href}#create`), actor, object, tos: object.toIds, ccs: object.ccIds, published: object.published }));
+    case "post.updated":
+      return postActivity(ctx, event.postId, (object, actor) => new Update({ id: activityId(ctx), actor, object, tos: object.toIds, ccs: object.ccIds, updated: object.updated }));
+    case "post.deleted":
+      return postDeleted(ctx, event.postId, event.byActorId);
+    case "post.received":
+      return reshare(ctx, event.postId, event.activity);
+    case "like.created":
+    case "like.deleted":
+      return likeActivity(ctx, event);
+    case "follow.requested":
+    case "follow.accepted":
+      return followActivity(ctx, event.followId, event.type);
+    case "follow.rejected":
+    case "follow.undone":
+      return followEnded(ctx, event);
+    case "actor.updated":
+      return actorUpdated(ctx, federation, event.actorId);
+  }
+}
+
+/**
+ * Sends an activity about a local post. In a local community the author's
+ * activity reaches the community's followers twice over: as the group's
+ * `Announce(activity)` (FEP-1b12, Lemmy) and as `Announce(object)` (what
+ * Mastodon and Pleroma render). In a remote community it goes to the group,
+ * which re-shares it. A remote parent author is always told directly.
+ */
+async function postActivity(ctx: Context<AppContext>, postId: string, build: (object: ApObject, actor: URL) => Activity): Promise<void> {
+  const route = await postRouting(ctx.data.db, postId);
+  const post = await postForFederation(ctx.data.db, postId);
+  if (!route || !post || route.authorLocal !== 1 || post.deletedAt) return;
+  if (route.communityLocal === 1 && route.communityFederation === "local") return;
+  const object = toApObject(ctx, post);
+  const activity = build(object, new URL(route.authorIri));
+  const author = { identifier: route.authorKey };
+  const direct: Recipient[] = [];
+  if (route.parentAuthorIri && route.parentAuthorLocal === 0) direct.push(recipient(route.parentAuthorIri, route.parentAuthorInbox, route.parentAuthorSharedInbox));
+  if (route.communityLocal === 0 && route.communityIri) direct.push(recipient(route.communityIri, route.communityInbox, route.communitySharedInbox));
+  if (direct.length > 0) await ctx.sendActivity(author, direct, activity, options);
+  if (route.communityLocal === 1 && route.communityKey) {
+    await announce(ctx, route.communityKey, activity, object instanceof Activity ? undefined : object, post.audience === "public");
+    // Mastodon applies edits only when the author sends them.
+    if (activity instanceof Update) await sendToFollowersAs(ctx, author, route.communityId!, activity);
+  }
+}
+
+/** The group re-shares an activity (and, for Mastodon, the object) to all its followers. */
+async function announce(ctx: Context<AppContext>, groupKey: string, activity: Activity, object: ApObject | undefined, isPublic: boolean): Promise<void> {
+  const group = ctx.getActorUri(groupKey);
+  const followers = ctx.getFollowersUri(groupKey);
+  const addressing = isPublic ? { tos: [PUBLIC_COLLECTION], ccs: [followers] } : { tos: [followers] };
+  await ctx.sendActivity({ identifier: groupKey }, "followers", new Announce({ id: activityId(ctx), actor: group, object: activity, ...addressing }), options);
+  if (object && activity instanceof Create) {
+    await ctx.sendActivity({ identifier: groupKey }, "followers", new Announce({ id: activityId(ctx), actor: group, object, ...addressing }), options);
+  }
+}
+
+async function sendToFollowersAs(ctx: Context<AppContext>, sender: { identifier: string }, groupId: string, activity: Activity): Promise<void> {
+  const rows = await remoteFollowers(ctx.data.db, groupId);
+  if (rows.length > 0) await ctx.sendActivity(sender, rows.map((r) => recipient(r.iri, r.inboxUrl, r.sharedInboxUrl)), activity, options);
+}
+
+/** A remote member's activity in a local community, re-shared exactly as received. */
+async function reshare(ctx: Context<AppContext>, postId: string, raw: unknown): Promise<void> {
+  const route = await postRouting(ctx.data.db, postId);
+  if (!route?.communityKey || route.communityLocal !== 1 || route.communityFederation === "local") return;
+  const activity = await Activity.fromJsonLd(raw, { documentLoader: await ctx.getDocumentLoader({ identifier: route.communityKey }), contextLoader: ctx.contextLoader }).catch(() => null);
+  if (!activity) return log.warn("could not re-read a received activity for post {postId}", { postId });
+  const object = activity instanceof Create ? await activity.getObject().catch(() => null) : null;
+  await announce(ctx, route.communityKey, activity, object ?? undefined, route.communityVisibility !== "members");
+}
+
+async function postDeleted(ctx: Context<AppContext>, postId: string, byActorId: string): Promise<void> {
+  const route = await postRouting(ctx.data.db, postId);
+  const by = await findActorById(ctx.data.db, byActorId);
+  if (!route || !by || by.local !== 1 || route.local !== 1 && route.communityLocal !== 1) return;
+  const del = new Delete({ id: activityId(ctx), actor: new URL(by.iri), object: new Tombstone({ id: new URL(route.iri) }), tos: [PUBLIC_COLLECTION] });
+  const sender = { identifier: by.username_key };
+  if (route.communityLocal === 0 && route.communityIri) await ctx.sendActivity(sender, recipient(route.communityIri, route.communityInbox, route.communitySharedInbox), del, options);
+  if (route.communityLocal === 1 && route.communityKey && route.communityFederation !== "local") {
+    await announce(ctx, route.communityKey, del, undefined, true);
+    await sendToFollowersAs(ctx, sender, route.communityId!, del);
+  }
+}
+
+async function likeActivity(ctx: Context<AppContext>, event: Extract<DomainEvent, { type: "like.created" | "like.deleted" }>): Promise<void> {
+  let like: Like;
+  let actorKey: string;
+  let postId: string;
+  if (event.type === "like.created") {
+    const row = await likeForFederation(ctx.data.db, event.likeId);
+    if (!row || row.actorLocal !== 1) return;
+    postId = row.postId;
+    actorKey = row.actorKey;
+    const post = await postRouting(ctx.data.db, postId);
+    if (!post) return;
+    like = new Like({ id: new URL(row.iri), actor: new URL(row.actorIri), object: new URL(post.iri) });
+  } else {
+    const actor = await findActorById(ctx.data.db, event.actorId);
+    const post = await postRouting(ctx.data.db, event.postId);
+    if (!actor || actor.local !== 1 || !post) return;
+    postId = event.postId;
+    actorKey = actor.username_key;
+    like = new Like({ id: new URL(event.likeIri), actor: new URL(actor.iri), object: new URL(post.iri) });
+  }
+  const route = await postRouting(ctx.data.db, postId);
+  if (!route || (route.communityLocal === 1 && route.communityFederation === "local")) return;
+  const activity: Activity = event.type === "like.created" ? like : new Undo({ id: activityId(ctx), actor: like.actorId, object: like });
+  const direct: Recipient[] = [];
+  if (route.authorLocal === 0) {
+    const author = await findActorById(ctx.data.db, route.authorId);
+    if (author) direct.push(recipient(author.iri, author.inbox_url, author.shared_inbox_url));
+  }
+  if (route.communityLocal === 0 && route.communityIri) direct.push(recipient(route.communityIri, route.communityInbox, route.communitySharedInbox));
+  if (direct.length > 0) await ctx.sendActivity({ identifier: actorKey }, direct, activity, options);
+  if (route.communityLocal === 1 && route.communityKey) await announce(ctx, route.communityKey, activity, undefined, route.communityVisibility !== "members");
+}
+
+const followOf = (f: { iri: string; followerIri: string; followeeIri: string }) => new Follow({ id: new URL(f.iri), actor: new URL(f.followerIri), object: new URL(f.followeeIri) });
+
+async function followActivity(ctx: Context<AppContext>, followId: string, type: "follow.requested" | "follow.accepted"): Promise<void> {
+  const f = await followForFederation(ctx.data.db, followId);
+  if (!f) return;
+  if (type === "follow.requested" && f.followerLocal === 1 && f.followeeLocal === 0) {
+    await ctx.sendActivity({ identifier: f.followerKey }, recipient(f.followeeIri, f.followeeInbox, f.followeeSharedInbox), followOf(f));
+  } else if (type === "follow.accepted" && f.followeeLocal === 1 && f.followerLocal === 0) {
+    // The embedded Follow carries only what Lemmy checks: id, actor, object.
+    const accept = new Accept({ id: activityId(ctx), actor: new URL(f.followeeIri), object: followOf(f), to: new URL(f.followerIri) });
+    await ctx.sendActivity({ identifier: f.followeeKey }, recipient(f.followerIri, f.followerInbox, f.followerSharedInbox), accept);
+  }
+}
+
+async function followEnded(ctx: Context<AppContext>, event: Extract<DomainEvent, { type: "follow.rejected" | "follow.undone" }>): Promise<void> {
+  const follower = await findActorById(ctx.data.db, event.followerId);
+  const followee = await findActorById(ctx.data.db, event.followeeId);
+  if (!follower || !followee) return;
+  const follow = followOf({ iri: event.followIri, followerIri: follower.iri, followeeIri: followee.iri });
+  if (event.type === "follow.rejected" && followee.local === 1 && follower.local === 0) {
+    await ctx.sendActivity({ identifier: followee.username_key }, recipient(follower.iri, follower.inbox_url, follower.shared_inbox_url), new Reject({ id: activityId(ctx), actor: new URL(followee.iri), object: follow }));
+  } else if (event.type === "follow.undone" && follower.local === 1 && followee.local === 0) {
+    await ctx.sendActivity({ identifier: follower.username_key }, recipient(followee.iri, followee.inbox_url, followee.shared_inbox_url), new Undo({ id: activityId(ctx), actor: new URL(follower.iri), object: follow }));
+  }
+}
+
+async function actorUpdated(ctx: Context<AppContext>, federation: Federation<AppContext>, actorId: string): Promise<void> {
+  const actor = await findActorById(ctx.data.db, actorId);
+  if (!actor || actor.local !== 1 || actor.deleted_at) return;
+  // The actor document comes from its dispatcher, which needs a request context.
+  const object = await federation.createContext(new Request(actor.iri), ctx.data).getActor(actor.username_key);
+  if (!object) return;
+  await ctx.sendActivity({ identifier: actor.username_key }, "followers", new Update({ id: activityId(ctx), actor: object.id, object, tos: [PUBLIC_COLLECTION] }), options);
+}

@@ -1,0 +1,100 @@
+// Translating remote ActivityPub objects into the values our domain stores:
+// actors persisted by IRI, posts with sanitized HTML.
+import type { Context, DocumentLoader } from "@fedify/fedify";
+import { Temporal } from "@js-temporal/polyfill";
+import { Application, Article, Group, Hashtag, isActor, Note, Organization, Page, PUBLIC_COLLECTION, Service, type Actor, type Object as ApObject } from "@fedify/fedify/vocab";
+import { findActorByIri, upsertRemoteActor } from "../src/actors/remote.ts";
+import type { AppContext } from "../src/context.ts";
+import { htmlToText, sanitizeHtml } from "../src/content/markdown.ts";
+import type { ActorType, PostAudience } from "../db/schema.ts";
+import { INSTANCE_IDENTIFIER } from "../src/actors/instance.ts";
+
+export type PostObject = Note | Page | Article;
+export const isPostObject = (o: unknown): o is PostObject => o instanceof Note || o instanceof Page || o instanceof Article;
+
+/** Fetches made on nobody's behalf are signed by the instance actor (servers with authorized fetch require it). */
+export const instanceLoader = (ctx: Context<AppContext>): Promise<DocumentLoader> => ctx.getDocumentLoader({ identifier: INSTANCE_IDENTIFIER });
+
+const text = (v: unknown): string | null => (v == null ? null : String(v));
+
+function actorType(a: Actor): ActorType {
+  if (a instanceof Group) return "Group";
+  if (a instanceof Application) return "Application";
+  if (a instanceof Service) return "Service";
+  if (a instanceof Organization) return "Organization";
+  return "Person";
+}
+
+/** Stores (or refreshes) a remote actor; returns its row id. Local actors are never overwritten. */
+export async function persistActor(ctx: Context<AppContext>, actor: Actor): Promise<string | null> {
+  if (!actor.id) return null;
+  const local = await findActorByIri(ctx.data.db, actor.id.href);
+  if (local?.local === 1) return local.id;
+  if (actor.id.origin === new URL(ctx.data.config.origin).origin) return null;
+  const icon = await actor.getIcon().catch(() => null);
+  const iconUrl = icon?.url instanceof URL ? icon.url.href : (icon?.url?.href?.href ?? null);
+  const url = actor.url instanceof URL ? actor.url.href : (actor.url?.href?.href ?? null);
+  return upsertRemoteActor(ctx.data.db, {
+    iri: actor.id.href,
+    type: actorType(actor),
+    username: text(actor.preferredUsername) ?? actor.id.pathname.split("/").filter(Boolean).pop() ?? actor.id.host,
+    host: actor.id.host,
+    name: actor.name ? htmlToText(String(actor.name)).slice(0, 200) : null,
+    summaryHtml: actor.summary ? sanitizeHtml(String(actor.summary)) : null,
+    url,
+    inboxUrl: actor.inboxId?.href ?? null,
+    sharedInboxUrl: actor.endpoints?.sharedInbox?.href ?? null,
+    outboxUrl: actor.outboxId?.href ?? null,
+    followersUrl: actor.followersId?.href ?? null,
+    followingUrl: actor.followingId?.href ?? null,
+    featuredUrl: actor.featuredId?.href ?? null,
+    avatarUrl: iconUrl,
+    manuallyApprovesFollowers: actor.manuallyApprovesFollowers ?? false,
+    discoverable: actor.discoverable ?? false,
+  });
+}
+
+/** The row id of the actor at `iri`, fetching and storing it when unknown. */
+export async function actorIdFor(ctx: Context<AppContext>, iri: URL | null, loader?: DocumentLoader): Promise<string | null> {
+  if (!iri) return null;
+  const known = await findActorByIri(ctx.data.db, iri.href);
+  if (known) return known.id;
+  const fetched = await ctx.lookupObject(iri, { documentLoader: loader ?? (await instanceLoader(ctx)) }).catch(() => null);
+  return fetched && isActor(fetched) ? persistActor(ctx, fetched) : null;
+}
+
+/** Addressing of a remote object, in our terms. */
+export function audienceOf(o: ApObject): PostAudience {
+  const to = o.toIds.map((u) => u.href);
+  const cc = o.ccIds.map((u) => u.href);
+  if (to.includes(PUBLIC_COLLECTION.href)) return "public";
+  if (cc.includes(PUBLIC_COLLECTION.href)) return "unlisted";
+  return to.some((u) => u.endsWith("/followers")) || cc.some((u) => u.endsWith("/followers")) ? "followers" : "direct";
+}
+
+/** The content values of a remote post, sanitized. */
+export async function postValues(o: PostObject) {
+  const tags: string[] = [];
+  for await (const tag of o.getTags()) {
+    if (tag instanceof Hashtag && tag.name) tags.push(String(tag.name).replace(/^#/, "").toLowerCase().slice(0, 64));
+  }
+  const summary = o.summary ? htmlToText(String(o.summary)).slice(0, 500) : null;
+  const url = o.url instanceof URL ? o.url.href : (o.url?.href?.href ?? o.id?.href ?? null);
+  const title = o.name ? htmlToText(String(o.name)).slice(0, 200) : null;
+  return {
+    type: (o instanceof Page ? "Page" : o instanceof Article ? "Article" : "Note") as "Page" | "Note" | "Article",
+    url,
+    title,
+    contentHtml: sanitizeHtml(o.content ? String(o.content) : ""),
+    summary: summary || null,
+    sensitive: o.sensitive ?? summary !== null,
+    language: null,
+    publishedAt: isoOf(o.published ?? Temporal.Now.instant()),
+    updatedAt: o.updated ? isoOf(o.updated) : null,
+    tags,
+  };
+}
+
+
+/** Our timestamp format (millisecond ISO-8601 UTC), whatever precision the remote used. */
+export const isoOf = (instant: { epochMilliseconds: number }) => new Date(instant.epochMilliseconds).toISOString();

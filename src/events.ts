@@ -1,0 +1,33 @@
+// Domain events: what changed, written in the same transaction as the change
+// (a row in the "events" queue). The federation outbox consumes them after
+// commit, so a remote server being down never fails or rolls back a local
+// action, and a crash between commit and delivery loses nothing.
+import type { Db } from "../db/schema.ts";
+import { queueRow } from "../db/message-queue.ts";
+
+export const EVENTS_CHANNEL = "events";
+
+export type DomainEvent =
+  /** A local post (thread or reply) was created. */
+  | { type: "post.created"; postId: string }
+  /** A remote post arrived in a local community: the group re-shares the activity as received. */
+  | { type: "post.received"; postId: string; activity: unknown }
+  | { type: "post.updated"; postId: string }
+  /** A post was deleted; its IRIs are carried because the row is now a tombstone. */
+  | { type: "post.deleted"; postId: string; byActorId: string }
+  | { type: "like.created"; likeId: string }
+  | { type: "like.deleted"; likeIri: string; postId: string; actorId: string }
+  /** A local actor asked to follow a remote one. */
+  | { type: "follow.requested"; followId: string }
+  /** A local actor accepted a remote follower. */
+  | { type: "follow.accepted"; followId: string }
+  /** A local actor refused a remote follower (the row is gone). */
+  | { type: "follow.rejected"; followIri: string; followerId: string; followeeId: string }
+  /** A local actor stopped following a remote one (the row is gone). */
+  | { type: "follow.undone"; followIri: string; followerId: string; followeeId: string }
+  | { type: "actor.updated"; actorId: string };
+
+/** Records `event` as part of the caller's transaction. */
+export async function recordEvent(db: Db, event: DomainEvent): Promise<void> {
+  await db.insertInto("fedify_queue").values(queueRow(EVENTS_CHANNEL, event)).execute();
+}
