@@ -1,7 +1,8 @@
 import { createFederation, type Federation } from "@fedify/fedify";
 import { KyselyKvStore } from "../db/kv-store.ts";
 import { KyselyMessageQueue } from "../db/message-queue.ts";
-import type { AppContext } from "../src/context.ts";
+import type { AppContext, RemoteLookup } from "../src/context.ts";
+import { remoteLookup } from "./lookup.ts";
 import { registerActors } from "./actors.ts";
 import { registerCollections } from "./collections.ts";
 import { registerNodeInfo } from "./nodeinfo.ts";
@@ -13,6 +14,7 @@ export interface FederationHandle {
   federation: Federation<AppContext>;
   /** Runs the delivery queue and the outbox (domain events → activities) until `signal` aborts. */
   runWorkers(signal: AbortSignal): Promise<void>;
+  remote: RemoteLookup;
 }
 
 /**
@@ -41,6 +43,7 @@ export function buildFederation(ctx: AppContext): FederationHandle {
   registerInbox(federation);
   return {
     federation,
+    remote: remoteLookup(federation, ctx),
     runWorkers: async (signal) => {
       await Promise.all([federation.startQueue(ctx, { signal }), startOutbox(federation, ctx, signal)]);
     },

@@ -8,4 +8,15 @@ export interface AppContext {
   db: Kysely<Database>;
   dialect: Dialect;
   config: Config;
+  /** Reaching other servers; absent where no federation runs (some CLI commands). */
+  remote?: RemoteLookup;
+}
+
+/** What the domain and routes may ask of federation, without depending on it. */
+export interface RemoteLookup {
+  /**
+   * Finds a remote actor by `@name@host`, `name@host` or URL, fetching and
+   * storing it when unknown; returns its row id, or null when nothing is there.
+   */
+  resolveActor(query: string): Promise<string | null>;
 }
