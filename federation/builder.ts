@@ -1,4 +1,6 @@
-import { createFederation, type Federation } from "@fedify/fedify";
+import { createExponentialBackoffPolicy, createFederation, type Federation, type FederationFetchOptions } from "@fedify/fedify";
+import { normalizeWireResponse } from "./wire.ts";
+import { logger } from "../src/logging.ts";
 import { KyselyKvStore } from "../db/kv-store.ts";
 import { KyselyMessageQueue } from "../db/message-queue.ts";
 import type { AppContext, RemoteLookup } from "../src/context.ts";
@@ -15,6 +17,8 @@ export interface FederationHandle {
   /** Runs the delivery queue and the outbox (domain events → activities) until `signal` aborts. */
   runWorkers(signal: AbortSignal): Promise<void>;
   remote: RemoteLookup;
+  /** `federation.fetch` with our wire normalisation of the documents it serves. */
+  handle(request: Request, options: FederationFetchOptions<AppContext>): Promise<Response>;
 }
 
 /**
@@ -22,6 +26,8 @@ export interface FederationHandle {
  * delivery queue live in our own database, so queued deliveries survive
  * restarts and several processes can share one PostgreSQL.
  */
+const log = logger("federation", "delivery");
+
 export function buildFederation(ctx: AppContext): FederationHandle {
   const queue = new KyselyMessageQueue(ctx.db, { dialect: ctx.dialect });
   const federation = createFederation<AppContext>({
@@ -35,6 +41,19 @@ export function buildFederation(ctx: AppContext): FederationHandle {
     // Every deployed server reads draft-cavage; some accept RFC 9421 with a
     // 202 and then drop it, so the double-knock would never fall back.
     firstKnock: "draft-cavage-http-signatures-12",
+    // Deliveries retry with exponential backoff (1 s, 2 s, 4 s … capped at
+    // 12 h) for about two days before giving up, as Mastodon does.
+    outboxRetryPolicy: createExponentialBackoffPolicy({ initialDelay: { seconds: 1 }, maxDelay: { hours: 12 }, maxAttempts: 20 }),
+    // A dead instance: after 5 failures within 10 minutes its deliveries are
+    // held (not attempted) for 30 minutes, then probed again; held ones are
+    // kept for 7 days.
+    circuitBreaker: {
+      failureThreshold: 5,
+      failureWindow: { minutes: 10 },
+      recoveryDelay: { minutes: 30 },
+      onStateChange: (host, from, to) => log.warn("delivery circuit for {host}: {from} → {to}", { host, from, to }),
+    },
+    onOutboxError: (error, activity) => log.warn("delivery of {activity} failed: {error}", { activity: activity?.id?.href, error: error.message }),
   });
   registerActors(federation);
   registerCollections(federation);
@@ -44,6 +63,7 @@ export function buildFederation(ctx: AppContext): FederationHandle {
   return {
     federation,
     remote: remoteLookup(federation, ctx),
+    handle: async (request, options) => normalizeWireResponse(await federation.fetch(request, options)),
     runWorkers: async (signal) => {
       await Promise.all([federation.startQueue(ctx, { signal }), startOutbox(federation, ctx, signal)]);
     },

@@ -22,9 +22,9 @@ const log = logger("server");
 /** Opens the database (migrating it), serves HTTP and, unless WORKER=false, runs the delivery worker. */
 export async function startInstance(config: Config): Promise<RunningInstance> {
   const runtime = await openRuntime(config);
-  const { federation, runWorkers, remote } = buildFederation(runtime);
+  const { federation, runWorkers, remote, handle } = buildFederation(runtime);
   runtime.remote = remote;
-  const app = createApp(runtime, federation);
+  const app = createApp(runtime, handle);
   const worker = new AbortController();
   const queueDone = config.worker ? runWorkers(worker.signal) : Promise.resolve();
   const housekeeping = setInterval(() => {

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { Federation } from "@fedify/fedify";
+import type { Federation, FederationFetchOptions } from "@fedify/fedify";
 import { errorPage } from "../../views/pages/misc.ts";
 import { accountRoutes } from "../accounts/routes.ts";
 import { communityRoutes } from "../communities/routes.ts";
@@ -19,7 +19,10 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 const log = logger("http");
 
-export function createApp(ctx: AppContext, federation?: Federation<AppContext>): Hono<WebEnv> {
+/** Fedify's request handler (federation/ wraps it to normalise what goes on the wire). */
+export type FederationHandler = (request: Request, options: FederationFetchOptions<AppContext>) => Promise<Response>;
+
+export function createApp(ctx: AppContext, federation?: FederationHandler): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
   app.use(async (c, next) => {
     c.set("app", ctx);
@@ -42,7 +45,7 @@ export function createApp(ctx: AppContext, federation?: Federation<AppContext>):
   // for HTML at an IRI, to the routes below.
   if (federation) {
     app.use(async (c, next) =>
-      federation.fetch(c.req.raw, {
+      federation(c.req.raw, {
         contextData: ctx,
         onNotFound: async () => {
           await next();

@@ -1,0 +1,39 @@
+// What goes on the wire must be read by software that does not do JSON-LD
+// processing (Mastodon, Lemmy, snac…). Fedify's compaction can leave CURIEs
+// such as "as:Public", "as:sensitive" or "as:Hashtag" where those servers look
+// for the plain terms, so documents we serve are normalised here.
+const PUBLIC = "https://www.w3.org/ns/activitystreams#Public";
+const ADDRESSING = new Set(["to", "cc", "bto", "bcc", "audience"]);
+const TERMS: Record<string, string> = { "as:sensitive": "sensitive", "as:Hashtag": "Hashtag" };
+
+export function normalizeWireJson(value: unknown, key?: string): unknown {
+  if (typeof value === "string") {
+    if (key !== undefined && ADDRESSING.has(key) && (value === "as:Public" || value === "Public")) return PUBLIC;
+    if (key === "type" && value in TERMS) return TERMS[value];
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((v) => normalizeWireJson(v, key));
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[TERMS[k] ?? k] = k === "@context" ? withTerms(v) : normalizeWireJson(v, k);
+    return out;
+  }
+  return value;
+}
+
+/** The plain terms we emit must be defined in the document's context. */
+function withTerms(context: unknown): unknown {
+  const list = Array.isArray(context) ? [...context] : [context];
+  list.push({ sensitive: "as:sensitive", Hashtag: "as:Hashtag" });
+  return list;
+}
+
+/** Rewrites an ActivityPub JSON response; anything else passes through. */
+export async function normalizeWireResponse(response: Response): Promise<Response> {
+  const type = response.headers.get("content-type") ?? "";
+  if (response.status !== 200 || !/application\/(activity\+json|ld\+json)/.test(type)) return response;
+  const body = normalizeWireJson(await response.json());
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  return new Response(JSON.stringify(body), { status: 200, headers });
+}
