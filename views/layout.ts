@@ -33,6 +33,7 @@ ${options.description ? html`<meta name="description" content="${options.descrip
 <header class="site">
   <nav aria-label="Site">
     <a class="brand" href="/">${page.instanceName}</a>
+    <form class="search" method="get" action="/search" role="search"><label for="site-search" class="visually-hidden">Search</label><input id="site-search" name="q" type="search" placeholder="Search or @name@server" maxlength="300"></form>
     <ul>
       ${v
         ? html`<li><a href="/@${v.username}">@${v.username}</a></li>

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { communityForm, communityPage, moderationPage } from "../../views/pages/communities.ts";
 import { DomainError, forbidden } from "../errors.ts";
 import { listThreads } from "../posts/service.ts";
+import { followRemote, unfollowRemote } from "../follows/service.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
@@ -60,11 +61,13 @@ export async function renderCommunity(c: WebContext, community: Community) {
   );
 }
 
+// Joining a remote community is a Follow of its Group, pending until it answers.
 communityRoutes.post(`${AT}/join`, async (c) => {
   const user = requireUser(c);
   const app = c.get("app");
   const community = await getCommunity(app.db, handleOf(c));
-  await join(app.db, app.config.origin, community, user.actorId);
+  if (community.local === 1) await join(app.db, app.config.origin, community, user.actorId);
+  else await followRemote(app.db, app.config.origin, user.actorId, community.id);
   return c.redirect(`/@${community.slug}`, 303);
 });
 
@@ -72,7 +75,8 @@ communityRoutes.post(`${AT}/leave`, async (c) => {
   const user = requireUser(c);
   const app = c.get("app");
   const community = await getCommunity(app.db, handleOf(c));
-  await leave(app.db, community.id, user.actorId);
+  if (community.local === 1) await leave(app.db, community.id, user.actorId);
+  else await unfollowRemote(app.db, user.actorId, community.id);
   return c.redirect(`/@${community.slug}`, 303);
 });
 

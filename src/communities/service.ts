@@ -118,7 +118,7 @@ const communityColumns = [
   "communities.federation", "communities.retention_days as retentionDays",
 ] as const;
 
-export type Community = Awaited<ReturnType<typeof findCommunity>> & {};
+export type Community = NonNullable<Awaited<ReturnType<typeof findCommunity>>>;
 
 /** A local community by slug (case-insensitive). */
 export async function findCommunity(db: Db, slug: string) {
@@ -132,9 +132,34 @@ export async function findCommunity(db: Db, slug: string) {
     .executeTakeFirst();
 }
 
-export async function getCommunity(db: Db, slug: string) {
-  const community = await findCommunity(db, slug);
-  if (!community) throw notFound(`community "${slug}"`);
+/**
+ * A community by its handle as used in our URLs: `slug` for a local one,
+ * `name@host` for a remote Group we know. Remote ones get the settings we
+ * can tell from outside (public; approval when the group vets followers).
+ */
+export async function findCommunityByHandle(db: Db, handle: string): Promise<Community | undefined> {
+  const at = handle.lastIndexOf("@");
+  if (at <= 0) return findCommunity(db, handle);
+  const row = await db
+    .selectFrom("actors")
+    .selectAll()
+    .where("username_key", "=", handle.slice(0, at).toLowerCase())
+    .where("host", "=", handle.slice(at + 1).toLowerCase())
+    .where("local", "=", 0)
+    .where("type", "=", "Group")
+    .where("deleted_at", "is", null)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    id: row.id, iri: row.iri, slug: `${row.username}@${row.host}`, name: row.name, descriptionHtml: row.summary_html, avatarUrl: row.avatar_url,
+    local: 0, host: row.host, createdAt: row.created_at, descriptionSource: "", rulesSource: "", rulesHtml: "",
+    visibility: "public", joinPolicy: row.manually_approves_followers === 1 ? "approval" : "open", federation: "federated", retentionDays: null,
+  };
+}
+
+export async function getCommunity(db: Db, handle: string) {
+  const community = await findCommunityByHandle(db, handle);
+  if (!community) throw notFound(`community "${handle}"`);
   return community;
 }
 
@@ -198,7 +223,7 @@ export async function moderators(db: Db, communityId: string) {
     .execute();
 }
 
-/** Joins a community: accepted at once when open, pending a moderator otherwise. */
+/** Joins a local community: accepted at once when open, pending a moderator otherwise. */
 export async function join(db: Db, origin: string, community: { id: string; joinPolicy: JoinPolicy; visibility: Visibility }, actorId: string): Promise<FollowStatus> {
   if (await isBanned(db, community.id, actorId)) throw forbidden("you are banned from this community");
   const existing = await membership(db, community.id, actorId);
@@ -277,4 +302,23 @@ export async function assertMayPost(db: Db, community: { id: string; visibility:
   if (approvesFollowers(community.joinPolicy, community.visibility) && (await membership(db, community.id, actorId)) !== "accepted") {
     throw forbidden("only approved members can post in this community; join it first");
   }
+}
+
+/** The community a post lives in (local or remote), as pages and permission checks need it. */
+export async function communityOfPost(db: Db, communityId: string) {
+  const row = await db
+    .selectFrom("actors")
+    .leftJoin("communities", "communities.actor_id", "actors.id")
+    .select(["actors.id", "actors.username", "actors.host", "actors.local", "actors.name", "actors.manually_approves_followers as manual", "communities.visibility", "communities.join_policy as joinPolicy"])
+    .where("actors.id", "=", communityId)
+    .where("actors.type", "=", "Group")
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    slug: row.local === 1 ? row.username : `${row.username}@${row.host}`,
+    name: row.name,
+    visibility: row.visibility ?? ("public" as const),
+    joinPolicy: row.joinPolicy ?? (row.manual === 1 ? ("approval" as const) : ("open" as const)),
+  };
 }

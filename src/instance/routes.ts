@@ -4,7 +4,7 @@ import { homePage } from "../../views/pages/communities.ts";
 import { aboutPage, profilePage } from "../../views/pages/misc.ts";
 import { tagPage } from "../../views/pages/posts.ts";
 import { findLocalUser } from "../accounts/service.ts";
-import { findCommunity, listCommunities, mayCreateCommunity } from "../communities/service.ts";
+import { findCommunityByHandle, listCommunities, mayCreateCommunity } from "../communities/service.ts";
 import { renderCommunity } from "../communities/routes.ts";
 import { renderMarkdown } from "../content/markdown.ts";
 import { DomainError, notFound } from "../errors.ts";
@@ -12,8 +12,14 @@ import { listByAuthor, listByTag } from "../posts/service.ts";
 import { pageContext, type WebEnv } from "../web/env.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { getSettings, updateSettings } from "./settings.ts";
+import { remoteActorPath, searchCommunities } from "./search.ts";
+import { searchPage } from "../../views/pages/search.ts";
+import { findRemoteActorByHandle } from "../actors/remote.ts";
+import { followRemote, unfollowRemote } from "../follows/service.ts";
+import { membership } from "../communities/service.ts";
+import type { WebContext } from "../web/env.ts";
 import { adminPage } from "../../views/pages/admin.ts";
-import { requireAdmin } from "../web/session.ts";
+import { requireAdmin, requireUser } from "../web/session.ts";
 
 export const instanceRoutes = new Hono<WebEnv>();
 
@@ -75,13 +81,49 @@ instanceRoutes.post("/admin", async (c) => {
   }
 });
 
+instanceRoutes.get("/search", async (c) => {
+  const app = c.get("app");
+  const q = (c.req.query("q") ?? "").trim().slice(0, 300);
+  if (!q) return c.html(searchPage(pageContext(c), "", []));
+  // A handle or a link: find (and fetch) the remote actor. Only for members,
+  // so anonymous visitors cannot make us fetch arbitrary URLs.
+  if (/^@?[^@\s/]+@[^@\s/]+$/.test(q) || /^https?:\/\//.test(q)) {
+    if (!c.get("user")) return c.html(searchPage(pageContext(c), q, [], "Log in to look up people and communities on other servers."), 401);
+    const actorId = app.remote ? await app.remote.resolveActor(q).catch(() => null) : null;
+    const path = actorId ? await remoteActorPath(app.db, actorId) : null;
+    if (path) return c.redirect(path, 303);
+    return c.html(searchPage(pageContext(c), q, [], `Nothing found at ${q}.`), 404);
+  }
+  const found = await searchCommunities(app.db, q);
+  const results = found
+    .filter((r) => r.visibility === "public" || c.get("user"))
+    .map((r) => ({ href: `/@${r.slug}`, title: r.name ?? r.slug, detail: `@${r.slug}` }));
+  return c.html(searchPage(pageContext(c), q, results));
+});
+
+// Following people on other servers.
+for (const action of ["follow", "unfollow"] as const) {
+  instanceRoutes.post(`${AT}/${action}`, async (c) => {
+    const user = requireUser(c);
+    const app = c.get("app");
+    const handle = handleOf(c);
+    const at = handle.lastIndexOf("@");
+    const actor = at > 0 ? await findRemoteActorByHandle(app.db, handle.slice(0, at), handle.slice(at + 1)) : undefined;
+    if (!actor) throw notFound(`@${handle}`);
+    if (action === "follow") await followRemote(app.db, app.config.origin, user.actorId, actor.id);
+    else await unfollowRemote(app.db, user.actorId, actor.id);
+    return c.redirect(`/@${handle}`, 303);
+  });
+}
+
 // `/@name` is an actor IRI: Fedify answers ActivityPub requests, browsers get
 // the community page or the profile, whichever owns the name.
 instanceRoutes.get(AT, async (c) => {
   const app = c.get("app");
   const name = handleOf(c);
-  const community = await findCommunity(app.db, name);
+  const community = await findCommunityByHandle(app.db, name);
   if (community) return renderCommunity(c, community);
+  if (name.includes("@")) return renderRemoteProfile(c, name);
   const user = await findLocalUser(app.db, name);
   if (!user) throw notFound(`@${name}`);
   const viewer = c.get("user");
@@ -95,3 +137,21 @@ instanceRoutes.get(AT, async (c) => {
     }),
   );
 });
+
+/** A person on another server, with what we hold of their public posts. */
+async function renderRemoteProfile(c: WebContext, handle: string) {
+  const app = c.get("app");
+  const at = handle.lastIndexOf("@");
+  const actor = await findRemoteActorByHandle(app.db, handle.slice(0, at), handle.slice(at + 1));
+  if (!actor || actor.deleted_at) throw notFound(`@${handle}`);
+  const viewer = c.get("user");
+  const posts = await listByAuthor(app.db, actor.id, { cursor: c.req.query("cursor"), viewerId: viewer?.actorId });
+  return c.html(
+    profilePage(pageContext(c), {
+      username: `${actor.username}@${actor.host}`, name: actor.name, bioHtml: actor.summary_html, avatarUrl: null, createdAt: actor.created_at,
+      isClinician: false, role: "member", posts: posts.items, nextHref: posts.nextCursor ? `/@${handle}?cursor=${posts.nextCursor}` : null,
+      viewerIsAdmin: false,
+      remote: { url: actor.url ?? actor.iri, following: viewer ? await membership(app.db, actor.id, viewer.actorId) : null, canFollow: viewer !== undefined },
+    }),
+  );
+}

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { composePage, editPage, threadPage } from "../../views/pages/posts.ts";
-import { assertMayPost, getCommunity, isModerator, mayRead } from "../communities/service.ts";
+import { assertMayPost, communityOfPost, getCommunity, isModerator, mayRead } from "../communities/service.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
@@ -38,12 +38,7 @@ async function postContext(c: WebContext, postId: string) {
   const viewerId = c.get("user")?.actorId;
   const post = await readablePost(app.db, postId, viewerId);
   if (!post.communityId) throw notFound("post");
-  const community = await app.db
-    .selectFrom("communities")
-    .innerJoin("actors", "actors.id", "communities.actor_id")
-    .select(["actors.id", "actors.username as slug", "actors.name", "communities.visibility", "communities.join_policy as joinPolicy"])
-    .where("communities.actor_id", "=", post.communityId)
-    .executeTakeFirst();
+  const community = await communityOfPost(app.db, post.communityId);
   if (!community) throw notFound("post");
   return { post, community, viewerId };
 }

@@ -39,7 +39,7 @@ function badges(c: CommunityItem): Html {
 }
 
 export interface CommunityPageData {
-  community: CommunityItem & { rulesHtml: string; members: number };
+  community: CommunityItem & { rulesHtml: string; members: number; local: number; host: string; iri: string };
   membership: "pending" | "accepted" | null;
   isModerator: boolean;
   canRead: boolean;
@@ -55,7 +55,7 @@ export function communityPage(page: PageContext, d: CommunityPageData): Html {
   const c = d.community;
   return layout(page, c.name ?? c.slug, html`<header class="community">
   <h1>${c.name ?? c.slug}</h1>
-  <p class="meta">@${c.slug} · ${c.members} ${c.members === 1 ? "member" : "members"}${badges(c)}</p>
+  <p class="meta">@${c.slug}${c.local === 1 ? html` · ${c.members} ${c.members === 1 ? "member" : "members"}` : html` · hosted on ${c.host} · ${c.members} ${c.members === 1 ? "member" : "members"} here · <a href="${c.iri}" rel="nofollow noopener">view on ${c.host}</a>`}${badges(c)}</p>
   <div class="actions">${membershipControls(page, d)}
   ${d.isModerator ? html`<a href="/@${c.slug}/moderation">Moderation${d.pendingCount > 0 ? ` (${d.pendingCount} pending)` : ""}</a>` : ""}</div>
 </header>
