@@ -146,6 +146,12 @@ export interface PostRecipientsTable {
   actor_id: string;
 }
 
+export interface HiddenPostsTable {
+  post_id: string;
+  actor_id: string;
+  created_at: Iso;
+}
+
 export interface LikesTable {
   id: string;
   iri: string;
@@ -261,6 +267,7 @@ export interface Database {
   post_mentions: PostMentionsTable;
   post_recipients: PostRecipientsTable;
   likes: LikesTable;
+  hidden_posts: HiddenPostsTable;
   sessions: SessionsTable;
   rate_limits: RateLimitsTable;
   actor_keys: ActorKeysTable;

@@ -1,6 +1,6 @@
 import type { Federation, RequestContext } from "@fedify/fedify";
 import { Temporal } from "@js-temporal/polyfill";
-import { Hashtag, Note, Page, PUBLIC_COLLECTION, Source } from "@fedify/fedify/vocab";
+import { Hashtag, Mention, Note, Page, PUBLIC_COLLECTION, Source } from "@fedify/fedify/vocab";
 import type { AppContext } from "../src/context.ts";
 import { postForFederation, type FederatedPost } from "../src/posts/service.ts";
 import { paths } from "../src/urls.ts";
@@ -35,7 +35,8 @@ export function toApObject(ctx: RequestContext<AppContext> | { data: AppContext 
     url: new URL(post.url ?? post.iri),
     attribution: new URL(post.authorIri),
     audience: community,
-    to: post.audience === "public" ? PUBLIC_COLLECTION : followers,
+    // Direct messages go to their recipients only (and name them, as Mastodon expects).
+    tos: post.audience === "direct" ? post.recipients.map((r) => new URL(r.iri)) : post.audience === "public" ? [PUBLIC_COLLECTION] : followers ? [followers] : [],
     ccs: [...(post.audience === "public" && community ? [community] : []), ...(post.audience === "public" && followers ? [followers] : [])],
     content: post.contentHtml,
     source: post.source === null ? null : new Source({ content: post.source, mediaType: "text/markdown" }),
@@ -44,7 +45,10 @@ export function toApObject(ctx: RequestContext<AppContext> | { data: AppContext 
     replyTarget: post.parentIri ? new URL(post.parentIri) : null,
     published: Temporal.Instant.from(post.publishedAt),
     updated: post.updatedAt ? Temporal.Instant.from(post.updatedAt) : null,
-    tags: post.tags.map((tag) => new Hashtag({ name: `#${tag}`, href: new URL(`${origin}/tags/${encodeURIComponent(tag)}`) })),
+    tags: [
+      ...post.tags.map((tag) => new Hashtag({ name: `#${tag}`, href: new URL(`${origin}/tags/${encodeURIComponent(tag)}`) })),
+      ...post.recipients.map((r) => new Mention({ href: new URL(r.iri), name: `@${r.username}@${r.host}` })),
+    ],
   };
   return post.type === "Page" ? new Page({ ...values, name: post.title }) : new Note(values);
 }

@@ -72,7 +72,9 @@ async function postActivity(ctx: Context<AppContext>, postId: string, build: (ob
   const activity = build(object, new URL(route.authorIri));
   const author = { identifier: route.authorKey };
   const direct: Recipient[] = [];
-  if (route.parentAuthorIri && route.parentAuthorLocal === 0) direct.push(recipient(route.parentAuthorIri, route.parentAuthorInbox, route.parentAuthorSharedInbox));
+  if (post.audience === "direct") {
+    for (const r of post.recipients) if (r.local === 0) direct.push(recipient(r.iri, r.inboxUrl, r.sharedInboxUrl));
+  } else if (route.parentAuthorIri && route.parentAuthorLocal === 0) direct.push(recipient(route.parentAuthorIri, route.parentAuthorInbox, route.parentAuthorSharedInbox));
   if (route.communityLocal === 0 && route.communityIri) direct.push(recipient(route.communityIri, route.communityInbox, route.communitySharedInbox));
   if (direct.length > 0) await ctx.sendActivity(author, direct, activity, options);
   if (route.communityLocal === 1 && route.communityKey) {
@@ -111,9 +113,15 @@ async function reshare(ctx: Context<AppContext>, postId: string, raw: unknown): 
 async function postDeleted(ctx: Context<AppContext>, postId: string, byActorId: string): Promise<void> {
   const route = await postRouting(ctx.data.db, postId);
   const by = await findActorById(ctx.data.db, byActorId);
-  if (!route || !by || by.local !== 1 || route.local !== 1 && route.communityLocal !== 1) return;
+  if (!route || !by || by.local !== 1 || (route.local !== 1 && route.communityLocal !== 1)) return;
   const del = new Delete({ id: activityId(ctx), actor: new URL(by.iri), object: new Tombstone({ id: new URL(route.iri) }), tos: [PUBLIC_COLLECTION] });
   const sender = { identifier: by.username_key };
+  if (!route.communityId) {
+    const post = await postForFederation(ctx.data.db, postId);
+    const remote = (post?.recipients ?? []).filter((r) => r.local === 0).map((r) => recipient(r.iri, r.inboxUrl, r.sharedInboxUrl));
+    if (remote.length > 0) await ctx.sendActivity(sender, remote, del, options);
+    return;
+  }
   if (route.communityLocal === 0 && route.communityIri) await ctx.sendActivity(sender, recipient(route.communityIri, route.communityInbox, route.communitySharedInbox), del, options);
   if (route.communityLocal === 1 && route.communityKey && route.communityFederation !== "local") {
     await announce(ctx, route.communityKey, del, undefined, true);

@@ -40,9 +40,10 @@ export async function ingestPost(ctx: Context<AppContext>, object: PostObject, o
     parentId = parent.id;
   }
 
+  const parentCommunity = parentId ? (await db.selectFrom("posts").select("community_id").where("id", "=", parentId).executeTakeFirst())?.community_id : null;
   const communityId = parentId ? null : await communityOf(ctx, object, options.announcedBy);
   const recipientIds: string[] = [];
-  if (!communityId && !parentId) {
+  if (!communityId && !parentCommunity) {
     // Not in a community: a direct message to local actors, or nothing for us.
     for (const iri of [...object.toIds, ...object.ccIds]) {
       const a = await findActorByIri(db, iri.href);

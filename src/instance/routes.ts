@@ -134,6 +134,7 @@ instanceRoutes.get(AT, async (c) => {
       isClinician: user.isClinician === 1, role: user.role, posts: posts.items,
       nextHref: posts.nextCursor ? `/@${user.username}?cursor=${posts.nextCursor}` : null,
       viewerIsAdmin: viewer?.role === "admin",
+      canMessage: viewer !== undefined && viewer.actorId !== user.actorId,
     }),
   );
 });
@@ -151,6 +152,7 @@ async function renderRemoteProfile(c: WebContext, handle: string) {
       username: `${actor.username}@${actor.host}`, name: actor.name, bioHtml: actor.summary_html, avatarUrl: null, createdAt: actor.created_at,
       isClinician: false, role: "member", posts: posts.items, nextHref: posts.nextCursor ? `/@${handle}?cursor=${posts.nextCursor}` : null,
       viewerIsAdmin: false,
+      canMessage: viewer !== undefined && actor.type === "Person",
       remote: { url: actor.url ?? actor.iri, following: viewer ? await membership(app.db, actor.id, viewer.actorId) : null, canFollow: viewer !== undefined },
     }),
   );

@@ -301,6 +301,12 @@ export async function listByTag(db: Db, tag: string, options: { cursor?: string;
 /** Resolves a post for a reader, enforcing the community's visibility. */
 export async function readablePost(db: Db, postId: string, viewerId: string | undefined) {
   const post = await getPost(db, postId, viewerId);
+  if (post.audience === "direct") {
+    const recipient = viewerId
+      ? await db.selectFrom("post_recipients").select("actor_id").where("post_id", "=", postId).where("actor_id", "=", viewerId).executeTakeFirst()
+      : undefined;
+    if (post.authorId !== viewerId && !recipient) throw new DomainError("not_found", "post not found");
+  }
   if (post.communityId) {
     const community = await db
       .selectFrom("communities")
@@ -332,6 +338,12 @@ export async function postForFederation(db: Db, postId: string) {
     .executeTakeFirst();
   if (!post) return undefined;
   const tags = await db.selectFrom("post_tags").select("tag").where("post_id", "=", postId).orderBy("tag").execute();
-  return { ...post, tags: tags.map((t) => t.tag) };
+  const recipients = await db
+    .selectFrom("post_recipients")
+    .innerJoin("actors", "actors.id", "post_recipients.actor_id")
+    .select(["actors.iri", "actors.username", "actors.host", "actors.local", "actors.inbox_url as inboxUrl", "actors.shared_inbox_url as sharedInboxUrl"])
+    .where("post_recipients.post_id", "=", postId)
+    .execute();
+  return { ...post, tags: tags.map((t) => t.tag), recipients };
 }
 export type FederatedPost = NonNullable<Awaited<ReturnType<typeof postForFederation>>>;

@@ -9,6 +9,7 @@ import { DomainError } from "../errors.ts";
 import { instanceRoutes } from "../instance/routes.ts";
 import { logger } from "../logging.ts";
 import { postRoutes } from "../posts/routes.ts";
+import { messageRoutes } from "../messages/routes.ts";
 import { pageContext, type WebEnv } from "./env.ts";
 import { httpStatus } from "./errors.ts";
 import { csrf, securityHeaders } from "./security.ts";
@@ -65,6 +66,7 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
   app.route("/", accountRoutes);
   app.route("/", communityRoutes);
   app.route("/", postRoutes);
+  app.route("/", messageRoutes);
 
   app.notFound((c) => c.html(errorPage(pageContext(c), 404, "There is nothing at this address."), 404));
   app.onError((err, c) => {

@@ -13,6 +13,8 @@ export interface ProfileData {
   posts: PostItem[];
   nextHref: string | null;
   viewerIsAdmin: boolean;
+  /** The viewer may send this person a direct message. */
+  canMessage?: boolean;
   /** Set for people on other servers. */
   remote?: { url: string; following: "pending" | "accepted" | null; canFollow: boolean };
 }
@@ -26,6 +28,7 @@ export function profilePage(page: PageContext, d: ProfileData): Html {
   ${d.bioHtml ? html`<div class="content">${trusted(d.bioHtml)}</div>` : ""}
   ${d.remote ? html`<p class="meta">On another server: <a href="${d.remote.url}" rel="nofollow noopener">${d.remote.url}</a></p>
   ${d.remote.canFollow ? html`<form method="post" action="/@${d.username}/${d.remote.following ? "unfollow" : "follow"}" class="inline">${csrfField(page.csrf)}<button class="${d.remote.following ? "secondary" : ""}">${d.remote.following === "accepted" ? "Unfollow" : d.remote.following === "pending" ? "Cancel follow request" : "Follow"}</button></form>` : ""}` : ""}
+  ${d.canMessage ? html`<a class="button secondary" href="/messages/${d.username}">Message</a>` : ""}
   ${d.viewerIsAdmin ? html`<form method="post" action="/@${d.username}/clinician" class="inline">${csrfField(page.csrf)}<input type="hidden" name="verified" value="${d.isClinician ? "0" : "1"}"><button class="secondary">${d.isClinician ? "Revoke clinician badge" : "Mark as verified clinician"}</button></form>` : ""}
   </div>
 </header>

@@ -1,0 +1,72 @@
+import { Hono } from "hono";
+import { conversationPage, inboxPage } from "../../views/pages/messages.ts";
+import { findLocalUser } from "../accounts/service.ts";
+import { findRemoteActorByHandle } from "../actors/remote.ts";
+import { DomainError, notFound } from "../errors.ts";
+import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
+import { formFields } from "../web/forms.ts";
+import { requireUser } from "../web/session.ts";
+import { conversation, conversations, deleteConversation, sendMessage } from "./service.ts";
+
+export const messageRoutes = new Hono<WebEnv>();
+
+const handleOfActor = (a: { username: string; host: string; local: number }) => (a.local === 1 ? a.username : `${a.username}@${a.host}`);
+
+/** The person a conversation is with: a local username or `name@host`. */
+async function counterpart(c: WebContext) {
+  const handle = c.req.param("handle") ?? "";
+  const db = c.get("app").db;
+  const at = handle.lastIndexOf("@");
+  if (at > 0) {
+    const remote = await findRemoteActorByHandle(db, handle.slice(0, at), handle.slice(at + 1));
+    if (remote && remote.type === "Person" && !remote.deleted_at) return { id: remote.id, handle, name: remote.name };
+  } else {
+    const local = await findLocalUser(db, handle);
+    if (local) return { id: local.actorId, handle: local.username, name: local.name };
+  }
+  throw notFound(`@${handle}`);
+}
+
+messageRoutes.get("/messages", async (c) => {
+  const user = requireUser(c);
+  const items = await conversations(c.get("app").db, user.actorId);
+  return c.html(inboxPage(pageContext(c), items.map((i) => ({ handle: handleOfActor(i), name: i.name, lastAt: i.lastAt }))));
+});
+
+async function renderConversation(c: WebContext, state: Parameters<typeof conversationPage>[3] = {}, status: 200 | 422 = 200) {
+  const user = requireUser(c);
+  const other = await counterpart(c);
+  const messages = await conversation(c.get("app").db, user.actorId, other.id);
+  return c.html(
+    conversationPage(
+      pageContext(c),
+      other,
+      messages.map((m) => ({ ...m, mine: m.authorId === user.actorId, authorName: m.authorId === user.actorId ? "You" : (m.authorName ?? m.authorUsername) })),
+      state,
+    ),
+    status,
+  );
+}
+
+messageRoutes.get("/messages/:handle", (c) => renderConversation(c));
+
+messageRoutes.post("/messages/:handle", async (c) => {
+  const user = requireUser(c);
+  const app = c.get("app");
+  const other = await counterpart(c);
+  const form = await formFields(c);
+  try {
+    await sendMessage(app.db, app.config.origin, user.actorId, other.id, { body: form.body ?? "", cw: form.cw });
+    return c.redirect(`/messages/${other.handle}`, 303);
+  } catch (e) {
+    if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
+    return renderConversation(c, { values: form, errors: e.fields, message: e.message }, 422);
+  }
+});
+
+messageRoutes.post("/messages/:handle/delete", async (c) => {
+  const user = requireUser(c);
+  const other = await counterpart(c);
+  await deleteConversation(c.get("app").db, user.actorId, other.id);
+  return c.redirect("/messages", 303);
+});
