@@ -38,6 +38,7 @@ ${options.description ? html`<meta name="description" content="${options.descrip
       ${v
         ? html`<li><a href="/@${v.username}">@${v.username}</a></li>
       ${v.role === "admin" ? html`<li><a href="/admin">Admin</a></li>` : ""}
+      <li><a href="/feed">Feed</a></li>
       <li><a href="/messages">Messages</a></li>
       <li><a href="/settings">Settings</a></li>
       <li><form method="post" action="/logout" class="inline">${csrfField(page.csrf)}<button class="link">Log out</button></form></li>`

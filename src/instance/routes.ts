@@ -2,13 +2,13 @@ import { readFileSync } from "node:fs";
 import { Hono } from "hono";
 import { homePage } from "../../views/pages/communities.ts";
 import { aboutPage, profilePage } from "../../views/pages/misc.ts";
-import { tagPage } from "../../views/pages/posts.ts";
+import { feedPage, tagPage } from "../../views/pages/posts.ts";
 import { findLocalUser } from "../accounts/service.ts";
 import { findCommunityByHandle, listCommunities, mayCreateCommunity } from "../communities/service.ts";
 import { renderCommunity } from "../communities/routes.ts";
 import { renderMarkdown } from "../content/markdown.ts";
 import { DomainError, notFound } from "../errors.ts";
-import { listByAuthor, listByTag } from "../posts/service.ts";
+import { listByAuthor, listByTag, listFeed } from "../posts/service.ts";
 import { pageContext, type WebEnv } from "../web/env.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { getSettings, updateSettings } from "./settings.ts";
@@ -46,6 +46,12 @@ instanceRoutes.get("/", async (c) => {
       mayCreate: user ? await mayCreateCommunity(app.db, user) : false,
     }),
   );
+});
+
+instanceRoutes.get("/feed", async (c) => {
+  const user = requireUser(c);
+  const page = await listFeed(c.get("app").db, user.actorId, { cursor: c.req.query("cursor") });
+  return c.html(feedPage(pageContext(c), page.items, page.nextCursor ? `/feed?cursor=${page.nextCursor}` : null));
 });
 
 instanceRoutes.get("/about", async (c) => {

@@ -59,7 +59,9 @@ export async function receivePost(db: Db, input: RemotePostInput, activity?: unk
         if (member?.status !== "accepted") return { stored: false, reason: "not a member" };
       }
     }
-    if (!communityId && !(input.recipientIds && input.recipientIds.length > 0)) return { stored: false, reason: "no community and no recipients" };
+    if (!communityId && !(input.recipientIds && input.recipientIds.length > 0) && !(await hasLocalFollowers(trx, input.authorId))) {
+      return { stored: false, reason: "no community, no local recipient and no local follower" };
+    }
     const id = newId();
     const ts = now();
     const audience: PostAudience = community?.local === 1 && community.visibility === "members" ? "followers" : input.audience;
@@ -160,4 +162,17 @@ export async function receiveActorDeleted(db: Db, actorId: string): Promise<void
 
 export async function findPostByIri(db: Db, iri: string) {
   return db.selectFrom("posts").select(["id", "thread_id", "community_id", "author_id", "local", "deleted_at"]).where("iri", "=", iri).executeTakeFirst();
+}
+
+/** Whether someone here follows the actor (their public posts are then kept for their profile and our feed). */
+async function hasLocalFollowers(db: Db, actorId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("follows")
+    .innerJoin("actors", "actors.id", "follows.follower_id")
+    .select("follows.id")
+    .where("follows.followee_id", "=", actorId)
+    .where("follows.status", "=", "accepted")
+    .where("actors.local", "=", 1)
+    .executeTakeFirst();
+  return row !== undefined;
 }

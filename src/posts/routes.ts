@@ -43,6 +43,14 @@ async function postContext(c: WebContext, postId: string) {
   return { post, community, viewerId };
 }
 
+/** Posts outside communities (a followed person's status, a direct message) are read-only pages here. */
+async function renderStandalone(c: WebContext, postId: string) {
+  const viewerId = c.get("user")?.actorId;
+  const post = await readablePost(c.get("app").db, postId, viewerId);
+  if (post.audience === "direct") return c.redirect(`/messages/${post.authorLocal ? post.authorUsername : `${post.authorUsername}@${post.authorHost}`}`, 302);
+  return c.html(threadPage(pageContext(c), { community: null, root: post, replies: [], nextHref: null, viewerId, viewerAuthorOf: () => false, isModerator: false, canReply: false }));
+}
+
 async function renderThread(c: WebContext, rootId: string, extra: { replyTo?: string; state?: FormState; status?: 200 | 422 } = {}) {
   const app = c.get("app");
   const { post: root, community, viewerId } = await postContext(c, rootId);
@@ -76,6 +84,8 @@ postRoutes.get("/replies/:id", async (c) => {
 });
 
 postRoutes.get("/posts/:id", async (c) => {
+  const standalone = await getPost(c.get("app").db, c.req.param("id")).catch(() => undefined);
+  if (standalone && !standalone.communityId) return renderStandalone(c, standalone.id);
   const { post } = await postContext(c, c.req.param("id"));
   if (post.threadId !== post.id) return c.redirect(`/posts/${post.threadId}#post-${post.id}`, 302);
   return renderThread(c, post.id);

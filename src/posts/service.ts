@@ -347,3 +347,24 @@ export async function postForFederation(db: Db, postId: string) {
   return { ...post, tags: tags.map((t) => t.tag), recipients };
 }
 export type FederatedPost = NonNullable<Awaited<ReturnType<typeof postForFederation>>>;
+
+/** A member's feed: new threads in communities they joined and posts by people they follow, newest first. */
+export async function listFeed(db: Db, viewerId: string, options: { cursor?: string; limit?: number } = {}): Promise<Page<PostView>> {
+  const limit = options.limit ?? 25;
+  const followed = db.selectFrom("follows").select("followee_id").where("follower_id", "=", viewerId).where("status", "=", "accepted");
+  let q = postQuery(db, viewerId)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb("posts.community_id", "in", followed), eb("posts.parent_id", "is", null)]),
+        eb.and([eb("posts.author_id", "in", followed), eb("posts.community_id", "is", null), eb("posts.audience", "in", ["public", "unlisted", "followers"])]),
+      ]),
+    )
+    .where("posts.deleted_at", "is", null)
+    .where("posts.removed_at", "is", null)
+    .orderBy("posts.id", "desc")
+    .limit(limit + 1);
+  if (options.cursor) q = q.where("posts.id", "<", options.cursor);
+  const rows = (await q.execute()).map(shape);
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+}

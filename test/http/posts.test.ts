@@ -391,7 +391,8 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
         url: `${instance.url}/posts/${threadId}`,
         name: "Federated thread",
         audience: `${instance.url}/@sleep`,
-        to: "as:Public",
+        // The full IRI: servers that do no JSON-LD processing only recognise it (FEDERATION.md).
+        to: "https://www.w3.org/ns/activitystreams#Public",
       });
       expect(page.content).toContain("Hello fediverse");
       expect(page.inReplyTo).toBeUndefined();

@@ -4,7 +4,8 @@ import { csrfField, describedBy, fieldError, formErrors, layout, pager, time, ty
 import type { FormState } from "./auth.ts";
 
 export interface ThreadPageData {
-  community: { slug: string; name: string | null };
+  /** Null for posts outside any community (a followed person's status). */
+  community: { slug: string; name: string | null } | null;
   root: PostItem;
   replies: PostItem[];
   nextHref: string | null;
@@ -32,9 +33,9 @@ export function threadPage(page: PageContext, d: ThreadPageData): Html {
     if (!kids) return "";
     return html`<ol class="replies${depth > 6 ? " flat" : ""}">${kids.map((p) => html`<li id="post-${p.id}">${replyArticle(page, d, p)}${tree(p.id, depth + 1)}</li>`)}</ol>`;
   };
-  return layout(page, r.title ?? "Thread", html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/@${d.community.slug}">${d.community.name ?? d.community.slug}</a></nav>
+  return layout(page, r.title ?? "Thread", html`${d.community ? html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/@${d.community.slug}">${d.community.name ?? d.community.slug}</a></nav>` : ""}
 <article class="thread" id="post-${r.id}">
-  <h1>${r.deletedAt ? "[deleted]" : (r.title ?? "(untitled)")}</h1>
+  <h1>${r.deletedAt ? "[deleted]" : (r.title ?? (d.community ? "(untitled)" : "Post"))}</h1>
   <p class="meta">${authorLink(r)} · ${time(r.publishedAt)}${edited(r)}${r.locked ? html` · <span class="tag">Locked</span>` : ""}</p>
   ${postBody(r)}
   <footer class="post-actions">${likeButton(r, page.csrf, d.viewerId !== undefined)}${ownerActions(page, d, r)}</footer>
@@ -120,5 +121,12 @@ ${formErrors(state.message)}
 export function tagPage(page: PageContext, tag: string, posts: PostItem[], nextHref: string | null): Html {
   return layout(page, `#${tag}`, html`<h1>#${tag}</h1>
 ${posts.length === 0 ? html`<p>No public posts with this tag.</p>` : posts.map((p) => (p.parentId ? html`<article class="thread-summary"><p class="meta">${authorLink(p)} · <a href="/posts/${p.id}">${time(p.publishedAt)}</a></p>${postBody(p)}</article>` : threadSummary(p)))}
+${pager(nextHref)}`);
+}
+
+export function feedPage(page: PageContext, posts: PostItem[], nextHref: string | null): Html {
+  return layout(page, "Your feed", html`<h1>Your feed</h1>
+<p class="hint">New threads in the communities you joined, here and on other servers, and posts by people you follow.</p>
+${posts.length === 0 ? html`<p>Nothing yet. Join a community or follow someone to fill your feed.</p>` : posts.map((p) => (p.parentId || !p.title ? html`<article class="thread-summary"><p class="meta">${authorLink(p)} · <a href="/posts/${p.id}">${time(p.publishedAt)}</a></p>${postBody(p)}</article>` : threadSummary(p)))}
 ${pager(nextHref)}`);
 }
