@@ -95,3 +95,14 @@ function persistedSecret(file: string): string {
   writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: "wx" });
   return secret;
 }
+
+/** For process entry points: the configuration, or a clear message and exit code 1. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`kindred: ${error.message}`);
+    process.exit(1);
+  }
+}

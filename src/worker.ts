@@ -1,18 +1,11 @@
 // A delivery worker without HTTP, for multi-process deployments on one
 // PostgreSQL: run web nodes with WORKER=false and one or more of these.
 import { buildFederation } from "../federation/builder.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { loadConfigOrExit } from "./config.ts";
 import { logger, setUpLogging } from "./logging.ts";
 import { openRuntime } from "./runtime.ts";
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`kindred: ${error.message}`);
-  process.exit(1);
-}
+const config = loadConfigOrExit();
 await setUpLogging(config.logLevel);
 const runtime = await openRuntime(config);
 const { runWorkers } = buildFederation(runtime);

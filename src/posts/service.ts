@@ -227,24 +227,31 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** Cursor pagination by id (ids are time-ordered): newest first by default. */
+async function pageOf(q: ReturnType<typeof postQuery>, options: { cursor?: string; limit?: number }, order: "asc" | "desc" = "desc"): Promise<Page<PostView>> {
+  const limit = options.limit ?? 25;
+  let page = q.orderBy("posts.id", order).limit(limit + 1);
+  if (options.cursor) page = page.where("posts.id", order === "desc" ? "<" : ">", options.cursor);
+  const rows = (await page.execute()).map(shape);
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+}
+
 /** Threads of a community, newest first; pinned threads lead the first page. */
 export async function listThreads(db: Db, communityId: string, options: { cursor?: string; limit?: number; viewerId?: string } = {}): Promise<Page<PostView> & { pinned: PostView[] }> {
-  const limit = options.limit ?? 25;
-  let q = postQuery(db, options.viewerId)
-    .where("posts.community_id", "=", communityId)
-    .where("posts.parent_id", "is", null)
-    .where("posts.deleted_at", "is", null)
-    .where("posts.removed_at", "is", null)
-    .where("posts.pinned_at", "is", null)
-    .orderBy("posts.id", "desc")
-    .limit(limit + 1);
-  if (options.cursor) q = q.where("posts.id", "<", options.cursor);
-  const rows = (await q.execute()).map(shape);
+  const page = await pageOf(
+    postQuery(db, options.viewerId)
+      .where("posts.community_id", "=", communityId)
+      .where("posts.parent_id", "is", null)
+      .where("posts.deleted_at", "is", null)
+      .where("posts.removed_at", "is", null)
+      .where("posts.pinned_at", "is", null),
+    options,
+  );
   const pinned = options.cursor
     ? []
     : (await postQuery(db, options.viewerId).where("posts.community_id", "=", communityId).where("posts.parent_id", "is", null).where("posts.deleted_at", "is", null).where("posts.pinned_at", "is not", null).orderBy("posts.pinned_at", "desc").execute()).map(shape);
-  const items = rows.slice(0, limit);
-  return { items, pinned, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+  return { ...page, pinned };
 }
 
 export async function getPost(db: Db, postId: string, viewerId?: string): Promise<PostView> {
@@ -257,45 +264,31 @@ export const REPLIES_PAGE = 200;
 
 /** A thread's replies in creation order, a page at a time; the view builds the tree. */
 export async function listReplies(db: Db, threadId: string, options: { cursor?: string; limit?: number; viewerId?: string } = {}): Promise<Page<PostView>> {
-  const limit = options.limit ?? REPLIES_PAGE;
-  let q = postQuery(db, options.viewerId).where("posts.thread_id", "=", threadId).where("posts.id", "!=", threadId).orderBy("posts.id").limit(limit + 1);
-  if (options.cursor) q = q.where("posts.id", ">", options.cursor);
-  const rows = (await q.execute()).map(shape);
-  const items = rows.slice(0, limit);
-  return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+  return pageOf(postQuery(db, options.viewerId).where("posts.thread_id", "=", threadId).where("posts.id", "!=", threadId), { limit: REPLIES_PAGE, ...options }, "asc");
 }
 
 /** A user's posts for their profile, newest first, only from communities the viewer may read. */
 export async function listByAuthor(db: Db, authorId: string, options: { cursor?: string; limit?: number; viewerId?: string } = {}): Promise<Page<PostView>> {
-  const limit = options.limit ?? 25;
-  let q = postQuery(db, options.viewerId)
-    .where("posts.author_id", "=", authorId)
-    .where("posts.deleted_at", "is", null)
-    .where("posts.removed_at", "is", null)
-    .where("posts.audience", "in", options.viewerId === authorId ? ["public", "unlisted", "followers"] : ["public"])
-    .orderBy("posts.id", "desc")
-    .limit(limit + 1);
-  if (options.cursor) q = q.where("posts.id", "<", options.cursor);
-  const rows = (await q.execute()).map(shape);
-  const items = rows.slice(0, limit);
-  return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+  return pageOf(
+    postQuery(db, options.viewerId)
+      .where("posts.author_id", "=", authorId)
+      .where("posts.deleted_at", "is", null)
+      .where("posts.removed_at", "is", null)
+      .where("posts.audience", "in", options.viewerId === authorId ? ["public", "unlisted", "followers"] : ["public"]),
+    options,
+  );
 }
 
 /** Public posts carrying a hashtag, newest first. */
 export async function listByTag(db: Db, tag: string, options: { cursor?: string; limit?: number; viewerId?: string } = {}): Promise<Page<PostView>> {
-  const limit = options.limit ?? 25;
-  let q = postQuery(db, options.viewerId)
-    .innerJoin("post_tags", "post_tags.post_id", "posts.id")
-    .where("post_tags.tag", "=", tag.toLowerCase())
-    .where("posts.audience", "=", "public")
-    .where("posts.deleted_at", "is", null)
-    .where("posts.removed_at", "is", null)
-    .orderBy("posts.id", "desc")
-    .limit(limit + 1);
-  if (options.cursor) q = q.where("posts.id", "<", options.cursor);
-  const rows = (await q.execute()).map(shape);
-  const items = rows.slice(0, limit);
-  return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+  return pageOf(
+    postQuery(db, options.viewerId)
+      .where("posts.id", "in", db.selectFrom("post_tags").select("post_id").where("tag", "=", tag.toLowerCase()))
+      .where("posts.audience", "=", "public")
+      .where("posts.deleted_at", "is", null)
+      .where("posts.removed_at", "is", null),
+    options,
+  );
 }
 
 /** Resolves a post for a reader, enforcing the community's visibility. */
@@ -350,9 +343,8 @@ export type FederatedPost = NonNullable<Awaited<ReturnType<typeof postForFederat
 
 /** A member's feed: new threads in communities they joined and posts by people they follow, newest first. */
 export async function listFeed(db: Db, viewerId: string, options: { cursor?: string; limit?: number } = {}): Promise<Page<PostView>> {
-  const limit = options.limit ?? 25;
   const followed = db.selectFrom("follows").select("followee_id").where("follower_id", "=", viewerId).where("status", "=", "accepted");
-  let q = postQuery(db, viewerId)
+  return pageOf(postQuery(db, viewerId)
     .where((eb) =>
       eb.or([
         eb.and([eb("posts.community_id", "in", followed), eb("posts.parent_id", "is", null)]),
@@ -360,11 +352,5 @@ export async function listFeed(db: Db, viewerId: string, options: { cursor?: str
       ]),
     )
     .where("posts.deleted_at", "is", null)
-    .where("posts.removed_at", "is", null)
-    .orderBy("posts.id", "desc")
-    .limit(limit + 1);
-  if (options.cursor) q = q.where("posts.id", "<", options.cursor);
-  const rows = (await q.execute()).map(shape);
-  const items = rows.slice(0, limit);
-  return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+    .where("posts.removed_at", "is", null), options);
 }
