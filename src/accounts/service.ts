@@ -4,6 +4,7 @@ import type { Db } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { conflict, DomainError, forbidden, invalid, notFound, parseInput } from "../errors.ts";
 import { newId, now } from "../ids.ts";
+import { recordEvent } from "../events.ts";
 import { renderMarkdown } from "../content/markdown.ts";
 import { actorIri, hostOf } from "../urls.ts";
 import { handleSchema, RESERVED_NAMES, SYSTEM_NAMES } from "./names.ts";
@@ -149,11 +150,15 @@ export async function updateProfile(db: Db, origin: string, actorId: string, inp
       .where("id", "=", actorId)
       .execute();
     await trx.updateTable("users").set({ bio_source: data.bio, email: data.email ?? null }).where("actor_id", "=", actorId).execute();
+    await recordEvent(trx, { type: "actor.updated", actorId });
   });
 }
 
 export async function setAvatar(db: Db, actorId: string, url: string | null): Promise<void> {
-  await db.updateTable("actors").set({ avatar_url: url, updated_at: now() }).where("id", "=", actorId).execute();
+  await inTransaction(db, async (trx) => {
+    await trx.updateTable("actors").set({ avatar_url: url, updated_at: now() }).where("id", "=", actorId).execute();
+    await recordEvent(trx, { type: "actor.updated", actorId });
+  });
 }
 
 export async function changePassword(db: Db, actorId: string, current: string, next: string): Promise<void> {
@@ -186,6 +191,7 @@ export async function setClinician(db: Db, username: string, verified: boolean):
   await inTransaction(db, async (trx) => {
     await trx.updateTable("users").set({ is_clinician: verified ? 1 : 0 }).where("actor_id", "=", user.actorId).execute();
     await trx.updateTable("actors").set({ updated_at: ts }).where("id", "=", user.actorId).execute();
+    await recordEvent(trx, { type: "actor.updated", actorId: user.actorId });
   });
 }
 

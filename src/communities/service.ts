@@ -107,6 +107,7 @@ export async function updateCommunity(db: Db, origin: string, communityId: strin
       })
       .where("actor_id", "=", communityId)
       .execute();
+    await recordEvent(trx, { type: "actor.updated", actorId: communityId });
   });
 }
 
