@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { communityForm, communityPage, moderationPage } from "../../views/pages/communities.ts";
-import { DomainError, forbidden } from "../errors.ts";
+import { DomainError, forbidden, notFound } from "../errors.ts";
+import { findLocalUser } from "../accounts/service.ts";
 import { listThreads } from "../posts/service.ts";
 import { followRemote, unfollowRemote } from "../follows/service.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
@@ -8,7 +9,7 @@ import { httpStatus } from "../web/errors.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
 import {
-  createCommunity, decideMembership, getCommunity, isModerator, join, leave, mayCreateCommunity, mayRead,
+  addModerator, createCommunity, decideMembership, getCommunity, isModerator, join, leave, mayCreateCommunity, mayRead,
   memberCount, membership, moderators, pendingMembers, updateCommunity, type Community,
 } from "./service.ts";
 
@@ -109,6 +110,16 @@ for (const decision of ["approve", "reject"] as const) {
     return c.redirect(`/@${community.slug}/moderation`, 303);
   });
 }
+
+communityRoutes.post(`${AT}/moderators`, async (c) => {
+  const { user, community } = await moderatedCommunity(c);
+  const db = c.get("app").db;
+  const form = await formFields(c);
+  const member = await findLocalUser(db, (form.username ?? "").replace(/^@/, "").trim());
+  if (!member) throw notFound(`user "${form.username ?? ""}"`);
+  await addModerator(db, community.id, user.actorId, member.actorId);
+  return c.redirect(`/@${community.slug}/moderation`, 303);
+});
 
 communityRoutes.get(`${AT}/settings`, async (c) => {
   const { community } = await moderatedCommunity(c);

@@ -323,3 +323,18 @@ export async function communityOfPost(db: Db, communityId: string) {
     joinPolicy: row.joinPolicy ?? (row.manual === 1 ? ("approval" as const) : ("open" as const)),
   };
 }
+
+/** A moderator appoints another member (local or remote) as moderator; logged. */
+export async function addModerator(db: Db, communityId: string, byModeratorId: string, memberActorId: string): Promise<void> {
+  await inTransaction(db, async (trx) => {
+    if (!(await isModerator(trx, communityId, byModeratorId))) throw forbidden("only moderators can appoint moderators");
+    if ((await membership(trx, communityId, memberActorId)) !== "accepted") throw forbidden("only members can become moderators");
+    if (await isModerator(trx, communityId, memberActorId)) return;
+    const ts = now();
+    await trx.insertInto("community_moderators").values({ community_id: communityId, actor_id: memberActorId, created_at: ts }).execute();
+    await trx
+      .insertInto("moderation_actions")
+      .values({ id: newId(), community_id: communityId, moderator_id: byModeratorId, action: "add_moderator", target_post_id: null, target_actor_id: memberActorId, reason: null, created_at: ts })
+      .execute();
+  });
+}

@@ -153,6 +153,15 @@ ${d.pending.length === 0 ? html`<p>No pending requests.</p>` : html`<ul class="p
   <form method="post" action="/@${d.slug}/members/${p.id}/reject" class="inline">${csrfField(page.csrf)}<button class="secondary">Reject</button></form>
 </li>`)}</ul>`}
 </section>
+<section aria-labelledby="mods-h">
+<h2 id="mods-h">Moderators</h2>
+<form method="post" action="/@${d.slug}/moderators" class="stack">
+  ${csrfField(page.csrf)}
+  <label for="mod-username">Appoint a member of this instance as moderator (username)</label>
+  <input id="mod-username" name="username" required maxlength="30">
+  <button type="submit" class="secondary">Appoint</button>
+</form>
+</section>
 <section aria-labelledby="log-h">
 <h2 id="log-h">Moderation log</h2>
 ${d.log.length === 0 ? html`<p>Nothing yet.</p>` : html`<table><thead><tr><th>When</th><th>Moderator</th><th>Action</th><th>Target</th></tr></thead><tbody>${d.log.map((l) => html`<tr><td>${time(l.createdAt)}</td><td>${l.moderator ?? "—"}</td><td>${l.action}</td><td>${l.target ?? "—"}</td></tr>`)}</tbody></table>`}
