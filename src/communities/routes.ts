@@ -111,7 +111,7 @@ for (const decision of ["approve", "reject"] as const) {
   });
 }
 
-communityRoutes.post(`${AT}/moderators`, async (c) => {
+communityRoutes.post(`${AT}/moderation/moderators`, async (c) => {
   const { user, community } = await moderatedCommunity(c);
   const db = c.get("app").db;
   const form = await formFields(c);

@@ -155,7 +155,7 @@ ${d.pending.length === 0 ? html`<p>No pending requests.</p>` : html`<ul class="p
 </section>
 <section aria-labelledby="mods-h">
 <h2 id="mods-h">Moderators</h2>
-<form method="post" action="/@${d.slug}/moderators" class="stack">
+<form method="post" action="/@${d.slug}/moderation/moderators" class="stack">
   ${csrfField(page.csrf)}
   <label for="mod-username">Appoint a member of this instance as moderator (username)</label>
   <input id="mod-username" name="username" required maxlength="30">
