@@ -1,5 +1,6 @@
-import { createExponentialBackoffPolicy, createFederation, type Federation, type FederationFetchOptions } from "@fedify/fedify";
-import { normalizeWireResponse } from "./wire.ts";
+import { createExponentialBackoffPolicy, createFederation, getAuthenticatedDocumentLoader, kvCache, type Federation, type FederationFetchOptions } from "@fedify/fedify";
+import { getDocumentLoader } from "@fedify/fedify/runtime";
+import { keyContextLoader, normalizeWireResponse } from "./wire.ts";
 import { logger } from "../src/logging.ts";
 import { KyselyKvStore } from "../db/kv-store.ts";
 import { KyselyMessageQueue } from "../db/message-queue.ts";
@@ -30,14 +31,25 @@ const log = logger("federation", "delivery");
 
 export function buildFederation(ctx: AppContext): FederationHandle {
   const queue = new KyselyMessageQueue(ctx.db, { dialect: ctx.dialect });
+  const kv = new KyselyKvStore(ctx.db);
+  // Protects against SSRF; only a dev/test setting lifts it.
+  const allowPrivate = ctx.config.allowPrivateAddress;
   const federation = createFederation<AppContext>({
-    kv: new KyselyKvStore(ctx.db),
+    kv,
+    // Fedify's own loaders (cached in our KV store, as by default), plus the
+    // security context for actors that forget it (see wire.ts). Fedify does
+    // not take `allowPrivateAddress` together with custom loaders, so the
+    // loaders apply it themselves.
+    documentLoaderFactory: (options) =>
+      kvCache({ loader: keyContextLoader(getDocumentLoader({ ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate })), kv, prefix: ["_fedify", "remoteDocument"] }),
+    contextLoaderFactory: (options) =>
+      kvCache({ loader: getDocumentLoader({ ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate }), kv, prefix: ["_fedify", "remoteDocument"] }),
+    authenticatedDocumentLoaderFactory: (identity, options) =>
+      keyContextLoader(getAuthenticatedDocumentLoader(identity, { ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate })),
     queue,
     origin: ctx.config.origin,
     // Workers are started explicitly (web-only nodes run none).
     manuallyStartQueue: true,
-    // Protects against SSRF; only a dev/test setting lifts it.
-    allowPrivateAddress: ctx.config.allowPrivateAddress,
     // Every deployed server reads draft-cavage; some accept RFC 9421 with a
     // 202 and then drop it, so the double-knock would never fall back.
     firstKnock: "draft-cavage-http-signatures-12",
@@ -55,6 +67,9 @@ export function buildFederation(ctx: AppContext): FederationHandle {
     },
     onOutboxError: (error, activity) => log.warn("delivery of {activity} failed: {error}", { activity: activity?.id?.href, error: error.message }),
   });
+  // The same setting for Fedify's WebFinger and object lookups, which read it
+  // from the federation itself (it is a plain field of Fedify's Federation).
+  (federation as unknown as { allowPrivateAddress: boolean }).allowPrivateAddress = allowPrivate;
   registerActors(federation);
   registerCollections(federation);
   registerObjects(federation);

@@ -107,7 +107,10 @@ async function reshare(ctx: Context<AppContext>, postId: string, raw: unknown): 
   const activity = await Activity.fromJsonLd(raw, { documentLoader: await ctx.getDocumentLoader({ identifier: route.communityKey }), contextLoader: ctx.contextLoader }).catch(() => null);
   if (!activity) return log.warn("could not re-read a received activity for post {postId}", { postId });
   const object = activity instanceof Create ? await activity.getObject().catch(() => null) : null;
-  await announce(ctx, route.communityKey, activity, object ?? undefined, route.communityVisibility !== "members");
+  // Addressed as the post is: only public posts are re-shared publicly.
+  const post = await postForFederation(ctx.data.db, postId);
+  if (!post || post.audience === "direct") return;
+  await announce(ctx, route.communityKey, activity, object ?? undefined, post.audience === "public" || post.audience === "unlisted");
 }
 
 async function postDeleted(ctx: Context<AppContext>, postId: string, byActorId: string): Promise<void> {

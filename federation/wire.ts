@@ -1,3 +1,4 @@
+import type { DocumentLoader } from "@fedify/fedify/runtime";
 // What goes on the wire must be read by software that does not do JSON-LD
 // processing (Mastodon, Lemmy, snac…). Fedify's compaction can leave CURIEs
 // such as "as:Public", "as:sensitive" or "as:Hashtag" where those servers look
@@ -37,3 +38,26 @@ export async function normalizeWireResponse(response: Response): Promise<Respons
   headers.delete("content-length");
   return new Response(JSON.stringify(body), { status: 200, headers });
 }
+
+const SECURITY_CONTEXT = "https://w3id.org/security/v1";
+
+/**
+ * Some servers (Discourse) publish `publicKey` on actors whose `@context`
+ * lacks the security vocabulary, so JSON-LD drops the key and every signature
+ * from them would fail. Add the context where a `publicKey` needs it.
+ */
+export function withKeyContext(document: unknown): unknown {
+  if (!document || typeof document !== "object" || Array.isArray(document)) return document;
+  const doc = document as Record<string, unknown>;
+  if (!("publicKey" in doc)) return document;
+  const context = doc["@context"];
+  const list = Array.isArray(context) ? context : context === undefined ? [] : [context];
+  if (list.includes(SECURITY_CONTEXT)) return document;
+  return { ...doc, "@context": [...list, SECURITY_CONTEXT] };
+}
+
+/** Wraps a document loader so that what it loads passes through `withKeyContext`. */
+export const keyContextLoader = (loader: DocumentLoader): DocumentLoader => async (url, options) => {
+  const remote = await loader(url, options);
+  return { ...remote, document: withKeyContext(remote.document) };
+};

@@ -42,6 +42,9 @@ export async function ingestPost(ctx: Context<AppContext>, object: PostObject, o
 
   const parentCommunity = parentId ? (await db.selectFrom("posts").select("community_id").where("id", "=", parentId).executeTakeFirst())?.community_id : null;
   const communityId = parentId ? null : await communityOf(ctx, object, options.announcedBy);
+  // A followers-only post or a direct message that names a community is not a
+  // community post: it must never be re-shared to the community's followers.
+  if (communityId && !(await isCommunityTraffic(ctx, object, communityId))) return ingestAsPrivate(ctx, object, authorId);
   const recipientIds: string[] = [];
   if (!communityId && !parentCommunity) {
     // Not in a community: a direct message to local actors, or nothing for us.
@@ -58,6 +61,27 @@ export async function ingestPost(ctx: Context<AppContext>, object: PostObject, o
   );
   if (!result.stored) log.debug("post {iri} not stored: {reason}", { iri: object.id.href, reason: result.reason });
   return result;
+}
+
+/** Public posts, or posts addressed to the community's own followers (members-only communities). */
+async function isCommunityTraffic(ctx: Context<AppContext>, object: PostObject, communityId: string): Promise<boolean> {
+  const audience = audienceOf(object);
+  if (audience === "public" || audience === "unlisted") return true;
+  const community = await ctx.data.db.selectFrom("actors").select("followers_url").where("id", "=", communityId).executeTakeFirst();
+  const followers = community?.followers_url;
+  return followers != null && [...object.toIds, ...object.ccIds].some((u) => u.href === followers);
+}
+
+/** Keeps a private post only as a direct message to the local people it names. */
+async function ingestAsPrivate(ctx: Context<AppContext>, object: PostObject, authorId: string): Promise<ReceiveResult> {
+  const recipientIds: string[] = [];
+  for (const iri of [...object.toIds, ...object.ccIds]) {
+    const a = await findActorByIri(ctx.data.db, iri.href);
+    if (a?.local === 1 && a.type === "Person") recipientIds.push(a.id);
+  }
+  if (recipientIds.length === 0) return { stored: false, reason: "private post to a community" };
+  const values = await postValues(object);
+  return receivePost(ctx.data.db, { ...values, iri: object.id!.href, authorId, communityId: null, parentId: null, audience: "direct", recipientIds });
 }
 
 /** The Group a top-level post belongs to, among groups we know (local, or remote ones we follow). */

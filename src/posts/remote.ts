@@ -76,7 +76,7 @@ export async function receivePost(db: Db, input: RemotePostInput, activity?: unk
       .execute();
     if (input.tags.length > 0) await trx.insertInto("post_tags").values([...new Set(input.tags)].map((tag) => ({ post_id: id, tag }))).execute();
     if (input.recipientIds?.length) await trx.insertInto("post_recipients").values([...new Set(input.recipientIds)].map((actor_id) => ({ post_id: id, actor_id }))).execute();
-    if (community?.local === 1 && activity !== undefined) await recordEvent(trx, { type: "post.received", postId: id, activity });
+    if (community?.local === 1 && activity !== undefined && audience !== "direct") await recordEvent(trx, { type: "post.received", postId: id, activity });
     return { stored: true, postId: id, created: true };
   });
 }

@@ -243,6 +243,7 @@ export async function listThreads(db: Db, communityId: string, options: { cursor
     postQuery(db, options.viewerId)
       .where("posts.community_id", "=", communityId)
       .where("posts.parent_id", "is", null)
+      .where("posts.audience", "!=", "direct")
       .where("posts.deleted_at", "is", null)
       .where("posts.removed_at", "is", null)
       .where("posts.pinned_at", "is", null),

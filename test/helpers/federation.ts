@@ -179,6 +179,8 @@ export interface QueuedMessage {
   availableAt: string;
   /** Our queue's claim counter of this row. */
   claims: number;
+  /** The message as stored (JSON), e.g. to find the deliveries carrying a given post. */
+  payload: string;
 }
 
 export async function fedifyMessages(db: Kysely<Database>): Promise<QueuedMessage[]> {
@@ -194,6 +196,7 @@ export async function fedifyMessages(db: Kysely<Database>): Promise<QueuedMessag
       circuitHeld: p.circuitHeld === true,
       availableAt: r.available_at,
       claims: r.attempts,
+      payload: r.payload,
     };
   });
 }
@@ -212,4 +215,19 @@ export async function queueDepth(db: Kysely<Database>): Promise<{ events: number
 /** Waits until an instance has nothing left to send or process. */
 export async function settled(db: Kysely<Database>, what = "queues drained"): Promise<void> {
   await until(what, () => queueDepth(db), (d) => d.events === 0 && d.fedify === 0);
+}
+
+/**
+ * Waits until each peer in turn, in the order an activity travels, has
+ * nothing left to send or process. Sound because no hop ever empties its
+ * queue before the next hop holds the work: a domain event is written with
+ * the change, an inbox message's handler writes its events before the
+ * message is deleted, a delivery is queued on the receiver (202) before the
+ * sender deletes it, and retries are queued before a failed attempt is
+ * deleted. So once all are idle, whatever was going to arrive has arrived:
+ * a test can then assert that something did NOT happen, or did, without
+ * waiting out a deadline.
+ */
+export async function quiesce(...peers: Peer[]): Promise<void> {
+  for (const peer of peers) await settled(peer.db, `${peer.url} idle`);
 }

@@ -57,15 +57,26 @@ function fill(value: unknown, vars: Record<string, unknown>, where: string): unk
 // ---------------------------------------------------------------------------
 // Polling
 
+export interface WaitOptions {
+  /** At most 15 s (default 10 s). */
+  timeoutMs?: number;
+  intervalMs?: number;
+  label?: string;
+  /** Called on timeout; its result goes into the error message. */
+  describe?: () => unknown;
+}
+
 /**
- * Polls `probe` until it returns something other than undefined/false/null,
- * and returns that; fails after `timeoutMs` with `label` and, if given, what
- * `describe()` says about the state at that moment.
+ * Polls `probe` (every 40 ms, no fixed sleeps) until it returns something
+ * other than undefined/false/null, and returns that; fails after the timeout
+ * with `label` and, if given, what `describe()` says about the state then.
+ * The second argument may be just the timeout in milliseconds.
  */
 export async function waitFor<T>(
   probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  options: { timeoutMs?: number; intervalMs?: number; label?: string; describe?: () => unknown } = {},
+  optionsOrTimeout: WaitOptions | number = {},
 ): Promise<T> {
+  const options = typeof optionsOrTimeout === "number" ? { timeoutMs: optionsOrTimeout } : optionsOrTimeout;
   const timeoutMs = Math.min(options.timeoutMs ?? 10_000, 15_000);
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -285,7 +296,8 @@ export class Peer {
     const request = new Request(url, {
       method: "POST",
       headers: {
-        "content-type": options.contentType ?? (this.software === "lemmy" ? "application/activity+json" : "application/activity+json"),
+        // All three send exactly this media type on deliveries.
+        "content-type": options.contentType ?? "application/activity+json",
         accept: "application/activity+json, application/ld+json",
         "user-agent": userAgent(this.software, this.origin),
       },

@@ -361,6 +361,142 @@ describe("Mastodon interop", () => {
     expect(after).toEqual(before);
   });
 
+  it("removes the like on a Mastodon Undo(Like)", async () => {
+    const thread = await createThread(db(), instance.url, community, member.actorId, { title: "Undo me", body: "." });
+    const likeId = snowflake();
+    const like = fixture("mastodon/like.json", { actor: alice.id, id: likeId, object: thread.iri });
+    expect((await mastodon.send(alice, `${member.iri}/inbox`, like)).status).toBe(202);
+    await waitFor(async () => (await likeCount(instance, thread.id)) === 1, "the like");
+    const undo = fixture("mastodon/undo_like.json", { actor: alice.id, id: likeId, object: thread.iri });
+    expect((await mastodon.send(alice, `${member.iri}/inbox`, undo)).status).toBe(202);
+    await waitFor(async () => (await likeCount(instance, thread.id)) === 0, "the like to be undone");
+  });
+
+  it("refreshes a profile on a Mastodon Update(Person)", async () => {
+    const gil = await mastodon.addActor("gil", { name: "Gil" });
+    await followAndWait(instance, mastodon, gil, community);
+    expect((await actorByIri(instance, gil.id))!.name).toBe("Gil");
+    gil.document.name = "Gil (on a break)";
+    gil.document.summary = "<p>Back in May <script>x()</script></p>";
+    const { "@context": context, ...person } = gil.document;
+    const update = fixture("mastodon/update_person.json", { context, actor: gil.id, id: Date.now(), person });
+    expect((await mastodon.send(gil, `${instance.url}/inbox`, update)).status).toBe(202);
+    const row = await waitFor(async () => {
+      const a = await actorByIri(instance, gil.id);
+      return a?.name === "Gil (on a break)" ? a : undefined;
+    }, "the profile to be refreshed");
+    expect(row.summary_html).toContain("Back in May");
+    expect(row.summary_html).not.toContain("<script");
+  });
+
+  it("sends a Reject when a moderator refuses a Mastodon user's join request", async () => {
+    const hank = await mastodon.addActor("hank");
+    const follow = mastodonFollow(mastodon, hank, approval.iri);
+    expect((await mastodon.send(hank, `${approval.iri}/inbox`, follow)).status).toBe(202);
+    await waitFor(async () => (await followRow(instance, hank.id, approval.iri))?.status === "pending", "the pending request");
+    await decideMembership(db(), approval.id, admin.actorId, (await actorByIri(instance, hank.id))!.id, false);
+    const reject = await mastodon.waitForDelivery((b) => b.type === "Reject" && idOf(b.object) === follow.id);
+    expect(reject.verified).toBe(true);
+    expect(reject.signer).toBe(approval.iri);
+    expect(reject.path).toBe("/users/hank/inbox");
+    expect(reject.body.object).toMatchObject({ type: "Follow", id: follow.id, actor: hank.id, object: approval.iri });
+    expect(await followRow(instance, hank.id, approval.iri)).toBeUndefined();
+  });
+
+  it("ignores an Update or a Delete of a post sent by someone other than its author", async () => {
+    const id = snowflake();
+    const create = mastodonNote(mastodon, alice, { id, text: "Only I may change this.", mentioned: { iri: community.iri, name: "long-covid" } });
+    expect((await mastodon.send(alice, `${instance.url}/inbox`, create)).status).toBe(202);
+    await waitForPost(create.object.id);
+    const ivan = await mastodon.addActor("ivan");
+    // Properly signed by ivan, about alice's post.
+    const update = fixture("mastodon/update_note.json", {
+      origin: mastodon.origin, host: mastodon.host, actor: alice.id, username: "alice", id, updateSeq: Date.now(), published: create.object.published, updated: new Date().toISOString(),
+      inReplyTo: null, mentioned: community.iri, mentionedUrl: community.iri, mentionedName: "long-covid", mentionedHost: new URL(community.iri).host, text: "Vandalised by ivan.",
+    });
+    update.actor = ivan.id;
+    update.id = `${ivan.id}#updates/${Date.now()}`;
+    const del = fixture("mastodon/delete_note.json", { actor: alice.id, id });
+    del.actor = ivan.id;
+    del.id = `${ivan.id}/statuses/${id}#delete`;
+    for (const activity of [update, del]) expect((await mastodon.send(ivan, `${instance.url}/inbox`, activity)).status).toBe(202);
+    await queueIdle(instance);
+    const post = await postByIri(instance, create.object.id);
+    expect(post!.content_html).toContain("Only I may change this.");
+    expect(post!.deleted_at).toBeNull();
+  });
+
+  it("purges an account whose Delete(Person) can no longer be verified because its profile and key answer 410", async () => {
+    const jo = await mastodon.addActor("jo");
+    await followAndWait(instance, mastodon, jo, community);
+    const own = mastodonNote(mastodon, jo, { text: "Jo's only post.", mentioned: { iri: community.iri, name: "long-covid" } });
+    expect((await mastodon.send(jo, `${instance.url}/inbox`, own)).status).toBe(202);
+    await waitForPost(own.object.id);
+    // Kindred has not kept Jo's key (cache expired): it must fetch it, and gets 410.
+    const dropped = await db().deleteFrom("fedify_kv").where("key", "like", "%publicKey%").where("key", "like", `%${jo.keyId}%`).executeTakeFirst();
+    expect(Number(dropped.numDeletedRows), "the cached key was there to drop").toBe(1);
+    jo.gone = true;
+    const res = await mastodon.send(jo, `${instance.url}/inbox`, fixture("mastodon/delete_person.json", { actor: jo.id }));
+    expect(res.status, res.text).toBe(202);
+    const row = await waitFor(async () => {
+      const a = await actorByIri(instance, jo.id);
+      return a?.deleted_at ? a : undefined;
+    }, "jo to be marked deleted");
+    expect(mastodon.fetches, "Kindred had to fetch Jo's key and got 410").toContainEqual({ path: "/users/jo", status: 410 });
+    expect((await postByIri(instance, own.object.id))!.deleted_at).not.toBeNull();
+    expect(await followRow(instance, jo.id, community.iri)).toBeUndefined();
+    expect(row.name).toBeNull();
+  });
+
+  it("does not purge a live account on an unsigned Delete(Person)", async () => {
+    const kim = await mastodon.addActor("kim");
+    await followAndWait(instance, mastodon, kim, community);
+    const res = await mastodon.send(kim, `${instance.url}/inbox`, fixture("mastodon/delete_person.json", { actor: kim.id }), { signAs: null });
+    expect([202, 401]).toContain(res.status);
+    await queueIdle(instance);
+    expect((await actorByIri(instance, kim.id))!.deleted_at).toBeNull();
+    expect(await followRow(instance, kim.id, community.iri)).toMatchObject({ status: "accepted" });
+  });
+
+  it("fetches the unknown parent of a Mastodon reply from its server and stores both in the community", async () => {
+    const zed = await mastodon.addActor("zed");
+    const parent = mastodonNote(mastodon, zed, { text: "Anyone else lose their sense of smell?", mentioned: { iri: community.iri, name: "long-covid" } });
+    mastodon.publish({ "@context": parent["@context"], ...parent.object });
+    const reply = mastodonNote(mastodon, alice, { text: "Yes, for months.", mentioned: { iri: zed.id, name: "zed" }, inReplyTo: parent.object.id });
+    expect((await mastodon.send(alice, `${instance.url}/inbox`, reply)).status).toBe(202);
+    const stored = await waitForPost(reply.object.id);
+    const root = await postByIri(instance, parent.object.id);
+    expect(root, "the parent was fetched").toBeDefined();
+    expect(root).toMatchObject({ community_id: community.id, parent_id: null, author_id: (await actorByIri(instance, zed.id))!.id });
+    expect(stored).toMatchObject({ parent_id: root!.id, thread_id: root!.id, community_id: community.id });
+    expect(mastodon.fetches.map((f) => f.path)).toContain(new URL(parent.object.id).pathname);
+  });
+
+  // A followers-only post or a direct message that names the community is
+  // meant for the author's followers or the community alone; re-sharing it
+  // to every follower of the community (addressed to Public, content embedded)
+  // publishes it. Mastodon never boosts such posts; Lemmy refuses them.
+  it("does not re-broadcast a followers-only post or a direct message addressed to the community", async () => {
+    const privateText = "PRIVATE followers-only 7f3a: my diagnosis";
+    const directText = "PRIVATE direct 7f3a: message to the moderators";
+    const priv = mastodonNote(mastodon, alice, { text: privateText, mentioned: { iri: community.iri, name: "long-covid" } });
+    for (const o of [priv, priv.object]) Object.assign(o, { to: [`${alice.id}/followers`], cc: [community.iri] });
+    const direct = mastodonNote(mastodon, alice, { text: directText, mentioned: { iri: community.iri, name: "long-covid" } });
+    for (const o of [direct, direct.object]) Object.assign(o, { to: [community.iri], cc: [] });
+    for (const activity of [priv, direct]) expect((await mastodon.send(alice, `${instance.url}/inbox`, activity)).status).toBe(202);
+    // Both are processed, and neither becomes a community post: with no local
+    // person among their recipients, Kindred keeps nothing of them.
+    await queueIdle(instance);
+    for (const iri of [priv.object.id, direct.object.id]) {
+      const row = await postByIri(instance, iri);
+      expect(row?.community_id ?? null, `${iri} filed into the community`).toBeNull();
+    }
+    const leaked = (text: string) =>
+      mastodon2.deliveries.filter((d) => d.raw.includes(text)).map((d) => ({ type: d.body?.type, to: d.body?.to, cc: d.body?.cc, object: d.body?.object?.type }));
+    expect.soft(leaked(privateText), "a followers-only post reached carol, who does not follow its author").toEqual([]);
+    expect.soft(leaked(directText), "a direct message to the community reached carol").toEqual([]);
+  });
+
   /** Waits for the post with `iri` to be stored. */
   function waitForPost(iri: string) {
     return waitFor(() => postByIri(instance, iri), `post ${iri} to be stored`);
