@@ -42,7 +42,9 @@ export class KyselyKvStore implements KvStore {
   /** Compares with deep equality (like Fedify's MemoryKvStore); a missing or expired entry equals `undefined`. */
   async cas(key: KvKey, expectedValue: unknown, newValue: unknown, options?: KvStoreSetOptions): Promise<boolean> {
     const k = encodeKey(key);
-    const value = encodeValue(newValue);
+    // Swapping in `undefined` means removing the entry (Fedify clears a host's
+    // circuit-breaker state this way after a successful delivery).
+    const value = newValue === undefined ? undefined : encodeValue(newValue);
     const expires_at = expiresAt(options);
     // JSON round trip so a class instance compares like the plain object we would have stored.
     const expected = expectedValue === undefined ? undefined : JSON.parse(encodeValue(expectedValue));
@@ -55,6 +57,10 @@ export class KyselyKvStore implements KvStore {
       const row = await tx.selectFrom("fedify_kv").select(["value", "expires_at"]).where("key", "=", k).executeTakeFirst();
       const current = row === undefined || isExpired(row.expires_at) ? undefined : JSON.parse(row.value);
       if (!isDeepStrictEqual(current, expected)) return false;
+      if (value === undefined) {
+        if (row !== undefined) await tx.deleteFrom("fedify_kv").where("key", "=", k).execute();
+        return true;
+      }
       if (row !== undefined) {
         await tx.updateTable("fedify_kv").set({ value, expires_at }).where("key", "=", k).execute();
         return true;

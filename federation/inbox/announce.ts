@@ -12,30 +12,40 @@ import { applyUpdate } from "./update.ts";
 const log = logger("federation", "inbox", "announce");
 
 /**
- * An `Announce` from a remote community we follow (FEP-1b12): it wraps the
+ * An `Announce` from a remote community we follow (FEP-1b12): it wraps a
  * member's activity (Lemmy, Kindred) or the object itself (Mastodon-style).
- * Anything embedded that comes from another origin is fetched again from its
- * own server (Fedify's default), so a group cannot put words in a member's mouth.
+ *
+ * The group's signature vouches for the wrapper only. What a member from
+ * another server says is checked at its source: a created or updated post is
+ * fetched from its own server, a delete is applied once the post is gone
+ * there. Only likes are taken on the group's word (ids of likes are often
+ * not dereferenceable, and a like only counts).
  */
 export async function onAnnounce(ctx: InboxContext<AppContext>, announce: Announce): Promise<void> {
   if (!announce.actorId || !announce.objectId) return;
-  const group = await findActorByIri(ctx.data.db, announce.actorId.href);
+  const db = ctx.data.db;
+  const group = await findActorByIri(db, announce.actorId.href);
   if (!group || group.type !== "Group" || group.local === 1) return log.debug("Announce from a non-community dropped");
-  const following = await ctx.data.db.selectFrom("follows").select("id").where("followee_id", "=", group.id).where("status", "=", "accepted").executeTakeFirst();
+  const following = await db.selectFrom("follows").select("id").where("followee_id", "=", group.id).where("status", "=", "accepted").executeTakeFirst();
   if (!following) return log.debug("Announce from a community nobody here follows dropped");
 
-  // Fedify ignores embedded objects from another origin and fetches them from their id.
   const loader = await instanceLoader(ctx);
-  const inner = await announce.getObject({ documentLoader: loader }).catch(() => null);
+  const inner = await announce.getObject({ documentLoader: loader, crossOrigin: "trust" }).catch(() => null);
+  const vouched = inner?.id?.origin === announce.actorId.origin;
+  const fetchFromSource = async (id: URL | null) => (id ? ctx.lookupObject(id, { documentLoader: loader }).catch(() => null) : null);
+
   if (inner instanceof Create) {
-    const object = await inner.getObject({ documentLoader: loader }).catch(() => null);
+    const object = vouched ? await inner.getObject({ documentLoader: loader }).catch(() => null) : await fetchFromSource(inner.objectId);
     if (isPostObject(object)) await ingestPost(ctx, object, { announcedBy: group.id });
   } else if (isPostObject(inner)) {
-    await ingestPost(ctx, inner, { announcedBy: group.id });
+    const object = vouched ? inner : await fetchFromSource(inner.id);
+    if (isPostObject(object)) await ingestPost(ctx, object, { announcedBy: group.id });
   } else if (inner instanceof Update) {
-    await applyUpdate(ctx, inner);
+    const object = vouched ? await inner.getObject({ documentLoader: loader }).catch(() => null) : await fetchFromSource(inner.objectId);
+    if (object) await applyUpdate(ctx, inner, undefined, object);
   } else if (inner instanceof Delete) {
-    await applyDelete(ctx, inner, group.id);
+    // From another server: apply only if the post is really gone at its source.
+    if (vouched || !(await fetchFromSource(inner.objectId))) await applyDelete(ctx, inner, group.id);
   } else if (inner instanceof Like) {
     await applyLike(ctx, inner);
   } else {

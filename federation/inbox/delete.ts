@@ -18,13 +18,16 @@ export async function onDelete(ctx: InboxContext<AppContext>, del: Delete): Prom
 export async function applyDelete(ctx: Context<AppContext>, del: Delete, viaGroupId?: string, activity?: unknown): Promise<void> {
   if (!del.actorId || !del.objectId) return;
   const actor = await findActorByIri(ctx.data.db, del.actorId.href);
-  if (!actor || actor.local === 1) return;
+  // Through a community's Announce, the community's authority is enough: its
+  // moderators need not be known here.
+  if (actor?.local === 1 || (!actor && !viaGroupId)) return;
   if (del.objectId.href === del.actorId.href) {
+    if (!actor) return;
     await receiveActorDeleted(ctx.data.db, actor.id);
     log.info("remote actor {actor} deleted; their content is purged", { actor: actor.iri });
     return;
   }
-  const deleted = await receivePostDelete(ctx.data.db, { iri: del.objectId.href, actorId: viaGroupId ?? actor.id }, activity);
+  const deleted = await receivePostDelete(ctx.data.db, { iri: del.objectId.href, actorId: viaGroupId ?? actor!.id }, activity);
   if (!deleted) log.debug("Delete of {object} not applied", { object: del.objectId.href });
 }
 

@@ -13,9 +13,10 @@ export async function onUpdate(ctx: InboxContext<AppContext>, update: Update): P
 }
 
 /** `Update` of a profile (refreshes the actor) or of a post (its author's edit). */
-export async function applyUpdate(ctx: Context<AppContext>, update: Update, activity?: unknown): Promise<void> {
+export async function applyUpdate(ctx: Context<AppContext>, update: Update, activity?: unknown, fetched?: unknown): Promise<void> {
   if (!update.actorId) return;
-  const object = await update.getObject().catch(() => null);
+  // `fetched`: the object as its own server serves it, when the Update came second-hand.
+  const object = fetched ?? (await update.getObject().catch(() => null));
   if (isActor(object)) {
     if (object.id?.href !== update.actorId.href) return log.debug("Update of someone else's profile dropped");
     await persistActor(ctx, object);

@@ -1,6 +1,7 @@
 // Markdown for local text, sanitizing for every piece of HTML we show or send.
 import MarkdownIt from "markdown-it";
 import sanitize from "sanitize-html";
+import { decodeHTML } from "entities";
 
 const md = new MarkdownIt({ html: false, linkify: true, typographer: false, breaks: false });
 
@@ -104,7 +105,10 @@ export function extractHashtags(source: string): string[] {
   return [...new Set(env.tags)];
 }
 
-/** Plain text of sanitized HTML, for titles and previews. */
+/**
+ * Plain text of HTML (remote titles, names, content warnings), entities
+ * decoded: it is stored as text and escaped once, when a page renders it.
+ */
 export function htmlToText(html: string): string {
-  return sanitize(html, { allowedTags: [], allowedAttributes: {} }).replace(/\s+/g, " ").trim();
+  return decodeHTML(sanitize(html, { allowedTags: [], allowedAttributes: {} })).replace(/\s+/g, " ").trim();
 }

@@ -9,7 +9,7 @@ import { renderCommunity } from "../communities/routes.ts";
 import { renderMarkdown } from "../content/markdown.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { listByAuthor, listByTag, listFeed } from "../posts/service.ts";
-import { pageContext, type WebEnv } from "../web/env.ts";
+import { pageContext, wantsActivityJson, type WebEnv } from "../web/env.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { getSettings, updateSettings } from "./settings.ts";
 import { remoteActorPath, searchCommunities } from "./search.ts";
@@ -127,6 +127,8 @@ for (const action of ["follow", "unfollow"] as const) {
 instanceRoutes.get(AT, async (c) => {
   const app = c.get("app");
   const name = handleOf(c);
+  // No actor document was served (a local-only community, an unknown name): not an HTML page either.
+  if (wantsActivityJson(c)) return c.json({ error: "not found" }, 404);
   const community = await findCommunityByHandle(app.db, name);
   if (community) return renderCommunity(c, community);
   if (name.includes("@")) return renderRemoteProfile(c, name);

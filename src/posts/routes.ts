@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { composePage, editPage, threadPage } from "../../views/pages/posts.ts";
 import { assertMayPost, communityOfPost, getCommunity, isModerator, mayRead } from "../communities/service.ts";
 import { DomainError, notFound } from "../errors.ts";
-import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
+import { pageContext, wantsActivityJson, type WebContext, type WebEnv } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
@@ -78,6 +78,14 @@ async function mayPost(c: WebContext, community: Parameters<typeof assertMayPost
 }
 
 // Post IRIs. Fedify answers ActivityPub requests for them; browsers get HTML.
+// Fedify serves live public posts to ActivityPub clients; for anything else
+// they get 410 (deleted) or 404, never the HTML page or a redirect to another object.
+postRoutes.on("GET", ["/replies/:id", "/posts/:id"], async (c, next) => {
+  if (!wantsActivityJson(c)) return next();
+  const post = await getPost(c.get("app").db, c.req.param("id")).catch(() => undefined);
+  return c.json({ error: post?.deletedAt ? "gone" : "not found" }, post?.deletedAt ? 410 : 404);
+});
+
 postRoutes.get("/replies/:id", async (c) => {
   const { post } = await postContext(c, c.req.param("id"));
   return c.redirect(`/posts/${post.threadId}#post-${post.id}`, 302);

@@ -22,13 +22,14 @@ export async function consume(db: Db, key: string, limit: number, windowMs: numb
   if (!row) {
     const start = new Date(t).toISOString();
     // A fresh window, unless a concurrent request just opened one.
-    await db
+    const opened = await db
       .insertInto("rate_limits")
       .values({ key, window_start: start, count: 1 })
       .onConflict((oc) => oc.column("key").doUpdateSet({ window_start: start, count: 1 }).where("rate_limits.window_start", "<=", windowOpen))
-      .execute();
-    row = (await db.selectFrom("rate_limits").select(["count", "window_start"]).where("key", "=", key).executeTakeFirst()) ?? { count: 1, window_start: start };
-    if (row.window_start !== start) row = (await bump()) ?? row;
+      .returning(["count", "window_start"])
+      .executeTakeFirst();
+    // Nothing returned: a concurrent request opened the window first; count in it.
+    row = opened ?? (await bump()) ?? { count: limit + 1, window_start: start };
   }
   if (row.count > limit) {
     const retryAfter = Math.ceil((Date.parse(row.window_start) + windowMs - t) / 1000);

@@ -15,7 +15,12 @@ describe.each(dialects)("migrations on %s", (dialect) => {
     try {
       const first = await migrateToLatest(database.db);
       expect(first.applied).toEqual(Object.keys(migrations));
-      const tables = (await database.db.introspection.getTables()).map((t) => t.name).filter((n) => !n.startsWith("kysely_")).sort();
+      // On PostgreSQL introspection lists every schema's tables; keep this database's own.
+      const tables = (await database.db.introspection.getTables())
+        .filter((t) => database.schema === undefined || t.schema === database.schema)
+        .map((t) => t.name)
+        .filter((n) => !n.startsWith("kysely_"))
+        .sort();
       expect(tables).toEqual(expectedTables);
       expect((await migrateToLatest(database.db)).applied).toEqual([]);
     } finally {
