@@ -37,7 +37,11 @@ export function toApObject(ctx: RequestContext<AppContext> | { data: AppContext 
     audience: community,
     // Direct messages go to their recipients only (and name them, as Mastodon expects).
     tos: post.audience === "direct" ? post.recipients.map((r) => new URL(r.iri)) : post.audience === "public" ? [PUBLIC_COLLECTION] : followers ? [followers] : [],
-    ccs: [...(post.audience === "public" && community ? [community] : []), ...(post.audience === "public" && followers ? [followers] : [])],
+    ccs: [
+      ...(post.audience === "public" && community ? [community] : []),
+      ...(post.audience === "public" && followers ? [followers] : []),
+      ...(post.audience === "public" || post.audience === "unlisted" ? post.mentions.map((m) => new URL(m.iri)) : []),
+    ],
     content: post.contentHtml,
     source: post.source === null ? null : new Source({ content: post.source, mediaType: "text/markdown" }),
     summary: post.summary,
@@ -47,7 +51,7 @@ export function toApObject(ctx: RequestContext<AppContext> | { data: AppContext 
     updated: post.updatedAt ? Temporal.Instant.from(post.updatedAt) : null,
     tags: [
       ...post.tags.map((tag) => new Hashtag({ name: `#${tag}`, href: new URL(`${origin}/tags/${encodeURIComponent(tag)}`) })),
-      ...post.recipients.map((r) => new Mention({ href: new URL(r.iri), name: `@${r.username}@${r.host}` })),
+      ...[...post.recipients, ...post.mentions].map((r) => new Mention({ href: new URL(r.iri), name: `@${r.username}@${r.host}` })),
     ],
   };
   return post.type === "Page" ? new Page({ ...values, name: post.title }) : new Note(values);

@@ -74,7 +74,11 @@ async function postActivity(ctx: Context<AppContext>, postId: string, build: (ob
   const direct: Recipient[] = [];
   if (post.audience === "direct") {
     for (const r of post.recipients) if (r.local === 0) direct.push(recipient(r.iri, r.inboxUrl, r.sharedInboxUrl));
-  } else if (route.parentAuthorIri && route.parentAuthorLocal === 0) direct.push(recipient(route.parentAuthorIri, route.parentAuthorInbox, route.parentAuthorSharedInbox));
+  } else {
+    if (route.parentAuthorIri && route.parentAuthorLocal === 0) direct.push(recipient(route.parentAuthorIri, route.parentAuthorInbox, route.parentAuthorSharedInbox));
+    // Mentioned people elsewhere are told directly, as Mastodon does (members-only posts stay inside).
+    if (post.audience !== "followers") for (const m of post.mentions) if (m.local === 0 && m.iri !== route.communityIri) direct.push(recipient(m.iri, m.inboxUrl, m.sharedInboxUrl));
+  }
   if (route.communityLocal === 0 && route.communityIri) direct.push(recipient(route.communityIri, route.communityInbox, route.communitySharedInbox));
   if (direct.length > 0) await ctx.sendActivity(author, direct, activity, options);
   if (route.communityLocal === 1 && route.communityKey) {

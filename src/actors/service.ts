@@ -64,3 +64,21 @@ export async function publicPostIds(db: Db, filter: { authorId?: string; communi
   if (filter.pinnedOnly) q = q.where("pinned_at", "is not", null);
   return (await q.execute()).map((r) => r.id);
 }
+
+/** Actors named by mentions that we know: local ones by name, remote ones by `name@host` (fetched earlier). */
+export async function mentionedActorIds(db: Db, localHost: string, refs: { username: string; host: string | null }[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const ref of refs) {
+    const host = ref.host ?? localHost;
+    const row = await db
+      .selectFrom("actors")
+      .select("id")
+      .where("username_key", "=", ref.username.toLowerCase())
+      .where("host", "=", host)
+      .where("deleted_at", "is", null)
+      .where("type", "in", ["Person", "Group"])
+      .executeTakeFirst();
+    if (row) ids.push(row.id);
+  }
+  return [...new Set(ids)];
+}

@@ -9,6 +9,15 @@ const md = new MarkdownIt({ html: false, linkify: true, typographer: false, brea
 // (so "#1" or "C#" are not tags). Unicode letters allowed, as on Mastodon.
 const HASHTAG = /(^|[^\p{L}\p{N}_&/#])#([\p{L}_][\p{L}\p{N}_]{0,63})/gu;
 
+// A mention: @name or @name@host, after start or a non-word character.
+const MENTION = /(^|[^\p{L}\p{N}_/@])@([a-z0-9_](?:[a-z0-9_.-]{0,62}[a-z0-9_])?)(?:@([a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d+)?))?/giu;
+
+export interface MentionRef {
+  username: string;
+  /** Null for a local name. */
+  host: string | null;
+}
+
 // Turn hashtags in text (not in code or links) into links to the tag page.
 md.core.ruler.push("hashtags", (state) => {
   for (const block of state.tokens) {
@@ -34,6 +43,42 @@ md.core.ruler.push("hashtags", (state) => {
         open.attrs = [["href", `${origin}/tags/${encodeURIComponent(tag.toLowerCase())}`], ["class", "hashtag"], ["rel", "tag"]];
         out.push(open, textToken(state, `#${tag}`), new state.Token("link_close", "a", -1));
         last = start + 1 + tag.length;
+      }
+      if (last === 0) out.push(token);
+      else if (last < text.length) out.push(textToken(state, text.slice(last)));
+    }
+    block.children = out;
+  }
+});
+
+// Mentions become Mastodon-style h-card links (the Mention tags that travel
+// with the post are what other servers act on).
+md.core.ruler.push("mentions", (state) => {
+  const origin = (state.env as { origin?: string }).origin ?? "";
+  for (const block of state.tokens) {
+    if (block.type !== "inline" || !block.children) continue;
+    const out: typeof block.children = [];
+    let insideLink = 0;
+    for (const token of block.children) {
+      if (token.type === "link_open") insideLink++;
+      if (token.type === "link_close") insideLink--;
+      if (token.type !== "text" || insideLink > 0) {
+        out.push(token);
+        continue;
+      }
+      let last = 0;
+      const text = token.content;
+      for (const m of text.matchAll(MENTION)) {
+        const start = m.index + m[1]!.length;
+        const username = m[2]!;
+        const host = m[3] ?? null;
+        if (start > last) out.push(textToken(state, text.slice(last, start)));
+        (state.env as { mentions?: MentionRef[] }).mentions?.push({ username, host: host?.toLowerCase() ?? null });
+        const handle = host ? `${username}@${host}` : username;
+        const span = new state.Token("html_inline", "", 0);
+        span.content = `<span class="h-card"><a href="${origin}/@${encodeURI(handle)}" class="u-url mention">@<span>${md.utils.escapeHtml(username)}</span></a></span>`;
+        out.push(span);
+        last = start + 1 + handle.length;
       }
       if (last === 0) out.push(token);
       else if (last < text.length) out.push(textToken(state, text.slice(last)));
@@ -111,4 +156,13 @@ export function extractHashtags(source: string): string[] {
  */
 export function htmlToText(html: string): string {
   return decodeHTML(sanitize(html, { allowedTags: [], allowedAttributes: {} })).replace(/\s+/g, " ").trim();
+}
+
+/** Mentions in a Markdown source (code and link text excluded), de-duplicated. */
+export function extractMentions(source: string): MentionRef[] {
+  const env: { mentions: MentionRef[] } = { mentions: [] };
+  md.parse(source, env);
+  const seen = new Map<string, MentionRef>();
+  for (const m of env.mentions) seen.set(`${m.username.toLowerCase()}@${m.host ?? ""}`, m);
+  return [...seen.values()];
 }

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { composePage, editPage, threadPage } from "../../views/pages/posts.ts";
 import { assertMayPost, communityOfPost, getCommunity, isModerator, mayRead } from "../communities/service.ts";
 import { DomainError, notFound } from "../errors.ts";
+import { extractMentions } from "../content/markdown.ts";
 import { pageContext, wantsActivityJson, type WebContext, type WebEnv } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
@@ -23,6 +24,7 @@ postRoutes.post(`${AT}/submit`, async (c) => {
   const app = c.get("app");
   const community = await getCommunity(app.db, handleOf(c));
   const form = await formFields(c);
+  await resolveMentions(c, form.body);
   try {
     const post = await createThread(app.db, app.config.origin, community, user.actorId, { title: form.title ?? "", body: form.body, cw: form.cw });
     return c.redirect(`/posts/${post.id}`, 303);
@@ -31,6 +33,18 @@ postRoutes.post(`${AT}/submit`, async (c) => {
     return c.html(composePage(pageContext(c), community, { values: form, errors: e.fields, message: e.message }), httpStatus(e.code));
   }
 });
+
+/**
+ * Fetches people mentioned as `@name@host` that we don't know yet, so the post
+ * can name them (best effort, bounded: a slow server never holds up a post).
+ */
+async function resolveMentions(c: WebContext, source: string | undefined): Promise<void> {
+  const remote = c.get("app").remote;
+  if (!remote || !source) return;
+  const refs = extractMentions(source).filter((m) => m.host !== null).slice(0, 10);
+  const lookups = Promise.all(refs.map((m) => remote.resolveActor(`@${m.username}@${m.host}`).catch(() => null)));
+  await Promise.race([lookups, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+}
 
 /** Community of a post, with the reader's rights in it. */
 async function postContext(c: WebContext, postId: string) {
@@ -104,6 +118,7 @@ postRoutes.post("/posts/:id/replies", async (c) => {
   const app = c.get("app");
   const { post: parent, community } = await postContext(c, c.req.param("id"));
   const form = await formFields(c);
+  await resolveMentions(c, form.body);
   try {
     const reply = await createReply(app.db, app.config.origin, community, user.actorId, parent.id, { body: form.body ?? "", cw: form.cw });
     return c.redirect(`/posts/${reply.threadId}#post-${reply.id}`, 303);

@@ -2,11 +2,12 @@ import { z } from "zod";
 import type { Db, PostAudience } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { assertMayPost, isModerator, mayRead } from "../communities/service.ts";
-import { extractHashtags, renderMarkdown } from "../content/markdown.ts";
+import { extractHashtags, extractMentions, renderMarkdown } from "../content/markdown.ts";
+import { mentionedActorIds } from "../actors/service.ts";
 import { DomainError, forbidden, invalid, notFound, parseInput } from "../errors.ts";
 import { newId, now } from "../ids.ts";
 import { recordEvent } from "../events.ts";
-import { likeIri, postIri } from "../urls.ts";
+import { hostOf, likeIri, postIri } from "../urls.ts";
 
 export const TITLE_MAX = 200;
 export const BODY_MAX = 50_000;
@@ -88,6 +89,7 @@ async function insertPost(db: Db, origin: string, p: NewPost) {
   const ts = now();
   const iri = postIri(origin, id, p.type);
   const tags = extractHashtags(p.source);
+  const mentions = await mentionedActorIds(db, hostOf(origin), extractMentions(p.source));
   await inTransaction(db, async (trx) => {
     await trx
       .insertInto("posts")
@@ -99,6 +101,7 @@ async function insertPost(db: Db, origin: string, p: NewPost) {
       })
       .execute();
     if (tags.length > 0) await trx.insertInto("post_tags").values(tags.map((tag) => ({ post_id: id, tag }))).execute();
+    if (mentions.length > 0) await trx.insertInto("post_mentions").values(mentions.map((actor_id) => ({ post_id: id, actor_id }))).execute();
     await recordEvent(trx, { type: "post.created", postId: id });
   });
   return { id, iri, threadId: p.threadId ?? id };
@@ -113,6 +116,7 @@ export async function editPost(db: Db, origin: string, postId: string, editorId:
   if (post.parent_id === null && data.title === "") throw invalid("title: is required", { title: "is required" });
   if (post.parent_id !== null && data.body.trim() === "") throw invalid("body: is required", { body: "is required" });
   const tags = extractHashtags(data.body);
+  const mentions = await mentionedActorIds(db, hostOf(origin), extractMentions(data.body));
   await inTransaction(db, async (trx) => {
     await trx
       .updateTable("posts")
@@ -124,6 +128,8 @@ export async function editPost(db: Db, origin: string, postId: string, editorId:
       .execute();
     await trx.deleteFrom("post_tags").where("post_id", "=", postId).execute();
     if (tags.length > 0) await trx.insertInto("post_tags").values(tags.map((tag) => ({ post_id: postId, tag }))).execute();
+    await trx.deleteFrom("post_mentions").where("post_id", "=", postId).execute();
+    if (mentions.length > 0) await trx.insertInto("post_mentions").values(mentions.map((actor_id) => ({ post_id: postId, actor_id }))).execute();
     await recordEvent(trx, { type: "post.updated", postId });
   });
 }
@@ -338,7 +344,13 @@ export async function postForFederation(db: Db, postId: string) {
     .select(["actors.iri", "actors.username", "actors.host", "actors.local", "actors.inbox_url as inboxUrl", "actors.shared_inbox_url as sharedInboxUrl"])
     .where("post_recipients.post_id", "=", postId)
     .execute();
-  return { ...post, tags: tags.map((t) => t.tag), recipients };
+  const mentions = await db
+    .selectFrom("post_mentions")
+    .innerJoin("actors", "actors.id", "post_mentions.actor_id")
+    .select(["actors.iri", "actors.username", "actors.host", "actors.local", "actors.inbox_url as inboxUrl", "actors.shared_inbox_url as sharedInboxUrl"])
+    .where("post_mentions.post_id", "=", postId)
+    .execute();
+  return { ...post, tags: tags.map((t) => t.tag), recipients, mentions };
 }
 export type FederatedPost = NonNullable<Awaited<ReturnType<typeof postForFederation>>>;
 
