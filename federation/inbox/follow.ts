@@ -1,10 +1,11 @@
 import type { InboxContext } from "@fedify/fedify";
-import { type Accept, Follow, type Reject } from "@fedify/fedify/vocab";
+import { type Accept, Announce, Collection, Create, Follow, type Reject } from "@fedify/fedify/vocab";
 import { findActorByIri } from "../../src/actors/remote.ts";
 import type { AppContext } from "../../src/context.ts";
 import { answerOurFollow, receiveFollow } from "../../src/follows/service.ts";
 import { logger } from "../../src/logging.ts";
-import { persistActor } from "../remote.ts";
+import { instanceLoader, isPostObject, persistActor } from "../remote.ts";
+import { ingestPost } from "./ingest.ts";
 
 const log = logger("federation", "inbox", "follow");
 
@@ -39,5 +40,27 @@ async function answer(ctx: InboxContext<AppContext>, activity: Accept | Reject, 
   const inner = await activity.getObject({ crossOrigin: "trust" }).catch(() => null);
   const follower = inner instanceof Follow && inner.actorId ? await findActorByIri(ctx.data.db, inner.actorId.href) : undefined;
   const done = await answerOurFollow(ctx.data.db, { iri: activity.objectId.href, followerId: follower?.local === 1 ? follower.id : undefined, followeeId: followee.id }, accepted);
-  if (!done) log.debug("answer to an unknown follow {follow} dropped", { follow: activity.objectId.href });
+  if (!done) return log.debug("answer to an unknown follow {follow} dropped", { follow: activity.objectId.href });
+  if (accepted && followee.type === "Group" && followee.outbox_url) await backfill(ctx, new URL(followee.outbox_url), followee.id);
+}
+
+/** How many of a newly joined community's latest threads we fetch, so its page isn't empty. */
+const BACKFILL = 20;
+
+/** Reads the latest threads from a remote community's outbox (Lemmy, Kindred: Announce or Create items). */
+async function backfill(ctx: InboxContext<AppContext>, outbox: URL, groupId: string): Promise<void> {
+  try {
+    const loader = await instanceLoader(ctx);
+    const collection = await ctx.lookupObject(outbox, { documentLoader: loader });
+    if (!(collection instanceof Collection)) return;
+    let seen = 0;
+    for await (const item of ctx.traverseCollection(collection, { documentLoader: loader, suppressError: true })) {
+      if (++seen > BACKFILL) break;
+      const activity = item instanceof Announce ? await item.getObject({ documentLoader: loader }).catch(() => null) : item;
+      const object = activity instanceof Create ? await activity.getObject({ documentLoader: loader }).catch(() => null) : activity;
+      if (isPostObject(object) && !object.replyTargetId) await ingestPost(ctx, object, { announcedBy: groupId });
+    }
+  } catch (error) {
+    log.info("backfill of {outbox} failed: {error}", { outbox: outbox.href, error: String(error) });
+  }
 }

@@ -69,10 +69,12 @@ export function communityPage(page: PageContext, d: CommunityPageData): Html {
 <aside aria-labelledby="about-h">
   <h2 id="about-h">About</h2>
   ${c.descriptionHtml ? html`<div class="content">${trusted(c.descriptionHtml)}</div>` : html`<p>No description.</p>`}
-  <h3>Rules</h3>
+  ${c.local === 1
+    ? html`<h3>Rules</h3>
   ${c.rulesHtml ? html`<div class="content">${trusted(c.rulesHtml)}</div>` : html`<p>No rules set.</p>`}
   <h3>Moderators</h3>
-  <ul>${d.moderators.map((m) => html`<li><a href="/@${m.username}">${m.name ?? m.username}</a></li>`)}</ul>
+  <ul>${d.moderators.map((m) => html`<li><a href="/@${m.username}">${m.name ?? m.username}</a></li>`)}</ul>`
+    : html`<p class="hint">Its rules and moderators are on <a href="${c.iri}" rel="nofollow noopener">${c.host}</a>, where the community lives.</p>`}
 </aside>
 </div>`);
 }
