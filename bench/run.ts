@@ -13,6 +13,7 @@ import { loadConfig } from "../src/config.ts";
 import { createReply, createThread, listReplies, listThreads } from "../src/posts/service.ts";
 import { createApp } from "../src/web/app.ts";
 import { hashPassword } from "../src/accounts/passwords.ts";
+import { DomainPolicy } from "../src/policy/matcher.ts";
 
 const ORIGIN = "http://bench.local";
 const postgresUrl = process.argv.find((a) => a.startsWith("postgres://")) ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -100,7 +101,7 @@ async function readPaths(dialect: Dialect) {
       thread.push(ms(t));
     }
     const config = loadConfig({ ORIGIN, DATABASE_URL: "sqlite::memory:", SECRET_KEY: "x".repeat(32), DATA_DIR: tmpdir() });
-    const app = createApp({ db: h.db, dialect, config });
+    const app = createApp({ db: h.db, dialect, config, policy: new DomainPolicy(h.db, "bench.local") });
     const page: number[] = [];
     for (let i = 0; i < 30; i++) {
       const t = performance.now();

@@ -234,6 +234,27 @@ export interface CommunityBansTable {
   expires_at: Iso | null;
 }
 
+export type BlockSeverity = "suspend" | "silence" | "noop";
+
+export interface DomainBlocksTable {
+  /** Lower-case host; a block covers its subdomains. */
+  domain: string;
+  severity: BlockSeverity;
+  reject_media: Bool;
+  reject_reports: Bool;
+  public_comment: string | null;
+  private_comment: string | null;
+  /** Show the domain partly masked on the public list. */
+  obfuscate: Bool;
+  created_at: Iso;
+  updated_at: Iso;
+}
+
+export interface DomainAllowsTable {
+  domain: string;
+  created_at: Iso;
+}
+
 export interface FedifyKvTable {
   /** JSON-encoded KvKey (an array of strings). */
   key: string;
@@ -275,6 +296,8 @@ export interface Database {
   moderation_actions: ModerationActionsTable;
   reports: ReportsTable;
   community_bans: CommunityBansTable;
+  domain_blocks: DomainBlocksTable;
+  domain_allows: DomainAllowsTable;
   fedify_kv: FedifyKvTable;
   fedify_queue: FedifyQueueTable;
 }

@@ -1,6 +1,7 @@
 import { createExponentialBackoffPolicy, createFederation, getAuthenticatedDocumentLoader, kvCache, type Federation, type FederationFetchOptions } from "@fedify/fedify";
 import { getDocumentLoader } from "@fedify/fedify/runtime";
 import { keyContextLoader, normalizeWireResponse } from "./wire.ts";
+import { policyLoader, refuseBlockedInbox } from "./policy.ts";
 import { logger } from "../src/logging.ts";
 import { KyselyKvStore } from "../db/kv-store.ts";
 import { KyselyMessageQueue } from "../db/message-queue.ts";
@@ -41,11 +42,11 @@ export function buildFederation(ctx: AppContext): FederationHandle {
     // not take `allowPrivateAddress` together with custom loaders, so the
     // loaders apply it themselves.
     documentLoaderFactory: (options) =>
-      kvCache({ loader: keyContextLoader(getDocumentLoader({ ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate })), kv, prefix: ["_fedify", "remoteDocument"] }),
+      kvCache({ loader: policyLoader(keyContextLoader(getDocumentLoader({ ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate })), ctx.policy), kv, prefix: ["_fedify", "remoteDocument"] }),
     contextLoaderFactory: (options) =>
       kvCache({ loader: getDocumentLoader({ ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate }), kv, prefix: ["_fedify", "remoteDocument"] }),
     authenticatedDocumentLoaderFactory: (identity, options) =>
-      keyContextLoader(getAuthenticatedDocumentLoader(identity, { ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate })),
+      policyLoader(keyContextLoader(getAuthenticatedDocumentLoader(identity, { ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate })), ctx.policy),
     queue,
     origin: ctx.config.origin,
     // Workers are started explicitly (web-only nodes run none).
@@ -78,7 +79,7 @@ export function buildFederation(ctx: AppContext): FederationHandle {
   return {
     federation,
     remote: remoteLookup(federation, ctx),
-    handle: async (request, options) => normalizeWireResponse(await federation.fetch(request, options)),
+    handle: async (request, options) => refuseBlockedInbox(request, ctx.policy) ?? normalizeWireResponse(await federation.fetch(request, options)),
     runWorkers: async (signal) => {
       await Promise.all([federation.startQueue(ctx, { signal }), startOutbox(federation, ctx, signal)]);
     },

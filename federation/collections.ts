@@ -6,6 +6,7 @@ import type { AppContext } from "../src/context.ts";
 import { remoteFollowers } from "../src/follows/service.ts";
 import { postForFederation } from "../src/posts/service.ts";
 import { toApObject } from "./objects.ts";
+import { deliverable } from "./policy.ts";
 
 const PAGE = 100;
 
@@ -18,7 +19,10 @@ export function registerCollections(federation: Federation<AppContext>): void {
       if (!actor) return null;
       const rows = await remoteFollowers(ctx.data.db, actor.id, { cursor: cursor ?? undefined, limit: cursor === null ? undefined : PAGE });
       return {
-        items: rows.map((r) => ({ id: new URL(r.iri), inboxId: r.inboxUrl ? new URL(r.inboxUrl) : null, endpoints: r.sharedInboxUrl ? { sharedInbox: new URL(r.sharedInboxUrl) } : null })),
+        items: deliverable(
+          ctx.data.policy,
+          rows.map((r) => ({ id: new URL(r.iri), inboxId: r.inboxUrl ? new URL(r.inboxUrl) : null, endpoints: r.sharedInboxUrl ? { sharedInbox: new URL(r.sharedInboxUrl) } : null })),
+        ),
         nextCursor: cursor !== null && rows.length === PAGE ? rows[rows.length - 1]!.followId : null,
       };
     })

@@ -14,6 +14,7 @@ import { followForFederation, likeForFederation, postRouting } from "../src/post
 import { postForFederation } from "../src/posts/service.ts";
 import { remoteFollowers } from "../src/follows/service.ts";
 import { toApObject } from "./objects.ts";
+import { deliverable } from "./policy.ts";
 
 const log = logger("federation", "outbox");
 
@@ -31,6 +32,12 @@ const recipient = (iri: string, inbox: string | null, sharedInbox: string | null
   endpoints: sharedInbox ? { sharedInbox: new URL(sharedInbox) } : null,
 });
 const options = { preferSharedInbox: true } as const;
+
+/** Sends to the recipients whose servers our domain policy lets us reach (one request per shared inbox). */
+async function sendTo(ctx: Context<AppContext>, sender: { identifier: string }, recipients: Recipient | Recipient[], activity: Activity): Promise<void> {
+  const reachable = deliverable(ctx.data.policy, Array.isArray(recipients) ? recipients : [recipients]);
+  if (reachable.length > 0) await ctx.sendActivity(sender, reachable, activity, options);
+}
 
 export async function dispatch(ctx: Context<AppContext>, event: DomainEvent, federation: Federation<AppContext>): Promise<void> {
   switch (event.type) {
@@ -80,7 +87,7 @@ async function postActivity(ctx: Context<AppContext>, postId: string, build: (ob
     if (post.audience !== "followers") for (const m of post.mentions) if (m.local === 0 && m.iri !== route.communityIri) direct.push(recipient(m.iri, m.inboxUrl, m.sharedInboxUrl));
   }
   if (route.communityLocal === 0 && route.communityIri) direct.push(recipient(route.communityIri, route.communityInbox, route.communitySharedInbox));
-  if (direct.length > 0) await ctx.sendActivity(author, direct, activity, options);
+  await sendTo(ctx, author, direct, activity);
   if (route.communityLocal === 1 && route.communityKey) {
     await announce(ctx, route.communityKey, activity, object instanceof Activity ? undefined : object, post.audience === "public");
     // Mastodon applies edits only when the author sends them.
@@ -101,7 +108,7 @@ async function announce(ctx: Context<AppContext>, groupKey: string, activity: Ac
 
 async function sendToFollowersAs(ctx: Context<AppContext>, sender: { identifier: string }, groupId: string, activity: Activity): Promise<void> {
   const rows = await remoteFollowers(ctx.data.db, groupId);
-  if (rows.length > 0) await ctx.sendActivity(sender, rows.map((r) => recipient(r.iri, r.inboxUrl, r.sharedInboxUrl)), activity, options);
+  await sendTo(ctx, sender, rows.map((r) => recipient(r.iri, r.inboxUrl, r.sharedInboxUrl)), activity);
 }
 
 /** A remote member's activity in a local community, re-shared exactly as received. */
@@ -125,11 +132,10 @@ async function postDeleted(ctx: Context<AppContext>, postId: string, byActorId: 
   const sender = { identifier: by.username_key };
   if (!route.communityId) {
     const post = await postForFederation(ctx.data.db, postId);
-    const remote = (post?.recipients ?? []).filter((r) => r.local === 0).map((r) => recipient(r.iri, r.inboxUrl, r.sharedInboxUrl));
-    if (remote.length > 0) await ctx.sendActivity(sender, remote, del, options);
+    await sendTo(ctx, sender, (post?.recipients ?? []).filter((r) => r.local === 0).map((r) => recipient(r.iri, r.inboxUrl, r.sharedInboxUrl)), del);
     return;
   }
-  if (route.communityLocal === 0 && route.communityIri) await ctx.sendActivity(sender, recipient(route.communityIri, route.communityInbox, route.communitySharedInbox), del, options);
+  if (route.communityLocal === 0 && route.communityIri) await sendTo(ctx, sender, recipient(route.communityIri, route.communityInbox, route.communitySharedInbox), del);
   if (route.communityLocal === 1 && route.communityKey && route.communityFederation !== "local") {
     await announce(ctx, route.communityKey, del, undefined, true);
     await sendToFollowersAs(ctx, sender, route.communityId!, del);
@@ -165,7 +171,7 @@ async function likeActivity(ctx: Context<AppContext>, event: Extract<DomainEvent
     if (author) direct.push(recipient(author.iri, author.inbox_url, author.shared_inbox_url));
   }
   if (route.communityLocal === 0 && route.communityIri) direct.push(recipient(route.communityIri, route.communityInbox, route.communitySharedInbox));
-  if (direct.length > 0) await ctx.sendActivity({ identifier: actorKey }, direct, activity, options);
+  await sendTo(ctx, { identifier: actorKey }, direct, activity);
   if (route.communityLocal === 1 && route.communityKey) await announce(ctx, route.communityKey, activity, undefined, route.communityVisibility !== "members");
 }
 
@@ -175,11 +181,11 @@ async function followActivity(ctx: Context<AppContext>, followId: string, type: 
   const f = await followForFederation(ctx.data.db, followId);
   if (!f) return;
   if (type === "follow.requested" && f.followerLocal === 1 && f.followeeLocal === 0) {
-    await ctx.sendActivity({ identifier: f.followerKey }, recipient(f.followeeIri, f.followeeInbox, f.followeeSharedInbox), followOf(f));
+    await sendTo(ctx, { identifier: f.followerKey }, recipient(f.followeeIri, f.followeeInbox, f.followeeSharedInbox), followOf(f));
   } else if (type === "follow.accepted" && f.followeeLocal === 1 && f.followerLocal === 0) {
     // The embedded Follow carries only what Lemmy checks: id, actor, object.
     const accept = new Accept({ id: activityId(ctx), actor: new URL(f.followeeIri), object: followOf(f), to: new URL(f.followerIri) });
-    await ctx.sendActivity({ identifier: f.followeeKey }, recipient(f.followerIri, f.followerInbox, f.followerSharedInbox), accept);
+    await sendTo(ctx, { identifier: f.followeeKey }, recipient(f.followerIri, f.followerInbox, f.followerSharedInbox), accept);
   }
 }
 
@@ -189,9 +195,9 @@ async function followEnded(ctx: Context<AppContext>, event: Extract<DomainEvent,
   if (!follower || !followee) return;
   const follow = followOf({ iri: event.followIri, followerIri: follower.iri, followeeIri: followee.iri });
   if (event.type === "follow.rejected" && followee.local === 1 && follower.local === 0) {
-    await ctx.sendActivity({ identifier: followee.username_key }, recipient(follower.iri, follower.inbox_url, follower.shared_inbox_url), new Reject({ id: activityId(ctx), actor: new URL(followee.iri), object: follow }));
+    await sendTo(ctx, { identifier: followee.username_key }, recipient(follower.iri, follower.inbox_url, follower.shared_inbox_url), new Reject({ id: activityId(ctx), actor: new URL(followee.iri), object: follow }));
   } else if (event.type === "follow.undone" && follower.local === 1 && followee.local === 0) {
-    await ctx.sendActivity({ identifier: follower.username_key }, recipient(followee.iri, followee.inbox_url, followee.shared_inbox_url), new Undo({ id: activityId(ctx), actor: new URL(follower.iri), object: follow }));
+    await sendTo(ctx, { identifier: follower.username_key }, recipient(followee.iri, followee.inbox_url, followee.shared_inbox_url), new Undo({ id: activityId(ctx), actor: new URL(follower.iri), object: follow }));
   }
 }
 

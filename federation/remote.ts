@@ -48,7 +48,8 @@ export async function persistActor(ctx: Context<AppContext>, actor: Actor): Prom
     followersUrl: actor.followersId?.href ?? null,
     followingUrl: actor.followingId?.href ?? null,
     featuredUrl: actor.featuredId?.href ?? null,
-    avatarUrl: iconUrl,
+    // Media from servers whose media we reject is not even referenced.
+    avatarUrl: ctx.data.policy.check(actor.id.host).rejectMedia ? null : iconUrl,
     manuallyApprovesFollowers: actor.manuallyApprovesFollowers ?? false,
     discoverable: actor.discoverable ?? false,
   });

@@ -2,12 +2,15 @@ import type { Kysely } from "kysely";
 import type { Config } from "./config.ts";
 import type { Dialect } from "../db/connect.ts";
 import type { Database } from "../db/schema.ts";
+import type { DomainPolicy } from "./policy/matcher.ts";
 
 /** What request handlers and CLI commands are given: the database and the configuration. */
 export interface AppContext {
   db: Kysely<Database>;
   dialect: Dialect;
   config: Config;
+  /** Which servers we federate with (domain blocks, allow list). */
+  policy: DomainPolicy;
   /** Reaching other servers; absent where no federation runs (some CLI commands). */
   remote?: RemoteLookup;
 }

@@ -2,10 +2,12 @@ import type { Migration } from "kysely/migration";
 import * as m0001 from "./0001-initial.ts";
 import * as m0002 from "./0002-queue-channels.ts";
 import * as m0003 from "./0003-hidden-posts.ts";
+import * as m0004 from "./0004-domain-policy.ts";
 
 /** Forward-only migrations, applied in key order. Append; never edit a shipped one. */
 export const migrations: Record<string, Migration> = {
   "0001-initial": m0001,
   "0002-queue-channels": m0002,
   "0003-hidden-posts": m0003,
+  "0004-domain-policy": m0004,
 };

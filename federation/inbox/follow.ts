@@ -19,7 +19,7 @@ export async function onFollow(ctx: InboxContext<AppContext>, follow: Follow): P
   if (!followee || !follower) return log.debug("Follow with unknown parties dropped");
   const followerId = await persistActor(ctx, follower);
   if (!followerId) return;
-  const outcome = await receiveFollow(ctx.data.db, { iri: follow.id.href, followerId, followeeId: followee.id });
+  const outcome = await receiveFollow(ctx.data.db, { iri: follow.id.href, followerId, followeeId: followee.id, requireApproval: ctx.data.policy.isSilenced(follow.actorId.href) });
   log.info("Follow {follow} of {followee}: {outcome}", { follow: follow.id.href, followee: followee.iri, outcome });
 }
 

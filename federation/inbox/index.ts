@@ -1,5 +1,5 @@
-import type { Federation } from "@fedify/fedify";
-import { Accept, Announce, Create, Delete, Follow, Like, Reject, Undo, Update } from "@fedify/fedify/vocab";
+import type { Federation, InboxContext } from "@fedify/fedify";
+import { Accept, Announce, Create, Delete, Follow, Like, Reject, Undo, Update, type Activity } from "@fedify/fedify/vocab";
 import type { AppContext } from "../../src/context.ts";
 import { logger } from "../../src/logging.ts";
 import { INSTANCE_IDENTIFIER } from "../../src/actors/instance.ts";
@@ -13,6 +13,16 @@ import { onUpdate } from "./update.ts";
 
 const log = logger("federation", "inbox");
 
+/** Drops activities whose actor is on a suspended domain (a second line behind the 403 at the door). */
+function allowed<T extends Activity>(handler: (ctx: InboxContext<AppContext>, activity: T) => Promise<void>) {
+  return async (ctx: InboxContext<AppContext>, activity: T): Promise<void> => {
+    if (activity.actorId && ctx.data.policy.isSuspended(activity.actorId.href)) {
+      return log.debug("activity from a suspended domain dropped: {actor}", { actor: activity.actorId.href });
+    }
+    await handler(ctx, activity);
+  };
+}
+
 /**
  * The routing table. Fedify verifies signatures (draft-cavage, RFC 9421,
  * integrity proofs) and drops activities already seen (by id) before these
@@ -22,15 +32,15 @@ export function registerInbox(federation: Federation<AppContext>): void {
   federation
     .setInboxListeners("/@{identifier}/inbox", "/inbox")
     .setSharedKeyDispatcher(() => ({ identifier: INSTANCE_IDENTIFIER }))
-    .on(Follow, onFollow)
-    .on(Accept, onAccept)
-    .on(Reject, onReject)
-    .on(Undo, onUndo)
-    .on(Create, onCreate)
-    .on(Announce, onAnnounce)
-    .on(Like, onLike)
-    .on(Update, onUpdate)
-    .on(Delete, onDelete)
+    .on(Follow, allowed(onFollow))
+    .on(Accept, allowed(onAccept))
+    .on(Reject, allowed(onReject))
+    .on(Undo, allowed(onUndo))
+    .on(Create, allowed(onCreate))
+    .on(Announce, allowed(onAnnounce))
+    .on(Like, allowed(onLike))
+    .on(Update, allowed(onUpdate))
+    .on(Delete, allowed(onDelete))
     .onUnverifiedActivity(onUnverifiedDelete)
     .onError((_ctx, error) => {
       log.error("inbox handler failed: {error}", { error });

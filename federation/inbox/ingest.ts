@@ -56,7 +56,7 @@ export async function ingestPost(ctx: Context<AppContext>, object: PostObject, o
   const values = await postValues(object);
   const result = await receivePost(
     db,
-    { ...values, iri: object.id.href, authorId, communityId, parentId, audience: audienceOf(object), recipientIds },
+    { ...values, iri: object.id.href, authorId, communityId, parentId, audience: audienceOf(object), recipientIds, limited: ctx.data.policy.isSilenced(object.id.href) },
     options.activity,
   );
   if (!result.stored) log.debug("post {iri} not stored: {reason}", { iri: object.id.href, reason: result.reason });

@@ -11,6 +11,10 @@ import { communitySettingsInput, createCommunity, getCommunity, listCommunities 
 import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { createThread } from "../posts/service.ts";
+import { allowCsv, blockCsv, parseBlockCsv } from "../policy/csv.ts";
+import { applyImport, planImport } from "../policy/import.ts";
+import { allowDomain, blockDomain, disallowDomain, listDomainAllows, listDomainBlocks, setFederationMode, unblockDomain } from "../policy/service.ts";
+import { readFile } from "node:fs/promises";
 import { openRuntime, type Runtime } from "../runtime.ts";
 
 export interface Io {
@@ -91,6 +95,8 @@ const visibilityChoice = communitySettingsInput.shape.visibility.unwrap();
 const joinChoice = communitySettingsInput.shape.join.unwrap();
 const federationChoice = communitySettingsInput.shape.federation.unwrap();
 const roleChoice = z.enum(["admin", "member"]);
+const severityChoice = z.enum(["suspend", "silence", "noop"]);
+const modeChoice = z.enum(["open", "allowlist"]);
 
 // ---- output ----
 
@@ -343,6 +349,136 @@ const commands: Command[] = [
       );
       // The text itself is never echoed: it may be health information.
       io.stdout.write(`created thread in ${community.slug} as ${author.username}\n${post.iri}\n`);
+    },
+  },
+  {
+    name: "domain-block add",
+    args: "<domain> --severity suspend|silence|noop [--reject-media] [--reject-reports] [--public-comment <text>] [--private-comment <text>] [--obfuscate]",
+    summary: "Block a domain and its subdomains (suspend also purges what we hold from it).",
+    positionals: ["domain"],
+    options: {
+      severity: { type: "string" },
+      "reject-media": { type: "boolean" },
+      "reject-reports": { type: "boolean" },
+      "public-comment": { type: "string" },
+      "private-comment": { type: "string" },
+      obfuscate: { type: "boolean" },
+    },
+    required: ["severity"],
+    check(values) {
+      choice("--severity", values.severity, severityChoice);
+    },
+    async run({ values, positionals, io, rt }) {
+      const result = await blockDomain(rt.db, {
+        domain: positionals[0]!, severity: choice("--severity", values.severity, severityChoice), rejectMedia: values["reject-media"] === true,
+        rejectReports: values["reject-reports"] === true, publicComment: str(values["public-comment"]), privateComment: str(values["private-comment"]), obfuscate: values.obfuscate === true,
+      });
+      const purged = result.purged ? `; purged ${result.purged.actors} actors, ${result.purged.posts} posts, ${result.purged.follows} follows` : "";
+      io.stdout.write(`${result.created ? "blocked" : "updated block of"} ${positionals[0]} (${str(values.severity)})${purged}\n`);
+    },
+  },
+  {
+    name: "domain-block remove",
+    args: "<domain>",
+    summary: "Lift a domain block.",
+    positionals: ["domain"],
+    options: {},
+    async run({ positionals, io, rt }) {
+      await unblockDomain(rt.db, positionals[0]!);
+      io.stdout.write(`unblocked ${positionals[0]}\n`);
+    },
+  },
+  {
+    name: "domain-block list",
+    args: "",
+    summary: "List domain blocks.",
+    positionals: [],
+    options: {},
+    async run({ io, rt }) {
+      const rows = await listDomainBlocks(rt.db);
+      io.stdout.write(table(["DOMAIN", "SEVERITY", "MEDIA", "REPORTS", "OBFUSCATE", "PUBLIC COMMENT"], rows.map((b) => [b.domain, b.severity, b.reject_media ? "rejected" : "-", b.reject_reports ? "rejected" : "-", b.obfuscate ? "yes" : "no", b.public_comment ?? ""])));
+    },
+  },
+  {
+    name: "domain-block import",
+    args: "<file.csv> [--dry-run]",
+    summary: "Import a block list in Mastodon's CSV format; shows the changes first, applies them unless --dry-run.",
+    positionals: ["file"],
+    options: { "dry-run": { type: "boolean" } },
+    async run({ values, positionals, io, rt }) {
+      const text = await readFile(positionals[0]!, "utf8").catch((e: NodeJS.ErrnoException) => {
+        throw new UsageError(`cannot read ${positionals[0]}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
+      });
+      const parsed = parseBlockCsv(text);
+      for (const p of parsed.problems) io.stderr.write(`kindred: line ${p.line}: ${p.message}\n`);
+      const plan = await planImport(rt.db, parsed);
+      for (const c of plan) {
+        const note = c.status === "covered" ? ` (covered by ${c.coveredBy})` : c.followsCut > 0 ? ` (cuts ${c.followsCut} local follows)` : "";
+        io.stdout.write(`${c.status.padEnd(9)} ${c.block.domain} ${c.block.severity}${note}\n`);
+      }
+      if (values["dry-run"] === true) {
+        io.stdout.write(`dry run: ${plan.filter((c) => c.status === "new" || c.status === "changed").length} changes, ${parsed.problems.length} rejected rows; nothing written\n`);
+        return;
+      }
+      const result = await applyImport(rt.db, plan);
+      io.stdout.write(`applied ${result.applied} changes; purged ${result.purged.actors} actors, ${result.purged.posts} posts, ${result.purged.follows} follows; ${parsed.problems.length} rejected rows\n`);
+    },
+  },
+  {
+    name: "domain-block export",
+    args: "",
+    summary: "Print the block list in Mastodon's CSV format.",
+    positionals: [],
+    options: {},
+    async run({ io, rt }) {
+      io.stdout.write(blockCsv(await listDomainBlocks(rt.db)));
+    },
+  },
+  {
+    name: "domain-allow add",
+    args: "<domain>",
+    summary: "Allow a domain (and its subdomains) in allowlist mode.",
+    positionals: ["domain"],
+    options: {},
+    async run({ positionals, io, rt }) {
+      await allowDomain(rt.db, positionals[0]!);
+      io.stdout.write(`allowed ${positionals[0]}\n`);
+    },
+  },
+  {
+    name: "domain-allow remove",
+    args: "<domain>",
+    summary: "Remove a domain from the allow list.",
+    positionals: ["domain"],
+    options: {},
+    async run({ positionals, io, rt }) {
+      await disallowDomain(rt.db, positionals[0]!);
+      io.stdout.write(`removed ${positionals[0]} from the allow list\n`);
+    },
+  },
+  {
+    name: "domain-allow list",
+    args: "",
+    summary: "List allowed domains (as a #domain CSV).",
+    positionals: [],
+    options: {},
+    async run({ io, rt }) {
+      io.stdout.write(allowCsv((await listDomainAllows(rt.db)).map((a) => a.domain)));
+    },
+  },
+  {
+    name: "federation mode",
+    args: "open|allowlist",
+    summary: "Federate with everyone not blocked (open), or only with allowed domains (allowlist).",
+    positionals: ["mode"],
+    options: {},
+    check(_values, positionals) {
+      choice("mode", positionals[0], modeChoice);
+    },
+    async run({ positionals, io, rt }) {
+      const mode = choice("mode", positionals[0], modeChoice)!;
+      await setFederationMode(rt.db, mode);
+      io.stdout.write(`federation mode: ${mode}${mode === "allowlist" ? ` (${(await listDomainAllows(rt.db)).length} allowed domains)` : ""}\n`);
     },
   },
 ];

@@ -16,7 +16,7 @@ export type FollowOutcome = "accepted" | "pending" | "refused";
  * `Follow`). Open targets accept at once (and an `Accept` is queued);
  * communities that vet members leave it pending for a moderator.
  */
-export async function receiveFollow(db: Db, input: { iri: string; followerId: string; followeeId: string }): Promise<FollowOutcome> {
+export async function receiveFollow(db: Db, input: { iri: string; followerId: string; followeeId: string; requireApproval?: boolean }): Promise<FollowOutcome> {
   return inTransaction(db, async (trx) => {
     const target = await trx
       .selectFrom("actors")
@@ -37,7 +37,8 @@ export async function receiveFollow(db: Db, input: { iri: string; followerId: st
       return existing.status;
     }
     const id = newId();
-    const status = target.manual === 1 ? "pending" : "accepted";
+    // Followers from a limited (silenced) server always wait for approval.
+    const status = target.manual === 1 || input.requireApproval ? "pending" : "accepted";
     const ts = now();
     await trx.insertInto("follows").values({ id, iri: input.iri, follower_id: input.followerId, followee_id: target.id, status, created_at: ts, accepted_at: status === "accepted" ? ts : null }).execute();
     if (status === "accepted") await recordEvent(trx, { type: "follow.accepted", followId: id });

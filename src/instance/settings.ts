@@ -10,6 +10,8 @@ export const settingsSchema = z.object({
   communityCreation: z.enum(["admins", "members"]).default("admins"),
   /** Whether the public may sign up. */
   registrations: z.enum(["open", "closed"]).default("open"),
+  /** "allowlist": only domains on the allow list federate (Mastodon's limited federation). */
+  federationMode: z.enum(["open", "allowlist"]).default("open"),
 });
 export type InstanceSettings = z.output<typeof settingsSchema>;
 

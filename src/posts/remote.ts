@@ -26,6 +26,8 @@ export interface RemotePostInput {
   tags: string[];
   /** Explicit recipients (direct messages). */
   recipientIds?: string[];
+  /** From a limited (silenced) server: kept out of public listings and never re-shared. */
+  limited?: boolean;
 }
 
 export type ReceiveResult = { stored: true; postId: string; created: boolean } | { stored: false; reason: string };
@@ -64,7 +66,8 @@ export async function receivePost(db: Db, input: RemotePostInput, activity?: unk
     }
     const id = newId();
     const ts = now();
-    const audience: PostAudience = community?.local === 1 && community.visibility === "members" ? "followers" : input.audience;
+    const audience: PostAudience =
+      community?.local === 1 && community.visibility === "members" ? "followers" : input.limited && input.audience === "public" ? "unlisted" : input.audience;
     await trx
       .insertInto("posts")
       .values({
@@ -76,7 +79,7 @@ export async function receivePost(db: Db, input: RemotePostInput, activity?: unk
       .execute();
     if (input.tags.length > 0) await trx.insertInto("post_tags").values([...new Set(input.tags)].map((tag) => ({ post_id: id, tag }))).execute();
     if (input.recipientIds?.length) await trx.insertInto("post_recipients").values([...new Set(input.recipientIds)].map((actor_id) => ({ post_id: id, actor_id }))).execute();
-    if (community?.local === 1 && activity !== undefined && audience !== "direct") await recordEvent(trx, { type: "post.received", postId: id, activity });
+    if (community?.local === 1 && activity !== undefined && audience !== "direct" && !input.limited) await recordEvent(trx, { type: "post.received", postId: id, activity });
     return { stored: true, postId: id, created: true };
   });
 }

@@ -249,7 +249,8 @@ export async function listThreads(db: Db, communityId: string, options: { cursor
     postQuery(db, options.viewerId)
       .where("posts.community_id", "=", communityId)
       .where("posts.parent_id", "is", null)
-      .where("posts.audience", "!=", "direct")
+      // Logged-out visitors see public threads only (not those of limited servers).
+      .where("posts.audience", options.viewerId ? "!=" : "=", options.viewerId ? "direct" : "public")
       .where("posts.deleted_at", "is", null)
       .where("posts.removed_at", "is", null)
       .where("posts.pinned_at", "is", null),

@@ -1,0 +1,52 @@
+// Domain names as policy keys: lower case, no trailing dot, port kept (so a
+// policy can name one of several instances on one host, as in tests).
+import { z } from "zod";
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+export function normalizeDomain(input: string): string | null {
+  let d = input.trim().toLowerCase().replace(/\.$/, "");
+  if (d.startsWith("http://") || d.startsWith("https://")) {
+    try {
+      d = new URL(d).host;
+    } catch {
+      return null;
+    }
+  }
+  if (d.startsWith("*.")) d = d.slice(2);
+  const [host, port, extra] = d.split(":");
+  if (extra !== undefined || !host || (port !== undefined && !/^\d{1,5}$/.test(port))) return null;
+  const labels = host.split(".");
+  if (labels.length < 1 || !labels.every((l) => LABEL.test(l))) return null;
+  return d;
+}
+
+export const domainSchema = z.string().transform((v, ctx) => {
+  const d = normalizeDomain(v);
+  if (d === null) {
+    ctx.addIssue({ code: "custom", message: `"${v}" is not a domain name` });
+    return z.NEVER;
+  }
+  return d;
+});
+
+/**
+ * The keys a host is looked up under: itself, then each parent domain, so a
+ * block of `example.com` covers `social.example.com` (and `example.com:8443`).
+ */
+export function domainKeys(host: string): string[] {
+  const h = host.toLowerCase();
+  const [name, port] = h.split(":");
+  const labels = name!.split(".");
+  const keys: string[] = port ? [h] : [];
+  for (let i = 0; i < labels.length; i++) keys.push(labels.slice(i).join("."));
+  return keys;
+}
+
+/** Mastodon's obfuscation for the public list: middle characters become '*'. */
+export function obfuscateDomain(domain: string): string {
+  return domain
+    .split(".")
+    .map((label, i, all) => (i === all.length - 1 || label.length <= 2 ? label : `${label[0]}${"*".repeat(label.length - 2)}${label[label.length - 1]}`))
+    .join(".");
+}
