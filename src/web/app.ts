@@ -10,6 +10,7 @@ import { instanceRoutes } from "../instance/routes.ts";
 import { logger } from "../logging.ts";
 import { postRoutes } from "../posts/routes.ts";
 import { messageRoutes } from "../messages/routes.ts";
+import { policyRoutes } from "../policy/routes.ts";
 import { pageContext, type WebEnv } from "./env.ts";
 import { httpStatus } from "./errors.ts";
 import { csrf, securityHeaders } from "./security.ts";
@@ -67,6 +68,7 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
   app.route("/", communityRoutes);
   app.route("/", postRoutes);
   app.route("/", messageRoutes);
+  app.route("/", policyRoutes);
 
   app.notFound((c) => c.html(errorPage(pageContext(c), 404, "There is nothing at this address."), 404));
   app.onError((err, c) => {

@@ -11,6 +11,7 @@ export function adminPage(page: PageContext, v: AdminSettingsValues, state: { sa
   const radio = (name: string, value: string, label: string, current: string) =>
     html`<label class="check"><input type="radio" name="${name}" value="${value}"${current === value ? html` checked` : ""}> ${label}</label>`;
   return layout(page, "Instance settings", html`<h1>Instance settings</h1>
+<p><a href="/admin/federation">Federation: blocked and allowed servers</a></p>
 ${state.saved ? html`<div class="notice" role="status">Saved.</div>` : ""}
 ${formErrors(state.message)}
 <form method="post" action="/admin" class="stack">

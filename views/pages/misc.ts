@@ -45,6 +45,7 @@ export function aboutPage(page: PageContext, d: { descriptionHtml: string; users
 <dl class="stats"><dt>Members</dt><dd>${d.users}</dd><dt>Communities</dt><dd>${d.communities}</dd></dl>
 <h2>Administrators</h2>
 <ul>${d.admins.map((a) => html`<li><a href="/@${a}">@${a}</a></li>`)}</ul>
+<p><a href="/about/moderated-servers">Moderated servers</a></p>
 <h2>Privacy</h2>
 <p>This instance loads nothing from other sites and uses no trackers. Your email address, if you give one, is never shown. What you post in a public community is shared with the servers of its followers.</p>`);
 }
