@@ -14,6 +14,7 @@ import { createReply, createThread, listReplies, listThreads } from "../src/post
 import { createApp } from "../src/web/app.ts";
 import { hashPassword } from "../src/accounts/passwords.ts";
 import { DomainPolicy } from "../src/policy/matcher.ts";
+import { domainKeys } from "../src/policy/domains.ts";
 
 const ORIGIN = "http://bench.local";
 const postgresUrl = process.argv.find((a) => a.startsWith("postgres://")) ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -115,6 +116,36 @@ async function readPaths(dialect: Dialect) {
   }
 }
 
+/** Domain policy with 10,000 blocked domains: the in-memory check vs asking the database each time. */
+async function policyCheck(dialect: Dialect) {
+  const h = await open(dialect);
+  try {
+    const ts = new Date().toISOString();
+    const rows = Array.from({ length: 10_000 }, (_, i) => ({
+      domain: `blocked-${i}.example`, severity: "suspend" as const, reject_media: 0 as const, reject_reports: 0 as const,
+      public_comment: null, private_comment: null, obfuscate: 0 as const, created_at: ts, updated_at: ts,
+    }));
+    for (let i = 0; i < rows.length; i += 500) await h.db.insertInto("domain_blocks").values(rows.slice(i, i + 500)).execute();
+    const policy = new DomainPolicy(h.db, "bench.local");
+    let t = performance.now();
+    await policy.refresh();
+    const loadMs = ms(t);
+    const hosts = Array.from({ length: 200_000 }, (_, i) => (i % 2 ? `social.blocked-${i % 10_000}.example` : `fine-${i}.example`));
+    t = performance.now();
+    let blocked = 0;
+    for (const host of hosts) if (policy.isSuspended(host)) blocked++;
+    const memoryNs = (ms(t) * 1e6) / hosts.length;
+    t = performance.now();
+    for (const host of hosts.slice(0, 2_000)) {
+      await h.db.selectFrom("domain_blocks").select("severity").where("domain", "in", domainKeys(host)).executeTakeFirst();
+    }
+    const dbNs = (ms(t) * 1e6) / 2_000;
+    return { loadMs, memoryNs, dbNs, blocked };
+  } finally {
+    await h.cleanup();
+  }
+}
+
 const dialects: Dialect[] = (await postgresAvailable()) ? ["sqlite", "postgres"] : ["sqlite"];
 if (dialects.length === 1) console.log(`(PostgreSQL at ${postgresUrl} not reachable: SQLite only)`);
 
@@ -133,6 +164,8 @@ for (const d of dialects) {
   console.log(`  community page query (25 of 1000 threads): median ${fmt(r.listing, 2)} ms`);
   console.log(`  thread replies query (first 200 of 500 replies, depth up to 5): median ${fmt(r.thread, 2)} ms`);
   console.log(`  thread page over HTTP (render incl.): median ${fmt(r.page, 2)} ms`);
+  const p = await policyCheck(d);
+  console.log(`  domain policy, 10,000 blocks: load ${fmt(p.loadMs)} ms; check ${fmt(p.memoryNs, 0)} ns/activity in memory vs ${fmt(p.dbNs / 1000, 1)} µs as a database query (${fmt(p.dbNs / p.memoryNs, 0)}x); ${p.blocked} of 200,000 hosts blocked`);
 }
 if (results.sqlite && results.postgres) {
   const s = results.sqlite;
