@@ -77,6 +77,8 @@ export interface CommunitiesTable {
   federation: FederationMode;
   /** Threads older than this many days are deleted by the retention job; null keeps them. */
   retention_days: number | null;
+  /** The only servers this community federates with, one domain per line; empty for any. */
+  allowed_servers: string;
   created_by: string | null;
   created_at: Iso;
 }

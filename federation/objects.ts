@@ -4,25 +4,37 @@ import { Hashtag, Mention, Note, Page, PUBLIC_COLLECTION, Source } from "@fedify
 import type { AppContext } from "../src/context.ts";
 import { postForFederation, type FederatedPost } from "../src/posts/service.ts";
 import { paths } from "../src/urls.ts";
+import { mayFetch, mayFetchMembersOnly } from "./access.ts";
 
 /** Threads are `Page`s with a `name` (as Lemmy sends them); replies are `Note`s. */
 export function registerObjects(federation: Federation<AppContext>): void {
-  federation.setObjectDispatcher(Page, paths.post as "/posts/{id}", async (ctx, { id }) => {
-    const post = await servablePost(ctx, id);
-    return post?.type === "Page" ? (toApObject(ctx, post) as Page) : null;
-  });
-  federation.setObjectDispatcher(Note, paths.reply as "/replies/{id}", async (ctx, { id }) => {
-    const post = await servablePost(ctx, id);
-    return post?.type === "Note" ? (toApObject(ctx, post) as Note) : null;
-  });
+  federation
+    .setObjectDispatcher(Page, paths.post as "/posts/{id}", async (ctx, { id }) => {
+      const post = await servablePost(ctx, id);
+      return post?.type === "Page" ? (toApObject(ctx, post) as Page) : null;
+    })
+    .authorize((ctx, { id }) => mayFetchPost(ctx, id));
+  federation
+    .setObjectDispatcher(Note, paths.reply as "/replies/{id}", async (ctx, { id }) => {
+      const post = await servablePost(ctx, id);
+      return post?.type === "Note" ? (toApObject(ctx, post) as Note) : null;
+    })
+    .authorize((ctx, { id }) => mayFetchPost(ctx, id));
 }
 
-/** Only public, live, local posts are served openly; members-only posts need signed fetches (not offered yet). */
+/** Live local posts of communities; direct messages are never served. */
 async function servablePost(ctx: RequestContext<AppContext>, id: string) {
   const post = await postForFederation(ctx.data.db, id);
-  if (!post || post.local !== 1 || post.deletedAt || post.removedAt) return undefined;
-  if (post.audience !== "public" && post.audience !== "unlisted") return undefined;
+  if (!post || post.local !== 1 || post.deletedAt || post.removedAt || post.audience === "direct") return undefined;
   return post;
+}
+
+/** Public posts for everyone (or signed requests, with authorized fetch); members-only ones for member servers. */
+async function mayFetchPost(ctx: RequestContext<AppContext>, id: string): Promise<boolean> {
+  const post = await servablePost(ctx, id);
+  if (!post) return true; // the dispatcher answers 404
+  if (post.audience === "public" || post.audience === "unlisted") return mayFetch(ctx);
+  return post.communityId !== null && mayFetchMembersOnly(ctx, post.communityId);
 }
 
 /** Our wire shape of a post (FEP-1b12: `audience` is the community). */

@@ -33,10 +33,14 @@ const recipient = (iri: string, inbox: string | null, sharedInbox: string | null
 });
 const options = { preferSharedInbox: true } as const;
 
-/** Sends to the recipients whose servers our domain policy lets us reach (one request per shared inbox). */
-async function sendTo(ctx: Context<AppContext>, sender: { identifier: string }, recipients: Recipient | Recipient[], activity: Activity): Promise<void> {
+/**
+ * Sends to the recipients whose servers our domain policy lets us reach.
+ * Content goes one request per shared inbox; follow handshakes go to the
+ * actor's own inbox, where Lemmy and others expect them.
+ */
+async function sendTo(ctx: Context<AppContext>, sender: { identifier: string }, recipients: Recipient | Recipient[], activity: Activity, handshake = false): Promise<void> {
   const reachable = deliverable(ctx.data.policy, Array.isArray(recipients) ? recipients : [recipients]);
-  if (reachable.length > 0) await ctx.sendActivity(sender, reachable, activity, options);
+  if (reachable.length > 0) await ctx.sendActivity(sender, reachable, activity, handshake ? {} : options);
 }
 
 export async function dispatch(ctx: Context<AppContext>, event: DomainEvent, federation: Federation<AppContext>): Promise<void> {
@@ -181,11 +185,11 @@ async function followActivity(ctx: Context<AppContext>, followId: string, type: 
   const f = await followForFederation(ctx.data.db, followId);
   if (!f) return;
   if (type === "follow.requested" && f.followerLocal === 1 && f.followeeLocal === 0) {
-    await sendTo(ctx, { identifier: f.followerKey }, recipient(f.followeeIri, f.followeeInbox, f.followeeSharedInbox), followOf(f));
+    await sendTo(ctx, { identifier: f.followerKey }, recipient(f.followeeIri, f.followeeInbox, f.followeeSharedInbox), followOf(f), true);
   } else if (type === "follow.accepted" && f.followeeLocal === 1 && f.followerLocal === 0) {
     // The embedded Follow carries only what Lemmy checks: id, actor, object.
     const accept = new Accept({ id: activityId(ctx), actor: new URL(f.followeeIri), object: followOf(f), to: new URL(f.followerIri) });
-    await sendTo(ctx, { identifier: f.followeeKey }, recipient(f.followerIri, f.followerInbox, f.followerSharedInbox), accept);
+    await sendTo(ctx, { identifier: f.followeeKey }, recipient(f.followerIri, f.followerInbox, f.followerSharedInbox), accept, true);
   }
 }
 
@@ -195,9 +199,9 @@ async function followEnded(ctx: Context<AppContext>, event: Extract<DomainEvent,
   if (!follower || !followee) return;
   const follow = followOf({ iri: event.followIri, followerIri: follower.iri, followeeIri: followee.iri });
   if (event.type === "follow.rejected" && followee.local === 1 && follower.local === 0) {
-    await sendTo(ctx, { identifier: followee.username_key }, recipient(follower.iri, follower.inbox_url, follower.shared_inbox_url), new Reject({ id: activityId(ctx), actor: new URL(followee.iri), object: follow }));
+    await sendTo(ctx, { identifier: followee.username_key }, recipient(follower.iri, follower.inbox_url, follower.shared_inbox_url), new Reject({ id: activityId(ctx), actor: new URL(followee.iri), object: follow }), true);
   } else if (event.type === "follow.undone" && follower.local === 1 && followee.local === 0) {
-    await sendTo(ctx, { identifier: follower.username_key }, recipient(followee.iri, followee.inbox_url, followee.shared_inbox_url), new Undo({ id: activityId(ctx), actor: new URL(follower.iri), object: follow }));
+    await sendTo(ctx, { identifier: follower.username_key }, recipient(followee.iri, followee.inbox_url, followee.shared_inbox_url), new Undo({ id: activityId(ctx), actor: new URL(follower.iri), object: follow }), true);
   }
 }
 

@@ -29,6 +29,8 @@ const schema = z.object({
     .enum(["true", "false", "1", "0", "yes", "no"])
     .default("true")
     .transform((v) => v === "true" || v === "1" || v === "yes"),
+  /** Mastodon's AUTHORIZED_FETCH: every ActivityPub GET of an object or collection must be signed. */
+  AUTHORIZED_FETCH: booleanFlag,
   /** Behind a reverse proxy: take the client address from X-Forwarded-For (for rate limits). */
   TRUST_PROXY: booleanFlag,
   INSTANCE_NAME: z.string().min(1).max(100).default("Kindred"),
@@ -46,6 +48,7 @@ export interface Config {
   readonly worker: boolean;
   readonly instanceName: string;
   readonly trustProxy: boolean;
+  readonly authorizedFetch: boolean;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +82,7 @@ export function loadConfig(env: Record<string, string | undefined> = environment
     worker: c.WORKER,
     instanceName: c.INSTANCE_NAME,
     trustProxy: c.TRUST_PROXY,
+    authorizedFetch: c.AUTHORIZED_FETCH,
   });
 }
 

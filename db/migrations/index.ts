@@ -3,6 +3,7 @@ import * as m0001 from "./0001-initial.ts";
 import * as m0002 from "./0002-queue-channels.ts";
 import * as m0003 from "./0003-hidden-posts.ts";
 import * as m0004 from "./0004-domain-policy.ts";
+import * as m0005 from "./0005-community-servers.ts";
 
 /** Forward-only migrations, applied in key order. Append; never edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   "0002-queue-channels": m0002,
   "0003-hidden-posts": m0003,
   "0004-domain-policy": m0004,
+  "0005-community-servers": m0005,
 };

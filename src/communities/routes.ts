@@ -9,7 +9,7 @@ import { httpStatus } from "../web/errors.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
 import {
-  addModerator, createCommunity, decideMembership, getCommunity, isModerator, join, leave, mayCreateCommunity, mayRead,
+  addModerator, createCommunity, decideMembership, hasMemberOnServer, getCommunity, isModerator, join, leave, mayCreateCommunity, mayRead,
   memberCount, membership, moderators, pendingMembers, updateCommunity, type Community,
 } from "./service.ts";
 
@@ -28,7 +28,7 @@ communityRoutes.post("/communities", async (c) => {
   try {
     const created = await createCommunity(app.db, app.config.origin, user, {
       slug: form.slug ?? "", name: form.name ?? "", description: form.description, rules: form.rules,
-      visibility: form.visibility as "public", join: form.join as "open", federation: form.federation as "federated",
+      visibility: form.visibility as "public", join: form.join as "open", federation: form.federation as "federated", allowedServers: form.allowedServers,
     });
     return c.redirect(`/@${created.slug}`, 303);
   } catch (e) {
@@ -100,7 +100,11 @@ communityRoutes.get(`${AT}/moderation`, async (c) => {
     .orderBy("moderation_actions.id", "desc")
     .limit(100)
     .execute();
-  return c.html(moderationPage(pageContext(c), { slug: community.slug, name: community.name, pending: await pendingMembers(db, community.id), log }));
+  const pending = await pendingMembers(db, community.id);
+  // Approving the first member from a server lets that server's admins read the community.
+  const newServers = new Set<string>();
+  for (const p of pending) if (p.local === 0 && !(await hasMemberOnServer(db, community.id, p.host))) newServers.add(p.host);
+  return c.html(moderationPage(pageContext(c), { slug: community.slug, name: community.name, visibility: community.visibility, pending, newServers: [...newServers], log }));
 });
 
 for (const decision of ["approve", "reject"] as const) {
@@ -133,7 +137,7 @@ communityRoutes.post(`${AT}/settings`, async (c) => {
   try {
     await updateCommunity(app.db, app.config.origin, community.id, {
       name: form.name ?? "", description: form.description, rules: form.rules,
-      visibility: form.visibility as "public", join: form.join as "open", federation: form.federation as "federated",
+      visibility: form.visibility as "public", join: form.join as "open", federation: form.federation as "federated", allowedServers: form.allowedServers,
     });
     return c.redirect(`/@${community.slug}`, 303);
   } catch (e) {
@@ -144,4 +148,5 @@ communityRoutes.post(`${AT}/settings`, async (c) => {
 
 const formValues = (c: Community) => ({
   name: c.name ?? "", description: c.descriptionSource, rules: c.rulesSource, visibility: c.visibility, join: c.joinPolicy, federation: c.federation,
+  allowedServers: c.allowedServers,
 });

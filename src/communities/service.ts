@@ -8,6 +8,7 @@ import { conflict, DomainError, forbidden, notFound, parseInput } from "../error
 import { newId, now } from "../ids.ts";
 import { recordEvent } from "../events.ts";
 import { getSettings } from "../instance/settings.ts";
+import { allowedBy, parseDomainList } from "../policy/domains.ts";
 import { actorIri, followIri, hostOf } from "../urls.ts";
 
 export const communitySettingsInput = z.object({
@@ -17,6 +18,16 @@ export const communitySettingsInput = z.object({
   visibility: z.enum(["public", "members"]).default("public"),
   join: z.enum(["open", "approval"]).default("open"),
   federation: z.enum(["federated", "local"]).default("federated"),
+  /** The only servers to federate with, one domain per line; empty for any. */
+  allowedServers: z
+    .string()
+    .max(20_000)
+    .default("")
+    .transform((text, ctx) => {
+      const { domains, invalid } = parseDomainList(text);
+      if (invalid.length > 0) ctx.addIssue({ code: "custom", message: `not domain names: ${invalid.slice(0, 5).join(", ")}` });
+      return domains.join("\n");
+    }),
 });
 
 export const createCommunityInput = communitySettingsInput.extend({
@@ -70,7 +81,7 @@ export async function createCommunity(db: Db, origin: string, creator: Creator, 
       .values({
         actor_id: id, description_source: data.description, rules_source: data.rules, rules_html: data.rules.trim() ? renderMarkdown(data.rules, origin) : "",
         visibility: data.visibility, join_policy: data.join, federation: data.federation, retention_days: null,
-        created_by: creator.actorId, created_at: ts,
+        allowed_servers: data.allowedServers, created_by: creator.actorId, created_at: ts,
       })
       .execute();
     await trx.insertInto("community_moderators").values({ community_id: id, actor_id: creator.actorId, created_at: ts }).execute();
@@ -103,7 +114,7 @@ export async function updateCommunity(db: Db, origin: string, communityId: strin
       .updateTable("communities")
       .set({
         description_source: data.description, rules_source: data.rules, rules_html: data.rules.trim() ? renderMarkdown(data.rules, origin) : "",
-        visibility: data.visibility, join_policy: data.join, federation: data.federation,
+        visibility: data.visibility, join_policy: data.join, federation: data.federation, allowed_servers: data.allowedServers,
       })
       .where("actor_id", "=", communityId)
       .execute();
@@ -116,7 +127,7 @@ const communityColumns = [
   "actors.avatar_url as avatarUrl", "actors.local", "actors.host", "actors.created_at as createdAt",
   "communities.description_source as descriptionSource", "communities.rules_source as rulesSource",
   "communities.rules_html as rulesHtml", "communities.visibility", "communities.join_policy as joinPolicy",
-  "communities.federation", "communities.retention_days as retentionDays",
+  "communities.federation", "communities.retention_days as retentionDays", "communities.allowed_servers as allowedServers",
 ] as const;
 
 export type Community = NonNullable<Awaited<ReturnType<typeof findCommunity>>>;
@@ -155,6 +166,7 @@ export async function findCommunityByHandle(db: Db, handle: string): Promise<Com
     id: row.id, iri: row.iri, slug: `${row.username}@${row.host}`, name: row.name, descriptionHtml: row.summary_html, avatarUrl: row.avatar_url,
     local: 0, host: row.host, createdAt: row.created_at, descriptionSource: "", rulesSource: "", rulesHtml: "",
     visibility: "public", joinPolicy: row.manually_approves_followers === 1 ? "approval" : "open", federation: "federated", retentionDays: null,
+    allowedServers: "",
   };
 }
 
@@ -337,4 +349,28 @@ export async function addModerator(db: Db, communityId: string, byModeratorId: s
       .values({ id: newId(), community_id: communityId, moderator_id: byModeratorId, action: "add_moderator", target_post_id: null, target_actor_id: memberActorId, reason: null, created_at: ts })
       .execute();
   });
+}
+
+/** Whether an actor on `host` is an approved member: their server's admins may then read the community. */
+export async function hasMemberOnServer(db: Db, communityId: string, host: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("follows")
+    .innerJoin("actors", "actors.id", "follows.follower_id")
+    .select("follows.id")
+    .where("follows.followee_id", "=", communityId)
+    .where("follows.status", "=", "accepted")
+    .where("actors.host", "=", host.toLowerCase())
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The servers a local community limits itself to (empty: any). */
+export async function communityServers(db: Db, communityId: string): Promise<string[]> {
+  const row = await db.selectFrom("communities").select("allowed_servers").where("actor_id", "=", communityId).executeTakeFirst();
+  return row?.allowed_servers ? row.allowed_servers.split("\n").filter(Boolean) : [];
+}
+
+/** Whether a local community federates with `host` (its own server list; the instance policy is checked elsewhere). */
+export async function communityAllows(db: Db, communityId: string, host: string): Promise<boolean> {
+  return allowedBy(await communityServers(db, communityId), host);
 }

@@ -3,7 +3,7 @@
 // accepted follow of the community's Group either way.)
 import type { Db } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
-import { isBanned } from "../communities/service.ts";
+import { communityAllows, isBanned } from "../communities/service.ts";
 import { forbidden, notFound } from "../errors.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
@@ -25,7 +25,8 @@ export async function receiveFollow(db: Db, input: { iri: string; followerId: st
       .where("actors.id", "=", input.followeeId)
       .executeTakeFirst();
     if (!target || target.local !== 1 || target.deleted_at || target.federation === "local") return "refused";
-    if (await isBanned(trx, target.id, input.followerId)) {
+    const follower = await trx.selectFrom("actors").select("host").where("id", "=", input.followerId).executeTakeFirst();
+    if ((await isBanned(trx, target.id, input.followerId)) || (follower && !(await communityAllows(trx, target.id, follower.host)))) {
       await recordEvent(trx, { type: "follow.rejected", followIri: input.iri, followerId: input.followerId, followeeId: target.id });
       return "refused";
     }

@@ -50,3 +50,24 @@ export function obfuscateDomain(domain: string): string {
     .map((label, i, all) => (i === all.length - 1 || label.length <= 2 ? label : `${label[0]}${"*".repeat(label.length - 2)}${label[label.length - 1]}`))
     .join(".");
 }
+
+/** Parses a one-domain-per-line list (blank lines and `#` comments skipped); returns the domains and the lines that are not domains. */
+export function parseDomainList(text: string): { domains: string[]; invalid: string[] } {
+  const domains = new Set<string>();
+  const invalid: string[] = [];
+  for (const raw of text.split(/[\r\n,]+/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const d = normalizeDomain(line);
+    if (d) domains.add(d);
+    else invalid.push(line);
+  }
+  return { domains: [...domains].sort(), invalid };
+}
+
+/** Whether `host` is covered by a list of allowed domains (an empty list allows every host). */
+export function allowedBy(list: string[], host: string): boolean {
+  if (list.length === 0) return true;
+  const keys = domainKeys(host);
+  return list.some((d) => keys.includes(d));
+}

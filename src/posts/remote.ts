@@ -2,7 +2,7 @@
 // validated values; these functions store them the way local posts are stored.
 import type { Db, PostAudience } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
-import { isBanned } from "../communities/service.ts";
+import { communityAllows, isBanned } from "../communities/service.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
 
@@ -56,6 +56,8 @@ export async function receivePost(db: Db, input: RemotePostInput, activity?: unk
     if (community?.local === 1) {
       if (community.federation === "local") return { stored: false, reason: "community is local-only" };
       if (await isBanned(trx, community.id, input.authorId)) return { stored: false, reason: "author banned" };
+      const author = await trx.selectFrom("actors").select("host").where("id", "=", input.authorId).executeTakeFirstOrThrow();
+      if (!(await communityAllows(trx, community.id, author.host))) return { stored: false, reason: "server not allowed by the community" };
       if (community.visibility === "members") {
         const member = await trx.selectFrom("follows").select("status").where("follower_id", "=", input.authorId).where("followee_id", "=", community.id).executeTakeFirst();
         if (member?.status !== "accepted") return { stored: false, reason: "not a member" };

@@ -332,7 +332,7 @@ export async function postForFederation(db: Db, postId: string) {
       "posts.id", "posts.iri", "posts.url", "posts.type", "posts.title", "posts.source", "posts.content_html as contentHtml",
       "posts.summary", "posts.sensitive", "posts.audience", "posts.language", "posts.published_at as publishedAt",
       "posts.updated_at as updatedAt", "posts.deleted_at as deletedAt", "posts.removed_at as removedAt", "posts.local",
-      "author.iri as authorIri", "community.iri as communityIri", "community.followers_url as communityFollowers",
+      "author.iri as authorIri", "posts.community_id as communityId", "community.iri as communityIri", "community.followers_url as communityFollowers",
       "parent.iri as parentIri",
     ])
     .where("posts.id", "=", postId)

@@ -97,6 +97,7 @@ export interface CommunityFormValues {
   visibility?: string;
   join?: string;
   federation?: string;
+  allowedServers?: string;
 }
 
 export function communityForm(page: PageContext, mode: { kind: "create" } | { kind: "edit"; slug: string }, state: FormState & { values?: CommunityFormValues } = {}): Html {
@@ -133,6 +134,9 @@ ${formErrors(state.message)}
     ${option("federation", "federated", "Open to the fediverse (Mastodon, Lemmy, other Kindred instances)", v.federation, "federated")}
     ${option("federation", "local", "This instance only", v.federation, "federated")}
   </fieldset>
+  <label for="allowedServers">Only these servers <span class="hint">(one domain per line, subdomains included; leave empty for every server this instance federates with)</span></label>
+  <textarea id="allowedServers" name="allowedServers" rows="3"${describedBy(e, "allowedServers")}>${v.allowedServers ?? ""}</textarea>
+  ${fieldError(e, "allowedServers")}
   <button type="submit">${editing ? "Save" : "Create community"}</button>
 </form>`);
 }
@@ -140,6 +144,9 @@ ${formErrors(state.message)}
 export interface ModerationPageData {
   slug: string;
   name: string | null;
+  visibility: "public" | "members";
+  /** Servers with a pending request and no approved member yet. */
+  newServers: string[];
   pending: { username: string; host: string; local: number; name: string | null; id: string; requestedAt: string }[];
   log: { action: string; moderator: string | null; target: string | null; createdAt: string }[];
 }
@@ -151,6 +158,7 @@ export function moderationPage(page: PageContext, d: ModerationPageData): Html {
 <h2 id="pending-h">Join requests</h2>
 ${d.pending.length === 0 ? html`<p>No pending requests.</p>` : html`<ul class="plain">${d.pending.map((p) => html`<li>
   <strong>${p.name ?? p.username}</strong> ${p.local ? `@${p.username}` : `@${p.username}@${p.host}`} · requested ${time(p.requestedAt)}
+  ${d.newServers.includes(p.host) ? html`<p class="alert" role="note">First member from <strong>${p.host}</strong>: once approved, the admins of ${p.host} will be able to read ${d.visibility === "members" ? "this members-only community" : "everything this member receives from the community"}.</p>` : ""}
   <form method="post" action="/@${d.slug}/members/${p.id}/approve" class="inline">${csrfField(page.csrf)}<button>Approve</button></form>
   <form method="post" action="/@${d.slug}/members/${p.id}/reject" class="inline">${csrfField(page.csrf)}<button class="secondary">Reject</button></form>
 </li>`)}</ul>`}
