@@ -257,6 +257,16 @@ export interface DomainAllowsTable {
   created_at: Iso;
 }
 
+/** A member's own filter: "mute" hides a person's posts from them; "block" also refuses their messages; "block_domain" hides a whole server. */
+export interface MemberFiltersTable {
+  id: string;
+  user_id: string;
+  kind: "mute" | "block" | "block_domain";
+  target_actor_id: string | null;
+  target_domain: string | null;
+  created_at: Iso;
+}
+
 export interface FedifyKvTable {
   /** JSON-encoded KvKey (an array of strings). */
   key: string;
@@ -300,6 +310,7 @@ export interface Database {
   community_bans: CommunityBansTable;
   domain_blocks: DomainBlocksTable;
   domain_allows: DomainAllowsTable;
+  member_filters: MemberFiltersTable;
   fedify_kv: FedifyKvTable;
   fedify_queue: FedifyQueueTable;
 }

@@ -4,6 +4,7 @@ import { findActorByIri } from "../../src/actors/remote.ts";
 import type { AppContext } from "../../src/context.ts";
 import { logger } from "../../src/logging.ts";
 import { findPostByIri, receivePost, type ReceiveResult } from "../../src/posts/remote.ts";
+import { refusesMessagesFrom } from "../../src/filters/service.ts";
 import { actorIdFor, audienceOf, instanceLoader, isPostObject, persistActor, postValues, type PostObject } from "../remote.ts";
 
 const log = logger("federation", "inbox", "posts");
@@ -53,6 +54,9 @@ export async function ingestPost(ctx: Context<AppContext>, object: PostObject, o
       if (a?.local === 1 && a.type === "Person") recipientIds.push(a.id);
     }
   }
+  const allowedRecipients = await withoutRefusing(ctx, recipientIds, authorId);
+  if (recipientIds.length > 0 && allowedRecipients.length === 0 && !communityId && !parentCommunity) return { stored: false, reason: "every recipient blocks the author" };
+  recipientIds.splice(0, recipientIds.length, ...allowedRecipients);
   const values = await postValues(object);
   const result = await receivePost(
     db,
@@ -79,7 +83,9 @@ async function ingestAsPrivate(ctx: Context<AppContext>, object: PostObject, aut
     const a = await findActorByIri(ctx.data.db, iri.href);
     if (a?.local === 1 && a.type === "Person") recipientIds.push(a.id);
   }
-  if (recipientIds.length === 0) return { stored: false, reason: "private post to a community" };
+  const allowed = await withoutRefusing(ctx, recipientIds, authorId);
+  if (allowed.length === 0) return { stored: false, reason: "private post to a community" };
+  recipientIds.splice(0, recipientIds.length, ...allowed);
   const values = await postValues(object);
   return receivePost(ctx.data.db, { ...values, iri: object.id!.href, authorId, communityId: null, parentId: null, audience: "direct", recipientIds });
 }
@@ -93,4 +99,11 @@ async function communityOf(ctx: Context<AppContext>, object: PostObject, announc
     if (a?.type === "Group" && !a.deleted_at) return a.id;
   }
   return announcedBy ?? null;
+}
+
+/** Recipients minus those who blocked the author (or the author's server). */
+async function withoutRefusing(ctx: Context<AppContext>, recipientIds: string[], authorId: string): Promise<string[]> {
+  const kept: string[] = [];
+  for (const id of recipientIds) if (!(await refusesMessagesFrom(ctx.data.db, id, authorId))) kept.push(id);
+  return kept;
 }

@@ -16,6 +16,7 @@ import { remoteActorPath, searchCommunities } from "./search.ts";
 import { searchPage } from "../../views/pages/search.ts";
 import { findRemoteActorByHandle } from "../actors/remote.ts";
 import { followRemote, unfollowRemote } from "../follows/service.ts";
+import { filterOf } from "../filters/service.ts";
 import { membership } from "../communities/service.ts";
 import type { WebContext } from "../web/env.ts";
 import { adminPage } from "../../views/pages/admin.ts";
@@ -143,6 +144,7 @@ instanceRoutes.get(AT, async (c) => {
       nextHref: posts.nextCursor ? `/@${user.username}?cursor=${posts.nextCursor}` : null,
       viewerIsAdmin: viewer?.role === "admin",
       canMessage: viewer !== undefined && viewer.actorId !== user.actorId,
+      filter: viewer && viewer.actorId !== user.actorId ? { current: await filterOf(app.db, viewer.actorId, user.actorId) } : undefined,
     }),
   );
 });
@@ -161,6 +163,7 @@ async function renderRemoteProfile(c: WebContext, handle: string) {
       isClinician: false, role: "member", posts: posts.items, nextHref: posts.nextCursor ? `/@${handle}?cursor=${posts.nextCursor}` : null,
       viewerIsAdmin: false,
       canMessage: viewer !== undefined && actor.type === "Person",
+      filter: viewer ? { current: await filterOf(app.db, viewer.actorId, actor.id) } : undefined,
       remote: { url: actor.url ?? actor.iri, following: viewer ? await membership(app.db, actor.id, viewer.actorId) : null, canFollow: viewer !== undefined },
     }),
   );

@@ -9,6 +9,7 @@ import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
 import { deletePost, BODY_MAX } from "../posts/service.ts";
 import { postIri } from "../urls.ts";
+import { refusesMessagesFrom } from "../filters/service.ts";
 
 export const messageInput = z.object({
   body: z.string().max(BODY_MAX, `must be at most ${BODY_MAX} characters`).refine((v) => v.trim() !== "", "is required"),
@@ -21,6 +22,7 @@ export async function sendMessage(db: Db, origin: string, authorId: string, reci
   if (recipientId === authorId) throw forbidden("you cannot message yourself");
   const recipient = await db.selectFrom("actors").select(["id", "type", "deleted_at"]).where("id", "=", recipientId).executeTakeFirst();
   if (!recipient || recipient.deleted_at || recipient.type !== "Person") throw notFound("person");
+  if (await refusesMessagesFrom(db, recipientId, authorId)) throw forbidden("this person does not accept messages from you");
   // Replies continue the latest message of the conversation, so threads line up on Mastodon.
   const last = await conversationQuery(db, authorId, recipientId).select("posts.id").orderBy("posts.id", "desc").limit(1).executeTakeFirst();
   const id = newId();

@@ -4,6 +4,7 @@ import { inTransaction } from "../../db/transaction.ts";
 import { assertMayPost, isModerator, mayRead } from "../communities/service.ts";
 import { extractHashtags, extractMentions, renderMarkdown } from "../content/markdown.ts";
 import { mentionedActorIds } from "../actors/service.ts";
+import { notFilteredFor } from "../filters/service.ts";
 import { DomainError, forbidden, invalid, notFound, parseInput } from "../errors.ts";
 import { newId, now } from "../ids.ts";
 import { recordEvent } from "../events.ts";
@@ -234,9 +235,11 @@ export interface Page<T> {
 }
 
 /** Cursor pagination by id (ids are time-ordered): newest first by default. */
-async function pageOf(q: ReturnType<typeof postQuery>, options: { cursor?: string; limit?: number }, order: "asc" | "desc" = "desc"): Promise<Page<PostView>> {
+async function pageOf(q: ReturnType<typeof postQuery>, options: { cursor?: string; limit?: number; viewerId?: string }, order: "asc" | "desc" = "desc"): Promise<Page<PostView>> {
   const limit = options.limit ?? 25;
   let page = q.orderBy("posts.id", order).limit(limit + 1);
+  // People and servers the reader muted or blocked stay out of every list.
+  if (options.viewerId) page = page.where(notFilteredFor(options.viewerId));
   if (options.cursor) page = page.where("posts.id", order === "desc" ? "<" : ">", options.cursor);
   const rows = (await page.execute()).map(shape);
   const items = rows.slice(0, limit);
@@ -357,6 +360,7 @@ export type FederatedPost = NonNullable<Awaited<ReturnType<typeof postForFederat
 
 /** A member's feed: new threads in communities they joined and posts by people they follow, newest first. */
 export async function listFeed(db: Db, viewerId: string, options: { cursor?: string; limit?: number } = {}): Promise<Page<PostView>> {
+  options = { ...options, viewerId } as typeof options;
   const followed = db.selectFrom("follows").select("followee_id").where("follower_id", "=", viewerId).where("status", "=", "accepted");
   return pageOf(postQuery(db, viewerId)
     .where((eb) =>

@@ -11,6 +11,7 @@ import { logger } from "../logging.ts";
 import { postRoutes } from "../posts/routes.ts";
 import { messageRoutes } from "../messages/routes.ts";
 import { policyRoutes } from "../policy/routes.ts";
+import { filterRoutes } from "../filters/routes.ts";
 import { pageContext, type WebEnv } from "./env.ts";
 import { httpStatus } from "./errors.ts";
 import { csrf, securityHeaders } from "./security.ts";
@@ -69,6 +70,7 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
   app.route("/", postRoutes);
   app.route("/", messageRoutes);
   app.route("/", policyRoutes);
+  app.route("/", filterRoutes);
 
   app.notFound((c) => c.html(errorPage(pageContext(c), 404, "There is nothing at this address."), 404));
   app.onError((err, c) => {

@@ -5,7 +5,7 @@ import { dialects, freshDatabase } from "../helpers/databases.ts";
 
 const expectedTables = [
   "actor_keys", "actors", "communities", "community_bans", "community_moderators", "deliveries", "domain_allows", "domain_blocks", "fedify_kv", "fedify_queue",
-  "follows", "hidden_posts", "instance_settings", "likes", "moderation_actions", "post_mentions", "post_recipients", "post_tags", "posts",
+  "follows", "hidden_posts", "instance_settings", "likes", "member_filters", "moderation_actions", "post_mentions", "post_recipients", "post_tags", "posts",
   "rate_limits", "reports", "sessions", "users",
 ];
 

@@ -15,6 +15,8 @@ export interface ProfileData {
   viewerIsAdmin: boolean;
   /** The viewer may send this person a direct message. */
   canMessage?: boolean;
+  /** The viewer's mute or block of this person, when the viewer may set one. */
+  filter?: { current: "mute" | "block" | null };
   /** Set for people on other servers. */
   remote?: { url: string; following: "pending" | "accepted" | null; canFollow: boolean };
 }
@@ -29,6 +31,11 @@ export function profilePage(page: PageContext, d: ProfileData): Html {
   ${d.remote ? html`<p class="meta">On another server: <a href="${d.remote.url}" rel="nofollow noopener">${d.remote.url}</a></p>
   ${d.remote.canFollow ? html`<form method="post" action="/@${d.username}/${d.remote.following ? "unfollow" : "follow"}" class="inline">${csrfField(page.csrf)}<button class="${d.remote.following ? "secondary" : ""}">${d.remote.following === "accepted" ? "Unfollow" : d.remote.following === "pending" ? "Cancel follow request" : "Follow"}</button></form>` : ""}` : ""}
   ${d.canMessage ? html`<a class="button secondary" href="/messages/${d.username}">Message</a>` : ""}
+  ${d.filter
+    ? d.filter.current
+      ? html`<form method="post" action="/@${d.username}/unfilter" class="inline">${csrfField(page.csrf)}<button class="secondary">${d.filter.current === "mute" ? "Unmute" : "Unblock"}</button></form>`
+      : html`<form method="post" action="/@${d.username}/mute" class="inline">${csrfField(page.csrf)}<button class="link">Mute</button></form> <form method="post" action="/@${d.username}/block" class="inline">${csrfField(page.csrf)}<button class="link danger">Block</button></form>`
+    : ""}
   ${d.viewerIsAdmin ? html`<form method="post" action="/@${d.username}/clinician" class="inline">${csrfField(page.csrf)}<input type="hidden" name="verified" value="${d.isClinician ? "0" : "1"}"><button class="secondary">${d.isClinician ? "Revoke clinician badge" : "Mark as verified clinician"}</button></form>` : ""}
   </div>
 </header>
