@@ -42,7 +42,8 @@ export function buildFederation(ctx: AppContext): FederationHandle {
     // not take `allowPrivateAddress` together with custom loaders, so the
     // loaders apply it themselves.
     documentLoaderFactory: (options) =>
-      kvCache({ loader: policyLoader(keyContextLoader(getDocumentLoader({ ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate })), ctx.policy), kv, prefix: ["_fedify", "remoteDocument"] }),
+      // The policy sits outside the cache: a document cached before a suspension is refused too.
+      policyLoader(kvCache({ loader: keyContextLoader(getDocumentLoader({ ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate })), kv, prefix: ["_fedify", "remoteDocument"] }), ctx.policy),
     contextLoaderFactory: (options) =>
       kvCache({ loader: getDocumentLoader({ ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate }), kv, prefix: ["_fedify", "remoteDocument"] }),
     authenticatedDocumentLoaderFactory: (identity, options) =>

@@ -57,7 +57,7 @@ export async function persistActor(ctx: Context<AppContext>, actor: Actor): Prom
 
 /** The row id of the actor at `iri`, fetching and storing it when unknown. */
 export async function actorIdFor(ctx: Context<AppContext>, iri: URL | null, loader?: DocumentLoader): Promise<string | null> {
-  if (!iri) return null;
+  if (!iri || ctx.data.policy.isSuspended(iri.href)) return null;
   const known = await findActorByIri(ctx.data.db, iri.href);
   if (known) return known.id;
   const fetched = await ctx.lookupObject(iri, { documentLoader: loader ?? (await instanceLoader(ctx)) }).catch(() => null);

@@ -2,7 +2,7 @@
 // block a whole server. Muted and blocked people's posts are hidden from the
 // member's pages; a block also drops their direct messages to the member, and
 // a server block ends the member's follows with that server.
-import type { ExpressionBuilder } from "kysely";
+import { sql, type Expression, type ExpressionBuilder } from "kysely";
 import type { Database, Db } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { forbidden, notFound, parseInput } from "../errors.ts";
@@ -78,7 +78,7 @@ export async function refusesMessagesFrom(db: Db, userId: string, authorId: stri
     .where((eb) =>
       eb.or([
         eb.and([eb("kind", "=", "block"), eb("target_actor_id", "=", authorId)]),
-        eb.and([eb("kind", "=", "block_domain"), eb.or([eb("target_domain", "=", author.host), eb(eb.val(author.host), "like", eb.fn<string>("concat", [eb.val("%."), eb.ref("target_domain")]))])]),
+        eb.and([eb("kind", "=", "block_domain"), eb.or([eb("target_domain", "=", author.host), eb(eb.val(author.host), "like", subdomainPattern(eb.ref("target_domain")))])]),
       ]),
     )
     .executeTakeFirst();
@@ -98,9 +98,15 @@ export function notFilteredFor(viewerId: string) {
             f.or([
               f("mf.target_actor_id", "=", f.ref("posts.author_id")),
               f("mf.target_domain", "=", f.ref("author.host")),
-              f(f.ref("author.host"), "like", f.fn<string>("concat", [f.val("%."), f.ref("mf.target_domain")])),
+              f(f.ref("author.host"), "like", subdomainPattern(f.ref("mf.target_domain"))),
             ]),
           ),
       ),
     );
 }
+
+/**
+ * `'%.' || domain`: the LIKE pattern for a domain's subdomains. Written as a
+ * literal, because PostgreSQL cannot type a bound parameter inside concat().
+ */
+const subdomainPattern = (domain: Expression<string | null>) => sql<string>`'%.' || ${domain}`;

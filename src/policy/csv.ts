@@ -23,8 +23,12 @@ const truthy = (v: string | undefined) => /^(true|1|yes)$/i.test((v ?? "").trim(
 /** Parses a block list. A bad row is reported with its line number; the rest still counts. */
 export function parseBlockCsv(text: string): ParsedBlockList {
   let rows: string[][];
+  let lines: number[];
   try {
-    rows = parse(text.replace(/^\uFEFF/, ""), { relax_column_count: true, skip_empty_lines: true, trim: true, bom: true });
+    // `info` gives each record's line in the file, blank lines included.
+    const records = parse(text.replace(/^\uFEFF/, ""), { relax_column_count: true, skip_empty_lines: true, trim: true, bom: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[];
+    rows = records.map((r) => r.record);
+    lines = records.map((r) => r.info.lines);
   } catch (error) {
     return { blocks: [], problems: [{ line: (error as { lines?: number }).lines ?? 1, message: `not valid CSV: ${(error as Error).message}` }] };
   }
@@ -37,7 +41,7 @@ export function parseBlockCsv(text: string): ParsedBlockList {
   const problems: CsvProblem[] = [];
   const seen = new Map<string, DomainBlock>();
   rows.slice(hasHeader ? 1 : 0).forEach((row, i) => {
-    const line = i + (hasHeader ? 2 : 1);
+    const line = lines[i + (hasHeader ? 1 : 0)]!;
     const rawDomain = row[domainCol] ?? "";
     if (rawDomain.startsWith("#") && !hasHeader) return; // a comment line
     const domain = normalizeDomain(rawDomain);

@@ -1,5 +1,6 @@
 // Domain names as policy keys: lower case, no trailing dot, port kept (so a
 // policy can name one of several instances on one host, as in tests).
+import { domainToASCII } from "node:url";
 import { z } from "zod";
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -14,8 +15,13 @@ export function normalizeDomain(input: string): string | null {
     }
   }
   if (d.startsWith("*.")) d = d.slice(2);
-  const [host, port, extra] = d.split(":");
-  if (extra !== undefined || !host || (port !== undefined && !/^\d{1,5}$/.test(port))) return null;
+  if (!/^[^\s/?#@\\]+$/.test(d)) return null;
+  const [unicodeHost, port, extra] = d.split(":");
+  if (extra !== undefined || !unicodeHost || (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535))) return null;
+  // Internationalized names are kept in their ASCII (punycode) form, as hosts appear in URLs.
+  const host = domainToASCII(unicodeHost);
+  if (!host) return null;
+  d = port === undefined ? host : `${host}:${port}`;
   const labels = host.split(".");
   if (labels.length < 1 || !labels.every((l) => LABEL.test(l))) return null;
   return d;
@@ -43,12 +49,10 @@ export function domainKeys(host: string): string[] {
   return keys;
 }
 
-/** Mastodon's obfuscation for the public list: middle characters become '*'. */
+/** Mastodon's obfuscation for the public list: the middle half of the name becomes '*', dots stay. */
 export function obfuscateDomain(domain: string): string {
-  return domain
-    .split(".")
-    .map((label, i, all) => (i === all.length - 1 || label.length <= 2 ? label : `${label[0]}${"*".repeat(label.length - 2)}${label[label.length - 1]}`))
-    .join(".");
+  const visible = Math.floor(domain.length / 4);
+  return [...domain].map((ch, i) => (i > visible && i < domain.length - visible && ch !== "." ? "*" : ch)).join("");
 }
 
 /** Parses a one-domain-per-line list (blank lines and `#` comments skipped); returns the domains and the lines that are not domains. */

@@ -44,8 +44,8 @@ export async function applyImport(db: Db, plan: PlannedChange[]): Promise<{ appl
     let applied = 0;
     for (const change of plan) {
       if (change.status !== "new" && change.status !== "changed") continue;
-      // Comments written here on a previous block are kept when the list has none.
-      const result = await blockDomain(trx, { ...change.block, privateComment: change.block.privateComment ?? undefined, publicComment: change.block.publicComment ?? undefined });
+      // Lists carry no private comments: the one written here stays.
+      const result = await blockDomain(trx, { ...change.block, privateComment: undefined, publicComment: change.block.publicComment ?? undefined });
       applied++;
       if (result.purged) {
         purged.actors += result.purged.actors;

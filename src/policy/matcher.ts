@@ -63,7 +63,8 @@ export class DomainPolicy {
 
   /** The policy for `host` (a host, or any URL). Our own host is never blocked. */
   check(hostOrUrl: string): DomainVerdict {
-    const host = hostOrUrl.includes("/") ? safeHost(hostOrUrl) : hostOrUrl.toLowerCase();
+    // The DNS root's trailing dot names the same host: "example.com." is "example.com".
+    const host = (hostOrUrl.includes("/") ? safeHost(hostOrUrl) : hostOrUrl.toLowerCase())?.replace(/\.(?=:\d+$|$)/, "");
     if (!host || host === this.#localHost) return NONE;
     const snap = this.#snapshot;
     const keys = domainKeys(host);

@@ -32,7 +32,7 @@ function actorsUnder(db: Db, domain: string) {
     .selectFrom("actors")
     .select("id")
     .where("local", "=", 0)
-    .where((eb) => eb.or([eb("host", "=", domain), eb("host", "like", `%.${domain}`), eb("host", "like", `${domain}:%`)]));
+    .where((eb) => eb.or([eb("host", "=", domain), eb("host", "like", `%.${domain}`), eb("host", "like", `${domain}:%`), eb("host", "like", `%.${domain}:%`)]));
 }
 
 /**
@@ -44,11 +44,14 @@ function actorsUnder(db: Db, domain: string) {
 export async function blockDomain(db: Db, input: DomainBlockInput): Promise<{ created: boolean; purged: PurgeCounts | null }> {
   const b = parseInput(domainBlockInput, input);
   return inTransaction(db, async (trx) => {
-    const existing = await trx.selectFrom("domain_blocks").select("domain").where("domain", "=", b.domain).executeTakeFirst();
+    const existing = await trx.selectFrom("domain_blocks").select(["domain", "public_comment", "private_comment"]).where("domain", "=", b.domain).executeTakeFirst();
     const ts = now();
+    // A comment not given (as in an imported list) keeps the one written here before.
     const values = {
       severity: b.severity, reject_media: b.rejectMedia ? 1 : 0, reject_reports: b.rejectReports ? 1 : 0,
-      public_comment: b.publicComment, private_comment: b.privateComment, obfuscate: b.obfuscate ? 1 : 0, updated_at: ts,
+      public_comment: input.publicComment === undefined ? (existing?.public_comment ?? null) : b.publicComment,
+      private_comment: input.privateComment === undefined ? (existing?.private_comment ?? null) : b.privateComment,
+      obfuscate: b.obfuscate ? 1 : 0, updated_at: ts,
     } as const;
     if (existing) await trx.updateTable("domain_blocks").set(values).where("domain", "=", b.domain).execute();
     else await trx.insertInto("domain_blocks").values({ domain: b.domain, created_at: ts, ...values }).execute();

@@ -4,15 +4,16 @@ import { createThread } from "../../src/posts/service.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
 import { loggedIn, seedUser } from "../helpers/seed.ts";
 import type { WebClient } from "../helpers/client.ts";
+import { dialects } from "../helpers/databases.ts";
 
 /** Titles of the thread cards on a page. */
 const titles = (html: string) => [...html.matchAll(/<h3><a href="\/posts\/[^"]+">([^<]+)<\/a>/g)].map((m) => m[1]);
 
-describe("members' own filters", () => {
+describe.each(dialects)("members' own filters (%s)", (dialect) => {
   let instance: TestInstance;
   let alice: WebClient;
   beforeAll(async () => {
-    instance = await startTestInstance();
+    instance = await startTestInstance({ dialect });
     const admin = await seedUser(instance, "admin", { role: "admin" });
     await createCommunity(instance.runtime.db, instance.url, admin, { slug: "pots", name: "POTS" });
     const community = await getCommunity(instance.runtime.db, "pots");
