@@ -457,6 +457,22 @@ const commands: Command[] = [
     },
   },
   {
+    name: "domain-allow import",
+    args: "<file.csv>",
+    summary: "Add every domain of a #domain CSV to the allow list; bad rows are reported by line.",
+    positionals: ["file"],
+    options: {},
+    async run({ positionals, io, rt }) {
+      const text = await readFile(positionals[0]!, "utf8").catch((e: NodeJS.ErrnoException) => {
+        throw new UsageError(`cannot read ${positionals[0]}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
+      });
+      const parsed = parseBlockCsv(text);
+      for (const p of parsed.problems) io.stderr.write(`kindred: line ${p.line}: ${p.message}\n`);
+      for (const b of parsed.blocks) await allowDomain(rt.db, b.domain);
+      io.stdout.write(`allowed ${parsed.blocks.length} domains; ${parsed.problems.length} rejected rows\n`);
+    },
+  },
+  {
     name: "domain-allow list",
     args: "",
     summary: "List allowed domains (as a #domain CSV).",

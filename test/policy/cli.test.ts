@@ -174,6 +174,18 @@ describe("kindred domain-block / domain-allow / federation mode", () => {
     expect(out.stdout).not.toContain("secret");
   });
 
+  it("domain-allow import reads a #domain CSV and reports bad rows by line", async () => {
+    const file = join(dir, "allow.csv");
+    writeFileSync(file, "#domain\nfriends.example\n\nnot a domain\nOther.Social\n");
+    const res = await cli("domain-allow", "import", file);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toBe("allowed 2 domains; 1 rejected rows\n");
+    expect(res.stderr).toBe('kindred: line 4: "not a domain" is not a domain name\n');
+    const rows = await db.selectFrom("domain_allows").select("domain").where("domain", "in", ["friends.example", "other.social"]).orderBy("domain").execute();
+    expect(rows.map((r) => r.domain)).toEqual(["friends.example", "other.social"]);
+    await db.deleteFrom("domain_allows").execute();
+  });
+
   it("domain-allow add, list and remove; federation mode allowlist and open; a bad mode exits 2", async () => {
     expect((await cli("domain-allow", "add", "Friendly.Example")).stdout).toBe("allowed Friendly.Example\n");
     expect((await cli("domain-allow", "add", "127.0.0.1:3001")).code).toBe(0);
