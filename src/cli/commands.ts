@@ -406,11 +406,7 @@ const commands: Command[] = [
     positionals: ["file"],
     options: { "dry-run": { type: "boolean" } },
     async run({ values, positionals, io, rt }) {
-      const text = await readFile(positionals[0]!, "utf8").catch((e: NodeJS.ErrnoException) => {
-        throw new UsageError(`cannot read ${positionals[0]}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
-      });
-      const parsed = parseBlockCsv(text);
-      for (const p of parsed.problems) io.stderr.write(`kindred: line ${p.line}: ${p.message}\n`);
+      const parsed = await readBlockList(positionals[0]!, io);
       const plan = await planImport(rt.db, parsed);
       for (const c of plan) {
         const note = c.status === "covered" ? ` (covered by ${c.coveredBy})` : c.followsCut > 0 ? ` (cuts ${c.followsCut} local follows)` : "";
@@ -463,11 +459,7 @@ const commands: Command[] = [
     positionals: ["file"],
     options: {},
     async run({ positionals, io, rt }) {
-      const text = await readFile(positionals[0]!, "utf8").catch((e: NodeJS.ErrnoException) => {
-        throw new UsageError(`cannot read ${positionals[0]}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
-      });
-      const parsed = parseBlockCsv(text);
-      for (const p of parsed.problems) io.stderr.write(`kindred: line ${p.line}: ${p.message}\n`);
+      const parsed = await readBlockList(positionals[0]!, io);
       for (const b of parsed.blocks) await allowDomain(rt.db, b.domain);
       io.stdout.write(`allowed ${parsed.blocks.length} domains; ${parsed.problems.length} rejected rows\n`);
     },
@@ -498,6 +490,16 @@ const commands: Command[] = [
     },
   },
 ];
+
+/** Reads and parses a CSV list, reporting each rejected row on stderr by its line. */
+async function readBlockList(path: string, io: Io) {
+  const text = await readFile(path, "utf8").catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read ${path}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
+  });
+  const parsed = parseBlockCsv(text);
+  for (const p of parsed.problems) io.stderr.write(`kindred: line ${p.line}: ${p.message}\n`);
+  return parsed;
+}
 
 // ---- usage ----
 

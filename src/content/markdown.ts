@@ -18,73 +18,68 @@ export interface MentionRef {
   host: string | null;
 }
 
-// Turn hashtags in text (not in code or links) into links to the tag page.
-md.core.ruler.push("hashtags", (state) => {
-  for (const block of state.tokens) {
-    if (block.type !== "inline" || !block.children) continue;
-    const out: typeof block.children = [];
-    let insideLink = 0;
-    for (const token of block.children) {
-      if (token.type === "link_open") insideLink++;
-      if (token.type === "link_close") insideLink--;
-      if (token.type !== "text" || insideLink > 0) {
-        out.push(token);
-        continue;
+type CoreState = Parameters<Parameters<typeof md.core.ruler.push>[1]>[0];
+type Token = NonNullable<CoreState["tokens"][number]["children"]>[number];
+interface Env {
+  origin?: string;
+  tags?: string[];
+  mentions?: MentionRef[];
+}
+
+/**
+ * A core rule that replaces matches of `pattern` in plain text (never in code
+ * or inside links) with the tokens `render` makes. The pattern's first group
+ * is the character before the match, which stays text.
+ */
+function textRule(name: string, pattern: RegExp, render: (m: RegExpMatchArray, state: CoreState, env: Env) => Token[]) {
+  md.core.ruler.push(name, (state) => {
+    const env = state.env as Env;
+    for (const block of state.tokens) {
+      if (block.type !== "inline" || !block.children) continue;
+      const out: Token[] = [];
+      let insideLink = 0;
+      for (const token of block.children) {
+        if (token.type === "link_open") insideLink++;
+        if (token.type === "link_close") insideLink--;
+        if (token.type !== "text" || insideLink > 0) {
+          out.push(token);
+          continue;
+        }
+        let last = 0;
+        const text = token.content;
+        for (const m of text.matchAll(pattern)) {
+          const start = m.index + m[1]!.length;
+          if (start > last) out.push(textToken(state, text.slice(last, start)));
+          out.push(...render(m, state, env));
+          last = m.index + m[0].length;
+        }
+        if (last === 0) out.push(token);
+        else if (last < text.length) out.push(textToken(state, text.slice(last)));
       }
-      let last = 0;
-      const text = token.content;
-      for (const m of text.matchAll(HASHTAG)) {
-        const start = m.index + m[1]!.length;
-        if (start > last) out.push(textToken(state, text.slice(last, start)));
-        const tag = m[2]!;
-        (state.env as { tags?: string[] }).tags?.push(tag.toLowerCase());
-        const open = new state.Token("link_open", "a", 1);
-        const origin = (state.env as { origin?: string }).origin ?? "";
-        open.attrs = [["href", `${origin}/tags/${encodeURIComponent(tag.toLowerCase())}`], ["class", "hashtag"], ["rel", "tag"]];
-        out.push(open, textToken(state, `#${tag}`), new state.Token("link_close", "a", -1));
-        last = start + 1 + tag.length;
-      }
-      if (last === 0) out.push(token);
-      else if (last < text.length) out.push(textToken(state, text.slice(last)));
+      block.children = out;
     }
-    block.children = out;
-  }
+  });
+}
+
+// Hashtags link to the tag page.
+textRule("hashtags", HASHTAG, (m, state, env) => {
+  const tag = m[2]!;
+  env.tags?.push(tag.toLowerCase());
+  const open = new state.Token("link_open", "a", 1);
+  open.attrs = [["href", `${env.origin ?? ""}/tags/${encodeURIComponent(tag.toLowerCase())}`], ["class", "hashtag"], ["rel", "tag"]];
+  return [open, textToken(state, `#${tag}`), new state.Token("link_close", "a", -1)];
 });
 
 // Mentions become Mastodon-style h-card links (the Mention tags that travel
 // with the post are what other servers act on).
-md.core.ruler.push("mentions", (state) => {
-  const origin = (state.env as { origin?: string }).origin ?? "";
-  for (const block of state.tokens) {
-    if (block.type !== "inline" || !block.children) continue;
-    const out: typeof block.children = [];
-    let insideLink = 0;
-    for (const token of block.children) {
-      if (token.type === "link_open") insideLink++;
-      if (token.type === "link_close") insideLink--;
-      if (token.type !== "text" || insideLink > 0) {
-        out.push(token);
-        continue;
-      }
-      let last = 0;
-      const text = token.content;
-      for (const m of text.matchAll(MENTION)) {
-        const start = m.index + m[1]!.length;
-        const username = m[2]!;
-        const host = m[3] ?? null;
-        if (start > last) out.push(textToken(state, text.slice(last, start)));
-        (state.env as { mentions?: MentionRef[] }).mentions?.push({ username, host: host?.toLowerCase() ?? null });
-        const handle = host ? `${username}@${host}` : username;
-        const span = new state.Token("html_inline", "", 0);
-        span.content = `<span class="h-card"><a href="${origin}/@${encodeURI(handle)}" class="u-url mention">@<span>${md.utils.escapeHtml(username)}</span></a></span>`;
-        out.push(span);
-        last = start + 1 + handle.length;
-      }
-      if (last === 0) out.push(token);
-      else if (last < text.length) out.push(textToken(state, text.slice(last)));
-    }
-    block.children = out;
-  }
+textRule("mentions", MENTION, (m, state, env) => {
+  const username = m[2]!;
+  const host = m[3] ?? null;
+  env.mentions?.push({ username, host: host?.toLowerCase() ?? null });
+  const handle = host ? `${username}@${host}` : username;
+  const span = new state.Token("html_inline", "", 0);
+  span.content = `<span class="h-card"><a href="${env.origin ?? ""}/@${encodeURI(handle)}" class="u-url mention">@<span>${md.utils.escapeHtml(username)}</span></a></span>`;
+  return [span];
 });
 
 function textToken(state: { Token: new (type: string, tag: string, nesting: -1 | 0 | 1) => any }, content: string) {

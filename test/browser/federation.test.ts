@@ -6,18 +6,16 @@
 // newcomer finds that community through the header search, joins it, reads,
 // replies, posts and likes across servers, then exchanges direct messages with
 // A's admin. Every page only ever talks to its own instance.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exited, freePort, ROOT, runCli, spawnServer, stopProcess, waitUntilServing } from "../helpers/processes.ts";
 import { CHROMIUM_PATH, launchChromium } from "../helpers/browser.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SCREENSHOTS = join(ROOT, "test-output", "screenshots");
 
 const ADMIN_PASSWORD = "correct horse battery staple";
@@ -30,19 +28,6 @@ const chromiumAvailable = existsSync(CHROMIUM_PATH);
 if (!chromiumAvailable) {
   console.warn(`federation browser test skipped: ${CHROMIUM_PATH} not found (install Debian's chromium package)`);
 }
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
 /** One self-hosted instance: a `src/main.ts` child process with its own port, database and data dir. */
 interface Instance {
@@ -70,59 +55,10 @@ async function startInstance(name: string): Promise<Instance> {
     // The two instances federate over loopback, which Kindred refuses by default.
     ALLOW_PRIVATE_ADDRESS: "true",
   };
-  const child = spawn(process.execPath, ["src/main.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout?.setEncoding("utf8").on("data", (c: string) => (out += c));
-  child.stderr?.setEncoding("utf8").on("data", (c: string) => (out += c));
-  const instance: Instance = { name, port, origin, host: `127.0.0.1:${port}`, dir, env, child, output: () => out };
-  await waitUntilServing(instance, 30_000);
+  const { child, output } = spawnServer(env);
+  const instance: Instance = { name, port, origin, host: `127.0.0.1:${port}`, dir, env, child, output };
+  await waitUntilServing(origin, child, output, 30_000, `kindred ${name}`);
   return instance;
-}
-
-/** Polls GET / until it answers 200, the process dies, or the deadline passes. */
-async function waitUntilServing(instance: Instance, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let last = "no answer yet";
-  while (Date.now() < deadline) {
-    if (exited(instance.child)) {
-      throw new Error(`kindred ${instance.name} exited (code ${instance.child.exitCode}, signal ${instance.child.signalCode}) before serving:\n${instance.output()}`);
-    }
-    try {
-      const res = await fetch(`${instance.origin}/`, { redirect: "manual", signal: AbortSignal.timeout(2_000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}`;
-    } catch (error) {
-      last = String(error);
-    }
-    await delay(100);
-  }
-  throw new Error(`kindred ${instance.name} did not answer GET / with 200 within ${timeoutMs} ms (last: ${last}):\n${instance.output()}`);
-}
-
-/** Stops a server like a service manager would: SIGTERM, then SIGKILL if it hangs. */
-async function stop(child: ChildProcess | undefined) {
-  if (!child || exited(child)) return;
-  const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timedOut = await Promise.race([gone.then(() => false), delay(10_000).then(() => true)]);
-  if (timedOut) {
-    child.kill("SIGKILL");
-    await gone;
-  }
-}
-
-function runCli(env: NodeJS.ProcessEnv, args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["src/cli/bin.ts", ...args], { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
 }
 
 describe.skipIf(!chromiumAvailable)("browser federation: two self-hosted instances, a community and a conversation across them", () => {
@@ -144,7 +80,7 @@ describe.skipIf(!chromiumAvailable)("browser federation: two self-hosted instanc
 
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([stop(a?.child), stop(b?.child)]);
+    await Promise.all([stopProcess(a?.child), stopProcess(b?.child)]);
     for (const i of [a, b]) if (i) rmSync(i.dir, { recursive: true, force: true });
   }, 30_000);
 

@@ -3,18 +3,15 @@
 // start `node src/main.ts`, create the admin with `kindred user create`, then
 // in Chromium the admin creates a community and a newcomer signs up, joins,
 // posts a thread behind a content warning and holds a nested conversation.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as delay } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_PATH, launchChromium } from "../helpers/browser.ts";
+import { exited, freePort, ROOT, runCli, spawnServer, stopProcess, waitUntilServing } from "../helpers/processes.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SCREENSHOTS = join(ROOT, "test-output", "screenshots");
 
 const ADMIN_PASSWORD = "correct horse battery staple";
@@ -26,71 +23,6 @@ const PATIENT_PASSWORD = "patient-one-secret";
 const chromiumAvailable = existsSync(CHROMIUM_PATH);
 if (!chromiumAvailable) {
   console.warn(`browser test skipped: ${CHROMIUM_PATH} not found (install Debian's chromium package)`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Collects a child's stdout and stderr, for failure messages. */
-function capture(child: ChildProcess): { text(): string } {
-  let out = "";
-  child.stdout?.setEncoding("utf8").on("data", (c: string) => (out += c));
-  child.stderr?.setEncoding("utf8").on("data", (c: string) => (out += c));
-  return { text: () => out };
-}
-
-const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
-
-/** Polls GET / until it answers 200, the process dies, or the deadline passes. */
-async function waitUntilServing(origin: string, child: ChildProcess, output: { text(): string }, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let last = "no answer yet";
-  while (Date.now() < deadline) {
-    if (exited(child)) throw new Error(`kindred exited (code ${child.exitCode}, signal ${child.signalCode}) before serving:\n${output.text()}`);
-    try {
-      const res = await fetch(`${origin}/`, { redirect: "manual", signal: AbortSignal.timeout(2_000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}`;
-    } catch (error) {
-      last = String(error);
-    }
-    await delay(100);
-  }
-  throw new Error(`kindred did not answer GET / with 200 within ${timeoutMs} ms (last: ${last}):\n${output.text()}`);
-}
-
-/** Stops the server like a service manager would: SIGTERM, then SIGKILL if it hangs. */
-async function stop(child: ChildProcess | undefined) {
-  if (!child || exited(child)) return;
-  const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timedOut = await Promise.race([gone.then(() => false), delay(10_000).then(() => true)]);
-  if (timedOut) {
-    child.kill("SIGKILL");
-    await gone;
-  }
-}
-
-function runCli(env: NodeJS.ProcessEnv, args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["src/cli/bin.ts", ...args], { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
 }
 
 describe.skipIf(!existsSync(CHROMIUM_PATH))("browser journey: self-hoster, admin and a patient", () => {
@@ -118,15 +50,16 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))("browser journey: self-hoster, admin
       DATA_DIR: dir,
       LOG_LEVEL: "warning",
     };
-    server = spawn(process.execPath, ["src/main.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    serverOutput = capture(server);
-    const [, launched] = await Promise.all([waitUntilServing(origin, server, serverOutput, 30_000), launchChromium()]);
+    const spawned = spawnServer(env);
+    server = spawned.child;
+    serverOutput = { text: spawned.output };
+    const [, launched] = await Promise.all([waitUntilServing(origin, server, spawned.output, 30_000), launchChromium()]);
     browser = launched;
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await stop(server);
+    await stopProcess(server);
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 

@@ -3,7 +3,6 @@
 // database, data directory and port (so their IRIs stay valid), polling with
 // deadlines, and readers for the delivery queue (`fedify_queue`).
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Federation } from "@fedify/fedify";
@@ -14,6 +13,7 @@ import { loadConfig, type Config } from "../../src/config.ts";
 import type { AppContext } from "../../src/context.ts";
 import type { Runtime } from "../../src/runtime.ts";
 import { startInstance, type RunningInstance } from "../../src/server.ts";
+import { freePort } from "./processes.ts";
 import { freshDatabase, type TestDatabase } from "./databases.ts";
 import type { TestInstance } from "./instance.ts";
 
@@ -120,16 +120,6 @@ export class Peer implements TestInstance {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Deadline for anything that has to cross the network and the queues. */
 export const FEDERATION_DEADLINE_MS = 20_000;

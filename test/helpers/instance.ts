@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { startInstance, type RunningInstance } from "../../src/server.ts";
+import { freePort } from "./processes.ts";
 import { freshDatabase, type TestDatabase } from "./databases.ts";
 import type { Dialect } from "../../db/connect.ts";
 
@@ -47,14 +48,3 @@ export async function startTestInstance(options: { dialect?: Dialect; env?: Reco
   };
 }
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
