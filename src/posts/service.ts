@@ -342,21 +342,20 @@ export async function postForFederation(db: Db, postId: string) {
     .executeTakeFirst();
   if (!post) return undefined;
   const tags = await db.selectFrom("post_tags").select("tag").where("post_id", "=", postId).orderBy("tag").execute();
-  const recipients = await db
-    .selectFrom("post_recipients")
-    .innerJoin("actors", "actors.id", "post_recipients.actor_id")
-    .select(["actors.iri", "actors.username", "actors.host", "actors.local", "actors.inbox_url as inboxUrl", "actors.shared_inbox_url as sharedInboxUrl"])
-    .where("post_recipients.post_id", "=", postId)
-    .execute();
-  const mentions = await db
-    .selectFrom("post_mentions")
-    .innerJoin("actors", "actors.id", "post_mentions.actor_id")
-    .select(["actors.iri", "actors.username", "actors.host", "actors.local", "actors.inbox_url as inboxUrl", "actors.shared_inbox_url as sharedInboxUrl"])
-    .where("post_mentions.post_id", "=", postId)
-    .execute();
+  const [recipients, mentions] = await Promise.all([addressedActors(db, "post_recipients", postId), addressedActors(db, "post_mentions", postId)]);
   return { ...post, tags: tags.map((t) => t.tag), recipients, mentions };
 }
 export type FederatedPost = NonNullable<Awaited<ReturnType<typeof postForFederation>>>;
+
+/** The actors a post is addressed to (recipients) or names (mentions), with where to deliver. */
+function addressedActors(db: Db, table: "post_recipients" | "post_mentions", postId: string) {
+  return db
+    .selectFrom(table)
+    .innerJoin("actors", "actors.id", `${table}.actor_id`)
+    .select(["actors.iri", "actors.username", "actors.host", "actors.local", "actors.inbox_url as inboxUrl", "actors.shared_inbox_url as sharedInboxUrl"])
+    .where(`${table}.post_id`, "=", postId)
+    .execute();
+}
 
 /** A member's feed: new threads in communities they joined and posts by people they follow, newest first. */
 export async function listFeed(db: Db, viewerId: string, options: { cursor?: string; limit?: number } = {}): Promise<Page<PostView>> {
