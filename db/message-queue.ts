@@ -79,6 +79,11 @@ export class KyselyMessageQueue implements MessageQueue {
   /** Wakes this instance's listeners after a local enqueue. */
   readonly #wakers = new Set<() => void>();
 
+  /** The database the queue lives in (subclasses record side data there). */
+  get db(): Kysely<Database> {
+    return this.#db;
+  }
+
   constructor(db: Kysely<Database>, options: KyselyMessageQueueOptions) {
     this.#db = db;
     this.#dialect = options.dialect;

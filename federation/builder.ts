@@ -4,7 +4,7 @@ import { keyContextLoader, normalizeWireResponse } from "./wire.ts";
 import { policyLoader, refuseBlockedInbox } from "./policy.ts";
 import { logger } from "../src/logging.ts";
 import { KyselyKvStore } from "../db/kv-store.ts";
-import { KyselyMessageQueue } from "../db/message-queue.ts";
+import { LedgerQueue } from "./ledger.ts";
 import type { AppContext, RemoteLookup } from "../src/context.ts";
 import { remoteLookup } from "./lookup.ts";
 import { registerActors } from "./actors.ts";
@@ -31,7 +31,8 @@ export interface FederationHandle {
 const log = logger("federation", "delivery");
 
 export function buildFederation(ctx: AppContext): FederationHandle {
-  const queue = new KyselyMessageQueue(ctx.db, { dialect: ctx.dialect });
+  // Fedify's messages, in our table; outbox deliveries also feed the delivery ledger.
+  const queue = new LedgerQueue(ctx.db, { dialect: ctx.dialect });
   const kv = new KyselyKvStore(ctx.db);
   // Protects against SSRF; only a dev/test setting lifts it.
   const allowPrivate = ctx.config.allowPrivateAddress;
@@ -67,7 +68,10 @@ export function buildFederation(ctx: AppContext): FederationHandle {
       recoveryDelay: { minutes: 30 },
       onStateChange: (host, from, to) => log.warn("delivery circuit for {host}: {from} → {to}", { host, from, to }),
     },
-    onOutboxError: (error, activity) => log.warn("delivery of {activity} failed: {error}", { activity: activity?.id?.href, error: error.message }),
+    onOutboxError: (error, activity) => {
+      queue.noteFailure(error);
+      log.warn("delivery of {activity} failed: {error}", { activity: activity?.id?.href, error: error.message });
+    },
   });
   // The same setting for Fedify's WebFinger and object lookups, which read it
   // from the federation itself (it is a plain field of Fedify's Federation).
