@@ -26,6 +26,8 @@ export function registerObjects(federation: Federation<AppContext>): void {
 async function servablePost(ctx: RequestContext<AppContext>, id: string) {
   const post = await postForFederation(ctx.data.db, id);
   if (!post || post.local !== 1 || post.deletedAt || post.removedAt || post.audience === "direct") return undefined;
+  // Local-only communities are never offered outside the instance.
+  if (post.communityFederation === "local") return undefined;
   return post;
 }
 

@@ -32,8 +32,8 @@ export async function persistActor(ctx: Context<AppContext>, actor: Actor): Prom
   if (local?.local === 1) return local.id;
   if (actor.id.origin === new URL(ctx.data.config.origin).origin) return null;
   const icon = await actor.getIcon().catch(() => null);
-  const iconUrl = icon?.url instanceof URL ? icon.url.href : (icon?.url?.href?.href ?? null);
-  const url = actor.url instanceof URL ? actor.url.href : (actor.url?.href?.href ?? null);
+  const iconUrl = webUrl(icon?.url instanceof URL ? icon.url.href : (icon?.url?.href?.href ?? null));
+  const url = webUrl(actor.url instanceof URL ? actor.url.href : (actor.url?.href?.href ?? null));
   return upsertRemoteActor(ctx.data.db, {
     iri: actor.id.href,
     type: actorType(actor),
@@ -80,7 +80,7 @@ export async function postValues(o: PostObject) {
     if (tag instanceof Hashtag && tag.name) tags.push(String(tag.name).replace(/^#/, "").toLowerCase().slice(0, 64));
   }
   const summary = o.summary ? htmlToText(String(o.summary)).slice(0, 500) : null;
-  const url = o.url instanceof URL ? o.url.href : (o.url?.href?.href ?? o.id?.href ?? null);
+  const url = webUrl(o.url instanceof URL ? o.url.href : (o.url?.href?.href ?? o.id?.href ?? null));
   const title = o.name ? htmlToText(String(o.name)).slice(0, 200) : null;
   return {
     type: (o instanceof Page ? "Page" : o instanceof Article ? "Article" : "Note") as "Page" | "Note" | "Article",
@@ -99,3 +99,6 @@ export async function postValues(o: PostObject) {
 
 /** Our timestamp format (millisecond ISO-8601 UTC), whatever precision the remote used. */
 export const isoOf = (instant: { epochMilliseconds: number }) => new Date(instant.epochMilliseconds).toISOString();
+
+/** Only http(s) links from remote documents reach our pages (no javascript: or data: URLs). */
+export const webUrl = (url: string | null): string | null => (url && /^https?:\/\//i.test(url) ? url : null);

@@ -43,9 +43,11 @@ export async function ingestPost(ctx: Context<AppContext>, object: PostObject, o
 
   const parentCommunity = parentId ? (await db.selectFrom("posts").select("community_id").where("id", "=", parentId).executeTakeFirst())?.community_id : null;
   const communityId = parentId ? null : await communityOf(ctx, object, options.announcedBy);
-  // A followers-only post or a direct message that names a community is not a
-  // community post: it must never be re-shared to the community's followers.
-  if (communityId && !(await isCommunityTraffic(ctx, object, communityId))) return ingestAsPrivate(ctx, object, authorId);
+  // A followers-only post or a direct message that names a community, or
+  // answers one of its posts, is not a community post: it must never be shown
+  // in the community or re-shared to its followers.
+  const community = communityId ?? parentCommunity ?? null;
+  if (community && !(await isCommunityTraffic(ctx, object, community))) return ingestAsPrivate(ctx, object, authorId);
   const recipientIds: string[] = [];
   if (!communityId && !parentCommunity) {
     // Not in a community: a direct message to local actors, or nothing for us.

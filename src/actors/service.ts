@@ -58,7 +58,17 @@ export async function followerCount(db: Db, actorId: string): Promise<number> {
 
 /** Public, live posts by a local actor (or in a local community), newest first, for outboxes and featured lists. */
 export async function publicPostIds(db: Db, filter: { authorId?: string; communityId?: string; pinnedOnly?: boolean }, limit = 20) {
-  let q = db.selectFrom("posts").select("id").where("local", "=", 1).where("audience", "=", "public").where("deleted_at", "is", null).where("removed_at", "is", null).orderBy("id", "desc").limit(limit);
+  let q = db
+    .selectFrom("posts")
+    .select("id")
+    .where("local", "=", 1)
+    .where("audience", "=", "public")
+    .where("deleted_at", "is", null)
+    .where("removed_at", "is", null)
+    // Nothing from local-only communities leaves the instance.
+    .where((eb) => eb.not(eb.exists(eb.selectFrom("communities as c").select("c.actor_id").whereRef("c.actor_id", "=", "posts.community_id").where("c.federation", "=", "local"))))
+    .orderBy("id", "desc")
+    .limit(limit);
   if (filter.authorId) q = q.where("author_id", "=", filter.authorId);
   if (filter.communityId) q = q.where("community_id", "=", filter.communityId).where("parent_id", "is", null);
   if (filter.pinnedOnly) q = q.where("pinned_at", "is not", null);

@@ -118,6 +118,12 @@ export async function updateCommunity(db: Db, origin: string, communityId: strin
       })
       .where("actor_id", "=", communityId)
       .execute();
+    // Posts follow the community's visibility: members-only posts go to followers, never Public.
+    if (data.visibility === "members") {
+      await trx.updateTable("posts").set({ audience: "followers" }).where("community_id", "=", communityId).where("audience", "in", ["public", "unlisted"]).execute();
+    } else {
+      await trx.updateTable("posts").set({ audience: "public" }).where("community_id", "=", communityId).where("audience", "=", "followers").execute();
+    }
     await recordEvent(trx, { type: "actor.updated", actorId: communityId });
   });
 }

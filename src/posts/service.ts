@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { Db, PostAudience } from "../../db/schema.ts";
+import type { ExpressionBuilder } from "kysely";
+import type { Database, Db, PostAudience } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { assertMayPost, isModerator, mayRead } from "../communities/service.ts";
 import { extractHashtags, extractMentions, renderMarkdown } from "../content/markdown.ts";
@@ -214,6 +215,23 @@ function postQuery(db: Db, viewerId: string | undefined) {
 
 type PostRow = Awaited<ReturnType<ReturnType<typeof postQuery>["execute"]>>[number];
 
+/**
+ * Which audiences a reader sees in a community (or a person's posts): public
+ * for everyone, followers-only for its accepted members (or followers), never
+ * direct messages.
+ */
+function visibleAudience(eb: ExpressionBuilder<Database & { author: Database["actors"] }, "posts" | "author">, viewerId: string | undefined, followeeId: string) {
+  if (!viewerId) return eb("posts.audience", "=", "public");
+  return eb.or([
+    eb("posts.audience", "in", ["public", "unlisted"]),
+    eb("posts.author_id", "=", viewerId),
+    eb.and([
+      eb("posts.audience", "=", "followers"),
+      eb.exists(eb.selectFrom("follows as vf").select("vf.id").where("vf.follower_id", "=", viewerId).where("vf.followee_id", "=", followeeId).where("vf.status", "=", "accepted")),
+    ]),
+  ]);
+}
+
 function shape(r: PostRow) {
   return {
     ...r,
@@ -252,8 +270,9 @@ export async function listThreads(db: Db, communityId: string, options: { cursor
     postQuery(db, options.viewerId)
       .where("posts.community_id", "=", communityId)
       .where("posts.parent_id", "is", null)
-      // Logged-out visitors see public threads only (not those of limited servers).
-      .where("posts.audience", options.viewerId ? "!=" : "=", options.viewerId ? "direct" : "public")
+      // Logged-out visitors see public threads only (not those of limited servers);
+      // followers-only threads are for the community's members.
+      .where((eb) => visibleAudience(eb, options.viewerId, communityId))
       .where("posts.deleted_at", "is", null)
       .where("posts.removed_at", "is", null)
       .where("posts.pinned_at", "is", null),
@@ -275,7 +294,15 @@ export const REPLIES_PAGE = 200;
 
 /** A thread's replies in creation order, a page at a time; the view builds the tree. */
 export async function listReplies(db: Db, threadId: string, options: { cursor?: string; limit?: number; viewerId?: string } = {}): Promise<Page<PostView>> {
-  return pageOf(postQuery(db, options.viewerId).where("posts.thread_id", "=", threadId).where("posts.id", "!=", threadId), { limit: REPLIES_PAGE, ...options }, "asc");
+  const thread = await db.selectFrom("posts").select(["community_id", "author_id"]).where("id", "=", threadId).executeTakeFirst();
+  return pageOf(
+    postQuery(db, options.viewerId)
+      .where("posts.thread_id", "=", threadId)
+      .where("posts.id", "!=", threadId)
+      .where((eb) => visibleAudience(eb, options.viewerId, thread?.community_id ?? thread?.author_id ?? "")),
+    { limit: REPLIES_PAGE, ...options },
+    "asc",
+  );
 }
 
 /** A user's posts for their profile, newest first, only from communities the viewer may read. */
@@ -305,6 +332,14 @@ export async function listByTag(db: Db, tag: string, options: { cursor?: string;
 /** Resolves a post for a reader, enforcing the community's visibility. */
 export async function readablePost(db: Db, postId: string, viewerId: string | undefined) {
   const post = await getPost(db, postId, viewerId);
+  if (post.audience === "followers" && post.authorId !== viewerId) {
+    // Followers-only: for members of its community, or followers of its author.
+    const followee = post.communityId ?? post.authorId;
+    const follows = viewerId
+      ? await db.selectFrom("follows").select("id").where("follower_id", "=", viewerId).where("followee_id", "=", followee).where("status", "=", "accepted").executeTakeFirst()
+      : undefined;
+    if (!follows) throw new DomainError("not_found", "post not found");
+  }
   if (post.audience === "direct") {
     const recipient = viewerId
       ? await db.selectFrom("post_recipients").select("actor_id").where("post_id", "=", postId).where("actor_id", "=", viewerId).executeTakeFirst()
@@ -330,8 +365,10 @@ export async function postForFederation(db: Db, postId: string) {
     .selectFrom("posts")
     .innerJoin("actors as author", "author.id", "posts.author_id")
     .leftJoin("actors as community", "community.id", "posts.community_id")
+    .leftJoin("communities", "communities.actor_id", "posts.community_id")
     .leftJoin("posts as parent", "parent.id", "posts.parent_id")
     .select([
+      "communities.federation as communityFederation",
       "posts.id", "posts.iri", "posts.url", "posts.type", "posts.title", "posts.source", "posts.content_html as contentHtml",
       "posts.summary", "posts.sensitive", "posts.audience", "posts.language", "posts.published_at as publishedAt",
       "posts.updated_at as updatedAt", "posts.deleted_at as deletedAt", "posts.removed_at as removedAt", "posts.local",

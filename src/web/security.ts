@@ -28,8 +28,8 @@ const CSRF_COOKIE = "kindred_csrf";
 /**
  * CSRF protection for every form: a random per-browser cookie, and forms carry
  * an HMAC of it under the server secret (a signed double-submit token). POSTs
- * with form bodies must present the token; ActivityPub inbox POSTs (JSON) are
- * authenticated by HTTP signatures instead and never reach this check.
+ * must present the token; ActivityPub inbox POSTs (JSON) are authenticated by
+ * HTTP signatures instead and never reach this check.
  */
 export function csrf(secret: string, secure: boolean): MiddlewareHandler<WebEnv> {
   const sign = (value: string) => createHmac("sha256", secret).update(`csrf:${value}`).digest("base64url");
@@ -41,8 +41,10 @@ export function csrf(secret: string, secure: boolean): MiddlewareHandler<WebEnv>
     }
     const expected = sign(seed);
     c.set("csrf", expected);
-    if (c.req.method === "POST" && isForm(c.req.header("content-type"))) {
-      const form = await c.req.parseBody({ all: false });
+    // Every state-changing request must carry the token, whatever its body type
+    // (ActivityPub inbox POSTs were answered by Fedify before this point).
+    if (!["GET", "HEAD", "OPTIONS"].includes(c.req.method)) {
+      const form = isForm(c.req.header("content-type")) ? await c.req.parseBody({ all: false }) : {};
       const given = typeof form._csrf === "string" ? form._csrf : "";
       if (!safeEqual(given, expected)) {
         throw new DomainError("forbidden", "missing or invalid CSRF token: reload the page and try again");
