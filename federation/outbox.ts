@@ -147,35 +147,20 @@ async function postDeleted(ctx: Context<AppContext>, postId: string, byActorId: 
 }
 
 async function likeActivity(ctx: Context<AppContext>, event: Extract<DomainEvent, { type: "like.created" | "like.deleted" }>): Promise<void> {
-  let like: Like;
-  let actorKey: string;
-  let postId: string;
-  if (event.type === "like.created") {
-    const row = await likeForFederation(ctx.data.db, event.likeId);
-    if (!row || row.actorLocal !== 1) return;
-    postId = row.postId;
-    actorKey = row.actorKey;
-    const post = await postRouting(ctx.data.db, postId);
-    if (!post) return;
-    like = new Like({ id: new URL(row.iri), actor: new URL(row.actorIri), object: new URL(post.iri) });
-  } else {
-    const actor = await findActorById(ctx.data.db, event.actorId);
-    const post = await postRouting(ctx.data.db, event.postId);
-    if (!actor || actor.local !== 1 || !post) return;
-    postId = event.postId;
-    actorKey = actor.username_key;
-    like = new Like({ id: new URL(event.likeIri), actor: new URL(actor.iri), object: new URL(post.iri) });
-  }
-  const route = await postRouting(ctx.data.db, postId);
+  // The liker and the like's IRI: from the row, or from the event once the row is gone.
+  const liker =
+    event.type === "like.created"
+      ? await likeForFederation(ctx.data.db, event.likeId).then((r) => r && { iri: r.actorIri, key: r.actorKey, local: r.actorLocal, likeIri: r.iri, postId: r.postId })
+      : await findActorById(ctx.data.db, event.actorId).then((a) => a && { iri: a.iri, key: a.username_key, local: a.local, likeIri: event.likeIri, postId: event.postId });
+  if (!liker || liker.local !== 1) return;
+  const route = await postRouting(ctx.data.db, liker.postId);
   if (!route || (route.communityLocal === 1 && route.communityFederation === "local")) return;
+  const like = new Like({ id: new URL(liker.likeIri), actor: new URL(liker.iri), object: new URL(route.iri) });
   const activity: Activity = event.type === "like.created" ? like : new Undo({ id: activityId(ctx), actor: like.actorId, object: like });
   const direct: Recipient[] = [];
-  if (route.authorLocal === 0) {
-    const author = await findActorById(ctx.data.db, route.authorId);
-    if (author) direct.push(recipient(author.iri, author.inbox_url, author.shared_inbox_url));
-  }
+  if (route.authorLocal === 0) direct.push(recipient(route.authorIri, route.authorInbox, route.authorSharedInbox));
   if (route.communityLocal === 0 && route.communityIri) direct.push(recipient(route.communityIri, route.communityInbox, route.communitySharedInbox));
-  await sendTo(ctx, { identifier: actorKey }, direct, activity);
+  await sendTo(ctx, { identifier: liker.key }, direct, activity);
   if (route.communityLocal === 1 && route.communityKey) await announce(ctx, route.communityKey, activity, undefined, route.communityVisibility !== "members");
 }
 

@@ -5,7 +5,7 @@ import { getSettings } from "../instance/settings.ts";
 import { avatarType, avatarDir, removeAvatar, saveAvatar } from "../media/avatars.ts";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pageContext, type WebEnv } from "../web/env.ts";
+import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { AT, formFields, handleOf, safeNext } from "../web/forms.ts";
 import { httpStatus } from "../web/errors.ts";
 import { consume } from "../web/rate-limit.ts";
@@ -64,7 +64,7 @@ accountRoutes.post("/logout", async (c) => {
   return c.redirect("/", 303);
 });
 
-async function settingsView(c: Parameters<typeof requireUser>[0]) {
+async function settingsView(c: WebContext) {
   const user = requireUser(c);
   const full = await findLocalUser(c.get("app").db, user.username);
   if (!full) throw new DomainError("not_found", "user not found");
@@ -132,7 +132,7 @@ accountRoutes.get("/media/avatars/:name{[0-9a-f-]{36}\\.(png|jpg|gif|webp)}", as
 });
 
 /** The peer address; behind a reverse proxy, set TRUST_PROXY so X-Forwarded-For is used. */
-export function clientIp(c: Parameters<typeof requireUser>[0]): string {
+export function clientIp(c: WebContext): string {
   if (c.get("app").config.trustProxy) {
     const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
     if (forwarded) return forwarded;

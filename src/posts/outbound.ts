@@ -12,6 +12,7 @@ export async function postRouting(db: Db, postId: string) {
     .select([
       "posts.id", "posts.iri", "posts.local", "posts.type",
       "author.id as authorId", "author.iri as authorIri", "author.username_key as authorKey", "author.local as authorLocal",
+      "author.inbox_url as authorInbox", "author.shared_inbox_url as authorSharedInbox",
       "community.id as communityId", "community.iri as communityIri", "community.username_key as communityKey", "community.local as communityLocal",
       "community.inbox_url as communityInbox", "community.shared_inbox_url as communitySharedInbox", "community.followers_url as communityFollowers",
       "communities.federation as communityFederation", "communities.visibility as communityVisibility",

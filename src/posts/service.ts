@@ -396,7 +396,6 @@ function addressedActors(db: Db, table: "post_recipients" | "post_mentions", pos
 
 /** A member's feed: new threads in communities they joined and posts by people they follow, newest first. */
 export async function listFeed(db: Db, viewerId: string, options: { cursor?: string; limit?: number } = {}): Promise<Page<PostView>> {
-  options = { ...options, viewerId } as typeof options;
   const followed = db.selectFrom("follows").select("followee_id").where("follower_id", "=", viewerId).where("status", "=", "accepted");
   return pageOf(postQuery(db, viewerId)
     .where((eb) =>
@@ -406,5 +405,5 @@ export async function listFeed(db: Db, viewerId: string, options: { cursor?: str
       ]),
     )
     .where("posts.deleted_at", "is", null)
-    .where("posts.removed_at", "is", null), options);
+    .where("posts.removed_at", "is", null), { ...options, viewerId });
 }

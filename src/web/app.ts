@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { Federation, FederationFetchOptions } from "@fedify/fedify";
+import type { FederationFetchOptions } from "@fedify/fedify";
 import { errorPage } from "../../views/pages/misc.ts";
 import { accountRoutes } from "../accounts/routes.ts";
 import { communityRoutes } from "../communities/routes.ts";
