@@ -79,6 +79,8 @@ export interface CommunitiesTable {
   retention_days: number | null;
   /** The only servers this community federates with, one domain per line; empty for any. */
   allowed_servers: string;
+  /** Leaving members may keep their posts here, detached from any identity. */
+  allow_anonymize: Bool;
   created_by: string | null;
   created_at: Iso;
 }
@@ -267,6 +269,37 @@ export interface MemberFiltersTable {
   created_at: Iso;
 }
 
+/** A member's data export: built in the background, downloadable until it expires. */
+export interface ExportsTable {
+  id: string;
+  user_id: string;
+  status: "queued" | "running" | "ready" | "failed";
+  /** Items written so far, of `total`. */
+  progress: number;
+  total: number;
+  /** The archive's file name under `<DATA_DIR>/exports`. */
+  file_name: string | null;
+  size_bytes: number | null;
+  error: string | null;
+  created_at: Iso;
+  finished_at: Iso | null;
+  expires_at: Iso | null;
+}
+
+/** One erasure and its receipt: which servers the `Delete` went to lives in the delivery ledger. */
+export interface ErasuresTable {
+  id: string;
+  actor_id: string;
+  /** `@name@host`: the only personal data a receipt holds. */
+  handle: string;
+  token_hash: string;
+  mode: "delete" | "anonymize";
+  activity_iri: string;
+  created_at: Iso;
+  sent_at: Iso | null;
+  completed_at: Iso | null;
+}
+
 export interface FedifyKvTable {
   /** JSON-encoded KvKey (an array of strings). */
   key: string;
@@ -311,6 +344,8 @@ export interface Database {
   domain_blocks: DomainBlocksTable;
   domain_allows: DomainAllowsTable;
   member_filters: MemberFiltersTable;
+  exports: ExportsTable;
+  erasures: ErasuresTable;
   fedify_kv: FedifyKvTable;
   fedify_queue: FedifyQueueTable;
 }

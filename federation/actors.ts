@@ -1,7 +1,7 @@
 import type { Federation } from "@fedify/fedify";
 import { Temporal } from "@js-temporal/polyfill";
 import { Application, Endpoints, Group, Image, Person, PropertyValue } from "@fedify/fedify/vocab";
-import { findLocalActor } from "../src/actors/service.ts";
+import { findErasingActor, findLocalActor } from "../src/actors/service.ts";
 import { ensureInstanceActor, INSTANCE_IDENTIFIER } from "../src/actors/instance.ts";
 import type { AppContext } from "../src/context.ts";
 import { paths } from "../src/urls.ts";
@@ -23,8 +23,13 @@ export function registerActors(federation: Federation<AppContext>): void {
         return new Application({ ...links, ...keyFields, preferredUsername: host, name: ctx.data.config.instanceName, url: new URL(ctx.data.config.origin), manuallyApprovesFollowers: true, discoverable: false });
       }
       const a = await findLocalActor(ctx.data.db, identifier);
+      if (!a) {
+        // An erased member, while their Deletes travel: only what checks the signatures.
+        const erasing = await findErasingActor(ctx.data.db, identifier);
+        return erasing ? new Person({ ...links, ...keyFields, preferredUsername: erasing.username, manuallyApprovesFollowers: true, discoverable: false, indexable: false }) : null;
+      }
       // Local-only communities are never offered outside the instance.
-      if (!a || a.federation === "local") return null;
+      if (a.federation === "local") return null;
       const common = {
         ...links,
         ...keyFields,
@@ -59,8 +64,11 @@ export function registerActors(federation: Federation<AppContext>): void {
     .mapHandle((_ctx, username) => username.toLowerCase())
     .setKeyPairsDispatcher(async (ctx, identifier) => {
       const db = ctx.data.db;
-      const actorId = identifier === INSTANCE_IDENTIFIER ? await ensureInstanceActor(db, ctx.data.config.origin) : (await findLocalActor(db, identifier))?.id;
-      return actorId ? keyPairsOf(db, actorId) : [];
+      if (identifier === INSTANCE_IDENTIFIER) return keyPairsOf(db, await ensureInstanceActor(db, ctx.data.config.origin));
+      const live = await findLocalActor(db, identifier);
+      if (live) return keyPairsOf(db, live.id);
+      const erasing = await findErasingActor(db, identifier);
+      return erasing ? keyPairsOf(db, erasing.id, { generate: false }) : [];
     });
 }
 

@@ -5,11 +5,12 @@ import { loadKeys, saveKeys, type StoredKey } from "../src/actors/keys.ts";
 /**
  * An actor's key pairs, generated on first use and kept: RSA-2048 (what
  * Mastodon uses, and 2.5× faster to sign than Fedify's 4096-bit default)
- * for HTTP signatures, Ed25519 for object integrity proofs.
+ * for HTTP signatures, Ed25519 for object integrity proofs. An erased
+ * member's keys are only read, never made again.
  */
-export async function keyPairsOf(db: Db, actorId: string): Promise<CryptoKeyPair[]> {
+export async function keyPairsOf(db: Db, actorId: string, options: { generate?: boolean } = {}): Promise<CryptoKeyPair[]> {
   let stored = await loadKeys(db, actorId);
-  if (stored.length < 2) {
+  if (stored.length < 2 && (options.generate ?? true)) {
     const rsa = (await crypto.subtle.generateKey(
       { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
       true,

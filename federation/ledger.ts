@@ -7,11 +7,13 @@ import type { MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fed
 import { KyselyMessageQueue } from "../db/message-queue.ts";
 import { recordDelivery } from "../src/deliveries/ledger.ts";
 import { logger } from "../src/logging.ts";
+import { isActorDelete, withRemoveData } from "./wire.ts";
 
 interface OutboxMessage {
   type: "outbox";
   id: string;
   activity: Record<string, unknown>;
+  keys: { keyId: string; privateKey: JsonWebKey }[];
   activityId?: string;
   inbox: string;
   attempt: number;
@@ -45,6 +47,7 @@ export class LedgerQueue extends KyselyMessageQueue {
   }
 
   override async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
+    messages = await Promise.all(messages.map(async (m) => (isOutbox(m) && m.attempt === 0 && isActorDelete(m.activity) ? { ...m, activity: await withRemoveData(m.activity, m.keys) } : m)));
     await super.enqueueMany(messages, options);
     for (const m of messages) {
       if (!isOutbox(m)) continue;

@@ -13,6 +13,8 @@ import { logger } from "../src/logging.ts";
 import { followForFederation, likeForFederation, postRouting } from "../src/posts/outbound.ts";
 import { postForFederation } from "../src/posts/service.ts";
 import { remoteFollowers } from "../src/follows/service.ts";
+import { erasureSent, markErasureSent, type ErasurePlan } from "../src/erasure/service.ts";
+import { markUndeliverable } from "../src/deliveries/ledger.ts";
 import { toApObject } from "./objects.ts";
 import { deliverable } from "./policy.ts";
 
@@ -64,6 +66,8 @@ export async function dispatch(ctx: Context<AppContext>, event: DomainEvent, fed
       return followEnded(ctx, event);
     case "actor.updated":
       return actorUpdated(ctx, federation, event.actorId);
+    case "actor.erased":
+      return actorErased(ctx, event.plan);
   }
 }
 
@@ -197,4 +201,32 @@ async function actorUpdated(ctx: Context<AppContext>, federation: Federation<App
   const object = await federation.createContext(new Request(actor.iri), ctx.data).getActor(actor.username_key);
   if (!object) return;
   await ctx.sendActivity({ identifier: actor.username_key }, "followers", new Update({ id: activityId(ctx), actor: object.id, object, tos: [PUBLIC_COLLECTION] }), options);
+}
+
+/**
+ * An erased member: `Delete(Person)` to every server that holds anything of
+ * theirs (Lemmy's `removeData` is added on the wire, see wire.ts), and a
+ * `Delete` of each of their posts through its community, so copies held by the
+ * community's followers go too.
+ */
+async function actorErased(ctx: Context<AppContext>, plan: ErasurePlan): Promise<void> {
+  if (await erasureSent(ctx.data.db, plan.erasureId)) return;
+  const sender = { identifier: plan.identifier };
+  const actor = new URL(plan.actorIri);
+  const byInbox = (inbox: string): Recipient => ({ id: new URL(inbox), inboxId: new URL(inbox), endpoints: null });
+  const reachable = deliverable(ctx.data.policy, plan.inboxes.map(byInbox));
+  const refused = plan.inboxes.filter((inbox) => !reachable.some((r) => r.inboxId?.href === new URL(inbox).href));
+  // Servers we may no longer reach (suspended since) are settled at once in the receipt.
+  if (refused.length > 0) await markUndeliverable(ctx.data.db, plan.deleteIri, refused, "not sent: the server is blocked by this instance");
+  if (reachable.length > 0) {
+    await ctx.sendActivity(sender, reachable, new Delete({ id: new URL(plan.deleteIri), actor, object: actor, tos: [PUBLIC_COLLECTION] }));
+  }
+  for (const group of plan.communities) {
+    for (const postIri of group.postIris) {
+      const del = new Delete({ id: activityId(ctx), actor, object: new Tombstone({ id: new URL(postIri) }), tos: [PUBLIC_COLLECTION] });
+      if (group.groupKey) await announce(ctx, group.groupKey, del, undefined, true);
+      else if (group.inbox) await sendTo(ctx, sender, recipient(group.groupIri, group.inbox, null), del);
+    }
+  }
+  await markErasureSent(ctx.data.db, plan.erasureId);
 }

@@ -1,4 +1,5 @@
 import type { DocumentLoader } from "@fedify/fedify/runtime";
+import { detachSignature, importJwk, signJsonLd } from "@fedify/fedify/sig";
 // What goes on the wire must be read by software that does not do JSON-LD
 // processing (Mastodon, Lemmy, snac…). Fedify's compaction can leave CURIEs
 // such as "as:Public", "as:sensitive" or "as:Hashtag" where those servers look
@@ -61,3 +62,29 @@ export const keyContextLoader = (loader: DocumentLoader): DocumentLoader => asyn
   const remote = await loader(url, options);
   return { ...remote, document: withKeyContext(remote.document) };
 };
+
+/** `Delete` of the sending actor itself: an account erasure. */
+export function isActorDelete(activity: Record<string, unknown>): boolean {
+  const object = activity.object;
+  const objectId = typeof object === "string" ? object : object && typeof object === "object" ? (object as { id?: unknown }).id : undefined;
+  return activity.type === "Delete" && typeof activity.actor === "string" && objectId === activity.actor;
+}
+
+/**
+ * Lemmy and PieFed drop an erased person's posts and comments only when the
+ * `Delete` says `removeData: true`, a term Fedify's vocabulary does not know.
+ * It is added to the signed JSON here: the embedded proof would no longer
+ * match, so it is left out (the HTTP signature, made at delivery, covers the
+ * body), and the Linked Data signature Mastodon reads is made again.
+ */
+export async function withRemoveData(activity: Record<string, unknown>, keys: { keyId: string; privateKey: JsonWebKey }[]): Promise<Record<string, unknown>> {
+  const { proof: _proof, ...rest } = detachSignature(activity) as Record<string, unknown>;
+  const unsigned = { ...rest, removeData: true };
+  const rsa = keys.find((k) => k.privateKey.kty === "RSA");
+  if (!rsa) return unsigned;
+  try {
+    return (await signJsonLd(unsigned, await importJwk(rsa.privateKey, "private"), new URL(rsa.keyId), {})) as Record<string, unknown>;
+  } catch {
+    return unsigned;
+  }
+}

@@ -13,6 +13,16 @@ export interface AppContext {
   policy: DomainPolicy;
   /** Reaching other servers; absent where no federation runs (some CLI commands). */
   remote?: RemoteLookup;
+  /** ActivityPub documents for export archives; absent where no federation is built. */
+  archive?: ArchiveRenderer;
+}
+
+/** The ActivityPub side of an export archive (federation/archive.ts), without depending on it. */
+export interface ArchiveRenderer {
+  /** The member's actor document; `avatarFile` replaces the avatar's URL with the file in the archive. */
+  actor(identifier: string, avatarFile: string | null): Promise<Record<string, unknown>>;
+  /** The `Create` of a post, as in Mastodon's outbox.json (no `@context`). */
+  createActivity(postId: string): Promise<Record<string, unknown> | undefined>;
 }
 
 /** What the domain and routes may ask of federation, without depending on it. */

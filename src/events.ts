@@ -4,6 +4,7 @@
 // action, and a crash between commit and delivery loses nothing.
 import type { Db } from "../db/schema.ts";
 import { queueRow } from "../db/message-queue.ts";
+import type { ErasurePlan } from "./erasure/service.ts";
 
 export const EVENTS_CHANNEL = "events";
 
@@ -25,7 +26,9 @@ export type DomainEvent =
   | { type: "follow.rejected"; followIri: string; followerId: string; followeeId: string }
   /** A local actor stopped following a remote one (the row is gone). */
   | { type: "follow.undone"; followIri: string; followerId: string; followeeId: string }
-  | { type: "actor.updated"; actorId: string };
+  | { type: "actor.updated"; actorId: string }
+  /** A local member erased themselves: the plan says where the `Delete`s go, as their rows are gone. */
+  | { type: "actor.erased"; plan: ErasurePlan };
 
 /** Records `event` as part of the caller's transaction. */
 export async function recordEvent(db: Db, event: DomainEvent): Promise<void> {

@@ -7,7 +7,8 @@ import type { Config } from "./config.ts";
 import { logger } from "./logging.ts";
 import { openRuntime, type Runtime } from "./runtime.ts";
 import { createApp } from "./web/app.ts";
-import { pruneRateLimits } from "./web/rate-limit.ts";
+import { archiveRenderer } from "../federation/archive.ts";
+import { runJobs } from "./jobs.ts";
 
 export interface RunningInstance {
   runtime: Runtime;
@@ -19,18 +20,15 @@ export interface RunningInstance {
 
 const log = logger("server");
 
-/** Opens the database (migrating it), serves HTTP and, unless WORKER=false, runs the delivery worker. */
+/** Opens the database (migrating it), serves HTTP and, unless WORKER=false, runs the delivery worker and background jobs. */
 export async function startInstance(config: Config): Promise<RunningInstance> {
   const runtime = await openRuntime(config);
   const { federation, runWorkers, remote, handle } = buildFederation(runtime);
   runtime.remote = remote;
+  runtime.archive = archiveRenderer(federation, runtime);
   const app = createApp(runtime, handle);
   const worker = new AbortController();
-  const queueDone = config.worker ? runWorkers(worker.signal) : Promise.resolve();
-  const housekeeping = setInterval(() => {
-    pruneRateLimits(runtime.db, 24 * 3_600_000).catch((error) => log.warn("rate-limit pruning failed: {error}", { error }));
-  }, 3_600_000);
-  housekeeping.unref();
+  const queueDone = config.worker ? Promise.all([runWorkers(worker.signal), runJobs(runtime, worker.signal)]) : Promise.resolve();
 
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: "0.0.0.0" }, () => resolve(s));
@@ -46,7 +44,6 @@ export async function startInstance(config: Config): Promise<RunningInstance> {
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(housekeeping);
       worker.abort();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await queueDone.catch(() => undefined);

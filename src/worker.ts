@@ -1,6 +1,8 @@
-// A delivery worker without HTTP, for multi-process deployments on one
+// A delivery and job worker without HTTP, for multi-process deployments on one
 // PostgreSQL: run web nodes with WORKER=false and one or more of these.
+import { archiveRenderer } from "../federation/archive.ts";
 import { buildFederation } from "../federation/builder.ts";
+import { runJobs } from "./jobs.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { logger, setUpLogging } from "./logging.ts";
 import { openRuntime } from "./runtime.ts";
@@ -8,9 +10,11 @@ import { openRuntime } from "./runtime.ts";
 const config = loadConfigOrExit();
 await setUpLogging(config.logLevel);
 const runtime = await openRuntime(config);
-const { runWorkers } = buildFederation(runtime);
+const { federation, runWorkers, remote } = buildFederation(runtime);
+runtime.remote = remote;
+runtime.archive = archiveRenderer(federation, runtime);
 const stop = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
 logger("worker").info("delivery worker started");
-await runWorkers(stop.signal);
+await Promise.all([runWorkers(stop.signal), runJobs(runtime, stop.signal)]);
 await runtime.close();

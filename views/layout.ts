@@ -16,7 +16,7 @@ export interface PageContext {
   csrf: string;
 }
 
-export function layout(page: PageContext, title: string, body: Html, options: { description?: string } = {}): Html {
+export function layout(page: PageContext, title: string, body: Html, options: { description?: string; /** Reload every n seconds (progress pages; no JavaScript). */ refreshSeconds?: number } = {}): Html {
   const v = page.viewer;
   return html`<!doctype html>
 <html lang="en">
@@ -25,6 +25,7 @@ export function layout(page: PageContext, title: string, body: Html, options: { 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · ${page.instanceName}</title>
 ${options.description ? html`<meta name="description" content="${options.description}">` : ""}
+${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ""}
 <link rel="stylesheet" href="/static/style.css">
 <link rel="icon" href="/static/icon.svg" type="image/svg+xml">
 </head>

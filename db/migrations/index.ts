@@ -5,6 +5,7 @@ import * as m0003 from "./0003-hidden-posts.ts";
 import * as m0004 from "./0004-domain-policy.ts";
 import * as m0005 from "./0005-community-servers.ts";
 import * as m0006 from "./0006-member-blocks.ts";
+import * as m0007 from "./0007-data-rights.ts";
 
 /** Forward-only migrations, applied in key order. Append; never edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   "0004-domain-policy": m0004,
   "0005-community-servers": m0005,
   "0006-member-blocks": m0006,
+  "0007-data-rights": m0007,
 };

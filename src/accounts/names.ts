@@ -4,8 +4,8 @@ import { z } from "zod";
 // Letters, digits, '_' and inner '-', as Mastodon's mention syntax accepts.
 export const HANDLE = /^[a-z0-9_](?:[a-z0-9_-]{0,28}[a-z0-9_])?$/i;
 
-/** Never available: the instance actor's identifier. */
-export const SYSTEM_NAMES = new Set(["instance"]);
+/** Never available: the instance actor and the owner of anonymized posts. */
+export const SYSTEM_NAMES = new Set(["instance", "anonymous"]);
 
 /** Not available through public sign-up or community creation (an admin may still use them from the CLI). */
 export const RESERVED_NAMES = new Set([

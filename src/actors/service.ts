@@ -17,6 +17,21 @@ export async function findLocalActor(db: Db, usernameKey: string) {
     .executeTakeFirst();
 }
 
+/**
+ * An erased member whose `Delete`s are still on their way: their keys are kept
+ * until then, so other servers can check the signatures.
+ */
+export async function findErasingActor(db: Db, usernameKey: string) {
+  return db
+    .selectFrom("actors")
+    .select(["actors.id", "actors.username", "actors.type"])
+    .where("actors.username_key", "=", usernameKey.toLowerCase())
+    .where("actors.local", "=", 1)
+    .where("actors.deleted_at", "is not", null)
+    .where((eb) => eb.exists(eb.selectFrom("actor_keys").select("actor_keys.actor_id").whereRef("actor_keys.actor_id", "=", "actors.id")))
+    .executeTakeFirst();
+}
+
 export async function countLocalUsers(db: Db, activeSinceIso?: string): Promise<number> {
   let q = db.selectFrom("users").select((eb) => eb.fn.countAll<string | number>().as("n"));
   if (activeSinceIso) {

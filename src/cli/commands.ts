@@ -14,7 +14,11 @@ import { createThread } from "../posts/service.ts";
 import { allowCsv, blockCsv, parseBlockCsv } from "../policy/csv.ts";
 import { applyImport, planImport } from "../policy/import.ts";
 import { allowDomain, blockDomain, disallowDomain, listDomainAllows, listDomainBlocks, setFederationMode, unblockDomain } from "../policy/service.ts";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
+import { resolve as resolvePath } from "node:path";
+import { eraseAccount, erasureReceipt, erasureSettled, latestErasureOf, type ErasureReceipt } from "../erasure/service.ts";
+import { removeErasedFiles } from "../erasure/files.ts";
+import { writeArchive } from "../export/archive.ts";
 import { openRuntime, type Runtime } from "../runtime.ts";
 
 export interface Io {
@@ -52,7 +56,15 @@ interface Invocation {
   positionals: string[];
   io: Io;
   rt: Runtime;
+  federate?: Federate;
 }
+
+/**
+ * Builds the federation for commands that render ActivityPub or deliver
+ * (export, erase): the entry point plugs it in, as src/ does not import federation/.
+ * It sets `rt.archive` and returns the delivery workers.
+ */
+export type Federate = (rt: Runtime) => { runWorkers(signal: AbortSignal): Promise<void> };
 
 interface Command {
   /** "user create" */
@@ -112,6 +124,19 @@ function table(headers: string[], rows: string[][]): string {
 
 /** `2025-03-01T09:30:12.345Z` → `2025-03-01 09:30`. */
 const shortTime = (iso: string) => iso.slice(0, 16).replace("T", " ");
+
+function waitSeconds(value: string | boolean | undefined): number {
+  if (value === undefined) return 20;
+  const n = Number(value);
+  if (typeof value !== "string" || !/^\d+$/.test(value) || n > 3600) throw new UsageError("--wait must be a number of seconds from 0 to 3600");
+  return n;
+}
+
+function receiptText(r: ErasureReceipt): string {
+  const head = `deletion receipt for ${r.handle} (${r.mode === "anonymize" ? "anonymized" : "deleted"}), requested ${shortTime(r.requestedAt)} UTC: ${r.completedAt ? `complete since ${shortTime(r.completedAt)} UTC, keys destroyed` : "deliveries in progress"}\n`;
+  if (r.servers.length === 0) return `${head}no other server had received anything from this account\n`;
+  return head + table(["SERVER", "STATUS", "REQUESTS", "ATTEMPTS", "LAST ATTEMPT"], r.servers.map((s) => [s.host, s.status, String(s.deliveries), String(s.attempts), shortTime(s.lastAttemptAt)]));
+}
 
 // ---- stdin ----
 
@@ -249,6 +274,71 @@ const commands: Command[] = [
       const verified = values.revoke !== true;
       await setClinician(rt.db, username, verified);
       io.stdout.write(verified ? `${username} now shows the verified clinician badge\n` : `removed the verified clinician badge from ${username}\n`);
+    },
+  },
+  {
+    name: "user export",
+    args: "<username> --out <file> [--force]",
+    summary: "Write a user's data archive (.tar.gz, Mastodon's layout plus messages, communities, account, moderation and deliveries).",
+    positionals: ["username"],
+    options: { out: { type: "string" }, force: { type: "boolean" } },
+    required: ["out"],
+    async run({ values, positionals, io, rt, federate }) {
+      const user = await findLocalUser(rt.db, positionals[0]!);
+      if (!user) throw notFound(`user "${positionals[0]}"`);
+      const out = resolvePath(must(values.out));
+      if (values.force !== true && (await stat(out).catch(() => undefined))) throw new DomainError("conflict", `${out} already exists (add --force to replace it)`);
+      if (!rt.archive) federate?.(rt);
+      if (!rt.archive) throw new Error("this command needs the federation's renderer");
+      const started = performance.now();
+      const size = await writeArchive({ db: rt.db, origin: rt.config.origin, dataDir: rt.config.dataDir, archive: rt.archive }, user.actorId, out);
+      io.stdout.write(`wrote ${out} (${size} bytes) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    },
+  },
+  {
+    name: "user erase",
+    args: "<username> --yes [--anonymize] [--wait <seconds>]",
+    summary: "Erase a user here and on every server their content reached, then print the deletion receipt (waiting up to --wait seconds, default 20, for deliveries).",
+    positionals: ["username"],
+    options: { yes: { type: "boolean" }, anonymize: { type: "boolean" }, wait: { type: "string" } },
+    check(values) {
+      if (values.yes !== true) throw new UsageError("erasing a user cannot be undone; add --yes to confirm");
+      waitSeconds(values.wait);
+    },
+    async run({ values, positionals, io, rt, federate }) {
+      const user = await findLocalUser(rt.db, positionals[0]!);
+      if (!user) throw notFound(`user "${positionals[0]}"`);
+      const result = await eraseAccount(rt.db, rt.config.origin, user.actorId, { mode: values.anonymize === true ? "anonymize" : "delete" });
+      await removeErasedFiles(rt.config.dataDir, result.files);
+      io.stdout.write(`erased ${result.handle}\n`);
+      const wait = waitSeconds(values.wait);
+      const workers = wait > 0 ? federate?.(rt) : undefined;
+      if (workers) {
+        io.stdout.write(`delivering the Delete (waiting up to ${wait} s)...\n`);
+        const stop = new AbortController();
+        const running = workers.runWorkers(stop.signal);
+        const deadline = Date.now() + wait * 1000;
+        while (Date.now() < deadline) {
+          if (await erasureSettled(rt.db, result.erasureId)) break;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        stop.abort();
+        await running.catch(() => undefined);
+      }
+      io.stdout.write(receiptText((await erasureReceipt(rt.db, { erasureId: result.erasureId }))!));
+      io.stdout.write(`receipt page (keep this address; it is shown once): ${rt.config.origin}/erasures/${result.receiptToken}\n`);
+    },
+  },
+  {
+    name: "user erasure-status",
+    args: "<username>",
+    summary: "Show the deletion receipt of an erased user: each server and whether the Delete arrived.",
+    positionals: ["username"],
+    options: {},
+    async run({ positionals, io, rt }) {
+      const erasureId = await latestErasureOf(rt.db, positionals[0]!);
+      if (!erasureId) throw notFound(`an erasure of "${positionals[0]}"`);
+      io.stdout.write(receiptText((await erasureReceipt(rt.db, { erasureId }))!));
     },
   },
   {
@@ -610,7 +700,7 @@ function connectionError(error: unknown): unknown {
 // ---- entry point ----
 
 /** Runs one CLI invocation; resolves to the process exit code. */
-export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+export async function main(argv: string[], io: Io = defaultIo(), federate?: Federate): Promise<number> {
   let config: Config | undefined;
   try {
     const found = findCommand(argv);
@@ -628,7 +718,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     config = loadConfig();
     const rt = await openRuntime(config, { migrate: !command.migrates });
     try {
-      await command.run({ values: args.values, positionals: args.positionals, io, rt });
+      await command.run({ values: args.values, positionals: args.positionals, io, rt, federate });
     } finally {
       await rt.close();
     }

@@ -29,6 +29,7 @@ communityRoutes.post("/communities", async (c) => {
     const created = await createCommunity(app.db, app.config.origin, user, {
       slug: form.slug ?? "", name: form.name ?? "", description: form.description, rules: form.rules,
       visibility: form.visibility as "public", join: form.join as "open", federation: form.federation as "federated", allowedServers: form.allowedServers,
+      retentionDays: form.retentionDays ?? "", allowAnonymize: form.allowAnonymize === "1",
     });
     return c.redirect(`/@${created.slug}`, 303);
   } catch (e) {
@@ -138,6 +139,7 @@ communityRoutes.post(`${AT}/settings`, async (c) => {
     await updateCommunity(app.db, app.config.origin, community.id, {
       name: form.name ?? "", description: form.description, rules: form.rules,
       visibility: form.visibility as "public", join: form.join as "open", federation: form.federation as "federated", allowedServers: form.allowedServers,
+      retentionDays: form.retentionDays ?? "", allowAnonymize: form.allowAnonymize === "1",
     });
     return c.redirect(`/@${community.slug}`, 303);
   } catch (e) {
@@ -148,5 +150,5 @@ communityRoutes.post(`${AT}/settings`, async (c) => {
 
 const formValues = (c: Community) => ({
   name: c.name ?? "", description: c.descriptionSource, rules: c.rulesSource, visibility: c.visibility, join: c.joinPolicy, federation: c.federation,
-  allowedServers: c.allowedServers,
+  allowedServers: c.allowedServers, retentionDays: c.retentionDays === null ? "" : String(c.retentionDays), allowAnonymize: c.allowAnonymize === 1 ? "1" : "",
 });

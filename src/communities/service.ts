@@ -28,6 +28,12 @@ export const communitySettingsInput = z.object({
       if (invalid.length > 0) ctx.addIssue({ code: "custom", message: `not domain names: ${invalid.slice(0, 5).join(", ")}` });
       return domains.join("\n");
     }),
+  /** Threads older than this many days are deleted (with federated Deletes); empty keeps them. */
+  retentionDays: z
+    .union([z.literal("").transform(() => null), z.null(), z.coerce.number().int("must be a whole number of days").min(1, "must be at least 1 day").max(36_500, "must be at most 36500 days")])
+    .default(null),
+  /** Members who erase their account may leave their posts here, anonymized. */
+  allowAnonymize: z.boolean().default(false),
 });
 
 export const createCommunityInput = communitySettingsInput.extend({
@@ -80,8 +86,8 @@ export async function createCommunity(db: Db, origin: string, creator: Creator, 
       .insertInto("communities")
       .values({
         actor_id: id, description_source: data.description, rules_source: data.rules, rules_html: data.rules.trim() ? renderMarkdown(data.rules, origin) : "",
-        visibility: data.visibility, join_policy: data.join, federation: data.federation, retention_days: null,
-        allowed_servers: data.allowedServers, created_by: creator.actorId, created_at: ts,
+        visibility: data.visibility, join_policy: data.join, federation: data.federation, retention_days: data.retentionDays,
+        allowed_servers: data.allowedServers, allow_anonymize: data.allowAnonymize ? 1 : 0, created_by: creator.actorId, created_at: ts,
       })
       .execute();
     await trx.insertInto("community_moderators").values({ community_id: id, actor_id: creator.actorId, created_at: ts }).execute();
@@ -115,6 +121,7 @@ export async function updateCommunity(db: Db, origin: string, communityId: strin
       .set({
         description_source: data.description, rules_source: data.rules, rules_html: data.rules.trim() ? renderMarkdown(data.rules, origin) : "",
         visibility: data.visibility, join_policy: data.join, federation: data.federation, allowed_servers: data.allowedServers,
+        retention_days: data.retentionDays, allow_anonymize: data.allowAnonymize ? 1 : 0,
       })
       .where("actor_id", "=", communityId)
       .execute();
@@ -134,6 +141,7 @@ const communityColumns = [
   "communities.description_source as descriptionSource", "communities.rules_source as rulesSource",
   "communities.rules_html as rulesHtml", "communities.visibility", "communities.join_policy as joinPolicy",
   "communities.federation", "communities.retention_days as retentionDays", "communities.allowed_servers as allowedServers",
+  "communities.allow_anonymize as allowAnonymize",
 ] as const;
 
 export type Community = NonNullable<Awaited<ReturnType<typeof findCommunity>>>;
@@ -172,7 +180,7 @@ export async function findCommunityByHandle(db: Db, handle: string): Promise<Com
     id: row.id, iri: row.iri, slug: `${row.username}@${row.host}`, name: row.name, descriptionHtml: row.summary_html, avatarUrl: row.avatar_url,
     local: 0, host: row.host, createdAt: row.created_at, descriptionSource: "", rulesSource: "", rulesHtml: "",
     visibility: "public", joinPolicy: row.manually_approves_followers === 1 ? "approval" : "open", federation: "federated", retentionDays: null,
-    allowedServers: "",
+    allowedServers: "", allowAnonymize: 0,
   };
 }
 

@@ -50,3 +50,9 @@ export async function deliveriesOf(db: Db, actorId: string, activityIris?: strin
   if (activityIris) q = q.where("activity_iri", "in", activityIris.length > 0 ? activityIris : [""]);
   return q.execute();
 }
+
+/** Deliveries that will never be attempted (the server is blocked): settled as failed, with why. */
+export async function markUndeliverable(db: Db, activityIri: string, inboxes: string[], reason: string): Promise<void> {
+  if (inboxes.length === 0) return;
+  await db.updateTable("deliveries").set({ status: "failed", last_error: reason, updated_at: now() }).where("activity_iri", "=", activityIri).where("inbox_url", "in", inboxes).execute();
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Hono } from "hono";
 import { homePage } from "../../views/pages/communities.ts";
-import { aboutPage, profilePage } from "../../views/pages/misc.ts";
+import { aboutPage, errorPage, profilePage } from "../../views/pages/misc.ts";
 import { feedPage, tagPage } from "../../views/pages/posts.ts";
 import { findLocalUser } from "../accounts/service.ts";
 import { findCommunityByHandle, listCommunities, mayCreateCommunity } from "../communities/service.ts";
@@ -21,6 +21,8 @@ import { membership } from "../communities/service.ts";
 import type { WebContext } from "../web/env.ts";
 import { adminPage } from "../../views/pages/admin.ts";
 import { requireAdmin, requireUser } from "../web/session.ts";
+import { isErased } from "../erasure/service.ts";
+import { actorIri } from "../urls.ts";
 
 export const instanceRoutes = new Hono<WebEnv>();
 
@@ -128,6 +130,11 @@ for (const action of ["follow", "unfollow"] as const) {
 instanceRoutes.get(AT, async (c) => {
   const app = c.get("app");
   const name = handleOf(c);
+  // An erased member's name stays reserved and answers 410 Gone, as Mastodon does for deleted accounts.
+  if (!name.includes("@") && (await isErased(app.db, name))) {
+    if (wantsActivityJson(c)) return c.json({ "@context": "https://www.w3.org/ns/activitystreams", id: actorIri(app.config.origin, name.toLowerCase()), type: "Tombstone", formerType: "Person" }, 410, { "Content-Type": "application/activity+json" });
+    return c.html(errorPage(pageContext(c), 410, "This account was erased by its owner."), 410);
+  }
   // No actor document was served (a local-only community, an unknown name): not an HTML page either.
   if (wantsActivityJson(c)) return c.json({ error: "not found" }, 404);
   const community = await findCommunityByHandle(app.db, name);

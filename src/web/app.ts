@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { FederationFetchOptions } from "@fedify/fedify";
 import { errorPage } from "../../views/pages/misc.ts";
 import { accountRoutes } from "../accounts/routes.ts";
+import { dataRoutes } from "../accounts/data-routes.ts";
 import { communityRoutes } from "../communities/routes.ts";
 import type { AppContext } from "../context.ts";
 import { DomainError } from "../errors.ts";
@@ -66,6 +67,7 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
   app.use(loadSession());
   app.route("/", instanceRoutes);
   app.route("/", accountRoutes);
+  app.route("/", dataRoutes);
   app.route("/", communityRoutes);
   app.route("/", postRoutes);
   app.route("/", messageRoutes);

@@ -4,7 +4,7 @@ import { migrations } from "../../db/migrations/index.ts";
 import { dialects, freshDatabase } from "../helpers/databases.ts";
 
 const expectedTables = [
-  "actor_keys", "actors", "communities", "community_bans", "community_moderators", "deliveries", "domain_allows", "domain_blocks", "fedify_kv", "fedify_queue",
+  "actor_keys", "actors", "communities", "community_bans", "community_moderators", "deliveries", "domain_allows", "domain_blocks", "erasures", "exports", "fedify_kv", "fedify_queue",
   "follows", "hidden_posts", "instance_settings", "likes", "member_filters", "moderation_actions", "post_mentions", "post_recipients", "post_tags", "posts",
   "rate_limits", "reports", "sessions", "users",
 ];

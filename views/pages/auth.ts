@@ -55,7 +55,7 @@ export interface SettingsView {
 export function settingsPage(page: PageContext, profile: SettingsView, state: FormState & { saved?: boolean; passwordErrors?: Record<string, string>; passwordMessage?: string } = {}): Html {
   const e = state.errors;
   return layout(page, "Settings", html`<h1>Settings</h1>
-<p><a href="/settings/filters">Muted and blocked people and servers</a></p>
+<p><a href="/settings/filters">Muted and blocked people and servers</a> · <a href="/settings/data">Your data: download or erase it</a></p>
 ${state.saved ? html`<div class="notice" role="status">Saved.</div>` : ""}
 <section aria-labelledby="profile-h">
 <h2 id="profile-h">Profile</h2>

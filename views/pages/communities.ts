@@ -98,6 +98,8 @@ export interface CommunityFormValues {
   join?: string;
   federation?: string;
   allowedServers?: string;
+  retentionDays?: string;
+  allowAnonymize?: string;
 }
 
 export function communityForm(page: PageContext, mode: { kind: "create" } | { kind: "edit"; slug: string }, state: FormState & { values?: CommunityFormValues } = {}): Html {
@@ -137,6 +139,10 @@ ${formErrors(state.message)}
   <label for="allowedServers">Only these servers <span class="hint">(one domain per line, subdomains included; leave empty for every server this instance federates with)</span></label>
   <textarea id="allowedServers" name="allowedServers" rows="3"${describedBy(e, "allowedServers")}>${v.allowedServers ?? ""}</textarea>
   ${fieldError(e, "allowedServers")}
+  <label for="retentionDays">Delete threads after this many days <span class="hint">(leave empty to keep them; deletions reach other servers too)</span></label>
+  <input id="retentionDays" name="retentionDays" inputmode="numeric" pattern="[0-9]*" maxlength="5" value="${v.retentionDays ?? ""}"${describedBy(e, "retentionDays")}>
+  ${fieldError(e, "retentionDays")}
+  <label class="check"><input type="checkbox" name="allowAnonymize" value="1"${v.allowAnonymize === "1" ? html` checked` : ""}> Members who erase their account may leave their posts here, anonymized</label>
   <button type="submit">${editing ? "Save" : "Create community"}</button>
 </form>`);
 }

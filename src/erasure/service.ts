@@ -1,0 +1,374 @@
+// Erasure (GDPR Art. 17): a member removes themselves from this instance and
+// from every server their content reached. One transaction removes every row
+// of their content and personal data and records the `actor.erased` event,
+// which carries what the outbox needs (where to send the `Delete`s) because
+// the rows it would read are gone. The actor row stays, emptied, so the name
+// stays reserved; its keys stay until the `Delete`s are delivered or given up.
+import { createHash, randomBytes } from "node:crypto";
+import { sql } from "kysely";
+import type { Db } from "../../db/schema.ts";
+import { inTransaction } from "../../db/transaction.ts";
+import { verifyPassword } from "../accounts/passwords.ts";
+import { DomainError, forbidden, notFound } from "../errors.ts";
+import { recordEvent } from "../events.ts";
+import { newId, now } from "../ids.ts";
+import { hostOf } from "../urls.ts";
+import { ensureAnonymousActor } from "./anonymous.ts";
+
+export type ErasureMode = "delete" | "anonymize";
+
+/** Where the outbox sends an erased member's `Delete`s. */
+export interface ErasurePlan {
+  erasureId: string;
+  actorId: string;
+  actorIri: string;
+  identifier: string;
+  deleteIri: string;
+  /** Every inbox that received something of theirs, or follows them, or that they follow. */
+  inboxes: string[];
+  /** Their posts per community, whose followers must hear of each deletion. */
+  communities: { groupKey: string | null; groupIri: string; inbox: string | null; postIris: string[] }[];
+}
+
+const sha256 = (token: string) => createHash("sha256").update(token).digest("hex");
+
+/** What an erasure would remove, for the confirmation page. */
+export async function erasureSummary(db: Db, actorId: string) {
+  const count = async (q: { executeTakeFirst(): Promise<{ n: number | string | bigint } | undefined> }) => Number((await q.executeTakeFirst())?.n ?? 0);
+  const own = db.selectFrom("posts").where("author_id", "=", actorId).where("deleted_at", "is", null);
+  const [threads, replies, messages, likes, memberships, servers] = await Promise.all([
+    count(own.select((eb) => eb.fn.countAll().as("n")).where("parent_id", "is", null).where("audience", "!=", "direct")),
+    count(own.select((eb) => eb.fn.countAll().as("n")).where("parent_id", "is not", null).where("audience", "!=", "direct")),
+    count(own.select((eb) => eb.fn.countAll().as("n")).where("audience", "=", "direct")),
+    count(db.selectFrom("likes").select((eb) => eb.fn.countAll().as("n")).where("actor_id", "=", actorId)),
+    count(db.selectFrom("follows").innerJoin("actors", "actors.id", "follows.followee_id").select((eb) => eb.fn.countAll().as("n")).where("follows.follower_id", "=", actorId).where("actors.type", "=", "Group")),
+    count(db.selectFrom("deliveries").select((eb) => eb.fn.count("host").distinct().as("n")).where("actor_id", "=", actorId)),
+  ]);
+  const anonymizable = await db
+    .selectFrom("posts")
+    .innerJoin("communities", "communities.actor_id", "posts.community_id")
+    .innerJoin("actors", "actors.id", "communities.actor_id")
+    .select(["actors.username as slug", "actors.name"])
+    .select((eb) => eb.fn.countAll().as("posts"))
+    .where("posts.author_id", "=", actorId)
+    .where("posts.deleted_at", "is", null)
+    .where("posts.audience", "!=", "direct")
+    .where("communities.allow_anonymize", "=", 1)
+    .groupBy(["actors.username", "actors.name"])
+    .execute();
+  return { threads, replies, messages, likes, memberships, servers, anonymizable: anonymizable.map((a) => ({ slug: a.slug, name: a.name, posts: Number(a.posts) })) };
+}
+export type ErasureSummary = Awaited<ReturnType<typeof erasureSummary>>;
+
+/** Checks the member's password before an erasure asked for on the web. */
+export async function confirmPassword(db: Db, actorId: string, password: string): Promise<void> {
+  const row = await db.selectFrom("users").select("password_hash").where("actor_id", "=", actorId).executeTakeFirst();
+  if (!row || !(await verifyPassword(row.password_hash, password))) throw new DomainError("forbidden", "the password is not correct", { password: "is not correct" });
+}
+
+export interface ErasureResult {
+  erasureId: string;
+  /** The secret part of the receipt's address; only its hash is stored. */
+  receiptToken: string;
+  handle: string;
+  /** Files to remove once the transaction has committed (avatar, export archives). */
+  files: { avatarUrl: string | null; exportFiles: string[] };
+}
+
+/**
+ * Erases a local member. `anonymize` keeps their posts in communities that
+ * allow it, detached from them (moved to the instance's anonymous actor);
+ * everything else goes either way.
+ */
+export async function eraseAccount(db: Db, origin: string, actorId: string, options: { mode?: ErasureMode } = {}): Promise<ErasureResult> {
+  const mode = options.mode ?? "delete";
+  return inTransaction(db, async (trx) => {
+    const actor = await trx
+      .selectFrom("actors")
+      .innerJoin("users", "users.actor_id", "actors.id")
+      .select(["actors.id", "actors.iri", "actors.username", "actors.username_key", "actors.avatar_url", "users.role"])
+      .where("actors.id", "=", actorId)
+      .where("actors.local", "=", 1)
+      .where("actors.deleted_at", "is", null)
+      .executeTakeFirst();
+    if (!actor) throw notFound("account");
+    if (actor.role === "admin") {
+      const others = await trx.selectFrom("users").select("actor_id").where("role", "=", "admin").where("actor_id", "!=", actorId).executeTakeFirst();
+      if (!others) throw forbidden("the only admin cannot erase their account; make another user an admin first");
+    }
+    const ts = now();
+    const erasureId = newId();
+    const deleteIri = new URL(`/activities/${erasureId}`, origin).href;
+    const handle = `@${actor.username}@${hostOf(origin)}`;
+
+    if (mode === "anonymize") await anonymizePosts(trx, origin, actorId);
+    const plan: ErasurePlan = {
+      erasureId, actorId, actorIri: actor.iri, identifier: actor.username_key, deleteIri,
+      inboxes: await inboxesToTell(trx, actorId),
+      communities: await communitiesToTell(trx, actorId),
+    };
+    const exportFiles = (await trx.selectFrom("exports").select("file_name").where("user_id", "=", actorId).execute()).flatMap((e) => (e.file_name ? [e.file_name] : []));
+
+    await removeContent(trx, actorId);
+    await removePersonalData(trx, actor.id, actor.username_key);
+    await trx
+      .updateTable("actors")
+      .set({ name: null, summary_html: null, avatar_url: null, discoverable: 0, manually_approves_followers: 1, deleted_at: ts, updated_at: ts })
+      .where("id", "=", actorId)
+      .execute();
+
+    const receiptToken = randomBytes(24).toString("base64url");
+    await trx
+      .insertInto("erasures")
+      .values({ id: erasureId, actor_id: actorId, handle, token_hash: sha256(receiptToken), mode, activity_iri: deleteIri, created_at: ts, sent_at: null, completed_at: null })
+      .execute();
+    // The receipt lists every server from the start, as "queued" until tried.
+    if (plan.inboxes.length > 0) {
+      await trx
+        .insertInto("deliveries")
+        .values(plan.inboxes.map((inbox) => ({
+          id: newId(), actor_id: actorId, activity_iri: deleteIri, object_iri: actor.iri, inbox_url: inbox, host: new URL(inbox).host,
+          status: "pending" as const, attempts: 0, last_error: null, created_at: ts, updated_at: ts, delivered_at: null,
+        })))
+        .execute();
+    }
+    await recordEvent(trx, { type: "actor.erased", plan });
+    return { erasureId, receiptToken, handle, files: { avatarUrl: actor.avatar_url, exportFiles } };
+  });
+}
+
+/** Inboxes of everyone who received their objects (the ledger) or has a follow with them, one per server where a shared inbox exists. */
+async function inboxesToTell(db: Db, actorId: string): Promise<string[]> {
+  const ledger = await db.selectFrom("deliveries").select("inbox_url").distinct().where("actor_id", "=", actorId).execute();
+  const related = await db
+    .selectFrom("follows")
+    .innerJoin("actors", (j) => j.on((eb) => eb.or([eb("actors.id", "=", eb.ref("follows.follower_id")), eb("actors.id", "=", eb.ref("follows.followee_id"))])))
+    .select(["actors.inbox_url", "actors.shared_inbox_url"])
+    .where((eb) => eb.or([eb("follows.follower_id", "=", actorId), eb("follows.followee_id", "=", actorId)]))
+    .where("actors.local", "=", 0)
+    .execute();
+  const messaged = await db
+    .selectFrom("post_recipients")
+    .innerJoin("posts", "posts.id", "post_recipients.post_id")
+    .innerJoin("actors", "actors.id", "post_recipients.actor_id")
+    .select(["actors.inbox_url", "actors.shared_inbox_url"])
+    .where("posts.author_id", "=", actorId)
+    .where("actors.local", "=", 0)
+    .execute();
+  const inboxes = new Set(ledger.map((r) => r.inbox_url));
+  for (const r of [...related, ...messaged]) {
+    const inbox = r.shared_inbox_url ?? r.inbox_url;
+    if (inbox) inboxes.add(inbox);
+  }
+  return [...inboxes].sort();
+}
+
+/** Their live posts in federated communities, grouped by community. */
+async function communitiesToTell(db: Db, actorId: string): Promise<ErasurePlan["communities"]> {
+  const rows = await db
+    .selectFrom("posts")
+    .innerJoin("actors as community", "community.id", "posts.community_id")
+    .leftJoin("communities", "communities.actor_id", "posts.community_id")
+    .select(["posts.iri", "community.iri as groupIri", "community.local", "community.username_key as groupKey", "community.inbox_url as inbox", "communities.federation"])
+    .where("posts.author_id", "=", actorId)
+    .where("posts.deleted_at", "is", null)
+    .where("posts.audience", "!=", "direct")
+    .orderBy("posts.id")
+    .execute();
+  const byGroup = new Map<string, ErasurePlan["communities"][number]>();
+  for (const r of rows) {
+    if (r.local === 1 && r.federation === "local") continue;
+    let entry = byGroup.get(r.groupIri);
+    if (!entry) {
+      entry = { groupKey: r.local === 1 ? r.groupKey : null, groupIri: r.groupIri, inbox: r.local === 1 ? null : r.inbox, postIris: [] };
+      byGroup.set(r.groupIri, entry);
+    }
+    entry.postIris.push(r.iri);
+  }
+  return [...byGroup.values()];
+}
+
+/** Moves their posts in communities that allow it to the anonymous actor; their text stays, their name goes. */
+async function anonymizePosts(db: Db, origin: string, actorId: string): Promise<void> {
+  const anonymousId = await ensureAnonymousActor(db, origin);
+  const allowing = db.selectFrom("communities").select("actor_id").where("allow_anonymize", "=", 1);
+  await db
+    .updateTable("posts")
+    .set({ author_id: anonymousId })
+    .where("author_id", "=", actorId)
+    .where("deleted_at", "is", null)
+    .where("audience", "!=", "direct")
+    .where("community_id", "in", allowing)
+    .execute();
+}
+
+/**
+ * Their posts go; a post others replied to stays as a tombstone with no text
+ * (shown as "deleted"), so the replies keep their place in the thread.
+ */
+async function removeContent(db: Db, actorId: string): Promise<void> {
+  const theirs = db.selectFrom("posts").select("id").where("author_id", "=", actorId);
+  const ts = now();
+  await db
+    .updateTable("posts")
+    .set({ title: null, source: null, content_html: "", summary: null, sensitive: 0, language: null, url: null, deleted_at: sql<string>`coalesce(deleted_at, ${ts})`, updated_at: ts })
+    .where("author_id", "=", actorId)
+    .execute();
+  for (const table of ["post_tags", "post_mentions", "post_recipients", "likes", "hidden_posts"] as const) {
+    await db.deleteFrom(table).where("post_id", "in", theirs).execute();
+  }
+  // Leaves first: a tombstone goes once nothing hangs off it (bounded by the thread depth).
+  for (;;) {
+    const removed = await db
+      .deleteFrom("posts")
+      .where("author_id", "=", actorId)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom("posts as child").select("child.id").whereRef("child.parent_id", "=", "posts.id"))))
+      .executeTakeFirst();
+    if (Number(removed.numDeletedRows) === 0) break;
+  }
+}
+
+/** Every other row about them: account, sessions, likes, follows, roles, filters, reports, exports, queued messages. */
+async function removePersonalData(db: Db, actorId: string, usernameKey: string): Promise<void> {
+  await db.deleteFrom("likes").where("actor_id", "=", actorId).execute();
+  await db.deleteFrom("follows").where((eb) => eb.or([eb("follower_id", "=", actorId), eb("followee_id", "=", actorId)])).execute();
+  await db.deleteFrom("community_moderators").where("actor_id", "=", actorId).execute();
+  await db.updateTable("communities").set({ created_by: null }).where("created_by", "=", actorId).execute();
+  await db.deleteFrom("community_bans").where("actor_id", "=", actorId).execute();
+  await db.deleteFrom("post_recipients").where("actor_id", "=", actorId).execute();
+  await db.deleteFrom("post_mentions").where("actor_id", "=", actorId).execute();
+  await db.deleteFrom("hidden_posts").where("actor_id", "=", actorId).execute();
+  await db.deleteFrom("member_filters").where((eb) => eb.or([eb("user_id", "=", actorId), eb("target_actor_id", "=", actorId)])).execute();
+  await db.deleteFrom("reports").where("reporter_id", "=", actorId).execute();
+  await db.deleteFrom("exports").where("user_id", "=", actorId).execute();
+  await db.deleteFrom("rate_limits").where((eb) => eb.or([eb("key", "like", `%${actorId}%`), eb("key", "=", `login:user:${usernameKey}`)])).execute();
+  // The ledger's history of them goes; the receipt's rows are written after.
+  await db.deleteFrom("deliveries").where("actor_id", "=", actorId).execute();
+  await db.deleteFrom("sessions").where("user_id", "=", actorId).execute();
+  await db.deleteFrom("users").where("actor_id", "=", actorId).execute();
+  await dropQueuedMessages(db, actorId);
+}
+
+/**
+ * Deliveries of their content still waiting in the queue (a server was down)
+ * hold its text: they go too. Their domain events only name rows, which are gone.
+ */
+async function dropQueuedMessages(db: Db, actorId: string): Promise<void> {
+  const actor = await db.selectFrom("actors").select("iri").where("id", "=", actorId).executeTakeFirstOrThrow();
+  const rows = await db.selectFrom("fedify_queue").select(["id", "payload"]).where("queue", "=", "fedify").where("payload", "like", `%${actor.iri}%`).execute();
+  const doomed = rows.filter((r) => queuedActivityBy(r.payload, actor.iri)).map((r) => r.id);
+  if (doomed.length > 0) await db.deleteFrom("fedify_queue").where("id", "in", doomed).execute();
+  // Remote copies of their own documents that Fedify may have cached.
+  await db.deleteFrom("fedify_kv").where("value", "like", `%${actor.iri}%`).execute();
+}
+
+/** Whether a queued Fedify message delivers an activity by `actorIri`, or a community's re-share of one. */
+function queuedActivityBy(payload: string, actorIri: string): boolean {
+  try {
+    const m = JSON.parse(payload) as { type?: string; activity?: Record<string, unknown> };
+    if (m.type !== "outbox" && m.type !== "fanout") return false;
+    const actorOf = (a: unknown) => (a && typeof a === "object" ? (a as { actor?: unknown }).actor : undefined);
+    const idOf = (v: unknown) => (typeof v === "string" ? v : v && typeof v === "object" ? (v as { id?: unknown }).id : undefined);
+    return idOf(actorOf(m.activity)) === actorIri || idOf(actorOf(m.activity?.object)) === actorIri || JSON.stringify(m.activity?.object ?? "").includes(`"attributedTo":"${actorIri}"`);
+  } catch {
+    return false;
+  }
+}
+
+// ---- after the transaction: the outbox and the maintenance loop ----
+
+/** The outbox has handed every `Delete` of the erasure to the delivery queue. */
+export async function markErasureSent(db: Db, erasureId: string): Promise<void> {
+  await db.updateTable("erasures").set({ sent_at: now() }).where("id", "=", erasureId).where("sent_at", "is", null).execute();
+}
+
+export async function erasureSent(db: Db, erasureId: string): Promise<boolean> {
+  const row = await db.selectFrom("erasures").select("sent_at").where("id", "=", erasureId).executeTakeFirst();
+  return row?.sent_at != null;
+}
+
+/**
+ * Completes erasures whose deliveries are all settled (made or given up):
+ * the actor's keys are destroyed then, not before, so every server could
+ * still check the `Delete`'s signature. Returns how many completed.
+ */
+export async function completeErasures(db: Db): Promise<number> {
+  const open = await db.selectFrom("erasures").select(["id", "actor_id"]).where("sent_at", "is not", null).where("completed_at", "is", null).execute();
+  let completed = 0;
+  for (const e of open) {
+    const unsettled = await db.selectFrom("deliveries").select("id").where("actor_id", "=", e.actor_id).where("status", "in", ["pending", "retrying"]).executeTakeFirst();
+    if (unsettled) continue;
+    await inTransaction(db, async (trx) => {
+      await trx.deleteFrom("actor_keys").where("actor_id", "=", e.actor_id).execute();
+      await trx.updateTable("erasures").set({ completed_at: now() }).where("id", "=", e.id).execute();
+    });
+    completed++;
+  }
+  return completed;
+}
+
+/** Whether every `Delete` of an erasure was handed over and then delivered or given up. */
+export async function erasureSettled(db: Db, erasureId: string): Promise<boolean> {
+  const e = await db.selectFrom("erasures").select(["actor_id", "sent_at", "created_at"]).where("id", "=", erasureId).executeTakeFirst();
+  if (!e?.sent_at) return false;
+  const unsettled = await db.selectFrom("deliveries").select("id").where("actor_id", "=", e.actor_id).where("status", "in", ["pending", "retrying"]).executeTakeFirst();
+  return unsettled === undefined;
+}
+
+export type ReceiptStatus = "queued" | "delivered" | "retrying" | "given up";
+
+export interface ErasureReceipt {
+  handle: string;
+  mode: ErasureMode;
+  requestedAt: string;
+  completedAt: string | null;
+  servers: { host: string; status: ReceiptStatus; deliveries: number; attempts: number; lastAttemptAt: string; deliveredAt: string | null }[];
+}
+
+/** The receipt: per server, whether the `Delete`s arrived. */
+export async function erasureReceipt(db: Db, by: { token: string } | { erasureId: string }): Promise<ErasureReceipt | undefined> {
+  const erasures = db.selectFrom("erasures").selectAll();
+  const erasure = await ("token" in by ? erasures.where("token_hash", "=", sha256(by.token)) : erasures.where("id", "=", by.erasureId)).executeTakeFirst();
+  if (!erasure) return undefined;
+  const rows = await db
+    .selectFrom("deliveries")
+    .select(["host", "status", "attempts", "updated_at", "delivered_at"])
+    .where("actor_id", "=", erasure.actor_id)
+    .where("created_at", ">=", erasure.created_at)
+    .orderBy("host")
+    .execute();
+  const byHost = new Map<string, ErasureReceipt["servers"][number]>();
+  const rank: Record<ReceiptStatus, number> = { delivered: 0, "given up": 1, queued: 2, retrying: 3 };
+  for (const r of rows) {
+    const status: ReceiptStatus = r.status === "delivered" ? "delivered" : r.status === "failed" ? "given up" : r.status === "retrying" || r.attempts > 0 ? "retrying" : "queued";
+    const s = byHost.get(r.host) ?? { host: r.host, status, deliveries: 0, attempts: 0, lastAttemptAt: r.updated_at, deliveredAt: null };
+    // A server's status is its least settled delivery's.
+    if (rank[status] > rank[s.status]) s.status = status;
+    s.deliveries++;
+    s.attempts += r.attempts;
+    if (r.updated_at > s.lastAttemptAt) s.lastAttemptAt = r.updated_at;
+    if (r.delivered_at && (!s.deliveredAt || r.delivered_at > s.deliveredAt)) s.deliveredAt = r.delivered_at;
+    byHost.set(r.host, s);
+  }
+  return { handle: erasure.handle, mode: erasure.mode, requestedAt: erasure.created_at, completedAt: erasure.completed_at, servers: [...byHost.values()] };
+}
+
+/** The latest erasure of a local name, for `user erasure-status`. */
+export async function latestErasureOf(db: Db, username: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom("erasures")
+    .innerJoin("actors", "actors.id", "erasures.actor_id")
+    .select("erasures.id")
+    .where("actors.username_key", "=", username.replace(/^@/, "").toLowerCase())
+    .where("actors.local", "=", 1)
+    .orderBy("erasures.created_at", "desc")
+    .executeTakeFirst();
+  return row?.id;
+}
+
+/** Whether a local name belongs to an erased member (their profile answers 410 Gone). */
+export async function isErased(db: Db, usernameKey: string): Promise<boolean> {
+  const row = await db.selectFrom("erasures").innerJoin("actors", "actors.id", "erasures.actor_id").select("erasures.id").where("actors.username_key", "=", usernameKey.toLowerCase()).where("actors.local", "=", 1).executeTakeFirst();
+  return row !== undefined;
+}
+

@@ -1,0 +1,92 @@
+// Export requests: one archive a day per member, built by the background job
+// runner (src/jobs.ts), downloadable by its owner for seven days.
+import { join } from "node:path";
+import { unlink } from "node:fs/promises";
+import type { Db } from "../../db/schema.ts";
+import { inTransaction } from "../../db/transaction.ts";
+import { DomainError, notFound } from "../errors.ts";
+import { newId, now } from "../ids.ts";
+import { recordJob } from "../jobs.ts";
+
+/** How long a member waits between two archives, as Mastodon's "once every 7 days" but kinder. */
+export const EXPORT_INTERVAL_MS = 24 * 3_600_000;
+/** How long an archive can be downloaded. */
+export const EXPORT_TTL_MS = 7 * 24 * 3_600_000;
+
+export const exportsDir = (dataDir: string) => join(dataDir, "exports");
+
+/** Queues a new archive for `userId`; refused while the last one is under a day old. */
+export async function requestExport(db: Db, userId: string): Promise<string> {
+  return inTransaction(db, async (trx) => {
+    const last = await trx
+      .selectFrom("exports")
+      .select(["created_at", "status"])
+      .where("user_id", "=", userId)
+      .where("status", "!=", "failed")
+      .orderBy("created_at", "desc")
+      .executeTakeFirst();
+    if (last) {
+      const next = Date.parse(last.created_at) + EXPORT_INTERVAL_MS;
+      if (next > Date.now()) {
+        throw new DomainError("rate_limited", `you can request one archive a day; the next one can be requested after ${new Date(next).toISOString().slice(0, 16).replace("T", " ")} UTC`);
+      }
+    }
+    const id = newId();
+    await trx.insertInto("exports").values({ id, user_id: userId, status: "queued", progress: 0, total: 0, file_name: null, size_bytes: null, error: null, created_at: now(), finished_at: null, expires_at: null }).execute();
+    await recordJob(trx, { type: "export", exportId: id });
+    return id;
+  });
+}
+
+export async function listExports(db: Db, userId: string) {
+  return db
+    .selectFrom("exports")
+    .select(["id", "status", "progress", "total", "size_bytes as sizeBytes", "error", "created_at as createdAt", "finished_at as finishedAt", "expires_at as expiresAt"])
+    .where("user_id", "=", userId)
+    .orderBy("created_at", "desc")
+    .limit(5)
+    .execute();
+}
+export type ExportView = Awaited<ReturnType<typeof listExports>>[number];
+
+/** The archive's path, for its owner only, while it has not expired. */
+export async function exportFile(db: Db, dataDir: string, userId: string, exportId: string): Promise<{ path: string; name: string }> {
+  const row = await db.selectFrom("exports").select(["file_name", "status", "expires_at", "created_at"]).where("id", "=", exportId).where("user_id", "=", userId).executeTakeFirst();
+  if (!row || row.status !== "ready" || !row.file_name) throw notFound("archive");
+  if (!row.expires_at || row.expires_at < now()) throw new DomainError("not_found", "this archive has expired; request a new one");
+  return { path: join(exportsDir(dataDir), row.file_name), name: `kindred-archive-${row.created_at.slice(0, 10)}.tar.gz` };
+}
+
+export async function markExportRunning(db: Db, exportId: string): Promise<{ userId: string } | undefined> {
+  const row = await db.selectFrom("exports").select(["user_id", "status"]).where("id", "=", exportId).executeTakeFirst();
+  if (!row || row.status === "ready") return undefined;
+  await db.updateTable("exports").set({ status: "running", progress: 0, error: null }).where("id", "=", exportId).execute();
+  return { userId: row.user_id };
+}
+
+export async function recordExportProgress(db: Db, exportId: string, progress: number, total: number): Promise<void> {
+  await db.updateTable("exports").set({ progress, total }).where("id", "=", exportId).execute();
+}
+
+export async function markExportReady(db: Db, exportId: string, fileName: string, sizeBytes: number): Promise<void> {
+  const ts = Date.now();
+  await db
+    .updateTable("exports")
+    .set({ status: "ready", file_name: fileName, size_bytes: sizeBytes, finished_at: new Date(ts).toISOString(), expires_at: new Date(ts + EXPORT_TTL_MS).toISOString() })
+    .where("id", "=", exportId)
+    .execute();
+}
+
+export async function markExportFailed(db: Db, exportId: string, error: string): Promise<void> {
+  await db.updateTable("exports").set({ status: "failed", error: error.slice(0, 300), finished_at: now() }).where("id", "=", exportId).execute();
+}
+
+/** Deletes expired archives, rows and files. Returns how many went. */
+export async function pruneExports(db: Db, dataDir: string): Promise<number> {
+  const expired = await db.selectFrom("exports").select(["id", "file_name"]).where("expires_at", "<", now()).execute();
+  for (const e of expired) {
+    if (e.file_name) await unlink(join(exportsDir(dataDir), e.file_name)).catch(() => undefined);
+    await db.deleteFrom("exports").where("id", "=", e.id).execute();
+  }
+  return expired.length;
+}
