@@ -3,6 +3,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { Hono } from "hono";
+import { scrubErasedPages } from "../../db/scrub.ts";
 import { dataPage, receiptPage, type DataPageState } from "../../views/pages/data.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { confirmPassword, erasureReceipt, erasureSummary, eraseAccount } from "../erasure/service.ts";
@@ -62,6 +63,7 @@ dataRoutes.post("/settings/data/erase", async (c) => {
     await confirmPassword(app.db, user.actorId, form.password ?? "");
     const result = await eraseAccount(app.db, app.config.origin, user.actorId, { mode: form.mode === "anonymize" ? "anonymize" : "delete" });
     await removeErasedFiles(app.config.dataDir, result.files);
+    await scrubErasedPages(app.db, app.dialect);
     await endSession(c);
     return c.redirect(`/erasures/${result.receiptToken}?erased=1`, 303);
   } catch (e) {
@@ -76,5 +78,6 @@ dataRoutes.get("/erasures/:token{[A-Za-z0-9_-]{32}}", async (c) => {
   if (!receipt) throw notFound("receipt");
   c.header("Cache-Control", "no-store");
   c.header("Referrer-Policy", "no-referrer");
+  c.header("X-Robots-Tag", "noindex");
   return c.html(receiptPage(pageContext(c), receipt, c.req.query("erased") === "1"));
 });

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { z } from "zod";
 import { migrateToLatest } from "../../db/migrate.ts";
+import { scrubErasedPages } from "../../db/scrub.ts";
 import type { Db } from "../../db/schema.ts";
 import { createUser, findLocalUser, findOldestAdmin, listUsers, setClinician, setRole } from "../accounts/service.ts";
 import { communitySettingsInput, createCommunity, getCommunity, listCommunities } from "../communities/service.ts";
@@ -310,6 +311,7 @@ const commands: Command[] = [
       if (!user) throw notFound(`user "${positionals[0]}"`);
       const result = await eraseAccount(rt.db, rt.config.origin, user.actorId, { mode: values.anonymize === true ? "anonymize" : "delete" });
       await removeErasedFiles(rt.config.dataDir, result.files);
+      await scrubErasedPages(rt.db, rt.dialect);
       io.stdout.write(`erased ${result.handle}\n`);
       const wait = waitSeconds(values.wait);
       const workers = wait > 0 ? federate?.(rt) : undefined;
