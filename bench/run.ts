@@ -15,6 +15,7 @@ import { createApp } from "../src/web/app.ts";
 import { hashPassword } from "../src/accounts/passwords.ts";
 import { DomainPolicy } from "../src/policy/matcher.ts";
 import { domainKeys } from "../src/policy/domains.ts";
+import { exportBench } from "./export.ts";
 
 const ORIGIN = "http://bench.local";
 const postgresUrl = process.argv.find((a) => a.startsWith("postgres://")) ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -173,3 +174,14 @@ if (results.sqlite && results.postgres) {
   console.log(`\n[postgres / sqlite]`);
   console.log(`  queue throughput ${fmt(p.queue / s.queue, 2)}x, inserts ${fmt(p.insertPerSec / s.insertPerSec, 2)}x, listing latency ${fmt(p.listing / s.listing, 2)}x, thread page latency ${fmt(p.page / s.page, 2)}x`);
 }
+
+// Export archives: memory must stay flat whatever the size.
+console.log(`\n[export archive, SQLite]`);
+const small = await exportBench(2_000);
+const large = await exportBench(20_000);
+for (const f of [small, large]) {
+  const live = f.peakLiveMiB === null ? "n/a (run with --expose-gc)" : `+${fmt(f.peakLiveMiB)} MiB`;
+  console.log(`  ${f.posts.toLocaleString("en")} posts: ${fmt(f.seconds)} s (${fmt(f.posts / f.seconds, 0)} posts/s), archive ${fmt(f.bytes / 2 ** 20, 2)} MiB; live heap after GC ${live}, peak heap +${fmt(f.peakHeapMiB)} MiB, peak RSS +${fmt(f.peakRssMiB)} MiB`);
+}
+const liveRatio = small.peakLiveMiB && large.peakLiveMiB ? `${fmt(large.peakLiveMiB / small.peakLiveMiB, 2)}x the live heap` : "live heap not measured";
+console.log(`  10x the posts: ${fmt(large.seconds / small.seconds, 1)}x the time, ${liveRatio}`);
