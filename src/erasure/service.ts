@@ -296,8 +296,7 @@ export async function completeErasures(db: Db): Promise<number> {
   const open = await db.selectFrom("erasures").select(["id", "actor_id"]).where("sent_at", "is not", null).where("completed_at", "is", null).execute();
   let completed = 0;
   for (const e of open) {
-    const unsettled = await db.selectFrom("deliveries").select("id").where("actor_id", "=", e.actor_id).where("status", "in", ["pending", "retrying"]).executeTakeFirst();
-    if (unsettled) continue;
+    if (await hasUnsettledDeliveries(db, e.actor_id)) continue;
     await inTransaction(db, async (trx) => {
       await trx.deleteFrom("actor_keys").where("actor_id", "=", e.actor_id).execute();
       await trx.updateTable("erasures").set({ completed_at: now() }).where("id", "=", e.id).execute();
@@ -309,10 +308,14 @@ export async function completeErasures(db: Db): Promise<number> {
 
 /** Whether every `Delete` of an erasure was handed over and then delivered or given up. */
 export async function erasureSettled(db: Db, erasureId: string): Promise<boolean> {
-  const e = await db.selectFrom("erasures").select(["actor_id", "sent_at", "created_at"]).where("id", "=", erasureId).executeTakeFirst();
-  if (!e?.sent_at) return false;
-  const unsettled = await db.selectFrom("deliveries").select("id").where("actor_id", "=", e.actor_id).where("status", "in", ["pending", "retrying"]).executeTakeFirst();
-  return unsettled === undefined;
+  const e = await db.selectFrom("erasures").select(["actor_id", "sent_at"]).where("id", "=", erasureId).executeTakeFirst();
+  return e?.sent_at != null && !(await hasUnsettledDeliveries(db, e.actor_id));
+}
+
+/** The erased actor's ledger holds only the erasure's deliveries: any still pending or retrying? */
+async function hasUnsettledDeliveries(db: Db, actorId: string): Promise<boolean> {
+  const row = await db.selectFrom("deliveries").select("id").where("actor_id", "=", actorId).where("status", "in", ["pending", "retrying"]).executeTakeFirst();
+  return row !== undefined;
 }
 
 export type ReceiptStatus = "queued" | "delivered" | "retrying" | "given up";

@@ -5,7 +5,7 @@
 // large the account.
 import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { create as createTar } from "tar";
 import type { Db } from "../../db/schema.ts";
@@ -87,6 +87,8 @@ export async function writeArchive(src: ArchiveSource, userId: string, outFile: 
 
     const partial = `${outFile}.partial`;
     await createTar({ gzip: true, file: partial, cwd: dir, portable: true }, files);
+    // Health data: readable by the server's own user only.
+    await chmod(partial, 0o600);
     await rename(partial, outFile);
     await onProgress(total, total);
     return (await stat(outFile)).size;
