@@ -17,7 +17,7 @@ import { applyImport, planImport } from "../policy/import.ts";
 import { allowDomain, blockDomain, disallowDomain, listDomainAllows, listDomainBlocks, setFederationMode, unblockDomain } from "../policy/service.ts";
 import { readFile, stat } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
-import { eraseAccount, erasureReceipt, erasureSettled, latestErasureOf, type ErasureReceipt } from "../erasure/service.ts";
+import { completeErasures, eraseAccount, erasureReceipt, erasureSettled, latestErasureOf, type ErasureReceipt } from "../erasure/service.ts";
 import { removeErasedFiles } from "../erasure/files.ts";
 import { writeArchive } from "../export/archive.ts";
 import { openRuntime, type Runtime } from "../runtime.ts";
@@ -326,6 +326,8 @@ const commands: Command[] = [
         }
         stop.abort();
         await running.catch(() => undefined);
+        // Settled here: destroy the keys now rather than at the server's next check.
+        await completeErasures(rt.db);
       }
       io.stdout.write(receiptText((await erasureReceipt(rt.db, { erasureId: result.erasureId }))!));
       io.stdout.write(`receipt page (keep this address; it is shown once): ${rt.config.origin}/erasures/${result.receiptToken}\n`);
