@@ -4,11 +4,11 @@ import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { Hono } from "hono";
 import { scrubErasedPages } from "../../db/scrub.ts";
-import { dataPage, receiptPage, type DataPageState } from "../../views/pages/data.ts";
+import { dataPage, erasePage, receiptPage, type DataPageState } from "../../views/pages/data.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { confirmPassword, erasureReceipt, erasureSummary, eraseAccount } from "../erasure/service.ts";
 import { removeErasedFiles } from "../erasure/files.ts";
-import { exportFile, listExports, requestExport } from "../export/service.ts";
+import { exportFile, listExports, nextExportAllowedAt, requestExport } from "../export/service.ts";
 import { now } from "../ids.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
@@ -18,14 +18,20 @@ import { endSession, requireUser } from "../web/session.ts";
 
 export const dataRoutes = new Hono<WebEnv>();
 
-async function renderData(c: WebContext, state: DataPageState = {}, status: 200 | 403 | 422 | 429 = 200) {
+async function renderData(c: WebContext, state: DataPageState = {}, status: 200 | 429 = 200) {
   const user = requireUser(c);
   const db = c.get("app").db;
-  const [exports, summary] = await Promise.all([listExports(db, user.actorId), erasureSummary(db, user.actorId)]);
-  return c.html(dataPage(pageContext(c), { exports, summary, now: now() }, state), status);
+  const [exports, nextExportAt] = await Promise.all([listExports(db, user.actorId), nextExportAllowedAt(db, user.actorId)]);
+  return c.html(dataPage(pageContext(c), { exports, now: now(), nextExportAt }, state), status);
+}
+
+async function renderErase(c: WebContext, state: DataPageState = {}, status: 200 | 403 | 422 | 429 = 200) {
+  const user = requireUser(c);
+  return c.html(erasePage(pageContext(c), await erasureSummary(c.get("app").db, user.actorId), state), status);
 }
 
 dataRoutes.get("/settings/data", (c) => renderData(c));
+dataRoutes.get("/settings/erase", (c) => renderErase(c));
 
 dataRoutes.post("/settings/data/exports", async (c) => {
   const user = requireUser(c);
@@ -53,7 +59,7 @@ dataRoutes.get("/settings/data/exports/:id{[0-9a-f-]{36}}", async (c) => {
   });
 });
 
-dataRoutes.post("/settings/data/erase", async (c) => {
+dataRoutes.post("/settings/erase", async (c) => {
   const user = requireUser(c);
   const app = c.get("app");
   const form = await formFields(c);
@@ -69,7 +75,7 @@ dataRoutes.post("/settings/data/erase", async (c) => {
   } catch (e) {
     if (!(e instanceof DomainError) || e.code === "not_found") throw e;
     const status = httpStatus(e.code);
-    return renderData(c, { eraseMessage: e.message, eraseErrors: e.fields }, status === 429 || status === 403 ? status : 422);
+    return renderErase(c, { eraseMessage: e.message, eraseErrors: e.fields }, status === 429 || status === 403 ? status : 422);
   }
 });
 

@@ -15,21 +15,20 @@ export const EXPORT_TTL_MS = 7 * 24 * 3_600_000;
 
 export const exportsDir = (dataDir: string) => join(dataDir, "exports");
 
+/** When `userId` may request their next archive (null: now); failed attempts don't count. */
+export async function nextExportAllowedAt(db: Db, userId: string): Promise<string | null> {
+  const last = await db.selectFrom("exports").select("created_at").where("user_id", "=", userId).where("status", "!=", "failed").orderBy("created_at", "desc").executeTakeFirst();
+  if (!last) return null;
+  const next = Date.parse(last.created_at) + EXPORT_INTERVAL_MS;
+  return next > Date.now() ? new Date(next).toISOString() : null;
+}
+
 /** Queues a new archive for `userId`; refused while the last one is under a day old. */
 export async function requestExport(db: Db, userId: string): Promise<string> {
   return inTransaction(db, async (trx) => {
-    const last = await trx
-      .selectFrom("exports")
-      .select(["created_at", "status"])
-      .where("user_id", "=", userId)
-      .where("status", "!=", "failed")
-      .orderBy("created_at", "desc")
-      .executeTakeFirst();
-    if (last) {
-      const next = Date.parse(last.created_at) + EXPORT_INTERVAL_MS;
-      if (next > Date.now()) {
-        throw new DomainError("rate_limited", `you can request one archive a day; the next one can be requested after ${new Date(next).toISOString().slice(0, 16).replace("T", " ")} UTC`);
-      }
+    const next = await nextExportAllowedAt(trx, userId);
+    if (next) {
+      throw new DomainError("rate_limited", `you can request one archive a day; the next one can be requested after ${next.slice(0, 16).replace("T", " ")} UTC`);
     }
     const id = newId();
     await trx.insertInto("exports").values({ id, user_id: userId, status: "queued", progress: 0, total: 0, file_name: null, size_bytes: null, error: null, created_at: now(), finished_at: null, expires_at: null }).execute();
