@@ -15,6 +15,7 @@ import { postForFederation } from "../src/posts/service.ts";
 import { remoteFollowers } from "../src/follows/service.ts";
 import { erasureSent, markErasureSent, type ErasurePlan } from "../src/erasure/service.ts";
 import { markUndeliverable } from "../src/deliveries/ledger.ts";
+import { keyPairsOf } from "./keys.ts";
 import { toApObject } from "./objects.ts";
 import { deliverable } from "./policy.ts";
 
@@ -211,6 +212,9 @@ async function actorUpdated(ctx: Context<AppContext>, federation: Federation<App
  */
 async function actorErased(ctx: Context<AppContext>, plan: ErasurePlan): Promise<void> {
   if (await erasureSent(ctx.data.db, plan.erasureId)) return;
+  // Keys are made when first needed; a member whose posts only ever went out
+  // through community re-shares may have none yet, and the Delete must be signed.
+  await keyPairsOf(ctx.data.db, plan.actorId);
   const sender = { identifier: plan.identifier };
   const actor = new URL(plan.actorIri);
   const byInbox = (inbox: string): Recipient => ({ id: new URL(inbox), inboxId: new URL(inbox), endpoints: null });

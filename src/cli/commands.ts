@@ -341,7 +341,7 @@ const commands: Command[] = [
     options: {},
     async run({ positionals, io, rt }) {
       const erasureId = await latestErasureOf(rt.db, positionals[0]!);
-      if (!erasureId) throw notFound(`an erasure of "${positionals[0]}"`);
+      if (!erasureId) throw new DomainError("not_found", `no erasure of "${positionals[0]}" was recorded`);
       io.stdout.write(receiptText((await erasureReceipt(rt.db, { erasureId }))!));
     },
   },

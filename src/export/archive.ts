@@ -44,16 +44,18 @@ export async function writeArchive(src: ArchiveSource, userId: string, outFile: 
     const totals = await countItems(src.db, userId);
     const total = totals.posts + totals.messages + totals.likes + totals.deliveries;
     let done = 0;
+    // Reported each time the count crosses a multiple of PAGE (items come one by one or a page at a time).
     const tick = async (n = 1) => {
+      const before = done;
       done += n;
-      if (done % PAGE === 0 || done === total) await onProgress(done, total);
+      if (Math.floor(done / PAGE) > Math.floor(before / PAGE) || done === total) await onProgress(done, total);
     };
     await onProgress(0, total);
 
     const files: string[] = [];
     const avatarFile = user.avatar_url ? `avatar${extname(user.avatar_url)}` : null;
     if (avatarFile && user.avatar_url) {
-      const copied = await copyFile(join(avatarDir(src.dataDir), basename(new URL(user.avatar_url).pathname)), join(dir, avatarFile)).then(() => true, () => false);
+      const copied = await copyFile(join(avatarDir(src.dataDir), basename(new URL(user.avatar_url).pathname)), join(dir, avatarFile)).then(() => chmod(join(dir, avatarFile), 0o600)).then(() => true, () => false);
       if (copied) files.push(avatarFile);
     }
     await writeJson(join(dir, "actor.json"), await src.archive.actor(user.username_key, avatarFile && files.includes(avatarFile) ? avatarFile : null));
@@ -82,8 +84,8 @@ export async function writeArchive(src: ArchiveSource, userId: string, outFile: 
     await writeDeliveries(src.db, userId, join(dir, "deliveries.json"), tick);
     files.push("outbox.json", "likes.json", "direct_messages.json", "following_accounts.csv", "muted_accounts.csv", "blocked_accounts.csv", "blocked_domains.csv", "communities.json", "account.json", "moderation.json", "deliveries.json");
 
-    await writeText(join(dir, "README.html"), readmeHtml({ handle: `@${user.username}@${hostOf(src.origin)}`, generatedAt: new Date().toISOString(), counts: totals, files }));
     files.unshift("README.html");
+    await writeText(join(dir, "README.html"), readmeHtml({ handle: `@${user.username}@${hostOf(src.origin)}`, generatedAt: new Date().toISOString(), counts: totals, files }));
 
     const partial = `${outFile}.partial`;
     await createTar({ gzip: true, file: partial, cwd: dir, portable: true }, files);
@@ -106,8 +108,8 @@ async function countItems(db: Db, userId: string): Promise<ArchiveCounts> {
     posts: await n(posts.where("audience", "!=", "direct")),
     messages: await n(db.selectFrom("posts").select((eb) => eb.fn.countAll().as("n")).where("audience", "=", "direct").where("deleted_at", "is", null).where((eb) => eb.or([eb("author_id", "=", userId), eb.exists(eb.selectFrom("post_recipients").select("post_id").whereRef("post_recipients.post_id", "=", "posts.id").where("post_recipients.actor_id", "=", userId))]))),
     likes: await n(db.selectFrom("likes").select((eb) => eb.fn.countAll().as("n")).where("actor_id", "=", userId)),
-    following: await n(db.selectFrom("follows").select((eb) => eb.fn.countAll().as("n")).where("follower_id", "=", userId)),
-    communities: await n(db.selectFrom("follows").innerJoin("actors", "actors.id", "follows.followee_id").select((eb) => eb.fn.countAll().as("n")).where("follows.follower_id", "=", userId).where("actors.type", "=", "Group")),
+    following: await n(db.selectFrom("follows").select((eb) => eb.fn.countAll().as("n")).where("follower_id", "=", userId).where("status", "=", "accepted")),
+    communities: await n(db.selectFrom("follows").innerJoin("actors", "actors.id", "follows.followee_id").select((eb) => eb.fn.countAll().as("n")).where("follows.follower_id", "=", userId).where("follows.status", "=", "accepted").where("actors.type", "=", "Group")),
     deliveries: await n(db.selectFrom("deliveries").select((eb) => eb.fn.countAll().as("n")).where("actor_id", "=", userId)),
   };
 }
@@ -256,7 +258,7 @@ async function communities(db: Db, userId: string) {
 }
 
 async function account(db: Db, user: { id: string; username: string; iri: string; name: string | null; created_at: string; email: string | null; role: string; is_clinician: number; bio_source: string }, origin: string) {
-  const sessions = await db.selectFrom("sessions").select(["created_at", "last_seen_at", "expires_at", "user_agent"]).where("user_id", "=", user.id).orderBy("created_at").execute();
+  const sessions = await db.selectFrom("sessions").select(["created_at", "last_seen_at", "expires_at", "user_agent"]).where("user_id", "=", user.id).where("expires_at", ">", new Date().toISOString()).orderBy("created_at").execute();
   const filters = await db.selectFrom("member_filters").select((eb) => ["kind", eb.fn.countAll().as("n")]).where("user_id", "=", user.id).groupBy("kind").execute();
   return {
     username: user.username,
