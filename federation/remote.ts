@@ -90,7 +90,8 @@ export async function postValues(o: PostObject) {
     summary: summary || null,
     sensitive: o.sensitive ?? summary !== null,
     language: null,
-    publishedAt: isoOf(o.published ?? Temporal.Now.instant()),
+    // Never in the future: a post dated years ahead would escape community retention.
+    publishedAt: isoOf(o.published && Temporal.Instant.compare(o.published, Temporal.Now.instant()) < 0 ? o.published : Temporal.Now.instant()),
     updatedAt: o.updated ? isoOf(o.updated) : null,
     tags,
   };

@@ -1,5 +1,6 @@
 import type { Context, InboxContext, RequestContext, UnverifiedActivityReason } from "@fedify/fedify";
 import { Delete, type Activity } from "@fedify/fedify/vocab";
+import { scrubErasedPages } from "../../db/scrub.ts";
 import { findActorByIri } from "../../src/actors/remote.ts";
 import type { AppContext } from "../../src/context.ts";
 import { logger } from "../../src/logging.ts";
@@ -24,6 +25,7 @@ export async function applyDelete(ctx: Context<AppContext>, del: Delete, viaGrou
   if (del.objectId.href === del.actorId.href) {
     if (!actor) return;
     await receiveActorDeleted(ctx.data.db, actor.id);
+    await scrubErasedPages(ctx.data.db, ctx.data.dialect);
     log.info("remote actor {actor} deleted; their content is purged", { actor: actor.iri });
     return;
   }
@@ -45,6 +47,7 @@ export async function onUnverifiedDelete(ctx: RequestContext<AppContext>, activi
   const gone = await fetch(actor.iri, { headers: { accept: "application/activity+json" }, redirect: "manual" }).then((r) => r.status === 410 || r.status === 404).catch(() => false);
   if (gone) {
     await receiveActorDeleted(ctx.data.db, actor.id);
+    await scrubErasedPages(ctx.data.db, ctx.data.dialect);
     log.info("remote actor {actor} gone (unverifiable Delete, {reason}); their content is purged", { actor: actor.iri, reason: String((reason as { type?: string }).type ?? reason) });
   }
   return new Response(null, { status: 202 });

@@ -33,9 +33,10 @@ export async function upsertRemoteActor(db: Db, a: RemoteActorInput): Promise<st
     updated_at: ts, fetched_at: ts, deleted_at: null,
   } as const;
   return inTransaction(db, async (trx) => {
-    const existing = await trx.selectFrom("actors").select(["id", "local"]).where("iri", "=", a.iri).executeTakeFirst();
+    const existing = await trx.selectFrom("actors").select(["id", "local", "deleted_at"]).where("iri", "=", a.iri).executeTakeFirst();
     if (existing) {
-      if (existing.local === 1) return existing.id;
+      // A deleted account stays deleted (as in Mastodon): a document served again later does not bring its profile back.
+      if (existing.local === 1 || existing.deleted_at) return existing.id;
       await trx.updateTable("actors").set(values).where("id", "=", existing.id).execute();
       return existing.id;
     }

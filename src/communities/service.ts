@@ -30,8 +30,22 @@ export const communitySettingsInput = z.object({
     }),
   /** Threads older than this many days are deleted (with federated Deletes); empty keeps them. */
   retentionDays: z
-    .union([z.literal("").transform(() => null), z.null(), z.coerce.number().int("must be a whole number of days").min(1, "must be at least 1 day").max(36_500, "must be at most 36500 days")])
-    .default(null),
+    .union([z.string(), z.number(), z.null()])
+    .default(null)
+    .transform((v, ctx) => {
+      const text = v === null ? "" : String(v).trim();
+      if (text === "") return null;
+      if (!/^\d+$/.test(text)) {
+        ctx.addIssue({ code: "custom", message: "must be a whole number of days" });
+        return z.NEVER;
+      }
+      const days = Number(text);
+      if (days < 1 || days > 36_500) {
+        ctx.addIssue({ code: "custom", message: "must be from 1 to 36500 days" });
+        return z.NEVER;
+      }
+      return days;
+    }),
   /** Members who erase their account may leave their posts here, anonymized. */
   allowAnonymize: z.boolean().default(false),
 });

@@ -40,6 +40,9 @@ export async function receivePost(db: Db, input: RemotePostInput, activity?: unk
   return inTransaction(db, async (trx) => {
     const existing = await trx.selectFrom("posts").select("id").where("iri", "=", input.iri).executeTakeFirst();
     if (existing) return { stored: true, postId: existing.id, created: false };
+    // A Create retried after its author's Delete(Person) must not bring their words back.
+    const gone = await trx.selectFrom("actors").select("id").where("id", "=", input.authorId).where("deleted_at", "is not", null).executeTakeFirst();
+    if (gone) return { stored: false, reason: "author deleted" };
     let threadId: string | null = null;
     let communityId = input.communityId;
     if (input.parentId) {

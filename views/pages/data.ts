@@ -94,7 +94,7 @@ ${formErrors(state.eraseMessage)}
   ${csrfField(page.csrf)}
   ${s.anonymizable.length > 0 ? html`<fieldset><legend>Your posts</legend>
     <label class="check"><input type="radio" name="mode" value="delete" checked> Delete all of them (default)</label>
-    <label class="check"><input type="radio" name="mode" value="anonymize"> Keep my posts in ${s.anonymizable.map((c, i) => html`${i > 0 ? ", " : ""}${c.name ?? c.slug} (${c.posts})`)} without my name; delete everything else</label>
+    <label class="check"><input type="radio" name="mode" value="anonymize"> Keep my posts in ${s.anonymizable.map((c, i) => html`${i > 0 ? ", " : ""}${c.name ?? c.slug} (${c.posts})`)} here, without my name (copies on other servers are deleted); delete everything else</label>
   </fieldset>` : ""}
   <label for="erase-password">Your password</label>
   <input id="erase-password" name="password" type="password" required autocomplete="current-password">
