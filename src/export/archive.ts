@@ -165,16 +165,8 @@ async function writeText(path: string, text: string): Promise<void> {
 const writeJson = (path: string, value: unknown) => writeText(path, `${JSON.stringify(value, null, 2)}\n`);
 
 /** An `OrderedCollection` whose `orderedItems` are streamed in, as in Mastodon's outbox.json and likes.json. */
-async function writeCollection(path: string, id: string, totalItems: number, fill: (emit: (item: unknown) => Promise<void>) => Promise<void>): Promise<void> {
-  const f = new StreamFile(path);
-  await f.write(`{\n  "@context": ${JSON.stringify(AS_CONTEXT)},\n  "id": ${JSON.stringify(id)},\n  "type": "OrderedCollection",\n  "totalItems": ${totalItems},\n  "orderedItems": [`);
-  let first = true;
-  await fill(async (item) => {
-    await f.write(`${first ? "\n    " : ",\n    "}${JSON.stringify(item)}`);
-    first = false;
-  });
-  await f.write(`${first ? "" : "\n  "}]\n}\n`);
-  await f.close();
+function writeCollection(path: string, id: string, totalItems: number, fill: (emit: (item: unknown) => Promise<void>) => Promise<void>): Promise<void> {
+  return writeStreamedArray(path, { "@context": AS_CONTEXT, id, type: "OrderedCollection", totalItems }, "orderedItems", fill);
 }
 
 /** A JSON object with one streamed array member; `head` holds the other members. */
