@@ -1,6 +1,7 @@
 // Background work that is not federation: export archives (queued, so they
 // survive restarts and run on whichever worker takes them) and periodic
 // upkeep (erasure receipts, retention, expired archives, rate-limit windows).
+import { unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { queueRow, KyselyMessageQueue } from "../db/message-queue.ts";
 import type { Db } from "../db/schema.ts";
@@ -61,14 +62,16 @@ export async function runExport(ctx: AppContext, exportId: string): Promise<void
   if (!started) return;
   if (!ctx.archive) throw new Error("export archives need the federation's renderer");
   const fileName = `${exportId}.tar.gz`;
+  const path = join(exportsDir(ctx.config.dataDir), fileName);
   try {
     const size = await writeArchive(
       { db: ctx.db, origin: ctx.config.origin, dataDir: ctx.config.dataDir, archive: ctx.archive },
       started.userId,
-      join(exportsDir(ctx.config.dataDir), fileName),
+      path,
       (done, total) => recordExportProgress(ctx.db, exportId, done, total),
     );
-    await markExportReady(ctx.db, exportId, fileName, size);
+    // Erased while it was being built: the archive must not outlive them.
+    if (!(await markExportReady(ctx.db, exportId, fileName, size))) return await unlink(path);
     log.info("export {exportId} ready ({size} bytes)", { exportId, size });
   } catch (error) {
     log.warn("export {exportId} failed: {error}", { exportId, error: String(error) });

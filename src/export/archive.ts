@@ -96,6 +96,7 @@ export async function writeArchive(src: ArchiveSource, userId: string, outFile: 
     return (await stat(outFile)).size;
   } finally {
     await rm(dir, { recursive: true, force: true });
+    await rm(`${outFile}.partial`, { force: true });
   }
 }
 

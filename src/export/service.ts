@@ -67,13 +67,15 @@ export async function recordExportProgress(db: Db, exportId: string, progress: n
   await db.updateTable("exports").set({ progress, total }).where("id", "=", exportId).execute();
 }
 
-export async function markExportReady(db: Db, exportId: string, fileName: string, sizeBytes: number): Promise<void> {
+/** False when the export is gone meanwhile (its member erased themselves): the caller deletes the file. */
+export async function markExportReady(db: Db, exportId: string, fileName: string, sizeBytes: number): Promise<boolean> {
   const ts = Date.now();
-  await db
+  const result = await db
     .updateTable("exports")
     .set({ status: "ready", file_name: fileName, size_bytes: sizeBytes, finished_at: new Date(ts).toISOString(), expires_at: new Date(ts + EXPORT_TTL_MS).toISOString() })
     .where("id", "=", exportId)
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 export async function markExportFailed(db: Db, exportId: string, error: string): Promise<void> {
