@@ -1,0 +1,89 @@
+// Erasure on both databases: what `eraseAccount` leaves behind, row by row and
+// in every text column, on SQLite and on PostgreSQL. The federation side (who
+// is told, receipts, byte scans) is in test/federation/erasure*.test.ts.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join as joinCommunity } from "../../src/communities/service.ts";
+import { eraseAccount, erasureReceipt, erasureSummary } from "../../src/erasure/service.ts";
+import { requestExport } from "../../src/export/service.ts";
+import { filterPerson } from "../../src/filters/service.ts";
+import { sendMessage } from "../../src/messages/service.ts";
+import { createReply, createThread, like } from "../../src/posts/service.ts";
+import { dialects } from "../helpers/databases.ts";
+import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
+import { scanDatabase } from "../helpers/scan.ts";
+import { loggedIn, seedCommunity, seedUser } from "../helpers/seed.ts";
+
+describe.each(dialects)("eraseAccount (%s)", (dialect) => {
+  let instance: TestInstance;
+  beforeAll(async () => {
+    instance = await startTestInstance({ dialect });
+  });
+  afterAll(async () => {
+    await instance?.stop();
+  });
+
+  it("removes every row of the member's content and personal data, keeps others' replies under a tombstone, and reserves the name", async () => {
+    const db = instance.runtime.db;
+    const admin = await seedUser(instance, "admin", { role: "admin" });
+    const ivy = await seedUser(instance, "ivy");
+    const kim = await seedUser(instance, "kim");
+    const community = await seedCommunity(instance, admin, { slug: "eds", name: "EDS" });
+    await joinCommunity(db, instance.url, community, ivy.actorId);
+    const unique = { title: "Ivy-title-7Q2", body: "Ivy-body-9XK", reply: "Ivy-reply-3PL", dm: "Ivy-dm-5TR", cw: "Ivy-cw-8MN" };
+    const thread = await createThread(db, instance.url, community, ivy.actorId, { title: unique.title, body: `${unique.body} #IvyTag`, cw: unique.cw });
+    const adminThread = await createThread(db, instance.url, community, admin.actorId, { title: "Admin's thread", body: "hello" });
+    const kimsReply = await createReply(db, instance.url, community, kim.actorId, thread.id, { body: "Kim's reply stays" });
+    await createReply(db, instance.url, community, ivy.actorId, adminThread.id, { body: unique.reply });
+    await sendMessage(db, instance.url, ivy.actorId, kim.actorId, { body: unique.dm });
+    await like(db, instance.url, adminThread.id, ivy.actorId);
+    await filterPerson(db, ivy.actorId, admin.actorId, "mute");
+    await requestExport(db, ivy.actorId);
+    await db.updateTable("users").set({ email: "ivy-mail@example.org" }).where("actor_id", "=", ivy.actorId).execute();
+    await db.updateTable("actors").set({ name: "Ivy Display", summary_html: "<p>Ivy bio text</p>" }).where("id", "=", ivy.actorId).execute();
+    await loggedIn(instance, "ivy");
+    // Everything looked for is really there before (the scan is not vacuous).
+    const before = await scanDatabase(db, [...Object.values(unique), "ivytag", "ivy-mail@example.org", "Ivy Display", "Ivy bio text"]);
+    expect(new Set(before.map((h) => h.needle)).size).toBe(Object.values(unique).length + 4);
+
+    const summary = await erasureSummary(db, ivy.actorId);
+    expect(summary).toMatchObject({ threads: 1, replies: 1, messages: 1, likes: 1, memberships: 1 });
+
+    const result = await eraseAccount(db, instance.url, ivy.actorId);
+    expect(result.handle).toBe(`@ivy@${new URL(instance.url).host}`);
+    expect(result.receiptToken).toMatch(/^[A-Za-z0-9_-]{32}$/);
+
+    const count = async (table: "users" | "sessions" | "likes" | "follows" | "member_filters" | "exports" | "post_tags", column: string) =>
+      Number((await db.selectFrom(table as "users").select((eb) => eb.fn.countAll().as("n")).where(column as "actor_id", "=", ivy.actorId).executeTakeFirstOrThrow()).n);
+    expect(await count("users", "actor_id")).toBe(0);
+    expect(await count("sessions", "user_id")).toBe(0);
+    expect(await count("likes", "actor_id")).toBe(0);
+    expect(await count("follows", "follower_id")).toBe(0);
+    expect(await count("member_filters", "user_id")).toBe(0);
+    expect(await count("exports", "user_id")).toBe(0);
+    // Her thread stays as a tombstone because Kim replied; her reply and message are gone.
+    const posts = await db.selectFrom("posts").select(["id", "title", "source", "content_html", "summary", "deleted_at"]).where("author_id", "=", ivy.actorId).execute();
+    expect(posts).toEqual([{ id: thread.id, title: null, source: null, content_html: "", summary: null, deleted_at: expect.any(String) }]);
+    expect(await db.selectFrom("posts").select(["parent_id", "content_html"]).where("id", "=", kimsReply.id).executeTakeFirstOrThrow()).toEqual({ parent_id: thread.id, content_html: expect.stringContaining("Kim's reply stays") });
+    // The actor row stays, emptied, so the name stays reserved.
+    const actor = await db.selectFrom("actors").select(["username", "name", "summary_html", "avatar_url", "deleted_at"]).where("id", "=", ivy.actorId).executeTakeFirstOrThrow();
+    expect(actor).toMatchObject({ username: "ivy", name: null, summary_html: null, avatar_url: null });
+    expect(actor.deleted_at).not.toBeNull();
+    await expect(seedUser(instance, "ivy")).rejects.toThrow(/taken/);
+    // Nothing she wrote or gave is in any text column of any table.
+    const hits = await scanDatabase(db, [...Object.values(unique), "ivytag", "ivy-mail@example.org", "Ivy Display", "Ivy bio text"]);
+    expect(hits.map((h) => `${h.needle} in ${h.table}.${h.column}`)).toEqual([]);
+    // The receipt names no server (none had anything) and only her handle.
+    const receipt = await erasureReceipt(db, { token: result.receiptToken });
+    expect(receipt).toMatchObject({ handle: result.handle, mode: "delete", servers: [] });
+    // A second erasure of the same account is refused.
+    await expect(eraseAccount(db, instance.url, ivy.actorId)).rejects.toThrow(/not found/);
+  });
+
+  it("refuses to erase the only admin", async () => {
+    const db = instance.runtime.db;
+    const onlyAdmin = await db.selectFrom("users").select("actor_id").where("role", "=", "admin").execute();
+    expect(onlyAdmin).toHaveLength(1);
+    await expect(eraseAccount(db, instance.url, onlyAdmin[0]!.actor_id)).rejects.toThrow(/only admin/);
+    expect(await db.selectFrom("users").select("actor_id").where("actor_id", "=", onlyAdmin[0]!.actor_id).executeTakeFirst()).toBeDefined();
+  });
+});
