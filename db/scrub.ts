@@ -9,7 +9,13 @@ import type { Database } from "./schema.ts";
  * PostgreSQL keeps dead row versions until VACUUM reclaims them (autovacuum
  * does, eventually; README.md says how to force it).
  */
-export async function scrubErasedPages(db: Kysely<Database>, dialect: Dialect): Promise<void> {
-  if (dialect !== "sqlite") return;
-  await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
+export async function scrubErasedPages(db: Kysely<Database>, dialect: Dialect): Promise<boolean> {
+  if (dialect !== "sqlite") return true;
+  // Busy while another connection (a CLI next to the server) reads: retry a little; upkeep runs it again hourly.
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const row = (await sql<{ busy: number }>`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db)).rows[0];
+    if (!row || row.busy === 0) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }

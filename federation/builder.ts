@@ -67,6 +67,8 @@ export function buildFederation(ctx: AppContext): FederationHandle {
       failureWindow: { minutes: 10 },
       recoveryDelay: { minutes: 30 },
       onStateChange: (host, from, to) => log.warn("delivery circuit for {host}: {from} → {to}", { host, from, to }),
+      // A held delivery dropped after 7 days is a failure in the ledger (and on erasure receipts), not a delivery.
+      onActivityDrop: (host) => queue.noteFailure(new Error(`given up: ${host} was unreachable for 7 days`)),
     },
     onOutboxError: (error, activity) => {
       queue.noteFailure(error);

@@ -47,14 +47,31 @@ export class LedgerQueue extends KyselyMessageQueue {
   }
 
   override async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
-    messages = await Promise.all(messages.map(async (m) => (isOutbox(m) && m.attempt === 0 && isActorDelete(m.activity) ? { ...m, activity: await withRemoveData(m.activity, m.keys) } : m)));
-    await super.enqueueMany(messages, options);
+    const attempt = this.#current.getStore();
+    const kept: unknown[] = [];
     for (const m of messages) {
-      if (!isOutbox(m)) continue;
-      const attempt = this.#current.getStore();
-      if (attempt && attempt.id === m.id) attempt.retried = true;
-      await this.#record(m, m.attempt === 0 ? "pending" : "retrying", attempt?.failed);
+      if (isOutbox(m) && attempt?.id === m.id) attempt.retried = true;
+      // Content of an erased member never goes back into the queue (a retry, a fan-out in flight): only their Deletes do.
+      if (await this.#byErasedActor(m)) continue;
+      kept.push(isOutbox(m) && m.attempt === 0 && isActorDelete(m.activity) ? { ...m, activity: await withRemoveData(m.activity, m.keys) } : m);
     }
+    await super.enqueueMany(kept, options);
+    for (const m of kept) {
+      if (isOutbox(m)) await this.#record(m, m.attempt === 0 ? "pending" : "retrying", attempt?.failed);
+    }
+  }
+
+  /** A message carrying a non-Delete activity of a local actor who has since been erased. */
+  async #byErasedActor(m: unknown): Promise<boolean> {
+    const activity = (m as { activity?: unknown }).activity;
+    if (!activity || typeof activity !== "object" || (m as { type?: unknown }).type === "inbox") return false;
+    const a = activity as Record<string, unknown>;
+    const inner = a.type === "Announce" && a.object && typeof a.object === "object" ? (a.object as Record<string, unknown>) : a;
+    if (inner.type === "Delete") return false;
+    const { owner } = ownerAndObject(a);
+    if (!owner) return false;
+    const actor = await this.db.selectFrom("actors").select("deleted_at").where("iri", "=", owner).where("local", "=", 1).executeTakeFirst();
+    return actor?.deleted_at != null;
   }
 
   override listen(handler: (message: any) => Promise<void> | void, options?: MessageQueueListenOptions): Promise<void> {
@@ -62,8 +79,8 @@ export class LedgerQueue extends KyselyMessageQueue {
       if (!isOutbox(message)) return handler(message);
       const attempt = { retried: false, id: message.id } as { failed?: string; retried: boolean; id: string };
       await this.#current.run(attempt, () => handler(message));
-      // Retries were recorded when Fedify enqueued them.
-      if (!attempt.retried) await this.#record(message, attempt.failed ? "failed" : "delivered", attempt.failed);
+      // Retries were recorded when Fedify enqueued them; an erased member's content is not recorded again.
+      if (!attempt.retried && !(await this.#byErasedActor(message))) await this.#record(message, attempt.failed ? "failed" : "delivered", attempt.failed);
     }, options);
   }
 

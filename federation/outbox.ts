@@ -7,7 +7,7 @@ import { Accept, Activity, Announce, Create, Delete, Follow, Like, Reject, Tombs
 import { KyselyMessageQueue } from "../db/message-queue.ts";
 import { findActorById } from "../src/actors/remote.ts";
 import type { AppContext } from "../src/context.ts";
-import { EVENTS_CHANNEL, type DomainEvent } from "../src/events.ts";
+import { EVENTS_CHANNEL, recordEvent, type DomainEvent } from "../src/events.ts";
 import { newId } from "../src/ids.ts";
 import { logger } from "../src/logging.ts";
 import { followForFederation, likeForFederation, postRouting } from "../src/posts/outbound.ts";
@@ -204,11 +204,15 @@ async function actorUpdated(ctx: Context<AppContext>, federation: Federation<App
   await ctx.sendActivity({ identifier: actor.username_key }, "followers", new Update({ id: activityId(ctx), actor: object.id, object, tos: [PUBLIC_COLLECTION] }), options);
 }
 
+/** Post deletions announced per event: each event stays well inside the queue's lease however many posts there are. */
+const ERASURE_BATCH = 200;
+
 /**
  * An erased member: `Delete(Person)` to every server that holds anything of
  * theirs (Lemmy's `removeData` is added on the wire, see wire.ts), and a
  * `Delete` of each of their posts through its community, so copies held by the
- * community's followers go too.
+ * community's followers go too. Large accounts go in batches, each batch
+ * recording the next as a new event; the last marks the erasure sent.
  */
 async function actorErased(ctx: Context<AppContext>, plan: ErasurePlan): Promise<void> {
   if (await erasureSent(ctx.data.db, plan.erasureId)) return;
@@ -217,20 +221,26 @@ async function actorErased(ctx: Context<AppContext>, plan: ErasurePlan): Promise
   await keyPairsOf(ctx.data.db, plan.actorId);
   const sender = { identifier: plan.identifier };
   const actor = new URL(plan.actorIri);
-  const byInbox = (inbox: string): Recipient => ({ id: new URL(inbox), inboxId: new URL(inbox), endpoints: null });
-  const reachable = deliverable(ctx.data.policy, plan.inboxes.map(byInbox));
-  const refused = plan.inboxes.filter((inbox) => !reachable.some((r) => r.inboxId?.href === new URL(inbox).href));
-  // Servers we may no longer reach (suspended since) are settled at once in the receipt.
-  if (refused.length > 0) await markUndeliverable(ctx.data.db, plan.deleteIri, refused, "not sent: the server is blocked by this instance");
-  if (reachable.length > 0) {
-    await ctx.sendActivity(sender, reachable, new Delete({ id: new URL(plan.deleteIri), actor, object: actor, tos: [PUBLIC_COLLECTION] }));
+  if (plan.inboxes.length > 0) {
+    const byInbox = (inbox: string): Recipient => ({ id: new URL(inbox), inboxId: new URL(inbox), endpoints: null });
+    const reachable = deliverable(ctx.data.policy, plan.inboxes.map(byInbox));
+    const refused = plan.inboxes.filter((inbox) => !reachable.some((r) => r.inboxId?.href === new URL(inbox).href));
+    // Servers we may no longer reach (suspended since) are settled at once in the receipt.
+    if (refused.length > 0) await markUndeliverable(ctx.data.db, plan.deleteIri, refused, "not sent: the server is blocked by this instance");
+    if (reachable.length > 0) await ctx.sendActivity(sender, reachable, new Delete({ id: new URL(plan.deleteIri), actor, object: actor, tos: [PUBLIC_COLLECTION] }));
   }
+  let budget = ERASURE_BATCH;
+  const rest: ErasurePlan["communities"] = [];
   for (const group of plan.communities) {
-    for (const postIri of group.postIris) {
+    const now = group.postIris.slice(0, budget);
+    budget -= now.length;
+    if (now.length < group.postIris.length) rest.push({ ...group, postIris: group.postIris.slice(now.length) });
+    for (const postIri of now) {
       const del = new Delete({ id: activityId(ctx), actor, object: new Tombstone({ id: new URL(postIri) }), tos: [PUBLIC_COLLECTION] });
       if (group.groupKey) await announce(ctx, group.groupKey, del, undefined, true);
       else if (group.inbox) await sendTo(ctx, sender, recipient(group.groupIri, group.inbox, null), del);
     }
   }
-  await markErasureSent(ctx.data.db, plan.erasureId);
+  if (rest.length > 0) await recordEvent(ctx.data.db, { type: "actor.erased", plan: { ...plan, inboxes: [], communities: rest } });
+  else await markErasureSent(ctx.data.db, plan.erasureId);
 }

@@ -4,6 +4,7 @@
 import { unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { queueRow, KyselyMessageQueue } from "../db/message-queue.ts";
+import { scrubErasedPages } from "../db/scrub.ts";
 import type { Db } from "../db/schema.ts";
 import { applyRetention } from "./communities/retention.ts";
 import type { AppContext } from "./context.ts";
@@ -47,6 +48,8 @@ export async function runJobs(ctx: AppContext, signal: AbortSignal, options: Job
     if (threads > 0) log.info("retention deleted {threads} threads", { threads });
     await pruneExports(ctx.db, ctx.config.dataDir);
     await pruneRateLimits(ctx.db, 24 * 3_600_000);
+    // Erased text still in SQLite's write-ahead log (a checkpoint that found readers) is flushed here at the latest.
+    await scrubErasedPages(ctx.db, ctx.dialect);
   });
   void upkeep();
   await queue.listen((job: Job) => runJob(ctx, job), { signal });

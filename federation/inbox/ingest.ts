@@ -53,7 +53,7 @@ export async function ingestPost(ctx: Context<AppContext>, object: PostObject, o
     // Not in a community: a direct message to local actors, or nothing for us.
     for (const iri of [...object.toIds, ...object.ccIds]) {
       const a = await findActorByIri(db, iri.href);
-      if (a?.local === 1 && a.type === "Person") recipientIds.push(a.id);
+      if (a?.local === 1 && a.type === "Person" && !a.deleted_at) recipientIds.push(a.id);
     }
   }
   const allowedRecipients = await withoutRefusing(ctx, recipientIds, authorId);
@@ -83,7 +83,7 @@ async function ingestAsPrivate(ctx: Context<AppContext>, object: PostObject, aut
   const recipientIds: string[] = [];
   for (const iri of [...object.toIds, ...object.ccIds]) {
     const a = await findActorByIri(ctx.data.db, iri.href);
-    if (a?.local === 1 && a.type === "Person") recipientIds.push(a.id);
+    if (a?.local === 1 && a.type === "Person" && !a.deleted_at) recipientIds.push(a.id);
   }
   const allowed = await withoutRefusing(ctx, recipientIds, authorId);
   if (allowed.length === 0) return { stored: false, reason: "private post to a community" };

@@ -10,6 +10,7 @@ import { confirmPassword, erasureReceipt, erasureSummary, eraseAccount } from ".
 import { removeErasedFiles } from "../erasure/files.ts";
 import { exportFile, listExports, nextExportAllowedAt, requestExport } from "../export/service.ts";
 import { now } from "../ids.ts";
+import { logger } from "../logging.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
 import { formFields } from "../web/forms.ts";
@@ -17,6 +18,7 @@ import { consume } from "../web/rate-limit.ts";
 import { endSession, requireUser } from "../web/session.ts";
 
 export const dataRoutes = new Hono<WebEnv>();
+const log = logger("erasure");
 
 async function renderData(c: WebContext, state: DataPageState = {}, status: 200 | 429 = 200) {
   const user = requireUser(c);
@@ -68,9 +70,10 @@ dataRoutes.post("/settings/erase", async (c) => {
     if (form.confirm !== "yes") throw new DomainError("invalid", "tick the box to confirm the erasure", { confirm: "is required" });
     await confirmPassword(app.db, user.actorId, form.password ?? "");
     const result = await eraseAccount(app.db, app.config.origin, user.actorId, { mode: form.mode === "anonymize" ? "anonymize" : "delete" });
-    await removeErasedFiles(app.config.dataDir, result.files);
-    await scrubErasedPages(app.db, app.dialect);
-    await endSession(c);
+    // Committed: whatever happens now, the member must get the receipt's address (only its hash is kept).
+    await removeErasedFiles(app.config.dataDir, result.files).catch((error) => log.error("could not remove an erased member's files: {error}", { error: String(error) }));
+    await scrubErasedPages(app.db, app.dialect).catch((error) => log.error("could not checkpoint the database after an erasure: {error}", { error: String(error) }));
+    await endSession(c).catch(() => undefined);
     return c.redirect(`/erasures/${result.receiptToken}?erased=1`, 303);
   } catch (e) {
     if (!(e instanceof DomainError) || e.code === "not_found") throw e;

@@ -1,4 +1,5 @@
 import type { Db } from "../../db/schema.ts";
+import { DomainError } from "../errors.ts";
 import { now } from "../ids.ts";
 import { actorIri, hostOf } from "../urls.ts";
 
@@ -18,7 +19,11 @@ export async function ensureSystemActor(
 ): Promise<string> {
   const iri = actorIri(origin, a.identifier);
   const existing = await db.selectFrom("actors").select("id").where("iri", "=", iri).executeTakeFirst();
-  if (existing) return existing.id;
+  if (existing) {
+    // The name is reserved, but an account made before it was must never be taken for ours.
+    if (existing.id !== a.id) throw new DomainError("conflict", `the name "${a.identifier}" belongs to an account here; rename that account first`);
+    return existing.id;
+  }
   const ts = now();
   const collection = (name: string) => (a.collections ? `${iri}/${name}` : null);
   await db

@@ -107,10 +107,8 @@ export async function eraseAccount(db: Db, origin: string, actorId: string, opti
       inboxes: await inboxesToTell(trx, actorId),
       communities: await communitiesToTell(trx, actorId),
     };
-    const exportFiles = (await trx.selectFrom("exports").select("file_name").where("user_id", "=", actorId).execute()).flatMap((e) => (e.file_name ? [e.file_name] : []));
-
     await removeContent(trx, actorId);
-    await removePersonalData(trx, actor.id, actor.username_key);
+    const exportFiles = await removePersonalData(trx, actor.id, actor.username_key);
     await trx
       .updateTable("actors")
       .set({ name: null, summary_html: null, avatar_url: null, discoverable: 0, manually_approves_followers: 1, deleted_at: ts, updated_at: ts })
@@ -228,8 +226,13 @@ async function removeContent(db: Db, actorId: string): Promise<void> {
   }
 }
 
-/** Every other row about them: account, sessions, likes, follows, roles, filters, reports, exports, queued messages. */
-async function removePersonalData(db: Db, actorId: string, usernameKey: string): Promise<void> {
+/**
+ * Every other row about them: account, sessions, likes, follows, roles,
+ * filters, reports and moderation records, exports, queued messages. Returns
+ * the export archives' file names (read as the rows go, so an archive that
+ * became ready meanwhile is not missed).
+ */
+async function removePersonalData(db: Db, actorId: string, usernameKey: string): Promise<string[]> {
   await db.deleteFrom("likes").where("actor_id", "=", actorId).execute();
   await db.deleteFrom("follows").where((eb) => eb.or([eb("follower_id", "=", actorId), eb("followee_id", "=", actorId)])).execute();
   await db.deleteFrom("community_moderators").where("actor_id", "=", actorId).execute();
@@ -239,14 +242,18 @@ async function removePersonalData(db: Db, actorId: string, usernameKey: string):
   await db.deleteFrom("post_mentions").where("actor_id", "=", actorId).execute();
   await db.deleteFrom("hidden_posts").where("actor_id", "=", actorId).execute();
   await db.deleteFrom("member_filters").where((eb) => eb.or([eb("user_id", "=", actorId), eb("target_actor_id", "=", actorId)])).execute();
-  await db.deleteFrom("reports").where("reporter_id", "=", actorId).execute();
-  await db.deleteFrom("exports").where("user_id", "=", actorId).execute();
+  // Reports by or about them, and moderation records naming them (which communities they joined shows there).
+  await db.deleteFrom("reports").where((eb) => eb.or([eb("reporter_id", "=", actorId), eb("target_actor_id", "=", actorId)])).execute();
+  await db.deleteFrom("moderation_actions").where("target_actor_id", "=", actorId).execute();
+  await db.updateTable("moderation_actions").set({ moderator_id: null }).where("moderator_id", "=", actorId).execute();
+  const exports = await db.deleteFrom("exports").where("user_id", "=", actorId).returning("file_name").execute();
   await db.deleteFrom("rate_limits").where((eb) => eb.or([eb("key", "like", `%${actorId}%`), eb("key", "=", `login:user:${usernameKey}`)])).execute();
   // The ledger's history of them goes; the receipt's rows are written after.
   await db.deleteFrom("deliveries").where("actor_id", "=", actorId).execute();
   await db.deleteFrom("sessions").where("user_id", "=", actorId).execute();
   await db.deleteFrom("users").where("actor_id", "=", actorId).execute();
   await dropQueuedMessages(db, actorId);
+  return exports.flatMap((e) => (e.file_name ? [e.file_name] : []));
 }
 
 /**
@@ -293,10 +300,26 @@ export async function erasureSent(db: Db, erasureId: string): Promise<boolean> {
  * still check the `Delete`'s signature. Returns how many completed.
  */
 export async function completeErasures(db: Db): Promise<number> {
-  const open = await db.selectFrom("erasures").select(["id", "actor_id"]).where("sent_at", "is not", null).where("completed_at", "is", null).execute();
+  const open = await db
+    .selectFrom("erasures")
+    .innerJoin("actors", "actors.id", "erasures.actor_id")
+    .select(["erasures.id", "erasures.actor_id", "actors.iri"])
+    .where("erasures.sent_at", "is not", null)
+    .where("erasures.completed_at", "is", null)
+    .execute();
   let completed = 0;
   for (const e of open) {
+    // A delivery that never came back (its message lost with a crashed worker) is given up after the retry window.
+    await db
+      .updateTable("deliveries")
+      .set({ status: "failed", last_error: "no outcome within the retry window", updated_at: now() })
+      .where("actor_id", "=", e.actor_id)
+      .where("status", "in", ["pending", "retrying"])
+      .where("updated_at", "<", new Date(Date.now() - GIVE_UP_AFTER_MS).toISOString())
+      .execute();
     if (await hasUnsettledDeliveries(db, e.actor_id)) continue;
+    // Fedify fans out deliveries to many inboxes later: their ledger rows don't exist yet.
+    if (await hasQueuedDeliveries(db, e.iri)) continue;
     await inTransaction(db, async (trx) => {
       await trx.deleteFrom("actor_keys").where("actor_id", "=", e.actor_id).execute();
       await trx.updateTable("erasures").set({ completed_at: now() }).where("id", "=", e.id).execute();
@@ -308,8 +331,17 @@ export async function completeErasures(db: Db): Promise<number> {
 
 /** Whether every `Delete` of an erasure was handed over and then delivered or given up. */
 export async function erasureSettled(db: Db, erasureId: string): Promise<boolean> {
-  const e = await db.selectFrom("erasures").select(["actor_id", "sent_at"]).where("id", "=", erasureId).executeTakeFirst();
-  return e?.sent_at != null && !(await hasUnsettledDeliveries(db, e.actor_id));
+  const e = await db.selectFrom("erasures").innerJoin("actors", "actors.id", "erasures.actor_id").select(["erasures.actor_id", "erasures.sent_at", "actors.iri"]).where("erasures.id", "=", erasureId).executeTakeFirst();
+  return e?.sent_at != null && !(await hasUnsettledDeliveries(db, e.actor_id)) && !(await hasQueuedDeliveries(db, e.iri));
+}
+
+/** Fedify retries for about two days, and holds deliveries to unreachable servers up to seven. */
+const GIVE_UP_AFTER_MS = 8 * 86_400_000;
+
+/** Deliveries or fan-outs of theirs still in Fedify's queue. */
+async function hasQueuedDeliveries(db: Db, actorIri: string): Promise<boolean> {
+  const rows = await db.selectFrom("fedify_queue").select("payload").where("queue", "=", "fedify").where("payload", "like", `%${actorIri}%`).execute();
+  return rows.some((r) => queuedActivityBy(r.payload, actorIri));
 }
 
 /** The erased actor's ledger holds only the erasure's deliveries: any still pending or retrying? */

@@ -87,7 +87,8 @@ export async function writeArchive(src: ArchiveSource, userId: string, outFile: 
     files.unshift("README.html");
     await writeText(join(dir, "README.html"), readmeHtml({ handle: `@${user.username}@${hostOf(src.origin)}`, generatedAt: new Date().toISOString(), counts: totals, files }));
 
-    const partial = `${outFile}.partial`;
+    // Unique: two workers building the same archive never write one file.
+    const partial = `${dir}.partial`;
     await createTar({ gzip: true, file: partial, cwd: dir, portable: true }, files);
     // Health data: readable by the server's own user only.
     await chmod(partial, 0o600);
@@ -96,7 +97,7 @@ export async function writeArchive(src: ArchiveSource, userId: string, outFile: 
     return (await stat(outFile)).size;
   } finally {
     await rm(dir, { recursive: true, force: true });
-    await rm(`${outFile}.partial`, { force: true });
+    await rm(`${dir}.partial`, { force: true });
   }
 }
 

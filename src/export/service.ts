@@ -1,7 +1,7 @@
 // Export requests: one archive a day per member, built by the background job
 // runner (src/jobs.ts), downloadable by its owner for seven days.
 import { join } from "node:path";
-import { unlink } from "node:fs/promises";
+import { readdir, rm, stat, unlink } from "node:fs/promises";
 import type { Db } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { DomainError, notFound } from "../errors.ts";
@@ -79,15 +79,28 @@ export async function markExportReady(db: Db, exportId: string, fileName: string
 }
 
 export async function markExportFailed(db: Db, exportId: string, error: string): Promise<void> {
-  await db.updateTable("exports").set({ status: "failed", error: error.slice(0, 300), finished_at: now() }).where("id", "=", exportId).execute();
+  // Never over a ready one (another worker may have finished it).
+  await db.updateTable("exports").set({ status: "failed", error: error.slice(0, 300), finished_at: now() }).where("id", "=", exportId).where("status", "!=", "ready").execute();
 }
 
-/** Deletes expired archives, rows and files. Returns how many went. */
+/**
+ * Deletes expired archives (rows and files), and files in the exports folder
+ * that no row names and are over a day old: leftovers of a crash, or of an
+ * erasure racing an archive. Returns how many archives went.
+ */
 export async function pruneExports(db: Db, dataDir: string): Promise<number> {
   const expired = await db.selectFrom("exports").select(["id", "file_name"]).where("expires_at", "<", now()).execute();
   for (const e of expired) {
     if (e.file_name) await unlink(join(exportsDir(dataDir), e.file_name)).catch(() => undefined);
     await db.deleteFrom("exports").where("id", "=", e.id).execute();
+  }
+  const named = new Set((await db.selectFrom("exports").select("file_name").where("file_name", "is not", null).execute()).map((e) => e.file_name));
+  const dayAgo = Date.now() - 86_400_000;
+  for (const name of await readdir(exportsDir(dataDir)).catch(() => [] as string[])) {
+    if (named.has(name)) continue;
+    const path = join(exportsDir(dataDir), name);
+    const info = await stat(path).catch(() => undefined);
+    if (info && info.mtimeMs < dayAgo) await rm(path, { recursive: true, force: true });
   }
   return expired.length;
 }

@@ -33,7 +33,9 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
     c.set("csrf", "");
     const started = performance.now();
     await next();
-    log.debug("{method} {path} {status} {ms}ms", { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
+    // A receipt's address is its only key: never logged.
+    const path = c.req.path.startsWith("/erasures/") ? "/erasures/…" : c.req.path;
+    log.debug("{method} {path} {status} {ms}ms", { method: c.req.method, path, status: c.res.status, ms: Math.round(performance.now() - started) });
   });
   app.use(securityHeaders(ctx.config.secure));
   app.use(

@@ -212,7 +212,7 @@ describe("erasure while a server holding the member's posts is down, across a re
       (p) => p.status === 200 && p.servers[hostOf(B)] === "retrying",
     );
     expect(page.servers).toEqual({ [hostOf(B)]: "retrying" });
-    expect(page.text).toContain("still on their way: 0 of 1 servers confirmed so far");
+    expect(page.text).toContain("still on their way: 0 of 1 servers accepted it so far");
     expect(page.text).toContain(`@alice@${hostOf(A)}`);
 
     // The keys stay while a Delete is on its way, and A serves what B needs to check its signature, nothing more.

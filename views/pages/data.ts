@@ -88,7 +88,7 @@ export function erasePage(page: PageContext, s: ErasureSummaryView, state: DataP
   <li>${plural(s.messages, "direct message")} you sent, ${plural(s.likes, "like")} and ${plural(s.memberships, "community membership")};</li>
   <li>your profile, email, password, sessions, filters and archives.</li>
 </ul>
-<p>A deletion request goes to every server that received your posts or follows you (${plural(s.servers, "server")} known so far), and each community asks its followers to delete your posts. You get a receipt showing which servers confirmed it. Your username stays reserved so nobody can impersonate you.</p>
+<p>A deletion request goes to every server that received your posts or follows you (${plural(s.servers, "server")} known so far), and each community asks its followers to delete your posts. You get a receipt showing which servers accepted it. Your username stays reserved so nobody can impersonate you.</p>
 ${formErrors(state.eraseMessage)}
 <form method="post" action="/settings/erase" class="stack">
   ${csrfField(page.csrf)}
@@ -122,7 +122,7 @@ export function receiptPage(page: PageContext, r: ReceiptView, justErased: boole
     html`<h1>Deletion receipt</h1>
 ${justErased ? html`<div class="notice" role="status">Your account was erased. Keep this page's address: it is the only way to see this receipt again.</div>` : ""}
 <p>Account <strong>${r.handle}</strong> was erased on ${time(r.requestedAt)}${r.mode === "anonymize" ? " (posts in communities that allow it were kept without a name)" : ""}.</p>
-<p>${r.servers.length === 0 ? (r.completedAt ? html`Finished on ${time(r.completedAt)}.` : html`Finishing.`) : r.completedAt ? html`Finished on ${time(r.completedAt)}: every server was reached or given up on, and the account's keys were destroyed.` : html`Deletion requests are still on their way: ${delivered} of ${r.servers.length} servers confirmed so far. Servers that are down are retried for about two days.`}</p>
+<p>${r.servers.length === 0 ? (r.completedAt ? html`Finished on ${time(r.completedAt)}.` : html`Finishing.`) : r.completedAt ? html`Finished on ${time(r.completedAt)}: every server was reached or given up on, and the account's keys were destroyed.` : html`Deletion requests are still on their way: ${delivered} of ${r.servers.length} servers accepted it so far. Servers that are down are retried for about two days, or held up to seven while unreachable.`}</p>
 ${r.servers.length === 0 ? html`<p>No other server had received anything from this account.</p>` : html`<table><thead><tr><th>Server</th><th>Status</th><th>Requests</th><th>Last attempt</th></tr></thead><tbody>${r.servers.map(
       (s) => html`<tr><td>${s.host}</td><td class="receipt-status" data-status="${s.status}">${s.status}${s.deliveredAt && s.status === "delivered" ? html` (${time(s.deliveredAt)})` : ""}</td><td>${s.deliveries}</td><td>${time(s.lastAttemptAt)}</td></tr>`,
     )}</tbody></table>`}`,
