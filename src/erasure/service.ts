@@ -120,11 +120,11 @@ export async function eraseAccount(db: Db, origin: string, actorId: string, opti
       .insertInto("erasures")
       .values({ id: erasureId, actor_id: actorId, handle, token_hash: sha256(receiptToken), mode, activity_iri: deleteIri, created_at: ts, sent_at: null, completed_at: null })
       .execute();
-    // The receipt lists every server from the start, as "queued" until tried.
-    if (plan.inboxes.length > 0) {
+    // The receipt lists every server from the start, as "queued" until tried (in chunks: bound-parameter limits).
+    for (let i = 0; i < plan.inboxes.length; i += 500) {
       await trx
         .insertInto("deliveries")
-        .values(plan.inboxes.map((inbox) => ({
+        .values(plan.inboxes.slice(i, i + 500).map((inbox) => ({
           id: newId(), actor_id: actorId, activity_iri: deleteIri, object_iri: actor.iri, inbox_url: inbox, host: new URL(inbox).host,
           status: "pending" as const, attempts: 0, last_error: null, created_at: ts, updated_at: ts, delivered_at: null,
         })))
