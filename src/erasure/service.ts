@@ -264,7 +264,7 @@ async function dropQueuedMessages(db: Db, actorId: string): Promise<void> {
   const actor = await db.selectFrom("actors").select("iri").where("id", "=", actorId).executeTakeFirstOrThrow();
   const rows = await db.selectFrom("fedify_queue").select(["id", "payload"]).where("queue", "=", "fedify").where("payload", "like", `%${actor.iri}%`).execute();
   const doomed = rows.filter((r) => queuedActivityBy(r.payload, actor.iri)).map((r) => r.id);
-  if (doomed.length > 0) await db.deleteFrom("fedify_queue").where("id", "in", doomed).execute();
+  for (let i = 0; i < doomed.length; i += 500) await db.deleteFrom("fedify_queue").where("id", "in", doomed.slice(i, i + 500)).execute();
   // Remote copies of their own documents that Fedify may have cached.
   await db.deleteFrom("fedify_kv").where("value", "like", `%${actor.iri}%`).execute();
 }
