@@ -6,6 +6,7 @@ import type { Db } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { recordEvent } from "../events.ts";
 import { now } from "../ids.ts";
+import { tombstonePosts } from "../posts/service.ts";
 
 const BATCH = 200;
 
@@ -47,13 +48,7 @@ async function expireThread(db: Db, communityId: string, threadId: string): Prom
     const ts = now();
     const ids = posts.map((p) => p.id);
     if (ids.length === 0) return;
-    await trx
-      .updateTable("posts")
-      .set({ title: null, source: null, content_html: "", summary: null, sensitive: 0, deleted_at: ts, updated_at: ts })
-      .where("id", "in", ids)
-      .execute();
-    await trx.deleteFrom("post_tags").where("post_id", "in", ids).execute();
-    await trx.deleteFrom("likes").where("post_id", "in", ids).execute();
+    await tombstonePosts(trx, ids, ts);
     for (const p of posts) await recordEvent(trx, { type: "post.deleted", postId: p.id, byActorId: p.local === 1 ? p.author_id : communityId });
   });
 }

@@ -136,6 +136,13 @@ export async function editPost(db: Db, origin: string, postId: string, editorId:
   });
 }
 
+/** Empties posts to tombstones (no text left; the rows keep replies in place), with their tags and likes. */
+export async function tombstonePosts(db: Db, ids: string[], ts: string): Promise<void> {
+  await db.updateTable("posts").set({ title: null, source: null, content_html: "", summary: null, sensitive: 0, deleted_at: ts, updated_at: ts }).where("id", "in", ids).execute();
+  await db.deleteFrom("post_tags").where("post_id", "in", ids).execute();
+  await db.deleteFrom("likes").where("post_id", "in", ids).execute();
+}
+
 /**
  * Deletes a post, by its author or a community moderator. The row stays as a
  * tombstone (no text left) so replies keep their place in the thread.
@@ -149,13 +156,7 @@ export async function deletePost(db: Db, postId: string, actorId: string): Promi
   }
   const ts = now();
   await inTransaction(db, async (trx) => {
-    await trx
-      .updateTable("posts")
-      .set({ title: null, source: null, content_html: "", summary: null, sensitive: 0, deleted_at: ts, updated_at: ts })
-      .where("id", "=", postId)
-      .execute();
-    await trx.deleteFrom("post_tags").where("post_id", "=", postId).execute();
-    await trx.deleteFrom("likes").where("post_id", "=", postId).execute();
+    await tombstonePosts(trx, [postId], ts);
     await recordEvent(trx, { type: "post.deleted", postId, byActorId: actorId });
     if (byModerator) {
       await trx
