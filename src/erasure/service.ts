@@ -58,7 +58,6 @@ export async function erasureSummary(db: Db, actorId: string) {
     .execute();
   return { threads, replies, messages, likes, memberships, servers, anonymizable: anonymizable.map((a) => ({ slug: a.slug, name: a.name, posts: Number(a.posts) })) };
 }
-export type ErasureSummary = Awaited<ReturnType<typeof erasureSummary>>;
 
 /** Checks the member's password before an erasure asked for on the web. */
 export async function confirmPassword(db: Db, actorId: string, password: string): Promise<void> {

@@ -46,7 +46,6 @@ export async function listExports(db: Db, userId: string) {
     .limit(5)
     .execute();
 }
-export type ExportView = Awaited<ReturnType<typeof listExports>>[number];
 
 /** The archive's path, for its owner only, while it has not expired. */
 export async function exportFile(db: Db, dataDir: string, userId: string, exportId: string): Promise<{ path: string; name: string }> {
