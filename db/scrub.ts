@@ -9,13 +9,12 @@ import type { Database } from "./schema.ts";
  * PostgreSQL keeps dead row versions until VACUUM reclaims them (autovacuum
  * does, eventually; README.md says how to force it).
  */
-export async function scrubErasedPages(db: Kysely<Database>, dialect: Dialect): Promise<boolean> {
-  if (dialect !== "sqlite") return true;
+export async function scrubErasedPages(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+  if (dialect !== "sqlite") return;
   // Busy while another connection (a CLI next to the server) reads: retry a little; upkeep runs it again hourly.
   for (let attempt = 0; attempt < 10; attempt++) {
     const row = (await sql<{ busy: number }>`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db)).rows[0];
-    if (!row || row.busy === 0) return true;
+    if (!row || row.busy === 0) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  return false;
 }

@@ -7,7 +7,7 @@ import type { MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fed
 import { KyselyMessageQueue } from "../db/message-queue.ts";
 import { recordDelivery } from "../src/deliveries/ledger.ts";
 import { logger } from "../src/logging.ts";
-import { isActorDelete, withRemoveData } from "./wire.ts";
+import { idOf, isActorDelete, withRemoveData } from "./wire.ts";
 
 interface OutboxMessage {
   type: "outbox";
@@ -19,12 +19,14 @@ interface OutboxMessage {
   attempt: number;
 }
 
+/** A `Delete`, or a community's `Announce` of one: what may still go out for an erased member. */
+const isDeletion = (a: Record<string, unknown>) => a.type === "Delete" || (a.type === "Announce" && a.object !== null && typeof a.object === "object" && (a.object as { type?: unknown }).type === "Delete");
+
 const isOutbox = (m: unknown): m is OutboxMessage => typeof m === "object" && m !== null && (m as { type?: unknown }).type === "outbox";
 const log = logger("federation", "ledger");
 
 /** The local actor an activity is about, and the object: an Announce's inner activity counts as the activity. */
 export function ownerAndObject(activity: Record<string, unknown>): { owner: string | null; object: string | null } {
-  const idOf = (v: unknown): string | null => (typeof v === "string" ? v : v && typeof v === "object" && typeof (v as { id?: unknown }).id === "string" ? (v as { id: string }).id : null);
   let a = activity;
   let object = a.object;
   if (a.type === "Announce" && object && typeof object === "object" && "actor" in object) {
@@ -66,8 +68,7 @@ export class LedgerQueue extends KyselyMessageQueue {
     const activity = (m as { activity?: unknown }).activity;
     if (!activity || typeof activity !== "object" || (m as { type?: unknown }).type === "inbox") return false;
     const a = activity as Record<string, unknown>;
-    const inner = a.type === "Announce" && a.object && typeof a.object === "object" ? (a.object as Record<string, unknown>) : a;
-    if (inner.type === "Delete") return false;
+    if (isDeletion(a)) return false;
     const { owner } = ownerAndObject(a);
     if (!owner) return false;
     const actor = await this.db.selectFrom("actors").select("deleted_at").where("iri", "=", owner).where("local", "=", 1).executeTakeFirst();
@@ -79,15 +80,15 @@ export class LedgerQueue extends KyselyMessageQueue {
       if (!isOutbox(message)) return handler(message);
       const attempt = { retried: false, id: message.id } as { failed?: string; retried: boolean; id: string };
       await this.#current.run(attempt, () => handler(message));
-      // Retries were recorded when Fedify enqueued them; an erased member's content is not recorded again.
-      if (!attempt.retried && !(await this.#byErasedActor(message))) await this.#record(message, attempt.failed ? "failed" : "delivered", attempt.failed);
+      // Retries were recorded when Fedify enqueued them.
+      if (!attempt.retried) await this.#record(message, attempt.failed ? "failed" : "delivered", attempt.failed);
     }, options);
   }
 
   async #record(m: OutboxMessage, status: "pending" | "delivered" | "retrying" | "failed", error?: string): Promise<void> {
     const { owner, object } = ownerAndObject(m.activity);
     if (!owner || !m.activityId) return;
-    await recordDelivery(this.db, { activityIri: m.activityId, inboxUrl: m.inbox, actorIri: owner, objectIri: object, status, error }).catch((e) =>
+    await recordDelivery(this.db, { activityIri: m.activityId, inboxUrl: m.inbox, actorIri: owner, objectIri: object, status, error, deletion: isDeletion(m.activity) }).catch((e) =>
       log.warn("could not record the delivery of {activity} to {inbox}: {error}", { activity: m.activityId, inbox: m.inbox, error: String(e) }),
     );
   }

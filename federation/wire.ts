@@ -63,11 +63,13 @@ export const keyContextLoader = (loader: DocumentLoader): DocumentLoader => asyn
   return { ...remote, document: withKeyContext(remote.document) };
 };
 
+/** The IRI of a JSON-LD reference: the string itself, or an embedded object's `id`. */
+export const idOf = (v: unknown): string | null =>
+  typeof v === "string" ? v : v && typeof v === "object" && typeof (v as { id?: unknown }).id === "string" ? (v as { id: string }).id : null;
+
 /** `Delete` of the sending actor itself: an account erasure. */
 export function isActorDelete(activity: Record<string, unknown>): boolean {
-  const object = activity.object;
-  const objectId = typeof object === "string" ? object : object && typeof object === "object" ? (object as { id?: unknown }).id : undefined;
-  return activity.type === "Delete" && typeof activity.actor === "string" && objectId === activity.actor;
+  return activity.type === "Delete" && typeof activity.actor === "string" && idOf(activity.object) === activity.actor;
 }
 
 /**

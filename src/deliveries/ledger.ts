@@ -14,12 +14,14 @@ export interface DeliveryRecord {
   objectIri: string | null;
   status: DeliveryStatus;
   error?: string;
+  /** A `Delete` (or its re-share): recorded for an erased owner too, on their receipt; nothing else of theirs is. */
+  deletion?: boolean;
 }
 
 /** Records one attempt's outcome; rows are keyed by activity and inbox. Unknown or remote owners are not recorded. */
 export async function recordDelivery(db: Db, r: DeliveryRecord): Promise<void> {
-  const owner = await db.selectFrom("actors").select("id").where("iri", "=", r.actorIri).where("local", "=", 1).executeTakeFirst();
-  if (!owner) return;
+  const owner = await db.selectFrom("actors").select(["id", "deleted_at"]).where("iri", "=", r.actorIri).where("local", "=", 1).executeTakeFirst();
+  if (!owner || (owner.deleted_at && !r.deletion)) return;
   const ts = now();
   const attemptsDelta = r.status === "pending" ? 0 : 1;
   await db

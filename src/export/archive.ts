@@ -8,7 +8,8 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { chmod, copyFile, mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { create as createTar } from "tar";
-import type { Db } from "../../db/schema.ts";
+import type { SelectQueryBuilder } from "kysely";
+import type { Database, Db } from "../../db/schema.ts";
 import type { ArchiveRenderer } from "../context.ts";
 import { avatarDir } from "../media/avatars.ts";
 import { hostOf } from "../urls.ts";
@@ -108,7 +109,7 @@ async function countItems(db: Db, userId: string): Promise<ArchiveCounts> {
   const posts = db.selectFrom("posts").select((eb) => eb.fn.countAll().as("n")).where("author_id", "=", userId).where("deleted_at", "is", null);
   return {
     posts: await n(posts.where("audience", "!=", "direct")),
-    messages: await n(db.selectFrom("posts").select((eb) => eb.fn.countAll().as("n")).where("audience", "=", "direct").where("deleted_at", "is", null).where((eb) => eb.or([eb("author_id", "=", userId), eb.exists(eb.selectFrom("post_recipients").select("post_id").whereRef("post_recipients.post_id", "=", "posts.id").where("post_recipients.actor_id", "=", userId))]))),
+    messages: await n(theirMessages(db.selectFrom("posts").select((eb) => eb.fn.countAll().as("n")), userId)),
     likes: await n(db.selectFrom("likes").select((eb) => eb.fn.countAll().as("n")).where("actor_id", "=", userId)),
     following: await n(db.selectFrom("follows").select((eb) => eb.fn.countAll().as("n")).where("follower_id", "=", userId).where("status", "=", "accepted")),
     communities: await n(db.selectFrom("follows").innerJoin("actors", "actors.id", "follows.followee_id").select((eb) => eb.fn.countAll().as("n")).where("follows.follower_id", "=", userId).where("follows.status", "=", "accepted").where("actors.type", "=", "Group")),
@@ -129,6 +130,14 @@ async function* pagedIds(db: Db, filter: (q: ReturnType<typeof postsQuery>) => R
   }
 }
 const postsQuery = (db: Db) => db.selectFrom("posts").select("id");
+
+/** Live direct messages `userId` sent or received. */
+function theirMessages<Q extends SelectQueryBuilder<Database, "posts", any>>(q: Q, userId: string): Q {
+  return q
+    .where("audience", "=", "direct")
+    .where("deleted_at", "is", null)
+    .where((eb) => eb.or([eb("author_id", "=", userId), eb.exists(eb.selectFrom("post_recipients").select("post_id").whereRef("post_recipients.post_id", "=", "posts.id").where("post_recipients.actor_id", "=", userId))])) as Q;
+}
 
 /** Rows fetched a page at a time after the last row's id. */
 async function* keyset<R extends { id: string }>(fetchPage: (after: string, limit: number) => Promise<R[]>): AsyncGenerator<R[]> {
@@ -214,8 +223,7 @@ async function writeFollowing(db: Db, userId: string, dir: string): Promise<void
 /** Every direct message they sent or received, oldest first, each with who it was between. */
 async function writeDirectMessages(src: ArchiveSource, userId: string, path: string, tick: () => Promise<void>): Promise<void> {
   await writeStreamedArray(path, { description: "Direct messages sent and received, oldest first" }, "messages", async (emit) => {
-    const mine = (q: ReturnType<typeof postsQuery>) =>
-      q.where("audience", "=", "direct").where("deleted_at", "is", null).where((eb) => eb.or([eb("author_id", "=", userId), eb.exists(eb.selectFrom("post_recipients").select("post_id").whereRef("post_recipients.post_id", "=", "posts.id").where("post_recipients.actor_id", "=", userId))]));
+    const mine = (q: ReturnType<typeof postsQuery>) => theirMessages(q, userId);
     for await (const id of pagedIds(src.db, mine)) {
       const m = await src.db
         .selectFrom("posts")
