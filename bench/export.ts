@@ -29,10 +29,21 @@ export interface ExportFigures {
 /** Exports a member with `posts` threads (bulk-inserted rows, each ~600 bytes of Markdown). */
 export async function exportBench(posts: number): Promise<ExportFigures> {
   const dir = mkdtempSync(join(tmpdir(), "kindred-export-bench-"));
-  const config = loadConfig({ ORIGIN, DATABASE_URL: `sqlite:${join(dir, "bench.sqlite")}`, DATA_DIR: dir, LOG_LEVEL: "error", SECRET_KEY: "x".repeat(48) });
+  const config = loadConfig({
+    ORIGIN,
+    DATABASE_URL: `sqlite:${join(dir, "bench.sqlite")}`,
+    DATA_DIR: dir,
+    LOG_LEVEL: "error",
+    SECRET_KEY: "x".repeat(48),
+  });
   const rt = await openRuntime(config);
   try {
-    const user = await createUser(rt.db, ORIGIN, { username: "prolific", password: "a long password" }, { role: "admin", allowReserved: true });
+    const user = await createUser(
+      rt.db,
+      ORIGIN,
+      { username: "prolific", password: "a long password" },
+      { role: "admin", allowReserved: true },
+    );
     await createCommunity(rt.db, ORIGIN, user, { slug: "bench", name: "Bench" });
     const community = await getCommunity(rt.db, "bench");
     const body = "Fatigue diary. ".repeat(40);
@@ -41,9 +52,30 @@ export async function exportBench(posts: number): Promise<ExportFigures> {
       const rows = Array.from({ length: Math.min(500, posts - i) }, (_, k) => {
         const id = newId();
         return {
-          id, iri: postIri(ORIGIN, id), url: postIri(ORIGIN, id), type: "Page" as const, author_id: user.actorId, community_id: community.id, parent_id: null, thread_id: id,
-          title: `Day ${i + k}`, source: body, content_html: `<p>${body}</p>`, summary: null, sensitive: 0 as const, audience: "public" as const, language: null, local: 1 as const,
-          published_at: ts, updated_at: null, deleted_at: null, removed_at: null, removed_by: null, locked: 0 as const, pinned_at: null, created_at: ts,
+          id,
+          iri: postIri(ORIGIN, id),
+          url: postIri(ORIGIN, id),
+          type: "Page" as const,
+          author_id: user.actorId,
+          community_id: community.id,
+          parent_id: null,
+          thread_id: id,
+          title: `Day ${i + k}`,
+          source: body,
+          content_html: `<p>${body}</p>`,
+          summary: null,
+          sensitive: 0 as const,
+          audience: "public" as const,
+          language: null,
+          local: 1 as const,
+          published_at: ts,
+          updated_at: null,
+          deleted_at: null,
+          removed_at: null,
+          removed_by: null,
+          locked: 0 as const,
+          pinned_at: null,
+          created_at: ts,
         };
       });
       await rt.db.insertInto("posts").values(rows).execute();
@@ -67,10 +99,21 @@ export async function exportBench(posts: number): Promise<ExportFigures> {
       }
     }, 20);
     const t0 = performance.now();
-    const bytes = await writeArchive({ db: rt.db, origin: ORIGIN, dataDir: dir, archive: rt.archive }, user.actorId, join(dir, "archive.tar.gz"));
+    const bytes = await writeArchive(
+      { db: rt.db, origin: ORIGIN, dataDir: dir, archive: rt.archive },
+      user.actorId,
+      join(dir, "archive.tar.gz"),
+    );
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
-    return { posts, seconds, bytes, peakHeapMiB: (peakHeap - base.heapUsed) / 2 ** 20, peakLiveMiB: gc ? (peakLive - base.heapUsed) / 2 ** 20 : null, peakRssMiB: (peakRss - base.rss) / 2 ** 20 };
+    return {
+      posts,
+      seconds,
+      bytes,
+      peakHeapMiB: (peakHeap - base.heapUsed) / 2 ** 20,
+      peakLiveMiB: gc ? (peakLive - base.heapUsed) / 2 ** 20 : null,
+      peakRssMiB: (peakRss - base.rss) / 2 ** 20,
+    };
   } finally {
     await rt.close();
     rmSync(dir, { recursive: true, force: true });

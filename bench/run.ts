@@ -25,7 +25,13 @@ async function open(dialect: Dialect): Promise<DatabaseHandle & { cleanup(): Pro
     const dir = mkdtempSync(join(tmpdir(), "kindred-bench-"));
     const h = await openDatabase(`sqlite:${join(dir, "bench.sqlite")}`);
     await migrateToLatest(h.db);
-    return { ...h, cleanup: async () => { await h.close(); rmSync(dir, { recursive: true, force: true }); } };
+    return {
+      ...h,
+      cleanup: async () => {
+        await h.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const schema = `bench_${Date.now().toString(36)}`;
   const h = await openDatabase(postgresUrl, { schema });
@@ -66,9 +72,12 @@ async function queueThroughput(dialect: Dialect, n: number): Promise<number> {
     let done = 0;
     const t0 = performance.now();
     const finished = new Promise<void>((resolve) => {
-      void queue.listen(async () => {
-        if (++done === n) resolve();
-      }, { signal: controller.signal });
+      void queue.listen(
+        async () => {
+          if (++done === n) resolve();
+        },
+        { signal: controller.signal },
+      );
     });
     await finished;
     const elapsed = ms(t0);
@@ -82,16 +91,32 @@ async function queueThroughput(dialect: Dialect, n: number): Promise<number> {
 async function readPaths(dialect: Dialect) {
   const h = await open(dialect);
   try {
-    const admin = await createUser(h.db, ORIGIN, { username: "admin", password: "benchmark-password" }, { role: "admin", allowReserved: true });
-    const c = await createCommunity(h.db, ORIGIN, { actorId: admin.actorId, role: "admin" }, { slug: "bench", name: "Bench" });
+    const admin = await createUser(
+      h.db,
+      ORIGIN,
+      { username: "admin", password: "benchmark-password" },
+      { role: "admin", allowReserved: true },
+    );
+    const c = await createCommunity(
+      h.db,
+      ORIGIN,
+      { actorId: admin.actorId, role: "admin" },
+      { slug: "bench", name: "Bench" },
+    );
     const community = { id: c.actorId, visibility: "public" as const, joinPolicy: "open" as const };
     const t0 = performance.now();
     let last = "";
-    for (let i = 0; i < 1000; i++) last = (await createThread(h.db, ORIGIN, community, admin.actorId, { title: `Thread ${i}`, body: `Body ${i} #bench` })).id;
+    for (let i = 0; i < 1000; i++)
+      last = (
+        await createThread(h.db, ORIGIN, community, admin.actorId, { title: `Thread ${i}`, body: `Body ${i} #bench` })
+      ).id;
     const insertPerSec = (1000 / ms(t0)) * 1000;
     let parent = last;
     // 500 replies in chains of five under the thread.
-    for (let i = 0; i < 500; i++) parent = (await createReply(h.db, ORIGIN, community, admin.actorId, i % 5 === 0 ? last : parent, { body: `reply ${i}` })).id;
+    for (let i = 0; i < 500; i++)
+      parent = (
+        await createReply(h.db, ORIGIN, community, admin.actorId, i % 5 === 0 ? last : parent, { body: `reply ${i}` })
+      ).id;
     const listing: number[] = [];
     const thread: number[] = [];
     for (let i = 0; i < 30; i++) {
@@ -102,7 +127,12 @@ async function readPaths(dialect: Dialect) {
       await listReplies(h.db, last, { viewerId: admin.actorId });
       thread.push(ms(t));
     }
-    const config = loadConfig({ ORIGIN, DATABASE_URL: "sqlite::memory:", SECRET_KEY: "x".repeat(32), DATA_DIR: tmpdir() });
+    const config = loadConfig({
+      ORIGIN,
+      DATABASE_URL: "sqlite::memory:",
+      SECRET_KEY: "x".repeat(32),
+      DATA_DIR: tmpdir(),
+    });
     const app = createApp({ db: h.db, dialect, config, policy: new DomainPolicy(h.db, "bench.local") });
     const page: number[] = [];
     for (let i = 0; i < 30; i++) {
@@ -123,22 +153,39 @@ async function policyCheck(dialect: Dialect) {
   try {
     const ts = new Date().toISOString();
     const rows = Array.from({ length: 10_000 }, (_, i) => ({
-      domain: `blocked-${i}.example`, severity: "suspend" as const, reject_media: 0 as const, reject_reports: 0 as const,
-      public_comment: null, private_comment: null, obfuscate: 0 as const, created_at: ts, updated_at: ts,
+      domain: `blocked-${i}.example`,
+      severity: "suspend" as const,
+      reject_media: 0 as const,
+      reject_reports: 0 as const,
+      public_comment: null,
+      private_comment: null,
+      obfuscate: 0 as const,
+      created_at: ts,
+      updated_at: ts,
     }));
-    for (let i = 0; i < rows.length; i += 500) await h.db.insertInto("domain_blocks").values(rows.slice(i, i + 500)).execute();
+    for (let i = 0; i < rows.length; i += 500)
+      await h.db
+        .insertInto("domain_blocks")
+        .values(rows.slice(i, i + 500))
+        .execute();
     const policy = new DomainPolicy(h.db, "bench.local");
     let t = performance.now();
     await policy.refresh();
     const loadMs = ms(t);
-    const hosts = Array.from({ length: 200_000 }, (_, i) => (i % 2 ? `social.blocked-${i % 10_000}.example` : `fine-${i}.example`));
+    const hosts = Array.from({ length: 200_000 }, (_, i) =>
+      i % 2 ? `social.blocked-${i % 10_000}.example` : `fine-${i}.example`,
+    );
     t = performance.now();
     let blocked = 0;
     for (const host of hosts) if (policy.isSuspended(host)) blocked++;
     const memoryNs = (ms(t) * 1e6) / hosts.length;
     t = performance.now();
     for (const host of hosts.slice(0, 2_000)) {
-      await h.db.selectFrom("domain_blocks").select("severity").where("domain", "in", domainKeys(host)).executeTakeFirst();
+      await h.db
+        .selectFrom("domain_blocks")
+        .select("severity")
+        .where("domain", "in", domainKeys(host))
+        .executeTakeFirst();
     }
     const dbNs = (ms(t) * 1e6) / 2_000;
     return { loadMs, memoryNs, dbNs, blocked };
@@ -154,7 +201,8 @@ let t = performance.now();
 for (let i = 0; i < 5; i++) await hashPassword("a password to hash");
 console.log(`argon2id hash: ${fmt(ms(t) / 5)} ms each`);
 
-const results: Record<string, { queue: number; insertPerSec: number; listing: number; thread: number; page: number }> = {};
+const results: Record<string, { queue: number; insertPerSec: number; listing: number; thread: number; page: number }> =
+  {};
 for (const d of dialects) {
   const queue = await queueThroughput(d, 2000);
   const r = await readPaths(d);
@@ -166,13 +214,17 @@ for (const d of dialects) {
   console.log(`  thread replies query (first 200 of 500 replies, depth up to 5): median ${fmt(r.thread, 2)} ms`);
   console.log(`  thread page over HTTP (render incl.): median ${fmt(r.page, 2)} ms`);
   const p = await policyCheck(d);
-  console.log(`  domain policy, 10,000 blocks: load ${fmt(p.loadMs)} ms; check ${fmt(p.memoryNs, 0)} ns/activity in memory vs ${fmt(p.dbNs / 1000, 1)} µs as a database query (${fmt(p.dbNs / p.memoryNs, 0)}x); ${p.blocked} of 200,000 hosts blocked`);
+  console.log(
+    `  domain policy, 10,000 blocks: load ${fmt(p.loadMs)} ms; check ${fmt(p.memoryNs, 0)} ns/activity in memory vs ${fmt(p.dbNs / 1000, 1)} µs as a database query (${fmt(p.dbNs / p.memoryNs, 0)}x); ${p.blocked} of 200,000 hosts blocked`,
+  );
 }
 if (results.sqlite && results.postgres) {
   const s = results.sqlite;
   const p = results.postgres;
   console.log(`\n[postgres / sqlite]`);
-  console.log(`  queue throughput ${fmt(p.queue / s.queue, 2)}x, inserts ${fmt(p.insertPerSec / s.insertPerSec, 2)}x, listing latency ${fmt(p.listing / s.listing, 2)}x, thread page latency ${fmt(p.page / s.page, 2)}x`);
+  console.log(
+    `  queue throughput ${fmt(p.queue / s.queue, 2)}x, inserts ${fmt(p.insertPerSec / s.insertPerSec, 2)}x, listing latency ${fmt(p.listing / s.listing, 2)}x, thread page latency ${fmt(p.page / s.page, 2)}x`,
+  );
 }
 
 // Export archives: memory must stay flat whatever the size.
@@ -181,7 +233,12 @@ const small = await exportBench(2_000);
 const large = await exportBench(20_000);
 for (const f of [small, large]) {
   const live = f.peakLiveMiB === null ? "n/a (run with --expose-gc)" : `+${fmt(f.peakLiveMiB)} MiB`;
-  console.log(`  ${f.posts.toLocaleString("en")} posts: ${fmt(f.seconds)} s (${fmt(f.posts / f.seconds, 0)} posts/s), archive ${fmt(f.bytes / 2 ** 20, 2)} MiB; live heap after GC ${live}, peak heap +${fmt(f.peakHeapMiB)} MiB, peak RSS +${fmt(f.peakRssMiB)} MiB`);
+  console.log(
+    `  ${f.posts.toLocaleString("en")} posts: ${fmt(f.seconds)} s (${fmt(f.posts / f.seconds, 0)} posts/s), archive ${fmt(f.bytes / 2 ** 20, 2)} MiB; live heap after GC ${live}, peak heap +${fmt(f.peakHeapMiB)} MiB, peak RSS +${fmt(f.peakRssMiB)} MiB`,
+  );
 }
-const liveRatio = small.peakLiveMiB && large.peakLiveMiB ? `${fmt(large.peakLiveMiB / small.peakLiveMiB, 2)}x the live heap` : "live heap not measured";
+const liveRatio =
+  small.peakLiveMiB && large.peakLiveMiB
+    ? `${fmt(large.peakLiveMiB / small.peakLiveMiB, 2)}x the live heap`
+    : "live heap not measured";
 console.log(`  10x the posts: ${fmt(large.seconds / small.seconds, 1)}x the time, ${liveRatio}`);

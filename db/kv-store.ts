@@ -16,7 +16,11 @@ export class KyselyKvStore implements KvStore {
   }
 
   async get<T = unknown>(key: KvKey): Promise<T | undefined> {
-    const row = await this.#db.selectFrom("fedify_kv").select(["value", "expires_at"]).where("key", "=", encodeKey(key)).executeTakeFirst();
+    const row = await this.#db
+      .selectFrom("fedify_kv")
+      .select(["value", "expires_at"])
+      .where("key", "=", encodeKey(key))
+      .executeTakeFirst();
     if (row === undefined) return undefined;
     if (isExpired(row.expires_at)) {
       // Lazy cleanup; conditional so a concurrent fresh `set` is not lost.
@@ -53,8 +57,16 @@ export class KyselyKvStore implements KvStore {
       // SELECT … FOR UPDATE); on SQLite it takes the database write lock up
       // front (like BEGIN IMMEDIATE). Either way nobody can change the entry
       // between our read and our write.
-      await tx.updateTable("fedify_kv").set((eb) => ({ key: eb.ref("key") })).where("key", "=", k).execute();
-      const row = await tx.selectFrom("fedify_kv").select(["value", "expires_at"]).where("key", "=", k).executeTakeFirst();
+      await tx
+        .updateTable("fedify_kv")
+        .set((eb) => ({ key: eb.ref("key") }))
+        .where("key", "=", k)
+        .execute();
+      const row = await tx
+        .selectFrom("fedify_kv")
+        .select(["value", "expires_at"])
+        .where("key", "=", k)
+        .executeTakeFirst();
       const current = row === undefined || isExpired(row.expires_at) ? undefined : JSON.parse(row.value);
       if (!isDeepStrictEqual(current, expected)) return false;
       if (value === undefined) {
@@ -66,7 +78,11 @@ export class KyselyKvStore implements KvStore {
         return true;
       }
       // No row to lock: a concurrent cas may insert the same key; the loser inserts nothing.
-      const result = await tx.insertInto("fedify_kv").values({ key: k, value, expires_at }).onConflict((oc) => oc.column("key").doNothing()).executeTakeFirst();
+      const result = await tx
+        .insertInto("fedify_kv")
+        .values({ key: k, value, expires_at })
+        .onConflict((oc) => oc.column("key").doNothing())
+        .executeTakeFirst();
       return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
     });
   }
@@ -81,7 +97,12 @@ export class KyselyKvStore implements KvStore {
       return eb.or([eb("key", "=", exact), sql<SqlBool>`${eb.ref("key")} like ${pattern} escape '\\'`]);
     };
     await this.#db.deleteFrom("fedify_kv").where(matches).where(expired).execute();
-    const rows = await this.#db.selectFrom("fedify_kv").select(["key", "value"]).where(matches).orderBy("key").execute();
+    const rows = await this.#db
+      .selectFrom("fedify_kv")
+      .select(["key", "value"])
+      .where(matches)
+      .orderBy("key")
+      .execute();
     for (const row of rows) {
       const key = JSON.parse(row.key) as KvKey;
       // SQLite's LIKE ignores ASCII case: check the prefix exactly here.

@@ -2,7 +2,12 @@
 // survive restarts), delays via `available_at`, at-least-once delivery with a
 // lease, per-ordering-key serialization, and safe with several worker
 // processes on PostgreSQL (claims use FOR UPDATE SKIP LOCKED).
-import type { MessageQueue, MessageQueueDepth, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
+import type {
+  MessageQueue,
+  MessageQueueDepth,
+  MessageQueueEnqueueOptions,
+  MessageQueueListenOptions,
+} from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import type { Kysely, Selectable } from "kysely";
 import { v7 as uuidv7 } from "uuid";
@@ -39,7 +44,11 @@ export interface KyselyMessageQueueOptions {
 }
 
 /** The row that enqueues `message` on `channel`; insert it inside any transaction. */
-export function queueRow(channel: string, message: unknown, options: { delayMs?: number; orderingKey?: string | null } = {}) {
+export function queueRow(
+  channel: string,
+  message: unknown,
+  options: { delayMs?: number; orderingKey?: string | null } = {},
+) {
   const now = Date.now();
   return {
     id: uuidv7(),
@@ -104,7 +113,9 @@ export class KyselyMessageQueue implements MessageQueue {
     const delayMs = options?.delay == null ? 0 : Math.max(0, options.delay.total({ unit: "millisecond" }) as number);
     // uuid's v7 is monotonic within a process, so ids keep the array's order:
     // that is the order of an ordering key's messages.
-    const rows = messages.map((message) => queueRow(this.#channel, message, { delayMs, orderingKey: options?.orderingKey ?? null }));
+    const rows = messages.map((message) =>
+      queueRow(this.#channel, message, { delayMs, orderingKey: options?.orderingKey ?? null }),
+    );
     // Chunks stay under both databases' bound-parameter limits. A single
     // statement needs no transaction: that matters on SQLite, where an open
     // transaction holds the file's write lock across awaits.
@@ -112,13 +123,20 @@ export class KyselyMessageQueue implements MessageQueue {
     if (rows.length <= chunk) await this.#db.insertInto("fedify_queue").values(rows).execute();
     else {
       await this.#db.transaction().execute(async (tx) => {
-        for (let i = 0; i < rows.length; i += chunk) await tx.insertInto("fedify_queue").values(rows.slice(i, i + chunk)).execute();
+        for (let i = 0; i < rows.length; i += chunk)
+          await tx
+            .insertInto("fedify_queue")
+            .values(rows.slice(i, i + chunk))
+            .execute();
       });
     }
     for (const wake of this.#wakers) wake();
   }
 
-  async listen(handler: (message: any) => Promise<void> | void, options: MessageQueueListenOptions = {}): Promise<void> {
+  async listen(
+    handler: (message: any) => Promise<void> | void,
+    options: MessageQueueListenOptions = {},
+  ): Promise<void> {
     const { signal } = options;
     const inFlight = new Set<Promise<void>>();
     // A wake-up that arrives while we are busy claiming must not be lost.
@@ -169,7 +187,11 @@ export class KyselyMessageQueue implements MessageQueue {
 
   /** Number of rows in the queue: waiting, delayed and in-flight messages. */
   async queueDepth(): Promise<number> {
-    const { n } = await this.#db.selectFrom("fedify_queue").select((eb) => eb.fn.countAll<number | string>().as("n")).where("queue", "=", this.#channel).executeTakeFirstOrThrow();
+    const { n } = await this.#db
+      .selectFrom("fedify_queue")
+      .select((eb) => eb.fn.countAll<number | string>().as("n"))
+      .where("queue", "=", this.#channel)
+      .executeTakeFirstOrThrow();
     return Number(n);
   }
 
@@ -248,7 +270,11 @@ export class KyselyMessageQueue implements MessageQueue {
           return;
         }
         const delayMs = Math.min(this.#retryBaseMs * 2 ** (row.attempts - 1), 3_600_000);
-        logger.warn("Message {messageId} failed (attempt {attempts}); retrying in {delayMs} ms:\n{error}", { ...log, delayMs, error });
+        logger.warn("Message {messageId} failed (attempt {attempts}); retrying in {delayMs} ms:\n{error}", {
+          ...log,
+          delayMs,
+          error,
+        });
         // `attempts` fences the release: if our lease expired and another
         // worker claimed the message meanwhile, its lease stays intact.
         await this.#db

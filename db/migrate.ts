@@ -11,9 +11,10 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationReport>
   // On PostgreSQL, Kysely looks for its bookkeeping tables in every schema;
   // pin them to the current one so databases in separate schemas (tests,
   // several instances on one server) never see each other's migrations.
-  const schema = db.getExecutor().adapter instanceof PostgresAdapter
-    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
-    : undefined;
+  const schema =
+    db.getExecutor().adapter instanceof PostgresAdapter
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
@@ -23,7 +24,9 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationReport>
   const failed = results.find((r) => r.status === "Error");
   if (error !== undefined || failed !== undefined) {
     const name = failed?.migrationName ?? "(migrator)";
-    throw new Error(`migration ${name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`migration ${name} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   return { applied: results.filter((r) => r.status === "Success").map((r) => r.migrationName) };
 }

@@ -20,13 +20,30 @@ export function registerActors(federation: Federation<AppContext>): void {
       };
       if (identifier === INSTANCE_IDENTIFIER) {
         const host = new URL(ctx.data.config.origin).host;
-        return new Application({ ...links, ...keyFields, preferredUsername: host, name: ctx.data.config.instanceName, url: new URL(ctx.data.config.origin), manuallyApprovesFollowers: true, discoverable: false });
+        return new Application({
+          ...links,
+          ...keyFields,
+          preferredUsername: host,
+          name: ctx.data.config.instanceName,
+          url: new URL(ctx.data.config.origin),
+          manuallyApprovesFollowers: true,
+          discoverable: false,
+        });
       }
       const a = await findLocalActor(ctx.data.db, identifier);
       if (!a) {
         // An erased member, while their Deletes travel: only what checks the signatures.
         const erasing = await findErasingActor(ctx.data.db, identifier);
-        return erasing ? new Person({ ...links, ...keyFields, preferredUsername: erasing.username, manuallyApprovesFollowers: true, discoverable: false, indexable: false }) : null;
+        return erasing
+          ? new Person({
+              ...links,
+              ...keyFields,
+              preferredUsername: erasing.username,
+              manuallyApprovesFollowers: true,
+              discoverable: false,
+              indexable: false,
+            })
+          : null;
       }
       // Local-only communities are never offered outside the instance.
       if (a.federation === "local") return null;
@@ -58,17 +75,25 @@ export function registerActors(federation: Federation<AppContext>): void {
       return new Person({
         ...common,
         // The admin-set badge, as a profile field Mastodon shows.
-        attachments: a.isClinician === 1 ? [new PropertyValue({ name: "Verified clinician", value: `Verified by the admins of ${new URL(ctx.data.config.origin).host}` })] : [],
+        attachments:
+          a.isClinician === 1
+            ? [
+                new PropertyValue({
+                  name: "Verified clinician",
+                  value: `Verified by the admins of ${new URL(ctx.data.config.origin).host}`,
+                }),
+              ]
+            : [],
       });
     })
     .mapHandle((_ctx, username) => username.toLowerCase())
     .setKeyPairsDispatcher(async (ctx, identifier) => {
       const db = ctx.data.db;
-      if (identifier === INSTANCE_IDENTIFIER) return keyPairsOf(db, await ensureInstanceActor(db, ctx.data.config.origin));
+      if (identifier === INSTANCE_IDENTIFIER)
+        return keyPairsOf(db, await ensureInstanceActor(db, ctx.data.config.origin));
       const live = await findLocalActor(db, identifier);
       if (live) return keyPairsOf(db, live.id);
       const erasing = await findErasingActor(db, identifier);
       return erasing ? keyPairsOf(db, erasing.id, { generate: false }) : [];
     });
 }
-

@@ -16,14 +16,22 @@ export function archiveRenderer(federation: Federation<AppContext>, data: AppCon
       if (!person) throw new Error(`no actor document for ${identifier}`);
       const json = normalizeWireJson(await person.toJsonLd()) as Record<string, unknown>;
       // As in Mastodon's archive, the avatar is the file alongside.
-      if (avatarFile && json.icon && typeof json.icon === "object") json.icon = { ...(json.icon as object), url: avatarFile };
+      if (avatarFile && json.icon && typeof json.icon === "object")
+        json.icon = { ...(json.icon as object), url: avatarFile };
       return json;
     },
     async createActivity(postId) {
       const post = await postForFederation(data.db, postId);
       if (!post) return undefined;
       const object = toApObject({ data }, post);
-      const create = new Create({ id: new URL(`${post.iri}#create`), actor: new URL(post.authorIri), object, tos: object.toIds, ccs: object.ccIds, published: object.published });
+      const create = new Create({
+        id: new URL(`${post.iri}#create`),
+        actor: new URL(post.authorIri),
+        object,
+        tos: object.toIds,
+        ccs: object.ccIds,
+        published: object.published,
+      });
       // Fedify's compact form without a JSON-LD processor: fast enough for tens of thousands of posts.
       const { "@context": _context, ...item } = normalizeWireJson(await create.toJsonLd()) as Record<string, unknown>;
       return item;

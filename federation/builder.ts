@@ -1,4 +1,11 @@
-import { createExponentialBackoffPolicy, createFederation, getAuthenticatedDocumentLoader, kvCache, type Federation, type FederationFetchOptions } from "@fedify/fedify";
+import {
+  createExponentialBackoffPolicy,
+  createFederation,
+  getAuthenticatedDocumentLoader,
+  kvCache,
+  type Federation,
+  type FederationFetchOptions,
+} from "@fedify/fedify";
 import { getDocumentLoader } from "@fedify/fedify/runtime";
 import { keyContextLoader, normalizeWireResponse } from "./wire.ts";
 import { policyLoader, refuseBlockedInbox } from "./policy.ts";
@@ -44,11 +51,32 @@ export function buildFederation(ctx: AppContext): FederationHandle {
     // loaders apply it themselves.
     documentLoaderFactory: (options) =>
       // The policy sits outside the cache: a document cached before a suspension is refused too.
-      policyLoader(kvCache({ loader: keyContextLoader(getDocumentLoader({ ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate })), kv, prefix: ["_fedify", "remoteDocument"] }), ctx.policy),
+      policyLoader(
+        kvCache({
+          loader: keyContextLoader(
+            getDocumentLoader({ ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate }),
+          ),
+          kv,
+          prefix: ["_fedify", "remoteDocument"],
+        }),
+        ctx.policy,
+      ),
     contextLoaderFactory: (options) =>
-      kvCache({ loader: getDocumentLoader({ ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate }), kv, prefix: ["_fedify", "remoteDocument"] }),
+      kvCache({
+        loader: getDocumentLoader({ ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate }),
+        kv,
+        prefix: ["_fedify", "remoteDocument"],
+      }),
     authenticatedDocumentLoaderFactory: (identity, options) =>
-      policyLoader(keyContextLoader(getAuthenticatedDocumentLoader(identity, { ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate })), ctx.policy),
+      policyLoader(
+        keyContextLoader(
+          getAuthenticatedDocumentLoader(identity, {
+            ...options,
+            allowPrivateAddress: options?.allowPrivateAddress || allowPrivate,
+          }),
+        ),
+        ctx.policy,
+      ),
     queue,
     origin: ctx.config.origin,
     // Workers are started explicitly (web-only nodes run none).
@@ -58,7 +86,11 @@ export function buildFederation(ctx: AppContext): FederationHandle {
     firstKnock: "draft-cavage-http-signatures-12",
     // Deliveries retry with exponential backoff (1 s, 2 s, 4 s … capped at
     // 12 h) for about two days before giving up, as Mastodon does.
-    outboxRetryPolicy: createExponentialBackoffPolicy({ initialDelay: { seconds: 1 }, maxDelay: { hours: 12 }, maxAttempts: 20 }),
+    outboxRetryPolicy: createExponentialBackoffPolicy({
+      initialDelay: { seconds: 1 },
+      maxDelay: { hours: 12 },
+      maxAttempts: 20,
+    }),
     // A dead instance: after 5 failures within 10 minutes its deliveries are
     // held (not attempted) for 30 minutes, then probed again; held ones are
     // kept for 7 days.
@@ -86,7 +118,8 @@ export function buildFederation(ctx: AppContext): FederationHandle {
   return {
     federation,
     remote: remoteLookup(federation, ctx),
-    handle: async (request, options) => refuseBlockedInbox(request, ctx.policy) ?? normalizeWireResponse(await federation.fetch(request, options)),
+    handle: async (request, options) =>
+      refuseBlockedInbox(request, ctx.policy) ?? normalizeWireResponse(await federation.fetch(request, options)),
     runWorkers: async (signal) => {
       await Promise.all([federation.startQueue(ctx, { signal }), startOutbox(federation, ctx, signal)]);
     },

@@ -20,11 +20,20 @@ export function registerCollections(federation: Federation<AppContext>): void {
       const actor = await findLocalActor(ctx.data.db, identifier);
       if (!actor) return null;
       const servers = await communityServers(ctx.data.db, actor.id);
-      const rows = (await remoteFollowers(ctx.data.db, actor.id, { cursor: cursor ?? undefined, limit: cursor === null ? undefined : PAGE })).filter((r) => allowedBy(servers, new URL(r.iri).host));
+      const rows = (
+        await remoteFollowers(ctx.data.db, actor.id, {
+          cursor: cursor ?? undefined,
+          limit: cursor === null ? undefined : PAGE,
+        })
+      ).filter((r) => allowedBy(servers, new URL(r.iri).host));
       return {
         items: deliverable(
           ctx.data.policy,
-          rows.map((r) => ({ id: new URL(r.iri), inboxId: r.inboxUrl ? new URL(r.inboxUrl) : null, endpoints: r.sharedInboxUrl ? { sharedInbox: new URL(r.sharedInboxUrl) } : null })),
+          rows.map((r) => ({
+            id: new URL(r.iri),
+            inboxId: r.inboxUrl ? new URL(r.inboxUrl) : null,
+            endpoints: r.sharedInboxUrl ? { sharedInbox: new URL(r.sharedInboxUrl) } : null,
+          })),
         ),
         nextCursor: cursor !== null && rows.length === PAGE ? rows[rows.length - 1]!.followId : null,
       };
@@ -53,13 +62,24 @@ export function registerCollections(federation: Federation<AppContext>): void {
     .setOutboxDispatcher("/@{identifier}/outbox", async (ctx, identifier) => {
       const actor = await findLocalActor(ctx.data.db, identifier);
       if (!actor) return null;
-      const ids = await publicPostIds(ctx.data.db, actor.type === "Group" ? { communityId: actor.id } : { authorId: actor.id });
+      const ids = await publicPostIds(
+        ctx.data.db,
+        actor.type === "Group" ? { communityId: actor.id } : { authorId: actor.id },
+      );
       const items = [];
       for (const id of ids) {
         const post = await postForFederation(ctx.data.db, id);
         if (!post) continue;
         const object = toApObject(ctx, post);
-        items.push(new Create({ id: new URL(`${post.iri}#create`), actor: new URL(post.authorIri), object, tos: [PUBLIC_COLLECTION], published: object.published }));
+        items.push(
+          new Create({
+            id: new URL(`${post.iri}#create`),
+            actor: new URL(post.authorIri),
+            object,
+            tos: [PUBLIC_COLLECTION],
+            published: object.published,
+          }),
+        );
       }
       return { items };
     })

@@ -8,7 +8,11 @@ import { loadKeys, saveKeys, type StoredKey } from "../src/actors/keys.ts";
  * for HTTP signatures, Ed25519 for object integrity proofs. An erased
  * member's keys are only read, never made again.
  */
-export async function keyPairsOf(db: Db, actorId: string, options: { generate?: boolean } = {}): Promise<CryptoKeyPair[]> {
+export async function keyPairsOf(
+  db: Db,
+  actorId: string,
+  options: { generate?: boolean } = {},
+): Promise<CryptoKeyPair[]> {
   let stored = await loadKeys(db, actorId);
   if (stored.length < 2 && (options.generate ?? true)) {
     const rsa = (await crypto.subtle.generateKey(
@@ -23,5 +27,10 @@ export async function keyPairsOf(db: Db, actorId: string, options: { generate?: 
     ];
     stored = await saveKeys(db, actorId, fresh);
   }
-  return Promise.all(stored.map(async (k) => ({ privateKey: await importJwk(k.privateJwk, "private"), publicKey: await importJwk(k.publicJwk, "public") })));
+  return Promise.all(
+    stored.map(async (k) => ({
+      privateKey: await importJwk(k.privateJwk, "private"),
+      publicKey: await importJwk(k.publicJwk, "public"),
+    })),
+  );
 }

@@ -20,9 +20,15 @@ interface OutboxMessage {
 }
 
 /** A `Delete`, or a community's `Announce` of one: what may still go out for an erased member. */
-const isDeletion = (a: Record<string, unknown>) => a.type === "Delete" || (a.type === "Announce" && a.object !== null && typeof a.object === "object" && (a.object as { type?: unknown }).type === "Delete");
+const isDeletion = (a: Record<string, unknown>) =>
+  a.type === "Delete" ||
+  (a.type === "Announce" &&
+    a.object !== null &&
+    typeof a.object === "object" &&
+    (a.object as { type?: unknown }).type === "Delete");
 
-const isOutbox = (m: unknown): m is OutboxMessage => typeof m === "object" && m !== null && (m as { type?: unknown }).type === "outbox";
+const isOutbox = (m: unknown): m is OutboxMessage =>
+  typeof m === "object" && m !== null && (m as { type?: unknown }).type === "outbox";
 const log = logger("federation", "ledger");
 
 /** The local actor an activity is about, and the object: an Announce's inner activity counts as the activity. */
@@ -34,7 +40,8 @@ export function ownerAndObject(activity: Record<string, unknown>): { owner: stri
     object = a.object;
   }
   // A post belongs to its author, whoever sends or re-shares it.
-  const attributed = object && typeof object === "object" ? idOf((object as { attributedTo?: unknown }).attributedTo) : null;
+  const attributed =
+    object && typeof object === "object" ? idOf((object as { attributedTo?: unknown }).attributedTo) : null;
   return { owner: attributed ?? idOf(a.actor), object: idOf(object) };
 }
 
@@ -55,7 +62,11 @@ export class LedgerQueue extends KyselyMessageQueue {
       if (isOutbox(m) && attempt?.id === m.id) attempt.retried = true;
       // Content of an erased member never goes back into the queue (a retry, a fan-out in flight): only their Deletes do.
       if (await this.#byErasedActor(m)) continue;
-      kept.push(isOutbox(m) && m.attempt === 0 && isActorDelete(m.activity) ? { ...m, activity: await withRemoveData(m.activity, m.keys) } : m);
+      kept.push(
+        isOutbox(m) && m.attempt === 0 && isActorDelete(m.activity)
+          ? { ...m, activity: await withRemoveData(m.activity, m.keys) }
+          : m,
+      );
     }
     await super.enqueueMany(kept, options);
     for (const m of kept) {
@@ -71,7 +82,12 @@ export class LedgerQueue extends KyselyMessageQueue {
     if (isDeletion(a)) return false;
     const { owner } = ownerAndObject(a);
     if (!owner) return false;
-    const actor = await this.db.selectFrom("actors").select("deleted_at").where("iri", "=", owner).where("local", "=", 1).executeTakeFirst();
+    const actor = await this.db
+      .selectFrom("actors")
+      .select("deleted_at")
+      .where("iri", "=", owner)
+      .where("local", "=", 1)
+      .executeTakeFirst();
     return actor?.deleted_at != null;
   }
 
@@ -85,11 +101,27 @@ export class LedgerQueue extends KyselyMessageQueue {
     }, options);
   }
 
-  async #record(m: OutboxMessage, status: "pending" | "delivered" | "retrying" | "failed", error?: string): Promise<void> {
+  async #record(
+    m: OutboxMessage,
+    status: "pending" | "delivered" | "retrying" | "failed",
+    error?: string,
+  ): Promise<void> {
     const { owner, object } = ownerAndObject(m.activity);
     if (!owner || !m.activityId) return;
-    await recordDelivery(this.db, { activityIri: m.activityId, inboxUrl: m.inbox, actorIri: owner, objectIri: object, status, error, deletion: isDeletion(m.activity) }).catch((e) =>
-      log.warn("could not record the delivery of {activity} to {inbox}: {error}", { activity: m.activityId, inbox: m.inbox, error: String(e) }),
+    await recordDelivery(this.db, {
+      activityIri: m.activityId,
+      inboxUrl: m.inbox,
+      actorIri: owner,
+      objectIri: object,
+      status,
+      error,
+      deletion: isDeletion(m.activity),
+    }).catch((e) =>
+      log.warn("could not record the delivery of {activity} to {inbox}: {error}", {
+        activity: m.activityId,
+        inbox: m.inbox,
+        error: String(e),
+      }),
     );
   }
 }

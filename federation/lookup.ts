@@ -23,7 +23,9 @@ export function remoteLookup(federation: Federation<AppContext>, data: AppContex
         return null;
       }
       // WebFinger for handles (Fedify resolves acct: over https), a signed fetch for URLs.
-      const object = await ctx.lookupObject(handle ? `@${handle[1]}@${handle[2]}` : q, { documentLoader: await instanceLoader(ctx) }).catch(() => null);
+      const object = await ctx
+        .lookupObject(handle ? `@${handle[1]}@${handle[2]}` : q, { documentLoader: await instanceLoader(ctx) })
+        .catch(() => null);
       return object && isActor(object) ? persistActor(ctx, object) : null;
     },
   };

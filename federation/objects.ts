@@ -50,7 +50,14 @@ export function toApObject(ctx: RequestContext<AppContext> | { data: AppContext 
     attribution: new URL(post.authorIri),
     audience: community,
     // Direct messages go to their recipients only (and name them, as Mastodon expects).
-    tos: post.audience === "direct" ? post.recipients.map((r) => new URL(r.iri)) : post.audience === "public" ? [PUBLIC_COLLECTION] : followers ? [followers] : [],
+    tos:
+      post.audience === "direct"
+        ? post.recipients.map((r) => new URL(r.iri))
+        : post.audience === "public"
+          ? [PUBLIC_COLLECTION]
+          : followers
+            ? [followers]
+            : [],
     ccs: [
       ...(post.audience === "public" && community ? [community] : []),
       ...(post.audience === "public" && followers ? [followers] : []),
@@ -64,8 +71,12 @@ export function toApObject(ctx: RequestContext<AppContext> | { data: AppContext 
     published: Temporal.Instant.from(post.publishedAt),
     updated: post.updatedAt ? Temporal.Instant.from(post.updatedAt) : null,
     tags: [
-      ...post.tags.map((tag) => new Hashtag({ name: `#${tag}`, href: new URL(`${origin}/tags/${encodeURIComponent(tag)}`) })),
-      ...[...post.recipients, ...post.mentions].map((r) => new Mention({ href: new URL(r.iri), name: `@${r.username}@${r.host}` })),
+      ...post.tags.map(
+        (tag) => new Hashtag({ name: `#${tag}`, href: new URL(`${origin}/tags/${encodeURIComponent(tag)}`) }),
+      ),
+      ...[...post.recipients, ...post.mentions].map(
+        (r) => new Mention({ href: new URL(r.iri), name: `@${r.username}@${r.host}` }),
+      ),
     ],
   };
   return post.type === "Page" ? new Page({ ...values, name: post.title }) : new Note(values);

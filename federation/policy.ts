@@ -25,10 +25,12 @@ export function refuseBlockedInbox(request: Request, policy: DomainPolicy): Resp
 }
 
 /** Fetches of documents on suspended domains fail as if the server were not there. */
-export const policyLoader = (loader: DocumentLoader, policy: DomainPolicy): DocumentLoader => async (url, options) => {
-  if (policy.isSuspended(url)) throw new Error(`fetch refused by domain policy: ${new URL(url).host}`);
-  return loader(url, options);
-};
+export const policyLoader =
+  (loader: DocumentLoader, policy: DomainPolicy): DocumentLoader =>
+  async (url, options) => {
+    if (policy.isSuspended(url)) throw new Error(`fetch refused by domain policy: ${new URL(url).host}`);
+    return loader(url, options);
+  };
 
 /** Recipients whose server we may deliver to. */
 export const deliverable = (policy: DomainPolicy, recipients: Recipient[]): Recipient[] =>

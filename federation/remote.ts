@@ -2,7 +2,20 @@
 // actors persisted by IRI, posts with sanitized HTML.
 import type { Context, DocumentLoader } from "@fedify/fedify";
 import { Temporal } from "@js-temporal/polyfill";
-import { Application, Article, Group, Hashtag, isActor, Note, Organization, Page, PUBLIC_COLLECTION, Service, type Actor, type Object as ApObject } from "@fedify/fedify/vocab";
+import {
+  Application,
+  Article,
+  Group,
+  Hashtag,
+  isActor,
+  Note,
+  Organization,
+  Page,
+  PUBLIC_COLLECTION,
+  Service,
+  type Actor,
+  type Object as ApObject,
+} from "@fedify/fedify/vocab";
 import { findActorByIri, upsertRemoteActor } from "../src/actors/remote.ts";
 import type { AppContext } from "../src/context.ts";
 import { htmlToText, sanitizeHtml } from "../src/content/markdown.ts";
@@ -10,10 +23,12 @@ import type { ActorType, PostAudience } from "../db/schema.ts";
 import { INSTANCE_IDENTIFIER } from "../src/actors/instance.ts";
 
 export type PostObject = Note | Page | Article;
-export const isPostObject = (o: unknown): o is PostObject => o instanceof Note || o instanceof Page || o instanceof Article;
+export const isPostObject = (o: unknown): o is PostObject =>
+  o instanceof Note || o instanceof Page || o instanceof Article;
 
 /** Fetches made on nobody's behalf are signed by the instance actor (servers with authorized fetch require it). */
-export const instanceLoader = (ctx: Context<AppContext>): Promise<DocumentLoader> => ctx.getDocumentLoader({ identifier: INSTANCE_IDENTIFIER });
+export const instanceLoader = (ctx: Context<AppContext>): Promise<DocumentLoader> =>
+  ctx.getDocumentLoader({ identifier: INSTANCE_IDENTIFIER });
 
 const text = (v: unknown): string | null => (v == null ? null : String(v));
 
@@ -56,11 +71,17 @@ export async function persistActor(ctx: Context<AppContext>, actor: Actor): Prom
 }
 
 /** The row id of the actor at `iri`, fetching and storing it when unknown. */
-export async function actorIdFor(ctx: Context<AppContext>, iri: URL | null, loader?: DocumentLoader): Promise<string | null> {
+export async function actorIdFor(
+  ctx: Context<AppContext>,
+  iri: URL | null,
+  loader?: DocumentLoader,
+): Promise<string | null> {
   if (!iri || ctx.data.policy.isSuspended(iri.href)) return null;
   const known = await findActorByIri(ctx.data.db, iri.href);
   if (known) return known.id;
-  const fetched = await ctx.lookupObject(iri, { documentLoader: loader ?? (await instanceLoader(ctx)) }).catch(() => null);
+  const fetched = await ctx
+    .lookupObject(iri, { documentLoader: loader ?? (await instanceLoader(ctx)) })
+    .catch(() => null);
   return fetched && isActor(fetched) ? persistActor(ctx, fetched) : null;
 }
 
@@ -91,12 +112,15 @@ export async function postValues(o: PostObject) {
     sensitive: o.sensitive ?? summary !== null,
     language: null,
     // Never in the future: a post dated years ahead would escape community retention.
-    publishedAt: isoOf(o.published && Temporal.Instant.compare(o.published, Temporal.Now.instant()) < 0 ? o.published : Temporal.Now.instant()),
+    publishedAt: isoOf(
+      o.published && Temporal.Instant.compare(o.published, Temporal.Now.instant()) < 0
+        ? o.published
+        : Temporal.Now.instant(),
+    ),
     updatedAt: o.updated ? isoOf(o.updated) : null,
     tags,
   };
 }
-
 
 /** Our timestamp format (millisecond ISO-8601 UTC), whatever precision the remote used. */
 export const isoOf = (instant: { epochMilliseconds: number }) => new Date(instant.epochMilliseconds).toISOString();

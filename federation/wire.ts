@@ -17,7 +17,8 @@ export function normalizeWireJson(value: unknown, key?: string): unknown {
   if (Array.isArray(value)) return value.map((v) => normalizeWireJson(v, key));
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[TERMS[k] ?? k] = k === "@context" ? withTerms(v) : normalizeWireJson(v, k);
+    for (const [k, v] of Object.entries(value))
+      out[TERMS[k] ?? k] = k === "@context" ? withTerms(v) : normalizeWireJson(v, k);
     return out;
   }
   return value;
@@ -58,14 +59,20 @@ export function withKeyContext(document: unknown): unknown {
 }
 
 /** Wraps a document loader so that what it loads passes through `withKeyContext`. */
-export const keyContextLoader = (loader: DocumentLoader): DocumentLoader => async (url, options) => {
-  const remote = await loader(url, options);
-  return { ...remote, document: withKeyContext(remote.document) };
-};
+export const keyContextLoader =
+  (loader: DocumentLoader): DocumentLoader =>
+  async (url, options) => {
+    const remote = await loader(url, options);
+    return { ...remote, document: withKeyContext(remote.document) };
+  };
 
 /** The IRI of a JSON-LD reference: the string itself, or an embedded object's `id`. */
 export const idOf = (v: unknown): string | null =>
-  typeof v === "string" ? v : v && typeof v === "object" && typeof (v as { id?: unknown }).id === "string" ? (v as { id: string }).id : null;
+  typeof v === "string"
+    ? v
+    : v && typeof v === "object" && typeof (v as { id?: unknown }).id === "string"
+      ? (v as { id: string }).id
+      : null;
 
 /** `Delete` of the sending actor itself: an account erasure. */
 export function isActorDelete(activity: Record<string, unknown>): boolean {
@@ -79,13 +86,19 @@ export function isActorDelete(activity: Record<string, unknown>): boolean {
  * match, so it is left out (the HTTP signature, made at delivery, covers the
  * body), and the Linked Data signature Mastodon reads is made again.
  */
-export async function withRemoveData(activity: Record<string, unknown>, keys: { keyId: string; privateKey: JsonWebKey }[]): Promise<Record<string, unknown>> {
+export async function withRemoveData(
+  activity: Record<string, unknown>,
+  keys: { keyId: string; privateKey: JsonWebKey }[],
+): Promise<Record<string, unknown>> {
   const { proof: _proof, ...rest } = detachSignature(activity) as Record<string, unknown>;
   const unsigned = { ...rest, removeData: true };
   const rsa = keys.find((k) => k.privateKey.kty === "RSA");
   if (!rsa) return unsigned;
   try {
-    return (await signJsonLd(unsigned, await importJwk(rsa.privateKey, "private"), new URL(rsa.keyId), {})) as Record<string, unknown>;
+    return (await signJsonLd(unsigned, await importJwk(rsa.privateKey, "private"), new URL(rsa.keyId), {})) as Record<
+      string,
+      unknown
+    >;
   } catch {
     return unsigned;
   }

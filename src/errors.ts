@@ -24,10 +24,12 @@ export class DomainError extends Error {
   }
 }
 
-export const invalid = (message: string, fields: Record<string, string> = {}) => new DomainError("invalid", message, fields);
+export const invalid = (message: string, fields: Record<string, string> = {}) =>
+  new DomainError("invalid", message, fields);
 export const notFound = (what: string) => new DomainError("not_found", `${what} not found`);
 export const forbidden = (message: string) => new DomainError("forbidden", message);
-export const conflict = (message: string, fields: Record<string, string> = {}) => new DomainError("conflict", message, fields);
+export const conflict = (message: string, fields: Record<string, string> = {}) =>
+  new DomainError("conflict", message, fields);
 
 /** Parses input with a zod schema, turning failures into one `invalid` error naming every field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {

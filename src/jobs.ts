@@ -10,7 +10,14 @@ import { applyRetention } from "./communities/retention.ts";
 import type { AppContext } from "./context.ts";
 import { completeErasures } from "./erasure/service.ts";
 import { writeArchive } from "./export/archive.ts";
-import { exportsDir, markExportFailed, markExportReady, markExportRunning, pruneExports, recordExportProgress } from "./export/service.ts";
+import {
+  exportsDir,
+  markExportFailed,
+  markExportReady,
+  markExportRunning,
+  pruneExports,
+  recordExportProgress,
+} from "./export/service.ts";
 import { logger } from "./logging.ts";
 import { pruneRateLimits } from "./web/rate-limit.ts";
 
@@ -34,7 +41,13 @@ export interface JobOptions {
 
 /** Runs queued jobs and periodic upkeep until `signal` aborts. */
 export async function runJobs(ctx: AppContext, signal: AbortSignal, options: JobOptions = {}): Promise<void> {
-  const queue = new KyselyMessageQueue(ctx.db, { dialect: ctx.dialect, channel: JOBS_CHANNEL, pollIntervalMs: 500, concurrency: 1, leaseMs: 30 * 60_000 });
+  const queue = new KyselyMessageQueue(ctx.db, {
+    dialect: ctx.dialect,
+    channel: JOBS_CHANNEL,
+    pollIntervalMs: 500,
+    concurrency: 1,
+    leaseMs: 30 * 60_000,
+  });
   const every = (ms: number, name: string, task: () => Promise<unknown>) => {
     const run = () => task().catch((error) => log.warn("{name} failed: {error}", { name, error: String(error) }));
     const timer = setInterval(run, ms);

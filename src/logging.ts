@@ -14,7 +14,11 @@ export async function setUpLogging(level: LogLevel): Promise<void> {
     sinks: { console: getConsoleSink() },
     loggers: [
       { category: ["kindred"], lowestLevel: level, sinks: ["console"] },
-      { category: ["fedify"], lowestLevel: level === "debug" || level === "trace" ? level : "warning", sinks: ["console"] },
+      {
+        category: ["fedify"],
+        lowestLevel: level === "debug" || level === "trace" ? level : "warning",
+        sinks: ["console"],
+      },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
     ],
   });

@@ -28,7 +28,9 @@ export async function startInstance(config: Config): Promise<RunningInstance> {
   runtime.archive = archiveRenderer(federation, runtime);
   const app = createApp(runtime, handle);
   const worker = new AbortController();
-  const queueDone = config.worker ? Promise.all([runWorkers(worker.signal), runJobs(runtime, worker.signal)]) : Promise.resolve();
+  const queueDone = config.worker
+    ? Promise.all([runWorkers(worker.signal), runJobs(runtime, worker.signal)])
+    : Promise.resolve();
 
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: "0.0.0.0" }, () => resolve(s));

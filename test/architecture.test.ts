@@ -11,23 +11,38 @@ function files(dir: string): string[] {
   });
 }
 
-const imports = (file: string) => [...readFileSync(join(root, file), "utf8").matchAll(/^\s*import\s[^;]*?from\s+"([^"]+)"/gms)].map((m) => m[1]!);
+const imports = (file: string) =>
+  [...readFileSync(join(root, file), "utf8").matchAll(/^\s*import\s[^;]*?from\s+"([^"]+)"/gms)].map((m) => m[1]!);
 
 describe("package boundaries (ARCHITECTURE.md)", () => {
   it("domain services import neither hono, views nor federation", () => {
     const offenders = files("src")
       .filter((f) => f.endsWith("service.ts"))
-      .flatMap((f) => imports(f).filter((i) => i === "hono" || i.startsWith("hono/") || i.includes("/views/") || i.includes("/federation/")).map((i) => `${f} -> ${i}`));
+      .flatMap((f) =>
+        imports(f)
+          .filter((i) => i === "hono" || i.startsWith("hono/") || i.includes("/views/") || i.includes("/federation/"))
+          .map((i) => `${f} -> ${i}`),
+      );
     expect(offenders).toEqual([]);
   });
 
   it("views import nothing from src, db or federation", () => {
-    const offenders = files("views").flatMap((f) => imports(f).filter((i) => /\/(src|db|federation)\//.test(i)).map((i) => `${f} -> ${i}`));
+    const offenders = files("views").flatMap((f) =>
+      imports(f)
+        .filter((i) => /\/(src|db|federation)\//.test(i))
+        .map((i) => `${f} -> ${i}`),
+    );
     expect(offenders).toEqual([]);
   });
 
   it("only src/config.ts reads process.env", () => {
-    const readers = ["src", "db", "federation", "views"].flatMap(files).filter((f) => readFileSync(join(root, f), "utf8").includes("process.env") && relative(root, join(root, f)) !== "src/config.ts");
+    const readers = ["src", "db", "federation", "views"]
+      .flatMap(files)
+      .filter(
+        (f) =>
+          readFileSync(join(root, f), "utf8").includes("process.env") &&
+          relative(root, join(root, f)) !== "src/config.ts",
+      );
     expect(readers).toEqual([]);
   });
 

@@ -63,7 +63,16 @@ describe("kindred CLI: usage and configuration", () => {
     for (const r of [bare, help, dashHelp]) {
       expect(r.code).toBe(0);
       expect(r.stderr).toBe("");
-      for (const command of ["migrate", "user create", "user list", "user set-role", "user verify-clinician", "community create", "community list", "post create"]) {
+      for (const command of [
+        "migrate",
+        "user create",
+        "user list",
+        "user set-role",
+        "user verify-clinician",
+        "community create",
+        "community list",
+        "post create",
+      ]) {
         expect(r.stdout).toContain(command);
       }
     }
@@ -98,7 +107,9 @@ describe("kindred CLI: usage and configuration", () => {
       cli({ ...env, DATABASE_URL: "postgres://127.0.0.1:1/kindred" }, ["user", "list"]),
     ]);
     expect(badUrl.code).toBe(1);
-    expect(badUrl.stderr).toBe("kindred: invalid configuration: DATABASE_URL: must start with sqlite: or postgres://\n");
+    expect(badUrl.stderr).toBe(
+      "kindred: invalid configuration: DATABASE_URL: must start with sqlite: or postgres://\n",
+    );
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^kindred: cannot use the database in DATABASE_URL: .*ECONNREFUSED.*\n$/);
   });
@@ -111,7 +122,13 @@ describe.each(dialects)("kindred CLI on %s", (dialect) => {
   let handle: DatabaseHandle | undefined;
   /** The CLI's database, opened here (after `migrate` created it) to check what the CLI wrote. */
   const db = async () => (handle ??= await openDatabase(env.DATABASE_URL!)).db;
-  const users = async () => (await (await db()).selectFrom("users").innerJoin("actors", "actors.id", "users.actor_id").select(["actors.username", "users.role", "users.is_clinician"]).orderBy("actors.id").execute());
+  const users = async () =>
+    await (await db())
+      .selectFrom("users")
+      .innerJoin("actors", "actors.id", "users.actor_id")
+      .select(["actors.username", "users.role", "users.is_clinician"])
+      .orderBy("actors.id")
+      .execute();
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "kindred-cli-"));
@@ -145,7 +162,11 @@ describe.each(dialects)("kindred CLI on %s", (dialect) => {
 
   it("user create --password-stdin creates a user who can log in, and never prints the password", async () => {
     const password = "correct horse battery staple";
-    const r = await cli(env, ["user", "create", "alice", "--admin", "--email", "alice@example.com", "--password-stdin"], `${password}\n`);
+    const r = await cli(
+      env,
+      ["user", "create", "alice", "--admin", "--email", "alice@example.com", "--password-stdin"],
+      `${password}\n`,
+    );
     expect(r).toMatchObject({ code: 0, stderr: "" });
     expect(lastLine(r.stdout)).toBe(`${ORIGIN}/@alice`);
     expect(r.stdout).not.toContain(password);
@@ -176,7 +197,10 @@ describe.each(dialects)("kindred CLI on %s", (dialect) => {
 
     const list = await cli(env, ["user", "list"]);
     expect(list).toMatchObject({ code: 0, stderr: "" });
-    const rows = list.stdout.trimEnd().split("\n").map((line) => line.split(/\s{2,}/));
+    const rows = list.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => line.split(/\s{2,}/));
     expect(rows.map((r) => r.slice(0, 3))).toEqual([
       ["USERNAME", "ROLE", "CLINICIAN"],
       ["alice", "admin", "no"],
@@ -191,7 +215,11 @@ describe.each(dialects)("kindred CLI on %s", (dialect) => {
     ]);
     expect(role).toMatchObject({ code: 0, stderr: "" });
     expect(badge).toMatchObject({ code: 0, stderr: "" });
-    expect((await users()).find((u) => u.username === "bob")).toEqual({ username: "bob", role: "admin", is_clinician: 1 });
+    expect((await users()).find((u) => u.username === "bob")).toEqual({
+      username: "bob",
+      role: "admin",
+      is_clinician: 1,
+    });
     const [revoke, nobody] = await Promise.all([
       cli(env, ["user", "verify-clinician", "bob", "--revoke"]),
       cli(env, ["user", "set-role", "nobody", "member"]),
@@ -202,14 +230,27 @@ describe.each(dialects)("kindred CLI on %s", (dialect) => {
   });
 
   it("community create makes the oldest admin its moderator; community list shows it", async () => {
-    const r = await cli(env, ["community", "create", "longcovid", "--name", "Long COVID", "--description", "We **share** what helps.", "--join", "approval"]);
+    const r = await cli(env, [
+      "community",
+      "create",
+      "longcovid",
+      "--name",
+      "Long COVID",
+      "--description",
+      "We **share** what helps.",
+      "--join",
+      "approval",
+    ]);
     expect(r).toMatchObject({ code: 0, stderr: "" });
     expect(r.stdout).toContain("moderated by alice");
     expect(lastLine(r.stdout)).toBe(`${ORIGIN}/@longcovid`);
 
     const list = await cli(env, ["community", "list"]);
     expect(list).toMatchObject({ code: 0, stderr: "" });
-    const rows = list.stdout.trimEnd().split("\n").map((line) => line.split(/\s{2,}/));
+    const rows = list.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => line.split(/\s{2,}/));
     expect(rows).toEqual([
       ["SLUG", "NAME", "VISIBILITY", "JOIN", "FEDERATION", "MEMBERS", "THREADS"],
       ["longcovid", "Long COVID", "public", "approval", "federated", "1", "0"],
@@ -217,7 +258,20 @@ describe.each(dialects)("kindred CLI on %s", (dialect) => {
   });
 
   it("post create prints the new thread's IRI as its last line and stores the thread", async () => {
-    const r = await cli(env, ["post", "create", "--as", "alice", "--community", "longcovid", "--title", "Pacing tips", "--body", "What helps you? #pacing", "--cw", "fatigue"]);
+    const r = await cli(env, [
+      "post",
+      "create",
+      "--as",
+      "alice",
+      "--community",
+      "longcovid",
+      "--title",
+      "Pacing tips",
+      "--body",
+      "What helps you? #pacing",
+      "--cw",
+      "fatigue",
+    ]);
     expect(r).toMatchObject({ code: 0, stderr: "" });
     expect(r.stdout.endsWith("\n")).toBe(true);
     const iri = lastLine(r.stdout)!;
@@ -228,10 +282,24 @@ describe.each(dialects)("kindred CLI on %s", (dialect) => {
       .selectFrom("posts")
       .innerJoin("actors as author", "author.id", "posts.author_id")
       .innerJoin("actors as community", "community.id", "posts.community_id")
-      .select(["posts.title", "posts.source", "posts.summary", "posts.parent_id", "author.username as author", "community.username as community"])
+      .select([
+        "posts.title",
+        "posts.source",
+        "posts.summary",
+        "posts.parent_id",
+        "author.username as author",
+        "community.username as community",
+      ])
       .where("posts.iri", "=", iri)
       .executeTakeFirst();
-    expect(row).toEqual({ title: "Pacing tips", source: "What helps you? #pacing", summary: "fatigue", parent_id: null, author: "alice", community: "longcovid" });
+    expect(row).toEqual({
+      title: "Pacing tips",
+      source: "What helps you? #pacing",
+      summary: "fatigue",
+      parent_id: null,
+      author: "alice",
+      community: "longcovid",
+    });
   });
 
   it("post create in an unknown community exits 1 with 'not found'", async () => {

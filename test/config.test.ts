@@ -20,13 +20,27 @@ describe("loadConfig", () => {
   it("reports every problem at once", () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: "abc", ORIGIN: "ftp://x", DATABASE_URL: "mysql://db", SECRET_KEY: "short", LOG_LEVEL: "loud", ALLOW_PRIVATE_ADDRESS: "maybe" });
+      loadConfig({
+        PORT: "abc",
+        ORIGIN: "ftp://x",
+        DATABASE_URL: "mysql://db",
+        SECRET_KEY: "short",
+        LOG_LEVEL: "loud",
+        ALLOW_PRIVATE_ADDRESS: "maybe",
+      });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const fields = (error as ConfigError).problems.map((p) => p.split(":")[0]);
-    expect(fields.sort()).toEqual(["ALLOW_PRIVATE_ADDRESS", "DATABASE_URL", "LOG_LEVEL", "ORIGIN", "PORT", "SECRET_KEY"]);
+    expect(fields.sort()).toEqual([
+      "ALLOW_PRIVATE_ADDRESS",
+      "DATABASE_URL",
+      "LOG_LEVEL",
+      "ORIGIN",
+      "PORT",
+      "SECRET_KEY",
+    ]);
   });
 
   it("generates SECRET_KEY once and keeps it in the data folder", () => {

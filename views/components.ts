@@ -29,21 +29,37 @@ export interface PostItem {
   likedByViewer: boolean;
 }
 
-export function authorLink(p: { authorUsername: string; authorHost: string; authorLocal: boolean; authorName: string | null; authorUrl: string | null; authorDeletedAt: string | null; authorClinician: boolean }): Html {
+export function authorLink(p: {
+  authorUsername: string;
+  authorHost: string;
+  authorLocal: boolean;
+  authorName: string | null;
+  authorUrl: string | null;
+  authorDeletedAt: string | null;
+  authorClinician: boolean;
+}): Html {
   if (p.authorDeletedAt) return html`<span class="author deleted">[deleted]</span>`;
   const handle = p.authorLocal ? `@${p.authorUsername}` : `@${p.authorUsername}@${p.authorHost}`;
   const href = p.authorLocal ? `/${handle}` : (p.authorUrl ?? `/${handle}`);
   return html`<a class="author" href="${href}">${p.authorName ?? p.authorUsername}</a> <span class="handle">${handle}</span>${p.authorClinician ? clinicianBadge() : ""}`;
 }
 
-export const clinicianBadge = () => html` <span class="badge" title="An admin of this instance verified this member as a clinician">Verified clinician</span>`;
+export const clinicianBadge = () =>
+  html` <span class="badge" title="An admin of this instance verified this member as a clinician">Verified clinician</span>`;
 
 /** Body of a post: content warnings collapse behind <details>. */
-export function postBody(p: { summary: string | null; contentHtml: string; deletedAt: string | null; removedAt: string | null }): Html {
+export function postBody(p: {
+  summary: string | null;
+  contentHtml: string;
+  deletedAt: string | null;
+  removedAt: string | null;
+}): Html {
   if (p.deletedAt) return html`<p class="placeholder">[deleted]</p>`;
   if (p.removedAt) return html`<p class="placeholder">[removed by a moderator]</p>`;
   const content = html`<div class="content">${trusted(p.contentHtml)}</div>`;
-  return p.summary ? html`<details class="cw"><summary>Content warning: ${p.summary}</summary>${content}</details>` : content;
+  return p.summary
+    ? html`<details class="cw"><summary>Content warning: ${p.summary}</summary>${content}</details>`
+    : content;
 }
 
 export function threadSummary(p: PostItem, options: { communitySlug?: string } = {}): Html {

@@ -16,7 +16,15 @@ export interface PageContext {
   csrf: string;
 }
 
-export function layout(page: PageContext, title: string, body: Html, options: { description?: string; /** Reload every n seconds (progress pages; no JavaScript). */ refreshSeconds?: number } = {}): Html {
+export function layout(
+  page: PageContext,
+  title: string,
+  body: Html,
+  options: {
+    description?: string /** Reload every n seconds (progress pages; no JavaScript). */;
+    refreshSeconds?: number;
+  } = {},
+): Html {
   const v = page.viewer;
   return html`<!doctype html>
 <html lang="en">
@@ -36,15 +44,17 @@ ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.re
     <a class="brand" href="/">${page.instanceName}</a>
     <form class="search" method="get" action="/search" role="search"><label for="site-search" class="visually-hidden">Search</label><input id="site-search" name="q" type="search" placeholder="Search or @name@server" maxlength="300"></form>
     <ul>
-      ${v
-        ? html`<li><a href="/@${v.username}">@${v.username}</a></li>
+      ${
+        v
+          ? html`<li><a href="/@${v.username}">@${v.username}</a></li>
       ${v.role === "admin" ? html`<li><a href="/admin">Admin</a></li>` : ""}
       <li><a href="/feed">Feed</a></li>
       <li><a href="/messages">Messages</a></li>
       <li><a href="/settings">Settings</a></li>
       <li><form method="post" action="/logout" class="inline">${csrfField(page.csrf)}<button class="link">Log out</button></form></li>`
-        : html`<li><a href="/login">Log in</a></li>
-      <li><a href="/signup">Sign up</a></li>`}
+          : html`<li><a href="/login">Log in</a></li>
+      <li><a href="/signup">Sign up</a></li>`
+      }
     </ul>
   </nav>
 </header>
@@ -79,5 +89,7 @@ export function time(iso: string): Html {
 }
 
 export function pager(nextHref: string | null): Html | string {
-  return nextHref ? html`<nav class="pager" aria-label="Pagination"><a href="${nextHref}" rel="next">Older →</a></nav>` : "";
+  return nextHref
+    ? html`<nav class="pager" aria-label="Pagination"><a href="${nextHref}" rel="next">Older →</a></nav>`
+    : "";
 }

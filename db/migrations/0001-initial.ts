@@ -111,16 +111,26 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("pinned_at", "text")
     .addColumn("created_at", "text", (c) => c.notNull())
     .execute();
-  await db.schema.createIndex("posts_community_threads").on("posts").columns(["community_id", "parent_id", "id"]).execute();
+  await db.schema
+    .createIndex("posts_community_threads")
+    .on("posts")
+    .columns(["community_id", "parent_id", "id"])
+    .execute();
   await db.schema.createIndex("posts_thread").on("posts").columns(["thread_id", "id"]).execute();
   await db.schema.createIndex("posts_author").on("posts").columns(["author_id", "id"]).execute();
   await db.schema.createIndex("posts_parent").on("posts").column("parent_id").execute();
 
-  for (const [table, column] of [["post_tags", "tag"], ["post_mentions", "actor_id"], ["post_recipients", "actor_id"]] as const) {
+  for (const [table, column] of [
+    ["post_tags", "tag"],
+    ["post_mentions", "actor_id"],
+    ["post_recipients", "actor_id"],
+  ] as const) {
     await db.schema
       .createTable(table)
       .addColumn("post_id", "text", (c) => c.notNull().references("posts.id").onDelete("cascade"))
-      .addColumn(column, "text", (c) => (column === "tag" ? c.notNull() : c.notNull().references("actors.id").onDelete("cascade")))
+      .addColumn(column, "text", (c) =>
+        column === "tag" ? c.notNull() : c.notNull().references("actors.id").onDelete("cascade"),
+      )
       .addPrimaryKeyConstraint(`${table}_pk`, ["post_id", column])
       .execute();
     await db.schema.createIndex(`${table}_by_${column}`).on(table).column(column).execute();
@@ -183,7 +193,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("delivered_at", "text")
     .execute();
   await db.schema.createIndex("deliveries_actor").on("deliveries").columns(["actor_id", "object_iri"]).execute();
-  await db.schema.createIndex("deliveries_activity_inbox").on("deliveries").columns(["activity_iri", "inbox_url"]).unique().execute();
+  await db.schema
+    .createIndex("deliveries_activity_inbox")
+    .on("deliveries")
+    .columns(["activity_iri", "inbox_url"])
+    .unique()
+    .execute();
 
   await db.schema
     .createTable("moderation_actions")
@@ -196,7 +211,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("reason", "text")
     .addColumn("created_at", "text", (c) => c.notNull())
     .execute();
-  await db.schema.createIndex("moderation_actions_community").on("moderation_actions").columns(["community_id", "id"]).execute();
+  await db.schema
+    .createIndex("moderation_actions_community")
+    .on("moderation_actions")
+    .columns(["community_id", "id"])
+    .execute();
 
   await db.schema
     .createTable("reports")

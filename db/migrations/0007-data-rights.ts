@@ -39,5 +39,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex("erasures_actor").on("erasures").column("actor_id").execute();
 
-  await db.schema.alterTable("communities").addColumn("allow_anonymize", "integer", (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable("communities")
+    .addColumn("allow_anonymize", "integer", (c) => c.notNull().defaultTo(0))
+    .execute();
 }

@@ -26,22 +26,32 @@ export async function onAnnounce(ctx: InboxContext<AppContext>, announce: Announ
   const db = ctx.data.db;
   const group = await findActorByIri(db, announce.actorId.href);
   if (!group || group.type !== "Group" || group.local === 1) return log.debug("Announce from a non-community dropped");
-  const following = await db.selectFrom("follows").select("id").where("followee_id", "=", group.id).where("status", "=", "accepted").executeTakeFirst();
+  const following = await db
+    .selectFrom("follows")
+    .select("id")
+    .where("followee_id", "=", group.id)
+    .where("status", "=", "accepted")
+    .executeTakeFirst();
   if (!following) return log.debug("Announce from a community nobody here follows dropped");
 
   const loader = await instanceLoader(ctx);
   const inner = await announce.getObject({ documentLoader: loader, crossOrigin: "trust" }).catch(() => null);
   const vouched = inner?.id?.origin === announce.actorId.origin;
-  const fetchFromSource = async (id: URL | null) => (id ? ctx.lookupObject(id, { documentLoader: loader }).catch(() => null) : null);
+  const fetchFromSource = async (id: URL | null) =>
+    id ? ctx.lookupObject(id, { documentLoader: loader }).catch(() => null) : null;
 
   if (inner instanceof Create) {
-    const object = vouched ? await inner.getObject({ documentLoader: loader }).catch(() => null) : await fetchFromSource(inner.objectId);
+    const object = vouched
+      ? await inner.getObject({ documentLoader: loader }).catch(() => null)
+      : await fetchFromSource(inner.objectId);
     if (isPostObject(object)) await ingestPost(ctx, object, { announcedBy: group.id });
   } else if (isPostObject(inner)) {
     const object = vouched ? inner : await fetchFromSource(inner.id);
     if (isPostObject(object)) await ingestPost(ctx, object, { announcedBy: group.id });
   } else if (inner instanceof Update) {
-    const object = vouched ? await inner.getObject({ documentLoader: loader }).catch(() => null) : await fetchFromSource(inner.objectId);
+    const object = vouched
+      ? await inner.getObject({ documentLoader: loader }).catch(() => null)
+      : await fetchFromSource(inner.objectId);
     if (object) await applyUpdate(ctx, inner, undefined, object);
   } else if (inner instanceof Delete) {
     // From another server: apply only if the post is really gone at its source.

@@ -11,7 +11,8 @@ const log = logger("federation", "inbox", "create");
 export async function onCreate(ctx: InboxContext<AppContext>, create: Create): Promise<void> {
   const object = await create.getObject().catch(() => null);
   if (!isPostObject(object)) return log.debug("Create of an unsupported object dropped");
-  if (!create.actorId || object.attributionId?.href !== create.actorId.href) return log.debug("Create whose actor is not the author dropped");
+  if (!create.actorId || object.attributionId?.href !== create.actorId.href)
+    return log.debug("Create whose actor is not the author dropped");
   const activity = await create.toJsonLd({ format: "compact" });
   await ingestPost(ctx, object, { activity });
 }

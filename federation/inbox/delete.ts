@@ -16,7 +16,12 @@ export async function onDelete(ctx: InboxContext<AppContext>, del: Delete): Prom
  * `Delete` of an actor (they are gone: purge what we hold of them) or of a
  * post (by its author, a moderator, or the community `viaGroupId` announcing it).
  */
-export async function applyDelete(ctx: Context<AppContext>, del: Delete, viaGroupId?: string, activity?: unknown): Promise<void> {
+export async function applyDelete(
+  ctx: Context<AppContext>,
+  del: Delete,
+  viaGroupId?: string,
+  activity?: unknown,
+): Promise<void> {
   if (!del.actorId || !del.objectId) return;
   const actor = await findActorByIri(ctx.data.db, del.actorId.href);
   // Through a community's Announce, the community's authority is enough: its
@@ -29,7 +34,11 @@ export async function applyDelete(ctx: Context<AppContext>, del: Delete, viaGrou
     log.info("remote actor {actor} deleted; their content is purged", { actor: actor.iri });
     return;
   }
-  const deleted = await receivePostDelete(ctx.data.db, { iri: del.objectId.href, actorId: viaGroupId ?? actor!.id }, activity);
+  const deleted = await receivePostDelete(
+    ctx.data.db,
+    { iri: del.objectId.href, actorId: viaGroupId ?? actor!.id },
+    activity,
+  );
   if (!deleted) log.debug("Delete of {object} not applied", { object: del.objectId.href });
 }
 
@@ -38,17 +47,26 @@ export async function applyDelete(ctx: Context<AppContext>, del: Delete, viaGrou
  * answering 410). Mastodon sends `Delete(Person)` signed by that very key; we
  * purge only what such a `Delete` names: the actor itself, fetched to confirm it is gone.
  */
-export async function onUnverifiedDelete(ctx: RequestContext<AppContext>, activity: Activity, reason: UnverifiedActivityReason): Promise<Response | void> {
+export async function onUnverifiedDelete(
+  ctx: RequestContext<AppContext>,
+  activity: Activity,
+  reason: UnverifiedActivityReason,
+): Promise<Response | void> {
   if (!(activity instanceof Delete) || !activity.actorId || activity.objectId?.href !== activity.actorId.href) return;
   const actor = await findActorByIri(ctx.data.db, activity.actorId.href);
   if (!actor || actor.local === 1) return new Response(null, { status: 202 });
   // The IRI was fetched through Fedify's address checks when the actor was
   // first stored; this one request only asks whether it is gone now.
-  const gone = await fetch(actor.iri, { headers: { accept: "application/activity+json" }, redirect: "manual" }).then((r) => r.status === 410 || r.status === 404).catch(() => false);
+  const gone = await fetch(actor.iri, { headers: { accept: "application/activity+json" }, redirect: "manual" })
+    .then((r) => r.status === 410 || r.status === 404)
+    .catch(() => false);
   if (gone) {
     await receiveActorDeleted(ctx.data.db, actor.id);
     await scrubErasedPages(ctx.data.db, ctx.data.dialect);
-    log.info("remote actor {actor} gone (unverifiable Delete, {reason}); their content is purged", { actor: actor.iri, reason: String((reason as { type?: string }).type ?? reason) });
+    log.info("remote actor {actor} gone (unverifiable Delete, {reason}); their content is purged", {
+      actor: actor.iri,
+      reason: String((reason as { type?: string }).type ?? reason),
+    });
   }
   return new Response(null, { status: 202 });
 }

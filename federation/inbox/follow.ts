@@ -13,13 +13,19 @@ const log = logger("federation", "inbox", "follow");
 export async function onFollow(ctx: InboxContext<AppContext>, follow: Follow): Promise<void> {
   if (!follow.id || !follow.objectId || !follow.actorId) return log.debug("malformed Follow dropped");
   const target = ctx.parseUri(follow.objectId);
-  if (target?.type !== "actor") return log.debug("Follow of a non-local object {object} dropped", { object: follow.objectId.href });
+  if (target?.type !== "actor")
+    return log.debug("Follow of a non-local object {object} dropped", { object: follow.objectId.href });
   const followee = await findActorByIri(ctx.data.db, follow.objectId.href);
   const follower = await follow.getActor();
   if (!followee || !follower) return log.debug("Follow with unknown parties dropped");
   const followerId = await persistActor(ctx, follower);
   if (!followerId) return;
-  const outcome = await receiveFollow(ctx.data.db, { iri: follow.id.href, followerId, followeeId: followee.id, requireApproval: ctx.data.policy.isSilenced(follow.actorId.href) });
+  const outcome = await receiveFollow(ctx.data.db, {
+    iri: follow.id.href,
+    followerId,
+    followeeId: followee.id,
+    requireApproval: ctx.data.policy.isSilenced(follow.actorId.href),
+  });
   log.info("Follow {follow} of {followee}: {outcome}", { follow: follow.id.href, followee: followee.iri, outcome });
 }
 
@@ -38,10 +44,20 @@ async function answer(ctx: InboxContext<AppContext>, activity: Accept | Reject, 
   if (!followee) return log.debug("answer from an unknown actor dropped");
   // The Follow may be embedded (Lemmy, Mastodon) or only referenced by id.
   const inner = await activity.getObject({ crossOrigin: "trust" }).catch(() => null);
-  const follower = inner instanceof Follow && inner.actorId ? await findActorByIri(ctx.data.db, inner.actorId.href) : undefined;
-  const done = await answerOurFollow(ctx.data.db, { iri: activity.objectId.href, followerId: follower?.local === 1 ? follower.id : undefined, followeeId: followee.id }, accepted);
+  const follower =
+    inner instanceof Follow && inner.actorId ? await findActorByIri(ctx.data.db, inner.actorId.href) : undefined;
+  const done = await answerOurFollow(
+    ctx.data.db,
+    {
+      iri: activity.objectId.href,
+      followerId: follower?.local === 1 ? follower.id : undefined,
+      followeeId: followee.id,
+    },
+    accepted,
+  );
   if (!done) return log.debug("answer to an unknown follow {follow} dropped", { follow: activity.objectId.href });
-  if (accepted && followee.type === "Group" && followee.outbox_url) await backfill(ctx, new URL(followee.outbox_url), followee.id);
+  if (accepted && followee.type === "Group" && followee.outbox_url)
+    await backfill(ctx, new URL(followee.outbox_url), followee.id);
 }
 
 /** How many of a newly joined community's latest threads we fetch, so its page isn't empty. */
@@ -56,8 +72,10 @@ async function backfill(ctx: InboxContext<AppContext>, outbox: URL, groupId: str
     let seen = 0;
     for await (const item of ctx.traverseCollection(collection, { documentLoader: loader, suppressError: true })) {
       if (++seen > BACKFILL) break;
-      const activity = item instanceof Announce ? await item.getObject({ documentLoader: loader }).catch(() => null) : item;
-      const object = activity instanceof Create ? await activity.getObject({ documentLoader: loader }).catch(() => null) : activity;
+      const activity =
+        item instanceof Announce ? await item.getObject({ documentLoader: loader }).catch(() => null) : item;
+      const object =
+        activity instanceof Create ? await activity.getObject({ documentLoader: loader }).catch(() => null) : activity;
       if (isPostObject(object) && !object.replyTargetId) await ingestPost(ctx, object, { announcedBy: groupId });
     }
   } catch (error) {

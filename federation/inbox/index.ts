@@ -1,5 +1,16 @@
 import type { Federation, InboxContext } from "@fedify/fedify";
-import { Accept, Announce, Create, Delete, Follow, Like, Reject, Undo, Update, type Activity } from "@fedify/fedify/vocab";
+import {
+  Accept,
+  Announce,
+  Create,
+  Delete,
+  Follow,
+  Like,
+  Reject,
+  Undo,
+  Update,
+  type Activity,
+} from "@fedify/fedify/vocab";
 import type { AppContext } from "../../src/context.ts";
 import { logger } from "../../src/logging.ts";
 import { INSTANCE_IDENTIFIER } from "../../src/actors/instance.ts";

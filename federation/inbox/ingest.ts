@@ -5,7 +5,15 @@ import type { AppContext } from "../../src/context.ts";
 import { logger } from "../../src/logging.ts";
 import { findPostByIri, receivePost, type ReceiveResult } from "../../src/posts/remote.ts";
 import { refusesMessagesFrom } from "../../src/filters/service.ts";
-import { actorIdFor, audienceOf, instanceLoader, isPostObject, persistActor, postValues, type PostObject } from "../remote.ts";
+import {
+  actorIdFor,
+  audienceOf,
+  instanceLoader,
+  isPostObject,
+  persistActor,
+  postValues,
+  type PostObject,
+} from "../remote.ts";
 
 const log = logger("federation", "inbox", "posts");
 
@@ -18,20 +26,27 @@ const MAX_ANCESTORS = 8;
  * or the group that announced it). `activity` is re-shared by a local
  * community that receives it.
  */
-export async function ingestPost(ctx: Context<AppContext>, object: PostObject, options: { activity?: unknown; announcedBy?: string; depth?: number } = {}): Promise<ReceiveResult> {
+export async function ingestPost(
+  ctx: Context<AppContext>,
+  object: PostObject,
+  options: { activity?: unknown; announcedBy?: string; depth?: number } = {},
+): Promise<ReceiveResult> {
   if (!object.id || !object.attributionId) return { stored: false, reason: "no id or author" };
   const db = ctx.data.db;
   const known = await findPostByIri(db, object.id.href);
   if (known) return { stored: true, postId: known.id, created: false };
   const author = await object.getAttribution({ documentLoader: await instanceLoader(ctx) }).catch(() => null);
-  const authorId = author && isActor(author) ? await persistActor(ctx, author) : await actorIdFor(ctx, object.attributionId);
+  const authorId =
+    author && isActor(author) ? await persistActor(ctx, author) : await actorIdFor(ctx, object.attributionId);
   if (!authorId) return { stored: false, reason: "author unknown" };
 
   let parentId: string | null = null;
   if (object.replyTargetId) {
     let parent = await findPostByIri(db, object.replyTargetId.href);
     if (!parent && (options.depth ?? 0) < MAX_ANCESTORS) {
-      const fetched = await ctx.lookupObject(object.replyTargetId, { documentLoader: await instanceLoader(ctx) }).catch(() => null);
+      const fetched = await ctx
+        .lookupObject(object.replyTargetId, { documentLoader: await instanceLoader(ctx) })
+        .catch(() => null);
       if (isPostObject(fetched)) {
         await ingestPost(ctx, fetched, { announcedBy: options.announcedBy, depth: (options.depth ?? 0) + 1 });
         parent = await findPostByIri(db, object.replyTargetId.href);
@@ -41,7 +56,9 @@ export async function ingestPost(ctx: Context<AppContext>, object: PostObject, o
     parentId = parent.id;
   }
 
-  const parentCommunity = parentId ? (await db.selectFrom("posts").select("community_id").where("id", "=", parentId).executeTakeFirst())?.community_id : null;
+  const parentCommunity = parentId
+    ? (await db.selectFrom("posts").select("community_id").where("id", "=", parentId).executeTakeFirst())?.community_id
+    : null;
   const communityId = parentId ? null : await communityOf(ctx, object, options.announcedBy);
   // A followers-only post or a direct message that names a community, or
   // answers one of its posts, is not a community post: it must never be shown
@@ -57,12 +74,22 @@ export async function ingestPost(ctx: Context<AppContext>, object: PostObject, o
     }
   }
   const allowedRecipients = await withoutRefusing(ctx, recipientIds, authorId);
-  if (recipientIds.length > 0 && allowedRecipients.length === 0 && !communityId && !parentCommunity) return { stored: false, reason: "every recipient blocks the author" };
+  if (recipientIds.length > 0 && allowedRecipients.length === 0 && !communityId && !parentCommunity)
+    return { stored: false, reason: "every recipient blocks the author" };
   recipientIds.splice(0, recipientIds.length, ...allowedRecipients);
   const values = await postValues(object);
   const result = await receivePost(
     db,
-    { ...values, iri: object.id.href, authorId, communityId, parentId, audience: audienceOf(object), recipientIds, limited: ctx.data.policy.isSilenced(object.id.href) },
+    {
+      ...values,
+      iri: object.id.href,
+      authorId,
+      communityId,
+      parentId,
+      audience: audienceOf(object),
+      recipientIds,
+      limited: ctx.data.policy.isSilenced(object.id.href),
+    },
     options.activity,
   );
   if (!result.stored) log.debug("post {iri} not stored: {reason}", { iri: object.id.href, reason: result.reason });
@@ -73,7 +100,11 @@ export async function ingestPost(ctx: Context<AppContext>, object: PostObject, o
 async function isCommunityTraffic(ctx: Context<AppContext>, object: PostObject, communityId: string): Promise<boolean> {
   const audience = audienceOf(object);
   if (audience === "public" || audience === "unlisted") return true;
-  const community = await ctx.data.db.selectFrom("actors").select("followers_url").where("id", "=", communityId).executeTakeFirst();
+  const community = await ctx.data.db
+    .selectFrom("actors")
+    .select("followers_url")
+    .where("id", "=", communityId)
+    .executeTakeFirst();
   const followers = community?.followers_url;
   return followers != null && [...object.toIds, ...object.ccIds].some((u) => u.href === followers);
 }
@@ -89,7 +120,15 @@ async function ingestAsPrivate(ctx: Context<AppContext>, object: PostObject, aut
   if (allowed.length === 0) return { stored: false, reason: "private post to a community" };
   recipientIds.splice(0, recipientIds.length, ...allowed);
   const values = await postValues(object);
-  return receivePost(ctx.data.db, { ...values, iri: object.id!.href, authorId, communityId: null, parentId: null, audience: "direct", recipientIds });
+  return receivePost(ctx.data.db, {
+    ...values,
+    iri: object.id!.href,
+    authorId,
+    communityId: null,
+    parentId: null,
+    audience: "direct",
+    recipientIds,
+  });
 }
 
 /** The Group a top-level post belongs to, among groups we know (local, or remote ones we follow). */

@@ -16,7 +16,11 @@ export async function onUndo(ctx: InboxContext<AppContext>, undo: Undo): Promise
   const inner = await undo.getObject().catch(() => null);
   if (inner instanceof Follow) {
     const followee = inner.objectId ? await findActorByIri(ctx.data.db, inner.objectId.href) : undefined;
-    await receiveUnfollow(ctx.data.db, { iri: inner.id?.href ?? undo.objectId?.href, followerId: actor.id, followeeId: followee?.id });
+    await receiveUnfollow(ctx.data.db, {
+      iri: inner.id?.href ?? undo.objectId?.href,
+      followerId: actor.id,
+      followeeId: followee?.id,
+    });
   } else if (inner instanceof Like) {
     const post = inner.objectId ? await findPostByIri(ctx.data.db, inner.objectId.href) : undefined;
     await receiveUnlike(ctx.data.db, { iri: inner.id?.href, postId: post?.id, actorId: actor.id });

@@ -13,7 +13,12 @@ export async function onUpdate(ctx: InboxContext<AppContext>, update: Update): P
 }
 
 /** `Update` of a profile (refreshes the actor) or of a post (its author's edit). */
-export async function applyUpdate(ctx: Context<AppContext>, update: Update, activity?: unknown, fetched?: unknown): Promise<void> {
+export async function applyUpdate(
+  ctx: Context<AppContext>,
+  update: Update,
+  activity?: unknown,
+  fetched?: unknown,
+): Promise<void> {
   if (!update.actorId) return;
   // `fetched`: the object as its own server serves it, when the Update came second-hand.
   const object = fetched ?? (await update.getObject().catch(() => null));
@@ -24,7 +29,21 @@ export async function applyUpdate(ctx: Context<AppContext>, update: Update, acti
   }
   if (!isPostObject(object) || !object.id) return log.debug("Update of an unsupported object dropped");
   const author = await findActorByIri(ctx.data.db, update.actorId.href);
-  if (!author || object.attributionId?.href !== author.iri) return log.debug("Update by someone other than the author dropped");
+  if (!author || object.attributionId?.href !== author.iri)
+    return log.debug("Update by someone other than the author dropped");
   const v = await postValues(object);
-  await receivePostUpdate(ctx.data.db, { iri: object.id.href, authorId: author.id, title: v.title, contentHtml: v.contentHtml, summary: v.summary, sensitive: v.sensitive, updatedAt: v.updatedAt ?? new Date().toISOString(), tags: v.tags }, activity);
+  await receivePostUpdate(
+    ctx.data.db,
+    {
+      iri: object.id.href,
+      authorId: author.id,
+      title: v.title,
+      contentHtml: v.contentHtml,
+      summary: v.summary,
+      sensitive: v.sensitive,
+      updatedAt: v.updatedAt ?? new Date().toISOString(),
+      tags: v.tags,
+    },
+    activity,
+  );
 }

@@ -23,7 +23,10 @@ const log = logger("erasure");
 async function renderData(c: WebContext, state: DataPageState = {}, status: 200 | 429 = 200) {
   const user = requireUser(c);
   const db = c.get("app").db;
-  const [exports, nextExportAt] = await Promise.all([listExports(db, user.actorId), nextExportAllowedAt(db, user.actorId)]);
+  const [exports, nextExportAt] = await Promise.all([
+    listExports(db, user.actorId),
+    nextExportAllowedAt(db, user.actorId),
+  ]);
   return c.html(dataPage(pageContext(c), { exports, now: now(), nextExportAt }, state), status);
 }
 
@@ -67,18 +70,29 @@ dataRoutes.post("/settings/erase", async (c) => {
   const form = await formFields(c);
   try {
     await consume(app.db, `erase:${user.actorId}`, 10, 15 * 60_000);
-    if (form.confirm !== "yes") throw new DomainError("invalid", "tick the box to confirm the erasure", { confirm: "is required" });
+    if (form.confirm !== "yes")
+      throw new DomainError("invalid", "tick the box to confirm the erasure", { confirm: "is required" });
     await confirmPassword(app.db, user.actorId, form.password ?? "");
-    const result = await eraseAccount(app.db, app.config.origin, user.actorId, { mode: form.mode === "anonymize" ? "anonymize" : "delete" });
+    const result = await eraseAccount(app.db, app.config.origin, user.actorId, {
+      mode: form.mode === "anonymize" ? "anonymize" : "delete",
+    });
     // Committed: whatever happens now, the member must get the receipt's address (only its hash is kept).
-    await removeErasedFiles(app.config.dataDir, result.files).catch((error) => log.error("could not remove an erased member's files: {error}", { error: String(error) }));
-    await scrubErasedPages(app.db, app.dialect).catch((error) => log.error("could not checkpoint the database after an erasure: {error}", { error: String(error) }));
+    await removeErasedFiles(app.config.dataDir, result.files).catch((error) =>
+      log.error("could not remove an erased member's files: {error}", { error: String(error) }),
+    );
+    await scrubErasedPages(app.db, app.dialect).catch((error) =>
+      log.error("could not checkpoint the database after an erasure: {error}", { error: String(error) }),
+    );
     await endSession(c).catch(() => undefined);
     return c.redirect(`/erasures/${result.receiptToken}?erased=1`, 303);
   } catch (e) {
     if (!(e instanceof DomainError) || e.code === "not_found") throw e;
     const status = httpStatus(e.code);
-    return renderErase(c, { eraseMessage: e.message, eraseErrors: e.fields }, status === 429 || status === 403 ? status : 422);
+    return renderErase(
+      c,
+      { eraseMessage: e.message, eraseErrors: e.fields },
+      status === 429 || status === 403 ? status : 422,
+    );
   }
 });
 

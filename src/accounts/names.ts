@@ -9,9 +9,35 @@ export const SYSTEM_NAMES = new Set(["instance", "anonymous"]);
 
 /** Not available through public sign-up or community creation (an admin may still use them from the CLI). */
 export const RESERVED_NAMES = new Set([
-  "admin", "administrator", "root", "system", "support", "help", "mod", "moderator", "moderators",
-  "staff", "kindred", "abuse", "security", "postmaster", "webmaster", "hostmaster", "noreply", "no-reply",
-  "www", "api", "settings", "about", "login", "signup", "logout", "inbox", "outbox", "tags", "search",
+  "admin",
+  "administrator",
+  "root",
+  "system",
+  "support",
+  "help",
+  "mod",
+  "moderator",
+  "moderators",
+  "staff",
+  "kindred",
+  "abuse",
+  "security",
+  "postmaster",
+  "webmaster",
+  "hostmaster",
+  "noreply",
+  "no-reply",
+  "www",
+  "api",
+  "settings",
+  "about",
+  "login",
+  "signup",
+  "logout",
+  "inbox",
+  "outbox",
+  "tags",
+  "search",
 ]);
 
 export const handleSchema = z

@@ -11,7 +11,15 @@ import { httpStatus } from "../web/errors.ts";
 import { consume } from "../web/rate-limit.ts";
 import { endSession, requireAdmin, requireUser, startSession } from "../web/session.ts";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { authenticate, changePassword, createUser, findLocalUser, setAvatar, setClinician, updateProfile } from "./service.ts";
+import {
+  authenticate,
+  changePassword,
+  createUser,
+  findLocalUser,
+  setAvatar,
+  setClinician,
+  updateProfile,
+} from "./service.ts";
 
 const LOGIN_WINDOW_MS = 15 * 60_000;
 const LOGIN_PER_IP = 30;
@@ -26,11 +34,16 @@ accountRoutes.get("/signup", async (c) => {
 
 accountRoutes.post("/signup", async (c) => {
   const app = c.get("app");
-  if ((await getSettings(app.db)).registrations !== "open") throw new DomainError("forbidden", "sign-ups are closed on this instance");
+  if ((await getSettings(app.db)).registrations !== "open")
+    throw new DomainError("forbidden", "sign-ups are closed on this instance");
   const form = await formFields(c);
   await consume(app.db, `signup:${clientIp(c)}`, 10, 60 * 60_000);
   try {
-    const user = await createUser(app.db, app.config.origin, { username: form.username ?? "", password: form.password ?? "", email: form.email });
+    const user = await createUser(app.db, app.config.origin, {
+      username: form.username ?? "",
+      password: form.password ?? "",
+      email: form.email,
+    });
     await startSession(c, user.actorId);
     return c.redirect("/", 303);
   } catch (e) {
@@ -71,7 +84,9 @@ async function settingsView(c: WebContext) {
   return { displayName: full.name ?? "", bio: full.bioSource, email: full.email ?? "", avatarUrl: full.avatarUrl };
 }
 
-accountRoutes.get("/settings", async (c) => c.html(settingsPage(pageContext(c), await settingsView(c), { saved: c.req.query("saved") === "1" })));
+accountRoutes.get("/settings", async (c) =>
+  c.html(settingsPage(pageContext(c), await settingsView(c), { saved: c.req.query("saved") === "1" })),
+);
 
 accountRoutes.post("/settings/profile", async (c) => {
   const user = requireUser(c);
@@ -83,7 +98,11 @@ accountRoutes.post("/settings/profile", async (c) => {
     const upload = body.avatar;
     // The file is checked before anything is saved: a refused upload changes nothing.
     const saved = upload instanceof File && upload.size > 0 ? await saveAvatar(app.config.dataDir, upload) : undefined;
-    await updateProfile(app.db, app.config.origin, user.actorId, { displayName: form.displayName ?? "", bio: form.bio ?? "", email: form.email }).catch(async (e) => {
+    await updateProfile(app.db, app.config.origin, user.actorId, {
+      displayName: form.displayName ?? "",
+      bio: form.bio ?? "",
+      email: form.email,
+    }).catch(async (e) => {
       if (saved) await removeAvatar(app.config.dataDir, `${app.config.origin}/media/avatars/${saved}`);
       throw e;
     });
@@ -98,7 +117,14 @@ accountRoutes.post("/settings/profile", async (c) => {
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
     const view = await settingsView(c);
-    return c.html(settingsPage(pageContext(c), { ...view, displayName: form.displayName ?? "", bio: form.bio ?? "", email: form.email ?? "" }, { errors: e.fields, message: e.message }), 422);
+    return c.html(
+      settingsPage(
+        pageContext(c),
+        { ...view, displayName: form.displayName ?? "", bio: form.bio ?? "", email: form.email ?? "" },
+        { errors: e.fields, message: e.message },
+      ),
+      422,
+    );
   }
 });
 
@@ -113,7 +139,10 @@ accountRoutes.post("/settings/password", async (c) => {
     return c.redirect("/settings?saved=1", 303);
   } catch (e) {
     if (!(e instanceof DomainError)) throw e;
-    return c.html(settingsPage(pageContext(c), await settingsView(c), { passwordErrors: e.fields, passwordMessage: e.message }), httpStatus(e.code));
+    return c.html(
+      settingsPage(pageContext(c), await settingsView(c), { passwordErrors: e.fields, passwordMessage: e.message }),
+      httpStatus(e.code),
+    );
   }
 });
 
@@ -128,7 +157,11 @@ accountRoutes.get("/media/avatars/:name{[0-9a-f-]{36}\\.(png|jpg|gif|webp)}", as
   const name = c.req.param("name");
   const file = await readFile(join(avatarDir(c.get("app").config.dataDir), name)).catch(() => undefined);
   if (!file) throw new DomainError("not_found", "file not found");
-  return c.body(file, 200, { "Content-Type": avatarType(name) ?? "application/octet-stream", "Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff" });
+  return c.body(file, 200, {
+    "Content-Type": avatarType(name) ?? "application/octet-stream",
+    "Cache-Control": "public, max-age=31536000, immutable",
+    "X-Content-Type-Options": "nosniff",
+  });
 });
 
 /** The peer address; behind a reverse proxy, set TRUST_PROXY so X-Forwarded-For is used. */

@@ -22,7 +22,10 @@ const optionalEmail = z
 
 export const signUpInput = z.object({
   username: handleSchema,
-  password: z.string().min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`).max(256, "must be at most 256 characters"),
+  password: z
+    .string()
+    .min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`)
+    .max(256, "must be at most 256 characters"),
   email: optionalEmail,
 });
 export type SignUpInput = z.input<typeof signUpInput>;
@@ -48,7 +51,12 @@ export interface LocalUser {
 }
 
 /** Creates a local user (a Person actor plus account row) in one transaction. */
-export async function createUser(db: Db, origin: string, input: SignUpInput, options: CreateUserOptions = {}): Promise<LocalUser> {
+export async function createUser(
+  db: Db,
+  origin: string,
+  input: SignUpInput,
+  options: CreateUserOptions = {},
+): Promise<LocalUser> {
   const data = parseInput(signUpInput, input);
   const key = data.username.toLowerCase();
   if (SYSTEM_NAMES.has(key) || (!options.allowReserved && RESERVED_NAMES.has(key))) {
@@ -67,27 +75,60 @@ export async function createUser(db: Db, origin: string, input: SignUpInput, opt
     await trx
       .insertInto("actors")
       .values({
-        id, iri, type: "Person", username: data.username, username_key: key, host, local: 1,
-        name: null, summary_html: null, url: iri, inbox_url: `${iri}/inbox`, shared_inbox_url: `${origin}/inbox`,
-        outbox_url: `${iri}/outbox`, followers_url: `${iri}/followers`, following_url: `${iri}/following`,
-        featured_url: null, avatar_url: null, manually_approves_followers: 0, discoverable: 1,
-        created_at: ts, updated_at: ts, fetched_at: null, deleted_at: null,
+        id,
+        iri,
+        type: "Person",
+        username: data.username,
+        username_key: key,
+        host,
+        local: 1,
+        name: null,
+        summary_html: null,
+        url: iri,
+        inbox_url: `${iri}/inbox`,
+        shared_inbox_url: `${origin}/inbox`,
+        outbox_url: `${iri}/outbox`,
+        followers_url: `${iri}/followers`,
+        following_url: `${iri}/following`,
+        featured_url: null,
+        avatar_url: null,
+        manually_approves_followers: 0,
+        discoverable: 1,
+        created_at: ts,
+        updated_at: ts,
+        fetched_at: null,
+        deleted_at: null,
       })
       .execute();
     await trx
       .insertInto("users")
-      .values({ actor_id: id, password_hash: passwordHash, email: data.email ?? null, role, is_clinician: 0, bio_source: "", created_at: ts })
+      .values({
+        actor_id: id,
+        password_hash: passwordHash,
+        email: data.email ?? null,
+        role,
+        is_clinician: 0,
+        bio_source: "",
+        created_at: ts,
+      })
       .execute();
   }).catch((e) => {
     // Two sign-ups racing for one name: the unique index decides.
-    throw isUniqueViolation(e) ? conflict(`the name "${data.username}" is already taken`, { username: "is already taken" }) : e;
+    throw isUniqueViolation(e)
+      ? conflict(`the name "${data.username}" is already taken`, { username: "is already taken" })
+      : e;
   });
   return { actorId: id, username: data.username, iri, role, isClinician: false };
 }
 
 /** Throws `conflict` when a local user or community already holds the name (case-insensitive). */
 export async function assertNameFree(db: Db, host: string, key: string, display: string): Promise<void> {
-  const taken = await db.selectFrom("actors").select("id").where("host", "=", host).where("username_key", "=", key).executeTakeFirst();
+  const taken = await db
+    .selectFrom("actors")
+    .select("id")
+    .where("host", "=", host)
+    .where("username_key", "=", key)
+    .executeTakeFirst();
   if (taken) throw conflict(`the name "${display}" is already taken`, { username: "is already taken" });
 }
 
@@ -96,9 +137,18 @@ export async function findLocalUser(db: Db, username: string) {
     .selectFrom("users")
     .innerJoin("actors", "actors.id", "users.actor_id")
     .select([
-      "actors.id as actorId", "actors.username", "actors.iri", "actors.name", "actors.summary_html as bioHtml",
-      "actors.avatar_url as avatarUrl", "actors.created_at as createdAt", "users.role", "users.is_clinician as isClinician",
-      "users.email", "users.bio_source as bioSource", "users.password_hash as passwordHash",
+      "actors.id as actorId",
+      "actors.username",
+      "actors.iri",
+      "actors.name",
+      "actors.summary_html as bioHtml",
+      "actors.avatar_url as avatarUrl",
+      "actors.created_at as createdAt",
+      "users.role",
+      "users.is_clinician as isClinician",
+      "users.email",
+      "users.bio_source as bioSource",
+      "users.password_hash as passwordHash",
     ])
     .where("actors.username_key", "=", username.toLowerCase())
     .where("actors.local", "=", 1)
@@ -118,7 +168,14 @@ export async function listUsers(db: Db, options: { limit?: number; cursor?: stri
   let q = db
     .selectFrom("users")
     .innerJoin("actors", "actors.id", "users.actor_id")
-    .select(["actors.id", "actors.username", "actors.name", "users.role", "users.is_clinician as isClinician", "users.created_at as createdAt"])
+    .select([
+      "actors.id",
+      "actors.username",
+      "actors.name",
+      "users.role",
+      "users.is_clinician as isClinician",
+      "users.created_at as createdAt",
+    ])
     .where("actors.deleted_at", "is", null)
     .orderBy("actors.id")
     .limit(options.limit ?? 100);
@@ -140,16 +197,29 @@ export async function findOldestAdmin(db: Db) {
     .executeTakeFirst();
 }
 
-export async function updateProfile(db: Db, origin: string, actorId: string, input: z.input<typeof profileInput>): Promise<void> {
+export async function updateProfile(
+  db: Db,
+  origin: string,
+  actorId: string,
+  input: z.input<typeof profileInput>,
+): Promise<void> {
   const data = parseInput(profileInput, input);
   const ts = now();
   await inTransaction(db, async (trx) => {
     await trx
       .updateTable("actors")
-      .set({ name: data.displayName === "" ? null : data.displayName, summary_html: data.bio.trim() === "" ? null : renderMarkdown(data.bio, origin), updated_at: ts })
+      .set({
+        name: data.displayName === "" ? null : data.displayName,
+        summary_html: data.bio.trim() === "" ? null : renderMarkdown(data.bio, origin),
+        updated_at: ts,
+      })
       .where("id", "=", actorId)
       .execute();
-    await trx.updateTable("users").set({ bio_source: data.bio, email: data.email ?? null }).where("actor_id", "=", actorId).execute();
+    await trx
+      .updateTable("users")
+      .set({ bio_source: data.bio, email: data.email ?? null })
+      .where("actor_id", "=", actorId)
+      .execute();
     await recordEvent(trx, { type: "actor.updated", actorId });
   });
 }
@@ -164,8 +234,12 @@ export async function setAvatar(db: Db, actorId: string, url: string | null): Pr
 export async function changePassword(db: Db, actorId: string, current: string, next: string): Promise<void> {
   const user = await db.selectFrom("users").select("password_hash").where("actor_id", "=", actorId).executeTakeFirst();
   if (!user) throw notFound("user");
-  if (!(await verifyPassword(user.password_hash, current))) throw invalid("the current password is wrong", { current: "is wrong" });
-  if (next.length < PASSWORD_MIN || next.length > 256) throw invalid(`the new password must be ${PASSWORD_MIN} to 256 characters`, { password: "is too short or too long" });
+  if (!(await verifyPassword(user.password_hash, current)))
+    throw invalid("the current password is wrong", { current: "is wrong" });
+  if (next.length < PASSWORD_MIN || next.length > 256)
+    throw invalid(`the new password must be ${PASSWORD_MIN} to 256 characters`, {
+      password: "is too short or too long",
+    });
   const hashed = await hashPassword(next);
   await inTransaction(db, async (trx) => {
     await trx.updateTable("users").set({ password_hash: hashed }).where("actor_id", "=", actorId).execute();
@@ -179,7 +253,8 @@ export async function setRole(db: Db, username: string, role: "admin" | "member"
   if (!user) throw notFound(`user "${username}"`);
   await inTransaction(db, async (trx) => {
     await trx.updateTable("users").set({ role }).where("actor_id", "=", user.actorId).execute();
-    if (!(await findOldestAdmin(trx))) throw forbidden("an instance needs at least one admin; promote another user first");
+    if (!(await findOldestAdmin(trx)))
+      throw forbidden("an instance needs at least one admin; promote another user first");
   });
 }
 
@@ -189,7 +264,11 @@ export async function setClinician(db: Db, username: string, verified: boolean):
   if (!user) throw notFound(`user "${username}"`);
   const ts = now();
   await inTransaction(db, async (trx) => {
-    await trx.updateTable("users").set({ is_clinician: verified ? 1 : 0 }).where("actor_id", "=", user.actorId).execute();
+    await trx
+      .updateTable("users")
+      .set({ is_clinician: verified ? 1 : 0 })
+      .where("actor_id", "=", user.actorId)
+      .execute();
     await trx.updateTable("actors").set({ updated_at: ts }).where("id", "=", user.actorId).execute();
     await recordEvent(trx, { type: "actor.updated", actorId: user.actorId });
   });
@@ -207,7 +286,10 @@ export async function createSession(db: Db, userId: string, userAgent: string | 
   await db
     .insertInto("sessions")
     .values({
-      id: sha256(token), user_id: userId, created_at: ts.toISOString(), last_seen_at: ts.toISOString(),
+      id: sha256(token),
+      user_id: userId,
+      created_at: ts.toISOString(),
+      last_seen_at: ts.toISOString(),
       expires_at: new Date(ts.getTime() + SESSION_DAYS * 86_400_000).toISOString(),
       user_agent: userAgent?.slice(0, 200) ?? null,
     })
@@ -231,7 +313,17 @@ export async function userForSession(db: Db, token: string): Promise<SessionUser
     .selectFrom("sessions")
     .innerJoin("users", "users.actor_id", "sessions.user_id")
     .innerJoin("actors", "actors.id", "users.actor_id")
-    .select(["sessions.id as sessionId", "sessions.expires_at", "sessions.last_seen_at", "actors.id as actorId", "actors.username", "actors.name", "actors.iri", "users.role", "users.is_clinician"])
+    .select([
+      "sessions.id as sessionId",
+      "sessions.expires_at",
+      "sessions.last_seen_at",
+      "actors.id as actorId",
+      "actors.username",
+      "actors.name",
+      "actors.iri",
+      "users.role",
+      "users.is_clinician",
+    ])
     .where("sessions.id", "=", id)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -244,11 +336,22 @@ export async function userForSession(db: Db, token: string): Promise<SessionUser
   if (Date.parse(row.last_seen_at) < t - 3_600_000) {
     await db
       .updateTable("sessions")
-      .set({ last_seen_at: new Date(t).toISOString(), expires_at: new Date(t + SESSION_DAYS * 86_400_000).toISOString() })
+      .set({
+        last_seen_at: new Date(t).toISOString(),
+        expires_at: new Date(t + SESSION_DAYS * 86_400_000).toISOString(),
+      })
       .where("id", "=", id)
       .execute();
   }
-  return { sessionId: row.sessionId, actorId: row.actorId, username: row.username, name: row.name, role: row.role, isClinician: row.is_clinician === 1, iri: row.iri };
+  return {
+    sessionId: row.sessionId,
+    actorId: row.actorId,
+    username: row.username,
+    name: row.name,
+    role: row.role,
+    isClinician: row.is_clinician === 1,
+    iri: row.iri,
+  };
 }
 
 export async function deleteSession(db: Db, token: string): Promise<void> {
@@ -258,5 +361,7 @@ export async function deleteSession(db: Db, token: string): Promise<void> {
 /** SQLite and PostgreSQL name a unique-constraint failure differently. */
 export function isUniqueViolation(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
-  return err?.code === "23505" || err?.code === "SQLITE_CONSTRAINT_UNIQUE" || err?.code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+  return (
+    err?.code === "23505" || err?.code === "SQLITE_CONSTRAINT_UNIQUE" || err?.code === "SQLITE_CONSTRAINT_PRIMARYKEY"
+  );
 }

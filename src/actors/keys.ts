@@ -20,7 +20,13 @@ export async function saveKeys(db: Db, actorId: string, keys: StoredKey[]): Prom
   for (const k of keys) {
     await db
       .insertInto("actor_keys")
-      .values({ actor_id: actorId, kind: k.kind, private_jwk: JSON.stringify(k.privateJwk), public_jwk: JSON.stringify(k.publicJwk), created_at: now() })
+      .values({
+        actor_id: actorId,
+        kind: k.kind,
+        private_jwk: JSON.stringify(k.privateJwk),
+        public_jwk: JSON.stringify(k.publicJwk),
+        created_at: now(),
+      })
       .onConflict((oc) => oc.columns(["actor_id", "kind"]).doNothing())
       .execute();
   }

@@ -8,8 +8,11 @@ export async function findLocalActor(db: Db, usernameKey: string) {
     .leftJoin("communities", "communities.actor_id", "actors.id")
     .selectAll("actors")
     .select([
-      "users.is_clinician as isClinician", "users.role",
-      "communities.visibility", "communities.join_policy as joinPolicy", "communities.federation",
+      "users.is_clinician as isClinician",
+      "users.role",
+      "communities.visibility",
+      "communities.join_policy as joinPolicy",
+      "communities.federation",
     ])
     .where("actors.username_key", "=", usernameKey.toLowerCase())
     .where("actors.local", "=", 1)
@@ -28,14 +31,26 @@ export async function findErasingActor(db: Db, usernameKey: string) {
     .where("actors.username_key", "=", usernameKey.toLowerCase())
     .where("actors.local", "=", 1)
     .where("actors.deleted_at", "is not", null)
-    .where((eb) => eb.exists(eb.selectFrom("actor_keys").select("actor_keys.actor_id").whereRef("actor_keys.actor_id", "=", "actors.id")))
+    .where((eb) =>
+      eb.exists(
+        eb.selectFrom("actor_keys").select("actor_keys.actor_id").whereRef("actor_keys.actor_id", "=", "actors.id"),
+      ),
+    )
     .executeTakeFirst();
 }
 
 export async function countLocalUsers(db: Db, activeSinceIso?: string): Promise<number> {
   let q = db.selectFrom("users").select((eb) => eb.fn.countAll<string | number>().as("n"));
   if (activeSinceIso) {
-    q = q.where((eb) => eb.exists(eb.selectFrom("posts").select("posts.id").whereRef("posts.author_id", "=", "users.actor_id").where("posts.created_at", ">=", activeSinceIso)));
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom("posts")
+          .select("posts.id")
+          .whereRef("posts.author_id", "=", "users.actor_id")
+          .where("posts.created_at", ">=", activeSinceIso),
+      ),
+    );
   }
   return Number((await q.executeTakeFirstOrThrow()).n);
 }
@@ -67,12 +82,21 @@ export async function followingOf(db: Db, actorId: string) {
 }
 
 export async function followerCount(db: Db, actorId: string): Promise<number> {
-  const row = await db.selectFrom("follows").select((eb) => eb.fn.countAll<string | number>().as("n")).where("followee_id", "=", actorId).where("status", "=", "accepted").executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom("follows")
+    .select((eb) => eb.fn.countAll<string | number>().as("n"))
+    .where("followee_id", "=", actorId)
+    .where("status", "=", "accepted")
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 /** Public, live posts by a local actor (or in a local community), newest first, for outboxes and featured lists. */
-export async function publicPostIds(db: Db, filter: { authorId?: string; communityId?: string; pinnedOnly?: boolean }, limit = 20) {
+export async function publicPostIds(
+  db: Db,
+  filter: { authorId?: string; communityId?: string; pinnedOnly?: boolean },
+  limit = 20,
+) {
   let q = db
     .selectFrom("posts")
     .select("id")
@@ -81,7 +105,17 @@ export async function publicPostIds(db: Db, filter: { authorId?: string; communi
     .where("deleted_at", "is", null)
     .where("removed_at", "is", null)
     // Nothing from local-only communities leaves the instance.
-    .where((eb) => eb.not(eb.exists(eb.selectFrom("communities as c").select("c.actor_id").whereRef("c.actor_id", "=", "posts.community_id").where("c.federation", "=", "local"))))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("communities as c")
+            .select("c.actor_id")
+            .whereRef("c.actor_id", "=", "posts.community_id")
+            .where("c.federation", "=", "local"),
+        ),
+      ),
+    )
     .orderBy("id", "desc")
     .limit(limit);
   if (filter.authorId) q = q.where("author_id", "=", filter.authorId);
@@ -91,7 +125,11 @@ export async function publicPostIds(db: Db, filter: { authorId?: string; communi
 }
 
 /** Actors named by mentions that we know: local ones by name, remote ones by `name@host` (fetched earlier). */
-export async function mentionedActorIds(db: Db, localHost: string, refs: { username: string; host: string | null }[]): Promise<string[]> {
+export async function mentionedActorIds(
+  db: Db,
+  localHost: string,
+  refs: { username: string; host: string | null }[],
+): Promise<string[]> {
   const ids: string[] = [];
   for (const ref of refs) {
     const host = ref.host ?? localHost;

@@ -14,10 +14,25 @@ import { DomainError, notFound } from "../errors.ts";
 import { createThread } from "../posts/service.ts";
 import { allowCsv, blockCsv, parseBlockCsv } from "../policy/csv.ts";
 import { applyImport, planImport } from "../policy/import.ts";
-import { allowDomain, blockDomain, disallowDomain, listDomainAllows, listDomainBlocks, setFederationMode, unblockDomain } from "../policy/service.ts";
+import {
+  allowDomain,
+  blockDomain,
+  disallowDomain,
+  listDomainAllows,
+  listDomainBlocks,
+  setFederationMode,
+  unblockDomain,
+} from "../policy/service.ts";
 import { readFile, stat } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
-import { completeErasures, eraseAccount, erasureReceipt, erasureSettled, latestErasureOf, type ErasureReceipt } from "../erasure/service.ts";
+import {
+  completeErasures,
+  eraseAccount,
+  erasureReceipt,
+  erasureSettled,
+  latestErasureOf,
+  type ErasureReceipt,
+} from "../erasure/service.ts";
 import { removeErasedFiles } from "../erasure/files.ts";
 import { writeArchive } from "../export/archive.ts";
 import { openRuntime, type Runtime } from "../runtime.ts";
@@ -91,14 +106,19 @@ const orList = (values: readonly string[]) =>
   values.length <= 1 ? values.join("") : `${values.slice(0, -1).join(", ")} or ${values[values.length - 1]}`;
 
 /** Checks an option against an enum (the services' own, where they have one). */
-function choice<T extends string>(flag: string, value: string | boolean | undefined, schema: z.ZodEnum<{ [K in T]: K }>): T | undefined {
+function choice<T extends string>(
+  flag: string,
+  value: string | boolean | undefined,
+  schema: z.ZodEnum<{ [K in T]: K }>,
+): T | undefined {
   if (value === undefined) return undefined;
   const result = schema.safeParse(value);
   if (!result.success) throw new UsageError(`${flag} must be ${orList(schema.options)}`);
   return result.data as T;
 }
 
-const str = (value: string | boolean | undefined): string | undefined => (typeof value === "string" ? value : undefined);
+const str = (value: string | boolean | undefined): string | undefined =>
+  typeof value === "string" ? value : undefined;
 const must = (value: string | boolean | undefined): string => {
   if (typeof value !== "string") throw new Error("required option missing after validation");
   return value;
@@ -129,14 +149,21 @@ const shortTime = (iso: string) => iso.slice(0, 16).replace("T", " ");
 function waitSeconds(value: string | boolean | undefined): number {
   if (value === undefined) return 20;
   const n = Number(value);
-  if (typeof value !== "string" || !/^\d+$/.test(value) || n > 3600) throw new UsageError("--wait must be a number of seconds from 0 to 3600");
+  if (typeof value !== "string" || !/^\d+$/.test(value) || n > 3600)
+    throw new UsageError("--wait must be a number of seconds from 0 to 3600");
   return n;
 }
 
 function receiptText(r: ErasureReceipt): string {
   const head = `deletion receipt for ${r.handle} (${r.mode === "anonymize" ? "anonymized" : "deleted"}), requested ${shortTime(r.requestedAt)} UTC: ${r.completedAt ? `complete since ${shortTime(r.completedAt)} UTC, keys destroyed` : "deliveries in progress"}\n`;
   if (r.servers.length === 0) return `${head}no other server had received anything from this account\n`;
-  return head + table(["SERVER", "STATUS", "REQUESTS", "ATTEMPTS", "LAST ATTEMPT"], r.servers.map((s) => [s.host, s.status, String(s.deliveries), String(s.attempts), shortTime(s.lastAttemptAt)]));
+  return (
+    head +
+    table(
+      ["SERVER", "STATUS", "REQUESTS", "ATTEMPTS", "LAST ATTEMPT"],
+      r.servers.map((s) => [s.host, s.status, String(s.deliveries), String(s.attempts), shortTime(s.lastAttemptAt)]),
+    )
+  );
 }
 
 // ---- stdin ----
@@ -274,13 +301,18 @@ const commands: Command[] = [
       const username = positionals[0]!;
       const verified = values.revoke !== true;
       await setClinician(rt.db, username, verified);
-      io.stdout.write(verified ? `${username} now shows the verified clinician badge\n` : `removed the verified clinician badge from ${username}\n`);
+      io.stdout.write(
+        verified
+          ? `${username} now shows the verified clinician badge\n`
+          : `removed the verified clinician badge from ${username}\n`,
+      );
     },
   },
   {
     name: "user export",
     args: "<username> --out <file> [--force]",
-    summary: "Write a user's data archive (.tar.gz, Mastodon's layout plus messages, communities, account, moderation and deliveries).",
+    summary:
+      "Write a user's data archive (.tar.gz, Mastodon's layout plus messages, communities, account, moderation and deliveries).",
     positionals: ["username"],
     options: { out: { type: "string" }, force: { type: "boolean" } },
     required: ["out"],
@@ -288,18 +320,24 @@ const commands: Command[] = [
       const user = await findLocalUser(rt.db, positionals[0]!);
       if (!user) throw notFound(`user "${positionals[0]}"`);
       const out = resolvePath(must(values.out));
-      if (values.force !== true && (await stat(out).catch(() => undefined))) throw new DomainError("conflict", `${out} already exists (add --force to replace it)`);
+      if (values.force !== true && (await stat(out).catch(() => undefined)))
+        throw new DomainError("conflict", `${out} already exists (add --force to replace it)`);
       if (!rt.archive) federate?.(rt);
       if (!rt.archive) throw new Error("this command needs the federation's renderer");
       const started = performance.now();
-      const size = await writeArchive({ db: rt.db, origin: rt.config.origin, dataDir: rt.config.dataDir, archive: rt.archive }, user.actorId, out);
+      const size = await writeArchive(
+        { db: rt.db, origin: rt.config.origin, dataDir: rt.config.dataDir, archive: rt.archive },
+        user.actorId,
+        out,
+      );
       io.stdout.write(`wrote ${out} (${size} bytes) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     },
   },
   {
     name: "user erase",
     args: "<username> --yes [--anonymize] [--wait <seconds>]",
-    summary: "Erase a user here and on every server their content reached, then print the deletion receipt (waiting up to --wait seconds, default 20, for deliveries).",
+    summary:
+      "Erase a user here and on every server their content reached, then print the deletion receipt (waiting up to --wait seconds, default 20, for deliveries).",
     positionals: ["username"],
     options: { yes: { type: "boolean" }, anonymize: { type: "boolean" }, wait: { type: "string" } },
     check(values) {
@@ -309,7 +347,9 @@ const commands: Command[] = [
     async run({ values, positionals, io, rt, federate }) {
       const user = await findLocalUser(rt.db, positionals[0]!);
       if (!user) throw notFound(`user "${positionals[0]}"`);
-      const result = await eraseAccount(rt.db, rt.config.origin, user.actorId, { mode: values.anonymize === true ? "anonymize" : "delete" });
+      const result = await eraseAccount(rt.db, rt.config.origin, user.actorId, {
+        mode: values.anonymize === true ? "anonymize" : "delete",
+      });
       await removeErasedFiles(rt.config.dataDir, result.files);
       await scrubErasedPages(rt.db, rt.dialect);
       io.stdout.write(`erased ${result.handle}\n`);
@@ -330,7 +370,9 @@ const commands: Command[] = [
         await completeErasures(rt.db);
       }
       io.stdout.write(receiptText((await erasureReceipt(rt.db, { erasureId: result.erasureId }))!));
-      io.stdout.write(`receipt page (keep this address; it is shown once): ${rt.config.origin}/erasures/${result.receiptToken}\n`);
+      io.stdout.write(
+        `receipt page (keep this address; it is shown once): ${rt.config.origin}/erasures/${result.receiptToken}\n`,
+      );
     },
   },
   {
@@ -389,7 +431,15 @@ const commands: Command[] = [
         rt.db,
         rt.config.origin,
         { actorId: owner.actorId, role: "admin" },
-        { slug: positionals[0]!, name: must(values.name), description: str(values.description), rules: str(values.rules), visibility, join, federation },
+        {
+          slug: positionals[0]!,
+          name: must(values.name),
+          description: str(values.description),
+          rules: str(values.rules),
+          visibility,
+          join,
+          federation,
+        },
         { allowReserved: true },
       );
       io.stdout.write(`created community ${community.slug}, moderated by ${owner.username}\n${community.iri}\n`);
@@ -407,7 +457,15 @@ const commands: Command[] = [
       do {
         const page = await listCommunities(rt.db, { limit: 500, cursor });
         for (const c of page.items) {
-          rows.push([c.slug, c.name ?? "", c.visibility, c.joinPolicy, c.federation, String(c.members), String(c.threads)]);
+          rows.push([
+            c.slug,
+            c.name ?? "",
+            c.visibility,
+            c.joinPolicy,
+            c.federation,
+            String(c.members),
+            String(c.threads),
+          ]);
         }
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
@@ -464,11 +522,20 @@ const commands: Command[] = [
     },
     async run({ values, positionals, io, rt }) {
       const result = await blockDomain(rt.db, {
-        domain: positionals[0]!, severity: choice("--severity", values.severity, severityChoice), rejectMedia: values["reject-media"] === true,
-        rejectReports: values["reject-reports"] === true, publicComment: str(values["public-comment"]), privateComment: str(values["private-comment"]), obfuscate: values.obfuscate === true,
+        domain: positionals[0]!,
+        severity: choice("--severity", values.severity, severityChoice),
+        rejectMedia: values["reject-media"] === true,
+        rejectReports: values["reject-reports"] === true,
+        publicComment: str(values["public-comment"]),
+        privateComment: str(values["private-comment"]),
+        obfuscate: values.obfuscate === true,
       });
-      const purged = result.purged ? `; purged ${result.purged.actors} actors, ${result.purged.posts} posts, ${result.purged.follows} follows` : "";
-      io.stdout.write(`${result.created ? "blocked" : "updated block of"} ${positionals[0]} (${str(values.severity)})${purged}\n`);
+      const purged = result.purged
+        ? `; purged ${result.purged.actors} actors, ${result.purged.posts} posts, ${result.purged.follows} follows`
+        : "";
+      io.stdout.write(
+        `${result.created ? "blocked" : "updated block of"} ${positionals[0]} (${str(values.severity)})${purged}\n`,
+      );
     },
   },
   {
@@ -490,7 +557,19 @@ const commands: Command[] = [
     options: {},
     async run({ io, rt }) {
       const rows = await listDomainBlocks(rt.db);
-      io.stdout.write(table(["DOMAIN", "SEVERITY", "MEDIA", "REPORTS", "OBFUSCATE", "PUBLIC COMMENT"], rows.map((b) => [b.domain, b.severity, b.reject_media ? "rejected" : "-", b.reject_reports ? "rejected" : "-", b.obfuscate ? "yes" : "no", b.public_comment ?? ""])));
+      io.stdout.write(
+        table(
+          ["DOMAIN", "SEVERITY", "MEDIA", "REPORTS", "OBFUSCATE", "PUBLIC COMMENT"],
+          rows.map((b) => [
+            b.domain,
+            b.severity,
+            b.reject_media ? "rejected" : "-",
+            b.reject_reports ? "rejected" : "-",
+            b.obfuscate ? "yes" : "no",
+            b.public_comment ?? "",
+          ]),
+        ),
+      );
     },
   },
   {
@@ -503,15 +582,24 @@ const commands: Command[] = [
       const parsed = await readBlockList(positionals[0]!, io);
       const plan = await planImport(rt.db, parsed);
       for (const c of plan) {
-        const note = c.status === "covered" ? ` (covered by ${c.coveredBy})` : c.followsCut > 0 ? ` (cuts ${c.followsCut} local follows)` : "";
+        const note =
+          c.status === "covered"
+            ? ` (covered by ${c.coveredBy})`
+            : c.followsCut > 0
+              ? ` (cuts ${c.followsCut} local follows)`
+              : "";
         io.stdout.write(`${c.status.padEnd(9)} ${c.block.domain} ${c.block.severity}${note}\n`);
       }
       if (values["dry-run"] === true) {
-        io.stdout.write(`dry run: ${plan.filter((c) => c.status === "new" || c.status === "changed").length} changes, ${parsed.problems.length} rejected rows; nothing written\n`);
+        io.stdout.write(
+          `dry run: ${plan.filter((c) => c.status === "new" || c.status === "changed").length} changes, ${parsed.problems.length} rejected rows; nothing written\n`,
+        );
         return;
       }
       const result = await applyImport(rt.db, plan);
-      io.stdout.write(`applied ${result.applied} changes; purged ${result.purged.actors} actors, ${result.purged.posts} posts, ${result.purged.follows} follows; ${parsed.problems.length} rejected rows\n`);
+      io.stdout.write(
+        `applied ${result.applied} changes; purged ${result.purged.actors} actors, ${result.purged.posts} posts, ${result.purged.follows} follows; ${parsed.problems.length} rejected rows\n`,
+      );
     },
   },
   {
@@ -580,7 +668,9 @@ const commands: Command[] = [
     async run({ positionals, io, rt }) {
       const mode = choice("mode", positionals[0], modeChoice)!;
       await setFederationMode(rt.db, mode);
-      io.stdout.write(`federation mode: ${mode}${mode === "allowlist" ? ` (${(await listDomainAllows(rt.db)).length} allowed domains)` : ""}\n`);
+      io.stdout.write(
+        `federation mode: ${mode}${mode === "allowlist" ? ` (${(await listDomainAllows(rt.db)).length} allowed domains)` : ""}\n`,
+      );
     },
   },
 ];
@@ -604,7 +694,7 @@ export function usage(): string {
   for (const c of commands) lines.push(`  ${usageLine(c).slice("kindred ".length)}`, `      ${c.summary}`);
   lines.push(
     "  help",
-    "      Show this text. \"kindred <command> --help\" shows one command.",
+    '      Show this text. "kindred <command> --help" shows one command.',
     "",
     "Configuration is read from the environment, as for the server (DATABASE_URL, ORIGIN, DATA_DIR, LOG_LEVEL, ...).",
   );
@@ -684,13 +774,27 @@ function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   let message = error.message;
   if (!message && error instanceof AggregateError) {
-    message = error.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))).filter(Boolean).join("; ");
+    message = error.errors
+      .map((e: unknown) => (e instanceof Error ? e.message : String(e)))
+      .filter(Boolean)
+      .join("; ");
   }
   if (!message) message = String((error as { code?: unknown }).code ?? error.name);
   return message.replace(/\s*\n\s*/g, " ");
 }
 
-const CONNECTION_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ECONNRESET", "28P01", "28000", "3D000", "3F000"]);
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ECONNRESET",
+  "28P01",
+  "28000",
+  "3D000",
+  "3F000",
+]);
 
 /** The error in `error`'s cause chain that says the database could not be reached or logged in to. */
 function connectionError(error: unknown): unknown {
@@ -742,7 +846,8 @@ export async function main(argv: string[], io: Io = defaultIo(), federate?: Fede
       return EXIT_FAILURE;
     }
     const unreachable = connectionError(error);
-    if (unreachable) io.stderr.write(`kindred: cannot use the database in DATABASE_URL: ${describeError(unreachable)}\n`);
+    if (unreachable)
+      io.stderr.write(`kindred: cannot use the database in DATABASE_URL: ${describeError(unreachable)}\n`);
     else io.stderr.write(`kindred: unexpected error: ${describeError(error)}\n`);
     const debug = config?.logLevel === "debug" || config?.logLevel === "trace";
     if (debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);

@@ -12,7 +12,11 @@ const BATCH = 200;
 
 /** Deletes expired threads in every community with a retention period; returns how many threads went. */
 export async function applyRetention(db: Db, at: Date = new Date()): Promise<number> {
-  const communities = await db.selectFrom("communities").select(["actor_id", "retention_days"]).where("retention_days", "is not", null).execute();
+  const communities = await db
+    .selectFrom("communities")
+    .select(["actor_id", "retention_days"])
+    .where("retention_days", "is not", null)
+    .execute();
   let expired = 0;
   for (const c of communities) {
     const cutoff = new Date(at.getTime() - c.retention_days! * 86_400_000).toISOString();
@@ -24,7 +28,15 @@ export async function applyRetention(db: Db, at: Date = new Date()): Promise<num
         .where("parent_id", "is", null)
         .where("published_at", "<", cutoff)
         // A thread is done with once its opening post and every reply are tombstones.
-        .where((eb) => eb.exists(eb.selectFrom("posts as p").select("p.id").whereRef("p.thread_id", "=", "posts.id").where("p.deleted_at", "is", null)))
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom("posts as p")
+              .select("p.id")
+              .whereRef("p.thread_id", "=", "posts.id")
+              .where("p.deleted_at", "is", null),
+          ),
+        )
         .orderBy("published_at")
         .limit(BATCH)
         .execute();
@@ -49,6 +61,11 @@ async function expireThread(db: Db, communityId: string, threadId: string): Prom
     const ids = posts.map((p) => p.id);
     if (ids.length === 0) return;
     await tombstonePosts(trx, ids, ts);
-    for (const p of posts) await recordEvent(trx, { type: "post.deleted", postId: p.id, byActorId: p.local === 1 ? p.author_id : communityId });
+    for (const p of posts)
+      await recordEvent(trx, {
+        type: "post.deleted",
+        postId: p.id,
+        byActorId: p.local === 1 ? p.author_id : communityId,
+      });
   });
 }

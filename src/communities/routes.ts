@@ -9,15 +9,30 @@ import { httpStatus } from "../web/errors.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
 import {
-  addModerator, createCommunity, decideMembership, hasMemberOnServer, getCommunity, isModerator, join, leave, mayCreateCommunity, mayRead,
-  memberCount, membership, moderators, pendingMembers, updateCommunity, type Community,
+  addModerator,
+  createCommunity,
+  decideMembership,
+  hasMemberOnServer,
+  getCommunity,
+  isModerator,
+  join,
+  leave,
+  mayCreateCommunity,
+  mayRead,
+  memberCount,
+  membership,
+  moderators,
+  pendingMembers,
+  updateCommunity,
+  type Community,
 } from "./service.ts";
 
 export const communityRoutes = new Hono<WebEnv>();
 
 communityRoutes.get("/communities/new", async (c) => {
   const user = requireUser(c);
-  if (!(await mayCreateCommunity(c.get("app").db, user))) throw forbidden("only admins may create communities on this instance");
+  if (!(await mayCreateCommunity(c.get("app").db, user)))
+    throw forbidden("only admins may create communities on this instance");
   return c.html(communityForm(pageContext(c), { kind: "create" }));
 });
 
@@ -27,14 +42,24 @@ communityRoutes.post("/communities", async (c) => {
   const form = await formFields(c);
   try {
     const created = await createCommunity(app.db, app.config.origin, user, {
-      slug: form.slug ?? "", name: form.name ?? "", description: form.description, rules: form.rules,
-      visibility: form.visibility as "public", join: form.join as "open", federation: form.federation as "federated", allowedServers: form.allowedServers,
-      retentionDays: form.retentionDays ?? "", allowAnonymize: form.allowAnonymize === "1",
+      slug: form.slug ?? "",
+      name: form.name ?? "",
+      description: form.description,
+      rules: form.rules,
+      visibility: form.visibility as "public",
+      join: form.join as "open",
+      federation: form.federation as "federated",
+      allowedServers: form.allowedServers,
+      retentionDays: form.retentionDays ?? "",
+      allowAnonymize: form.allowAnonymize === "1",
     });
     return c.redirect(`/@${created.slug}`, 303);
   } catch (e) {
     if (!(e instanceof DomainError) || (e.code !== "invalid" && e.code !== "conflict")) throw e;
-    return c.html(communityForm(pageContext(c), { kind: "create" }, { values: form, errors: e.fields, message: e.message }), httpStatus(e.code));
+    return c.html(
+      communityForm(pageContext(c), { kind: "create" }, { values: form, errors: e.fields, message: e.message }),
+      httpStatus(e.code),
+    );
   }
 });
 
@@ -45,7 +70,9 @@ export async function renderCommunity(c: WebContext, community: Community) {
   const viewerId = user?.actorId;
   const canRead = await mayRead(app.db, community, viewerId);
   const cursor = c.req.query("cursor");
-  const threads = canRead ? await listThreads(app.db, community.id, { cursor, viewerId }) : { items: [], pinned: [], nextCursor: null };
+  const threads = canRead
+    ? await listThreads(app.db, community.id, { cursor, viewerId })
+    : { items: [], pinned: [], nextCursor: null };
   const mod = viewerId ? await isModerator(app.db, community.id, viewerId) : false;
   return c.html(
     communityPage(pageContext(c), {
@@ -85,7 +112,8 @@ communityRoutes.post(`${AT}/leave`, async (c) => {
 async function moderatedCommunity(c: WebContext) {
   const user = requireUser(c);
   const community = await getCommunity(c.get("app").db, handleOf(c));
-  if (!(await isModerator(c.get("app").db, community.id, user.actorId))) throw forbidden("only moderators of this community can do this");
+  if (!(await isModerator(c.get("app").db, community.id, user.actorId)))
+    throw forbidden("only moderators of this community can do this");
   return { user, community };
 }
 
@@ -96,7 +124,12 @@ communityRoutes.get(`${AT}/moderation`, async (c) => {
     .selectFrom("moderation_actions")
     .leftJoin("actors as m", "m.id", "moderation_actions.moderator_id")
     .leftJoin("actors as t", "t.id", "moderation_actions.target_actor_id")
-    .select(["moderation_actions.action", "moderation_actions.created_at as createdAt", "m.username as moderator", "t.username as target"])
+    .select([
+      "moderation_actions.action",
+      "moderation_actions.created_at as createdAt",
+      "m.username as moderator",
+      "t.username as target",
+    ])
     .where("moderation_actions.community_id", "=", community.id)
     .orderBy("moderation_actions.id", "desc")
     .limit(100)
@@ -104,8 +137,18 @@ communityRoutes.get(`${AT}/moderation`, async (c) => {
   const pending = await pendingMembers(db, community.id);
   // Approving the first member from a server lets that server's admins read the community.
   const newServers = new Set<string>();
-  for (const p of pending) if (p.local === 0 && !(await hasMemberOnServer(db, community.id, p.host))) newServers.add(p.host);
-  return c.html(moderationPage(pageContext(c), { slug: community.slug, name: community.name, visibility: community.visibility, pending, newServers: [...newServers], log }));
+  for (const p of pending)
+    if (p.local === 0 && !(await hasMemberOnServer(db, community.id, p.host))) newServers.add(p.host);
+  return c.html(
+    moderationPage(pageContext(c), {
+      slug: community.slug,
+      name: community.name,
+      visibility: community.visibility,
+      pending,
+      newServers: [...newServers],
+      log,
+    }),
+  );
 });
 
 for (const decision of ["approve", "reject"] as const) {
@@ -128,7 +171,9 @@ communityRoutes.post(`${AT}/moderation/moderators`, async (c) => {
 
 communityRoutes.get(`${AT}/settings`, async (c) => {
   const { community } = await moderatedCommunity(c);
-  return c.html(communityForm(pageContext(c), { kind: "edit", slug: community.slug }, { values: formValues(community) }));
+  return c.html(
+    communityForm(pageContext(c), { kind: "edit", slug: community.slug }, { values: formValues(community) }),
+  );
 });
 
 communityRoutes.post(`${AT}/settings`, async (c) => {
@@ -137,18 +182,38 @@ communityRoutes.post(`${AT}/settings`, async (c) => {
   const form = await formFields(c);
   try {
     await updateCommunity(app.db, app.config.origin, community.id, {
-      name: form.name ?? "", description: form.description, rules: form.rules,
-      visibility: form.visibility as "public", join: form.join as "open", federation: form.federation as "federated", allowedServers: form.allowedServers,
-      retentionDays: form.retentionDays ?? "", allowAnonymize: form.allowAnonymize === "1",
+      name: form.name ?? "",
+      description: form.description,
+      rules: form.rules,
+      visibility: form.visibility as "public",
+      join: form.join as "open",
+      federation: form.federation as "federated",
+      allowedServers: form.allowedServers,
+      retentionDays: form.retentionDays ?? "",
+      allowAnonymize: form.allowAnonymize === "1",
     });
     return c.redirect(`/@${community.slug}`, 303);
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
-    return c.html(communityForm(pageContext(c), { kind: "edit", slug: community.slug }, { values: form, errors: e.fields, message: e.message }), 422);
+    return c.html(
+      communityForm(
+        pageContext(c),
+        { kind: "edit", slug: community.slug },
+        { values: form, errors: e.fields, message: e.message },
+      ),
+      422,
+    );
   }
 });
 
 const formValues = (c: Community) => ({
-  name: c.name ?? "", description: c.descriptionSource, rules: c.rulesSource, visibility: c.visibility, join: c.joinPolicy, federation: c.federation,
-  allowedServers: c.allowedServers, retentionDays: c.retentionDays === null ? "" : String(c.retentionDays), allowAnonymize: c.allowAnonymize === 1 ? "1" : "",
+  name: c.name ?? "",
+  description: c.descriptionSource,
+  rules: c.rulesSource,
+  visibility: c.visibility,
+  join: c.joinPolicy,
+  federation: c.federation,
+  allowedServers: c.allowedServers,
+  retentionDays: c.retentionDays === null ? "" : String(c.retentionDays),
+  allowAnonymize: c.allowAnonymize === 1 ? "1" : "",
 });

@@ -25,7 +25,8 @@ export const communitySettingsInput = z.object({
     .default("")
     .transform((text, ctx) => {
       const { domains, invalid } = parseDomainList(text);
-      if (invalid.length > 0) ctx.addIssue({ code: "custom", message: `not domain names: ${invalid.slice(0, 5).join(", ")}` });
+      if (invalid.length > 0)
+        ctx.addIssue({ code: "custom", message: `not domain names: ${invalid.slice(0, 5).join(", ")}` });
       return domains.join("\n");
     }),
   /** Threads older than this many days are deleted (with federated Deletes); empty keeps them. */
@@ -70,7 +71,13 @@ export async function mayCreateCommunity(db: Db, user: Creator): Promise<boolean
  * Creates a community: a Group actor with its settings; the creator becomes
  * its first moderator and member.
  */
-export async function createCommunity(db: Db, origin: string, creator: Creator, input: CreateCommunityInput, options: { allowReserved?: boolean } = {}) {
+export async function createCommunity(
+  db: Db,
+  origin: string,
+  creator: Creator,
+  input: CreateCommunityInput,
+  options: { allowReserved?: boolean } = {},
+) {
   const data = parseInput(createCommunityInput, input);
   if (!(await mayCreateCommunity(db, creator))) throw forbidden("only admins may create communities on this instance");
   const key = data.slug.toLowerCase();
@@ -88,73 +95,146 @@ export async function createCommunity(db: Db, origin: string, creator: Creator, 
     await trx
       .insertInto("actors")
       .values({
-        id, iri, type: "Group", username: key, username_key: key, host, local: 1,
-        name: data.name, summary_html: data.description.trim() ? renderMarkdown(data.description, origin) : null, url: iri,
-        inbox_url: `${iri}/inbox`, shared_inbox_url: `${origin}/inbox`, outbox_url: `${iri}/outbox`,
-        followers_url: `${iri}/followers`, following_url: `${iri}/following`, featured_url: `${iri}/featured`, avatar_url: null,
-        manually_approves_followers: approvesFollowers(data.join, data.visibility), discoverable: data.federation === "federated" && data.visibility === "public" ? 1 : 0,
-        created_at: ts, updated_at: ts, fetched_at: null, deleted_at: null,
+        id,
+        iri,
+        type: "Group",
+        username: key,
+        username_key: key,
+        host,
+        local: 1,
+        name: data.name,
+        summary_html: data.description.trim() ? renderMarkdown(data.description, origin) : null,
+        url: iri,
+        inbox_url: `${iri}/inbox`,
+        shared_inbox_url: `${origin}/inbox`,
+        outbox_url: `${iri}/outbox`,
+        followers_url: `${iri}/followers`,
+        following_url: `${iri}/following`,
+        featured_url: `${iri}/featured`,
+        avatar_url: null,
+        manually_approves_followers: approvesFollowers(data.join, data.visibility),
+        discoverable: data.federation === "federated" && data.visibility === "public" ? 1 : 0,
+        created_at: ts,
+        updated_at: ts,
+        fetched_at: null,
+        deleted_at: null,
       })
       .execute();
     await trx
       .insertInto("communities")
       .values({
-        actor_id: id, description_source: data.description, rules_source: data.rules, rules_html: data.rules.trim() ? renderMarkdown(data.rules, origin) : "",
-        visibility: data.visibility, join_policy: data.join, federation: data.federation, retention_days: data.retentionDays,
-        allowed_servers: data.allowedServers, allow_anonymize: data.allowAnonymize ? 1 : 0, created_by: creator.actorId, created_at: ts,
+        actor_id: id,
+        description_source: data.description,
+        rules_source: data.rules,
+        rules_html: data.rules.trim() ? renderMarkdown(data.rules, origin) : "",
+        visibility: data.visibility,
+        join_policy: data.join,
+        federation: data.federation,
+        retention_days: data.retentionDays,
+        allowed_servers: data.allowedServers,
+        allow_anonymize: data.allowAnonymize ? 1 : 0,
+        created_by: creator.actorId,
+        created_at: ts,
       })
       .execute();
-    await trx.insertInto("community_moderators").values({ community_id: id, actor_id: creator.actorId, created_at: ts }).execute();
+    await trx
+      .insertInto("community_moderators")
+      .values({ community_id: id, actor_id: creator.actorId, created_at: ts })
+      .execute();
     const followId = newId();
     await trx
       .insertInto("follows")
-      .values({ id: followId, iri: followIri(origin, followId), follower_id: creator.actorId, followee_id: id, status: "accepted", created_at: ts, accepted_at: ts })
+      .values({
+        id: followId,
+        iri: followIri(origin, followId),
+        follower_id: creator.actorId,
+        followee_id: id,
+        status: "accepted",
+        created_at: ts,
+        accepted_at: ts,
+      })
       .execute();
   });
   return { actorId: id, slug: key, iri };
 }
 
 /** A members-only community always vets its followers, whatever the join policy. */
-const approvesFollowers = (join: JoinPolicy, visibility: Visibility) => (join === "approval" || visibility === "members" ? 1 : 0);
+const approvesFollowers = (join: JoinPolicy, visibility: Visibility) =>
+  join === "approval" || visibility === "members" ? 1 : 0;
 
-export async function updateCommunity(db: Db, origin: string, communityId: string, input: z.input<typeof communitySettingsInput>) {
+export async function updateCommunity(
+  db: Db,
+  origin: string,
+  communityId: string,
+  input: z.input<typeof communitySettingsInput>,
+) {
   const data = parseInput(communitySettingsInput, input);
   const ts = now();
   await inTransaction(db, async (trx) => {
     await trx
       .updateTable("actors")
       .set({
-        name: data.name, summary_html: data.description.trim() ? renderMarkdown(data.description, origin) : null,
+        name: data.name,
+        summary_html: data.description.trim() ? renderMarkdown(data.description, origin) : null,
         manually_approves_followers: approvesFollowers(data.join, data.visibility),
-        discoverable: data.federation === "federated" && data.visibility === "public" ? 1 : 0, updated_at: ts,
+        discoverable: data.federation === "federated" && data.visibility === "public" ? 1 : 0,
+        updated_at: ts,
       })
       .where("id", "=", communityId)
       .execute();
     await trx
       .updateTable("communities")
       .set({
-        description_source: data.description, rules_source: data.rules, rules_html: data.rules.trim() ? renderMarkdown(data.rules, origin) : "",
-        visibility: data.visibility, join_policy: data.join, federation: data.federation, allowed_servers: data.allowedServers,
-        retention_days: data.retentionDays, allow_anonymize: data.allowAnonymize ? 1 : 0,
+        description_source: data.description,
+        rules_source: data.rules,
+        rules_html: data.rules.trim() ? renderMarkdown(data.rules, origin) : "",
+        visibility: data.visibility,
+        join_policy: data.join,
+        federation: data.federation,
+        allowed_servers: data.allowedServers,
+        retention_days: data.retentionDays,
+        allow_anonymize: data.allowAnonymize ? 1 : 0,
       })
       .where("actor_id", "=", communityId)
       .execute();
     // Posts follow the community's visibility: members-only posts go to followers, never Public.
     if (data.visibility === "members") {
-      await trx.updateTable("posts").set({ audience: "followers" }).where("community_id", "=", communityId).where("audience", "in", ["public", "unlisted"]).execute();
+      await trx
+        .updateTable("posts")
+        .set({ audience: "followers" })
+        .where("community_id", "=", communityId)
+        .where("audience", "in", ["public", "unlisted"])
+        .execute();
     } else {
-      await trx.updateTable("posts").set({ audience: "public" }).where("community_id", "=", communityId).where("audience", "=", "followers").execute();
+      await trx
+        .updateTable("posts")
+        .set({ audience: "public" })
+        .where("community_id", "=", communityId)
+        .where("audience", "=", "followers")
+        .execute();
     }
     await recordEvent(trx, { type: "actor.updated", actorId: communityId });
   });
 }
 
 const communityColumns = [
-  "actors.id", "actors.iri", "actors.username as slug", "actors.name", "actors.summary_html as descriptionHtml",
-  "actors.avatar_url as avatarUrl", "actors.local", "actors.host", "actors.created_at as createdAt",
-  "communities.description_source as descriptionSource", "communities.rules_source as rulesSource",
-  "communities.rules_html as rulesHtml", "communities.visibility", "communities.join_policy as joinPolicy",
-  "communities.federation", "communities.retention_days as retentionDays", "communities.allowed_servers as allowedServers",
+  "actors.id",
+  "actors.iri",
+  "actors.username as slug",
+  "actors.name",
+  "actors.summary_html as descriptionHtml",
+  "actors.avatar_url as avatarUrl",
+  "actors.local",
+  "actors.host",
+  "actors.created_at as createdAt",
+  "communities.description_source as descriptionSource",
+  "communities.rules_source as rulesSource",
+  "communities.rules_html as rulesHtml",
+  "communities.visibility",
+  "communities.join_policy as joinPolicy",
+  "communities.federation",
+  "communities.retention_days as retentionDays",
+  "communities.allowed_servers as allowedServers",
   "communities.allow_anonymize as allowAnonymize",
 ] as const;
 
@@ -191,10 +271,24 @@ export async function findCommunityByHandle(db: Db, handle: string): Promise<Com
     .executeTakeFirst();
   if (!row) return undefined;
   return {
-    id: row.id, iri: row.iri, slug: `${row.username}@${row.host}`, name: row.name, descriptionHtml: row.summary_html, avatarUrl: row.avatar_url,
-    local: 0, host: row.host, createdAt: row.created_at, descriptionSource: "", rulesSource: "", rulesHtml: "",
-    visibility: "public", joinPolicy: row.manually_approves_followers === 1 ? "approval" : "open", federation: "federated", retentionDays: null,
-    allowedServers: "", allowAnonymize: 0,
+    id: row.id,
+    iri: row.iri,
+    slug: `${row.username}@${row.host}`,
+    name: row.name,
+    descriptionHtml: row.summary_html,
+    avatarUrl: row.avatar_url,
+    local: 0,
+    host: row.host,
+    createdAt: row.created_at,
+    descriptionSource: "",
+    rulesSource: "",
+    rulesHtml: "",
+    visibility: "public",
+    joinPolicy: row.manually_approves_followers === 1 ? "approval" : "open",
+    federation: "federated",
+    retentionDays: null,
+    allowedServers: "",
+    allowAnonymize: 0,
   };
 }
 
@@ -215,32 +309,58 @@ export async function memberCount(db: Db, communityId: string): Promise<number> 
 }
 
 /** Communities for the home page and `community list`, newest first, with member and thread counts. */
-export async function listCommunities(db: Db, options: { cursor?: string; limit?: number; includeMembersOnly?: boolean } = {}) {
+export async function listCommunities(
+  db: Db,
+  options: { cursor?: string; limit?: number; includeMembersOnly?: boolean } = {},
+) {
   const limit = options.limit ?? 50;
   let q = db
     .selectFrom("communities")
     .innerJoin("actors", "actors.id", "communities.actor_id")
     .select(communityColumns)
     .select((eb) => [
-      eb.selectFrom("follows").select((e) => e.fn.countAll<string | number>().as("n")).whereRef("follows.followee_id", "=", "actors.id").where("follows.status", "=", "accepted").as("members"),
-      eb.selectFrom("posts").select((e) => e.fn.countAll<string | number>().as("n")).whereRef("posts.community_id", "=", "actors.id").where("posts.parent_id", "is", null).where("posts.deleted_at", "is", null).as("threads"),
+      eb
+        .selectFrom("follows")
+        .select((e) => e.fn.countAll<string | number>().as("n"))
+        .whereRef("follows.followee_id", "=", "actors.id")
+        .where("follows.status", "=", "accepted")
+        .as("members"),
+      eb
+        .selectFrom("posts")
+        .select((e) => e.fn.countAll<string | number>().as("n"))
+        .whereRef("posts.community_id", "=", "actors.id")
+        .where("posts.parent_id", "is", null)
+        .where("posts.deleted_at", "is", null)
+        .as("threads"),
     ])
     .where("actors.deleted_at", "is", null)
     .orderBy("actors.id", "desc")
     .limit(limit + 1);
   if (options.cursor) q = q.where("actors.id", "<", options.cursor);
   const rows = await q.execute();
-  const page = rows.slice(0, limit).map((r) => ({ ...r, members: Number(r.members ?? 0), threads: Number(r.threads ?? 0) }));
+  const page = rows
+    .slice(0, limit)
+    .map((r) => ({ ...r, members: Number(r.members ?? 0), threads: Number(r.threads ?? 0) }));
   return { items: page, nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
 }
 
 export async function membership(db: Db, communityId: string, actorId: string): Promise<FollowStatus | null> {
-  const row = await db.selectFrom("follows").select("status").where("followee_id", "=", communityId).where("follower_id", "=", actorId).executeTakeFirst();
+  const row = await db
+    .selectFrom("follows")
+    .select("status")
+    .where("followee_id", "=", communityId)
+    .where("follower_id", "=", actorId)
+    .executeTakeFirst();
   return row?.status ?? null;
 }
 
 export async function isModerator(db: Db, communityId: string, actorId: string): Promise<boolean> {
-  const row = await db.selectFrom("community_moderators").select("actor_id").where("community_id", "=", communityId).where("actor_id", "=", actorId).executeTakeFirst();
+  const row = await db
+    .selectFrom("community_moderators")
+    .select("actor_id")
+    .where("community_id", "=", communityId)
+    .where("actor_id", "=", actorId)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -265,7 +385,12 @@ export async function moderators(db: Db, communityId: string) {
 }
 
 /** Joins a local community: accepted at once when open, pending a moderator otherwise. */
-export async function join(db: Db, origin: string, community: { id: string; joinPolicy: JoinPolicy; visibility: Visibility }, actorId: string): Promise<FollowStatus> {
+export async function join(
+  db: Db,
+  origin: string,
+  community: { id: string; joinPolicy: JoinPolicy; visibility: Visibility },
+  actorId: string,
+): Promise<FollowStatus> {
   if (await isBanned(db, community.id, actorId)) throw forbidden("you are banned from this community");
   const existing = await membership(db, community.id, actorId);
   if (existing) return existing;
@@ -274,7 +399,15 @@ export async function join(db: Db, origin: string, community: { id: string; join
   const ts = now();
   await db
     .insertInto("follows")
-    .values({ id, iri: followIri(origin, id), follower_id: actorId, followee_id: community.id, status, created_at: ts, accepted_at: status === "accepted" ? ts : null })
+    .values({
+      id,
+      iri: followIri(origin, id),
+      follower_id: actorId,
+      followee_id: community.id,
+      status,
+      created_at: ts,
+      accepted_at: status === "accepted" ? ts : null,
+    })
     .onConflict((oc) => oc.columns(["follower_id", "followee_id"]).doNothing())
     .execute();
   return (await membership(db, community.id, actorId)) ?? status;
@@ -286,7 +419,11 @@ export async function leave(db: Db, communityId: string, actorId: string): Promi
     if (await isModerator(trx, communityId, actorId)) {
       const mods = await moderators(trx, communityId);
       if (mods.length === 1) throw forbidden("the last moderator cannot leave; appoint another moderator first");
-      await trx.deleteFrom("community_moderators").where("community_id", "=", communityId).where("actor_id", "=", actorId).execute();
+      await trx
+        .deleteFrom("community_moderators")
+        .where("community_id", "=", communityId)
+        .where("actor_id", "=", actorId)
+        .execute();
     }
     await trx.deleteFrom("follows").where("followee_id", "=", communityId).where("follower_id", "=", actorId).execute();
   });
@@ -296,7 +433,15 @@ export async function pendingMembers(db: Db, communityId: string) {
   return db
     .selectFrom("follows")
     .innerJoin("actors", "actors.id", "follows.follower_id")
-    .select(["follows.id as followId", "actors.id", "actors.username", "actors.host", "actors.local", "actors.name", "follows.created_at as requestedAt"])
+    .select([
+      "follows.id as followId",
+      "actors.id",
+      "actors.username",
+      "actors.host",
+      "actors.local",
+      "actors.name",
+      "follows.created_at as requestedAt",
+    ])
     .where("follows.followee_id", "=", communityId)
     .where("follows.status", "=", "pending")
     .orderBy("follows.created_at")
@@ -304,7 +449,13 @@ export async function pendingMembers(db: Db, communityId: string) {
 }
 
 /** A moderator accepts or rejects a pending join request; both are logged. */
-export async function decideMembership(db: Db, communityId: string, moderatorId: string, memberActorId: string, accept: boolean): Promise<void> {
+export async function decideMembership(
+  db: Db,
+  communityId: string,
+  moderatorId: string,
+  memberActorId: string,
+  accept: boolean,
+): Promise<void> {
   await inTransaction(db, async (trx) => {
     if (!(await isModerator(trx, communityId, moderatorId))) throw forbidden("only moderators can approve members");
     const pending = await trx
@@ -317,30 +468,59 @@ export async function decideMembership(db: Db, communityId: string, moderatorId:
     if (!pending) throw notFound("join request");
     const ts = now();
     if (accept) {
-      await trx.updateTable("follows").set({ status: "accepted", accepted_at: ts }).where("id", "=", pending.id).execute();
+      await trx
+        .updateTable("follows")
+        .set({ status: "accepted", accepted_at: ts })
+        .where("id", "=", pending.id)
+        .execute();
       await recordEvent(trx, { type: "follow.accepted", followId: pending.id });
     } else {
       await trx.deleteFrom("follows").where("id", "=", pending.id).execute();
-      await recordEvent(trx, { type: "follow.rejected", followIri: pending.iri, followerId: memberActorId, followeeId: communityId });
+      await recordEvent(trx, {
+        type: "follow.rejected",
+        followIri: pending.iri,
+        followerId: memberActorId,
+        followeeId: communityId,
+      });
     }
     await trx
       .insertInto("moderation_actions")
-      .values({ id: newId(), community_id: communityId, moderator_id: moderatorId, action: accept ? "approve_member" : "reject_member", target_post_id: null, target_actor_id: memberActorId, reason: null, created_at: ts })
+      .values({
+        id: newId(),
+        community_id: communityId,
+        moderator_id: moderatorId,
+        action: accept ? "approve_member" : "reject_member",
+        target_post_id: null,
+        target_actor_id: memberActorId,
+        reason: null,
+        created_at: ts,
+      })
       .execute();
   });
 }
 
 /** Whether `viewerId` may read the community's threads (members-only communities hide them from non-members). */
-export async function mayRead(db: Db, community: { id: string; visibility: Visibility }, viewerId: string | undefined): Promise<boolean> {
+export async function mayRead(
+  db: Db,
+  community: { id: string; visibility: Visibility },
+  viewerId: string | undefined,
+): Promise<boolean> {
   if (community.visibility === "public") return true;
   if (!viewerId) return false;
   return (await membership(db, community.id, viewerId)) === "accepted";
 }
 
 /** Whether `actorId` may post: not banned; members only where the community vets its members. */
-export async function assertMayPost(db: Db, community: { id: string; visibility: Visibility; joinPolicy: JoinPolicy }, actorId: string): Promise<void> {
+export async function assertMayPost(
+  db: Db,
+  community: { id: string; visibility: Visibility; joinPolicy: JoinPolicy },
+  actorId: string,
+): Promise<void> {
   if (await isBanned(db, community.id, actorId)) throw forbidden("you are banned from this community");
-  if (approvesFollowers(community.joinPolicy, community.visibility) && (await membership(db, community.id, actorId)) !== "accepted") {
+  if (
+    approvesFollowers(community.joinPolicy, community.visibility) &&
+    (await membership(db, community.id, actorId)) !== "accepted"
+  ) {
     throw forbidden("only approved members can post in this community; join it first");
   }
 }
@@ -350,7 +530,16 @@ export async function communityOfPost(db: Db, communityId: string) {
   const row = await db
     .selectFrom("actors")
     .leftJoin("communities", "communities.actor_id", "actors.id")
-    .select(["actors.id", "actors.username", "actors.host", "actors.local", "actors.name", "actors.manually_approves_followers as manual", "communities.visibility", "communities.join_policy as joinPolicy"])
+    .select([
+      "actors.id",
+      "actors.username",
+      "actors.host",
+      "actors.local",
+      "actors.name",
+      "actors.manually_approves_followers as manual",
+      "communities.visibility",
+      "communities.join_policy as joinPolicy",
+    ])
     .where("actors.id", "=", communityId)
     .where("actors.type", "=", "Group")
     .executeTakeFirst();
@@ -365,16 +554,35 @@ export async function communityOfPost(db: Db, communityId: string) {
 }
 
 /** A moderator appoints another member (local or remote) as moderator; logged. */
-export async function addModerator(db: Db, communityId: string, byModeratorId: string, memberActorId: string): Promise<void> {
+export async function addModerator(
+  db: Db,
+  communityId: string,
+  byModeratorId: string,
+  memberActorId: string,
+): Promise<void> {
   await inTransaction(db, async (trx) => {
-    if (!(await isModerator(trx, communityId, byModeratorId))) throw forbidden("only moderators can appoint moderators");
-    if ((await membership(trx, communityId, memberActorId)) !== "accepted") throw forbidden("only members can become moderators");
+    if (!(await isModerator(trx, communityId, byModeratorId)))
+      throw forbidden("only moderators can appoint moderators");
+    if ((await membership(trx, communityId, memberActorId)) !== "accepted")
+      throw forbidden("only members can become moderators");
     if (await isModerator(trx, communityId, memberActorId)) return;
     const ts = now();
-    await trx.insertInto("community_moderators").values({ community_id: communityId, actor_id: memberActorId, created_at: ts }).execute();
+    await trx
+      .insertInto("community_moderators")
+      .values({ community_id: communityId, actor_id: memberActorId, created_at: ts })
+      .execute();
     await trx
       .insertInto("moderation_actions")
-      .values({ id: newId(), community_id: communityId, moderator_id: byModeratorId, action: "add_moderator", target_post_id: null, target_actor_id: memberActorId, reason: null, created_at: ts })
+      .values({
+        id: newId(),
+        community_id: communityId,
+        moderator_id: byModeratorId,
+        action: "add_moderator",
+        target_post_id: null,
+        target_actor_id: memberActorId,
+        reason: null,
+        created_at: ts,
+      })
       .execute();
   });
 }
@@ -394,7 +602,11 @@ export async function hasMemberOnServer(db: Db, communityId: string, host: strin
 
 /** The servers a local community limits itself to (empty: any). */
 export async function communityServers(db: Db, communityId: string): Promise<string[]> {
-  const row = await db.selectFrom("communities").select("allowed_servers").where("actor_id", "=", communityId).executeTakeFirst();
+  const row = await db
+    .selectFrom("communities")
+    .select("allowed_servers")
+    .where("actor_id", "=", communityId)
+    .executeTakeFirst();
   return row?.allowed_servers ? row.allowed_servers.split("\n").filter(Boolean) : [];
 }
 

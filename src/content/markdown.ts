@@ -10,7 +10,8 @@ const md = new MarkdownIt({ html: false, linkify: true, typographer: false, brea
 const HASHTAG = /(^|[^\p{L}\p{N}_&/#])#([\p{L}_][\p{L}\p{N}_]{0,63})/gu;
 
 // A mention: @name or @name@host, after start or a non-word character.
-const MENTION = /(^|[^\p{L}\p{N}_/@])@([a-z0-9_](?:[a-z0-9_.-]{0,62}[a-z0-9_])?)(?:@([a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d+)?))?/giu;
+const MENTION =
+  /(^|[^\p{L}\p{N}_/@])@([a-z0-9_](?:[a-z0-9_.-]{0,62}[a-z0-9_])?)(?:@([a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d+)?))?/giu;
 
 export interface MentionRef {
   username: string;
@@ -66,7 +67,11 @@ textRule("hashtags", HASHTAG, (m, state, env) => {
   const tag = m[2]!;
   env.tags?.push(tag.toLowerCase());
   const open = new state.Token("link_open", "a", 1);
-  open.attrs = [["href", `${env.origin ?? ""}/tags/${encodeURIComponent(tag.toLowerCase())}`], ["class", "hashtag"], ["rel", "tag"]];
+  open.attrs = [
+    ["href", `${env.origin ?? ""}/tags/${encodeURIComponent(tag.toLowerCase())}`],
+    ["class", "hashtag"],
+    ["rel", "tag"],
+  ];
   return [open, textToken(state, `#${tag}`), new state.Token("link_close", "a", -1)];
 });
 
@@ -90,9 +95,38 @@ function textToken(state: { Token: new (type: string, tag: string, nesting: -1 |
 
 const allowed: sanitize.IOptions = {
   allowedTags: [
-    "p", "br", "hr", "a", "strong", "b", "em", "i", "u", "s", "del", "code", "pre", "blockquote",
-    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "span", "sup", "sub",
-    "table", "thead", "tbody", "tr", "th", "td",
+    "p",
+    "br",
+    "hr",
+    "a",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "s",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "span",
+    "sup",
+    "sub",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
   ],
   allowedAttributes: {
     a: ["href", "rel", "class", "title"],
@@ -150,7 +184,9 @@ export function extractHashtags(source: string): string[] {
  * decoded: it is stored as text and escaped once, when a page renders it.
  */
 export function htmlToText(html: string): string {
-  return decodeHTML(sanitize(html, { allowedTags: [], allowedAttributes: {} })).replace(/\s+/g, " ").trim();
+  return decodeHTML(sanitize(html, { allowedTags: [], allowedAttributes: {} }))
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 /** Mentions in a Markdown source (code and link text excluded), de-duplicated. */

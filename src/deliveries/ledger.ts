@@ -20,15 +20,30 @@ export interface DeliveryRecord {
 
 /** Records one attempt's outcome; rows are keyed by activity and inbox. Unknown or remote owners are not recorded. */
 export async function recordDelivery(db: Db, r: DeliveryRecord): Promise<void> {
-  const owner = await db.selectFrom("actors").select(["id", "deleted_at"]).where("iri", "=", r.actorIri).where("local", "=", 1).executeTakeFirst();
+  const owner = await db
+    .selectFrom("actors")
+    .select(["id", "deleted_at"])
+    .where("iri", "=", r.actorIri)
+    .where("local", "=", 1)
+    .executeTakeFirst();
   if (!owner || (owner.deleted_at && !r.deletion)) return;
   const ts = now();
   const attemptsDelta = r.status === "pending" ? 0 : 1;
   await db
     .insertInto("deliveries")
     .values({
-      id: newId(), actor_id: owner.id, activity_iri: r.activityIri, object_iri: r.objectIri, inbox_url: r.inboxUrl, host: new URL(r.inboxUrl).host,
-      status: r.status, attempts: attemptsDelta, last_error: r.error ?? null, created_at: ts, updated_at: ts, delivered_at: r.status === "delivered" ? ts : null,
+      id: newId(),
+      actor_id: owner.id,
+      activity_iri: r.activityIri,
+      object_iri: r.objectIri,
+      inbox_url: r.inboxUrl,
+      host: new URL(r.inboxUrl).host,
+      status: r.status,
+      attempts: attemptsDelta,
+      last_error: r.error ?? null,
+      created_at: ts,
+      updated_at: ts,
+      delivered_at: r.status === "delivered" ? ts : null,
     })
     .onConflict((oc) =>
       oc.columns(["activity_iri", "inbox_url"]).doUpdateSet((eb) => ({
@@ -46,7 +61,17 @@ export async function recordDelivery(db: Db, r: DeliveryRecord): Promise<void> {
 export async function deliveriesOf(db: Db, actorId: string, activityIris?: string[]) {
   let q = db
     .selectFrom("deliveries")
-    .select(["activity_iri as activityIri", "object_iri as objectIri", "inbox_url as inboxUrl", "host", "status", "attempts", "last_error as lastError", "created_at as createdAt", "delivered_at as deliveredAt"])
+    .select([
+      "activity_iri as activityIri",
+      "object_iri as objectIri",
+      "inbox_url as inboxUrl",
+      "host",
+      "status",
+      "attempts",
+      "last_error as lastError",
+      "created_at as createdAt",
+      "delivered_at as deliveredAt",
+    ])
     .where("actor_id", "=", actorId)
     .orderBy("created_at");
   if (activityIris) q = q.where("activity_iri", "in", activityIris.length > 0 ? activityIris : [""]);
@@ -56,5 +81,10 @@ export async function deliveriesOf(db: Db, actorId: string, activityIris?: strin
 /** Deliveries that will never be attempted (the server is blocked): settled as failed, with why. */
 export async function markUndeliverable(db: Db, activityIri: string, inboxes: string[], reason: string): Promise<void> {
   if (inboxes.length === 0) return;
-  await db.updateTable("deliveries").set({ status: "failed", last_error: reason, updated_at: now() }).where("activity_iri", "=", activityIri).where("inbox_url", "in", inboxes).execute();
+  await db
+    .updateTable("deliveries")
+    .set({ status: "failed", last_error: reason, updated_at: now() })
+    .where("activity_iri", "=", activityIri)
+    .where("inbox_url", "in", inboxes)
+    .execute();
 }

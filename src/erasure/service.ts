@@ -34,15 +34,43 @@ const sha256 = (token: string) => createHash("sha256").update(token).digest("hex
 
 /** What an erasure would remove, for the confirmation page. */
 export async function erasureSummary(db: Db, actorId: string) {
-  const count = async (q: { executeTakeFirst(): Promise<{ n: number | string | bigint } | undefined> }) => Number((await q.executeTakeFirst())?.n ?? 0);
+  const count = async (q: { executeTakeFirst(): Promise<{ n: number | string | bigint } | undefined> }) =>
+    Number((await q.executeTakeFirst())?.n ?? 0);
   const own = db.selectFrom("posts").where("author_id", "=", actorId).where("deleted_at", "is", null);
   const [threads, replies, messages, likes, memberships, servers] = await Promise.all([
-    count(own.select((eb) => eb.fn.countAll().as("n")).where("parent_id", "is", null).where("audience", "!=", "direct")),
-    count(own.select((eb) => eb.fn.countAll().as("n")).where("parent_id", "is not", null).where("audience", "!=", "direct")),
+    count(
+      own
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("parent_id", "is", null)
+        .where("audience", "!=", "direct"),
+    ),
+    count(
+      own
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("parent_id", "is not", null)
+        .where("audience", "!=", "direct"),
+    ),
     count(own.select((eb) => eb.fn.countAll().as("n")).where("audience", "=", "direct")),
-    count(db.selectFrom("likes").select((eb) => eb.fn.countAll().as("n")).where("actor_id", "=", actorId)),
-    count(db.selectFrom("follows").innerJoin("actors", "actors.id", "follows.followee_id").select((eb) => eb.fn.countAll().as("n")).where("follows.follower_id", "=", actorId).where("actors.type", "=", "Group")),
-    count(db.selectFrom("deliveries").select((eb) => eb.fn.count("host").distinct().as("n")).where("actor_id", "=", actorId)),
+    count(
+      db
+        .selectFrom("likes")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("actor_id", "=", actorId),
+    ),
+    count(
+      db
+        .selectFrom("follows")
+        .innerJoin("actors", "actors.id", "follows.followee_id")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("follows.follower_id", "=", actorId)
+        .where("actors.type", "=", "Group"),
+    ),
+    count(
+      db
+        .selectFrom("deliveries")
+        .select((eb) => eb.fn.count("host").distinct().as("n"))
+        .where("actor_id", "=", actorId),
+    ),
   ]);
   const anonymizable = await db
     .selectFrom("posts")
@@ -56,13 +84,22 @@ export async function erasureSummary(db: Db, actorId: string) {
     .where("communities.allow_anonymize", "=", 1)
     .groupBy(["actors.username", "actors.name"])
     .execute();
-  return { threads, replies, messages, likes, memberships, servers, anonymizable: anonymizable.map((a) => ({ slug: a.slug, name: a.name, posts: Number(a.posts) })) };
+  return {
+    threads,
+    replies,
+    messages,
+    likes,
+    memberships,
+    servers,
+    anonymizable: anonymizable.map((a) => ({ slug: a.slug, name: a.name, posts: Number(a.posts) })),
+  };
 }
 
 /** Checks the member's password before an erasure asked for on the web. */
 export async function confirmPassword(db: Db, actorId: string, password: string): Promise<void> {
   const row = await db.selectFrom("users").select("password_hash").where("actor_id", "=", actorId).executeTakeFirst();
-  if (!row || !(await verifyPassword(row.password_hash, password))) throw new DomainError("forbidden", "the password is not correct", { password: "is not correct" });
+  if (!row || !(await verifyPassword(row.password_hash, password)))
+    throw new DomainError("forbidden", "the password is not correct", { password: "is not correct" });
 }
 
 export interface ErasureResult {
@@ -79,7 +116,12 @@ export interface ErasureResult {
  * allow it, detached from them (moved to the instance's anonymous actor);
  * everything else goes either way.
  */
-export async function eraseAccount(db: Db, origin: string, actorId: string, options: { mode?: ErasureMode } = {}): Promise<ErasureResult> {
+export async function eraseAccount(
+  db: Db,
+  origin: string,
+  actorId: string,
+  options: { mode?: ErasureMode } = {},
+): Promise<ErasureResult> {
   const mode = options.mode ?? "delete";
   return inTransaction(db, async (trx) => {
     const actor = await trx
@@ -92,7 +134,12 @@ export async function eraseAccount(db: Db, origin: string, actorId: string, opti
       .executeTakeFirst();
     if (!actor) throw notFound("account");
     if (actor.role === "admin") {
-      const others = await trx.selectFrom("users").select("actor_id").where("role", "=", "admin").where("actor_id", "!=", actorId).executeTakeFirst();
+      const others = await trx
+        .selectFrom("users")
+        .select("actor_id")
+        .where("role", "=", "admin")
+        .where("actor_id", "!=", actorId)
+        .executeTakeFirst();
       if (!others) throw forbidden("the only admin cannot erase their account; make another user an admin first");
     }
     const ts = now();
@@ -102,7 +149,11 @@ export async function eraseAccount(db: Db, origin: string, actorId: string, opti
 
     if (mode === "anonymize") await anonymizePosts(trx, origin, actorId);
     const plan: ErasurePlan = {
-      erasureId, actorId, actorIri: actor.iri, identifier: actor.username_key, deleteIri,
+      erasureId,
+      actorId,
+      actorIri: actor.iri,
+      identifier: actor.username_key,
+      deleteIri,
       inboxes: await inboxesToTell(trx, actorId),
       communities: await communitiesToTell(trx, actorId),
     };
@@ -110,23 +161,53 @@ export async function eraseAccount(db: Db, origin: string, actorId: string, opti
     const exportFiles = await removePersonalData(trx, actor.id, actor.username_key);
     await trx
       .updateTable("actors")
-      .set({ name: null, summary_html: null, avatar_url: null, discoverable: 0, manually_approves_followers: 1, deleted_at: ts, updated_at: ts })
+      .set({
+        name: null,
+        summary_html: null,
+        avatar_url: null,
+        discoverable: 0,
+        manually_approves_followers: 1,
+        deleted_at: ts,
+        updated_at: ts,
+      })
       .where("id", "=", actorId)
       .execute();
 
     const receiptToken = randomBytes(24).toString("base64url");
     await trx
       .insertInto("erasures")
-      .values({ id: erasureId, actor_id: actorId, handle, token_hash: sha256(receiptToken), mode, activity_iri: deleteIri, created_at: ts, sent_at: null, completed_at: null })
+      .values({
+        id: erasureId,
+        actor_id: actorId,
+        handle,
+        token_hash: sha256(receiptToken),
+        mode,
+        activity_iri: deleteIri,
+        created_at: ts,
+        sent_at: null,
+        completed_at: null,
+      })
       .execute();
     // The receipt lists every server from the start, as "queued" until tried (in chunks: bound-parameter limits).
     for (let i = 0; i < plan.inboxes.length; i += 500) {
       await trx
         .insertInto("deliveries")
-        .values(plan.inboxes.slice(i, i + 500).map((inbox) => ({
-          id: newId(), actor_id: actorId, activity_iri: deleteIri, object_iri: actor.iri, inbox_url: inbox, host: new URL(inbox).host,
-          status: "pending" as const, attempts: 0, last_error: null, created_at: ts, updated_at: ts, delivered_at: null,
-        })))
+        .values(
+          plan.inboxes.slice(i, i + 500).map((inbox) => ({
+            id: newId(),
+            actor_id: actorId,
+            activity_iri: deleteIri,
+            object_iri: actor.iri,
+            inbox_url: inbox,
+            host: new URL(inbox).host,
+            status: "pending" as const,
+            attempts: 0,
+            last_error: null,
+            created_at: ts,
+            updated_at: ts,
+            delivered_at: null,
+          })),
+        )
         .execute();
     }
     await recordEvent(trx, { type: "actor.erased", plan });
@@ -136,10 +217,22 @@ export async function eraseAccount(db: Db, origin: string, actorId: string, opti
 
 /** Inboxes of everyone who received their objects (the ledger) or has a follow with them, one per server where a shared inbox exists. */
 async function inboxesToTell(db: Db, actorId: string): Promise<string[]> {
-  const ledger = await db.selectFrom("deliveries").select("inbox_url").distinct().where("actor_id", "=", actorId).execute();
+  const ledger = await db
+    .selectFrom("deliveries")
+    .select("inbox_url")
+    .distinct()
+    .where("actor_id", "=", actorId)
+    .execute();
   const related = await db
     .selectFrom("follows")
-    .innerJoin("actors", (j) => j.on((eb) => eb.or([eb("actors.id", "=", eb.ref("follows.follower_id")), eb("actors.id", "=", eb.ref("follows.followee_id"))])))
+    .innerJoin("actors", (j) =>
+      j.on((eb) =>
+        eb.or([
+          eb("actors.id", "=", eb.ref("follows.follower_id")),
+          eb("actors.id", "=", eb.ref("follows.followee_id")),
+        ]),
+      ),
+    )
     .select(["actors.inbox_url", "actors.shared_inbox_url"])
     .where((eb) => eb.or([eb("follows.follower_id", "=", actorId), eb("follows.followee_id", "=", actorId)]))
     .where("actors.local", "=", 0)
@@ -166,7 +259,14 @@ async function communitiesToTell(db: Db, actorId: string): Promise<ErasurePlan["
     .selectFrom("posts")
     .innerJoin("actors as community", "community.id", "posts.community_id")
     .leftJoin("communities", "communities.actor_id", "posts.community_id")
-    .select(["posts.iri", "community.iri as groupIri", "community.local", "community.username_key as groupKey", "community.inbox_url as inbox", "communities.federation"])
+    .select([
+      "posts.iri",
+      "community.iri as groupIri",
+      "community.local",
+      "community.username_key as groupKey",
+      "community.inbox_url as inbox",
+      "communities.federation",
+    ])
     .where("posts.author_id", "=", actorId)
     .where("posts.deleted_at", "is", null)
     .where("posts.audience", "!=", "direct")
@@ -177,7 +277,12 @@ async function communitiesToTell(db: Db, actorId: string): Promise<ErasurePlan["
     if (r.local === 1 && r.federation === "local") continue;
     let entry = byGroup.get(r.groupIri);
     if (!entry) {
-      entry = { groupKey: r.local === 1 ? r.groupKey : null, groupIri: r.groupIri, inbox: r.local === 1 ? null : r.inbox, postIris: [] };
+      entry = {
+        groupKey: r.local === 1 ? r.groupKey : null,
+        groupIri: r.groupIri,
+        inbox: r.local === 1 ? null : r.inbox,
+        postIris: [],
+      };
       byGroup.set(r.groupIri, entry);
     }
     entry.postIris.push(r.iri);
@@ -208,7 +313,17 @@ async function removeContent(db: Db, actorId: string): Promise<void> {
   const ts = now();
   await db
     .updateTable("posts")
-    .set({ title: null, source: null, content_html: "", summary: null, sensitive: 0, language: null, url: null, deleted_at: sql<string>`coalesce(deleted_at, ${ts})`, updated_at: ts })
+    .set({
+      title: null,
+      source: null,
+      content_html: "",
+      summary: null,
+      sensitive: 0,
+      language: null,
+      url: null,
+      deleted_at: sql<string>`coalesce(deleted_at, ${ts})`,
+      updated_at: ts,
+    })
     .where("author_id", "=", actorId)
     .execute();
   for (const table of ["post_tags", "post_mentions", "post_recipients", "likes", "hidden_posts"] as const) {
@@ -219,7 +334,11 @@ async function removeContent(db: Db, actorId: string): Promise<void> {
     const removed = await db
       .deleteFrom("posts")
       .where("author_id", "=", actorId)
-      .where((eb) => eb.not(eb.exists(eb.selectFrom("posts as child").select("child.id").whereRef("child.parent_id", "=", "posts.id"))))
+      .where((eb) =>
+        eb.not(
+          eb.exists(eb.selectFrom("posts as child").select("child.id").whereRef("child.parent_id", "=", "posts.id")),
+        ),
+      )
       .executeTakeFirst();
     if (Number(removed.numDeletedRows) === 0) break;
   }
@@ -233,20 +352,32 @@ async function removeContent(db: Db, actorId: string): Promise<void> {
  */
 async function removePersonalData(db: Db, actorId: string, usernameKey: string): Promise<string[]> {
   await db.deleteFrom("likes").where("actor_id", "=", actorId).execute();
-  await db.deleteFrom("follows").where((eb) => eb.or([eb("follower_id", "=", actorId), eb("followee_id", "=", actorId)])).execute();
+  await db
+    .deleteFrom("follows")
+    .where((eb) => eb.or([eb("follower_id", "=", actorId), eb("followee_id", "=", actorId)]))
+    .execute();
   await db.deleteFrom("community_moderators").where("actor_id", "=", actorId).execute();
   await db.updateTable("communities").set({ created_by: null }).where("created_by", "=", actorId).execute();
   await db.deleteFrom("community_bans").where("actor_id", "=", actorId).execute();
   await db.deleteFrom("post_recipients").where("actor_id", "=", actorId).execute();
   await db.deleteFrom("post_mentions").where("actor_id", "=", actorId).execute();
   await db.deleteFrom("hidden_posts").where("actor_id", "=", actorId).execute();
-  await db.deleteFrom("member_filters").where((eb) => eb.or([eb("user_id", "=", actorId), eb("target_actor_id", "=", actorId)])).execute();
+  await db
+    .deleteFrom("member_filters")
+    .where((eb) => eb.or([eb("user_id", "=", actorId), eb("target_actor_id", "=", actorId)]))
+    .execute();
   // Reports by or about them, and moderation records naming them (which communities they joined shows there).
-  await db.deleteFrom("reports").where((eb) => eb.or([eb("reporter_id", "=", actorId), eb("target_actor_id", "=", actorId)])).execute();
+  await db
+    .deleteFrom("reports")
+    .where((eb) => eb.or([eb("reporter_id", "=", actorId), eb("target_actor_id", "=", actorId)]))
+    .execute();
   await db.deleteFrom("moderation_actions").where("target_actor_id", "=", actorId).execute();
   await db.updateTable("moderation_actions").set({ moderator_id: null }).where("moderator_id", "=", actorId).execute();
   const exports = await db.deleteFrom("exports").where("user_id", "=", actorId).returning("file_name").execute();
-  await db.deleteFrom("rate_limits").where((eb) => eb.or([eb("key", "like", `%${actorId}%`), eb("key", "=", `login:user:${usernameKey}`)])).execute();
+  await db
+    .deleteFrom("rate_limits")
+    .where((eb) => eb.or([eb("key", "like", `%${actorId}%`), eb("key", "=", `login:user:${usernameKey}`)]))
+    .execute();
   // The ledger's history of them goes; the receipt's rows are written after.
   await db.deleteFrom("deliveries").where("actor_id", "=", actorId).execute();
   await db.deleteFrom("sessions").where("user_id", "=", actorId).execute();
@@ -261,9 +392,18 @@ async function removePersonalData(db: Db, actorId: string, usernameKey: string):
  */
 async function dropQueuedMessages(db: Db, actorId: string): Promise<void> {
   const actor = await db.selectFrom("actors").select("iri").where("id", "=", actorId).executeTakeFirstOrThrow();
-  const rows = await db.selectFrom("fedify_queue").select(["id", "payload"]).where("queue", "=", "fedify").where("payload", "like", `%${actor.iri}%`).execute();
+  const rows = await db
+    .selectFrom("fedify_queue")
+    .select(["id", "payload"])
+    .where("queue", "=", "fedify")
+    .where("payload", "like", `%${actor.iri}%`)
+    .execute();
   const doomed = rows.filter((r) => queuedActivityBy(r.payload, actor.iri)).map((r) => r.id);
-  for (let i = 0; i < doomed.length; i += 500) await db.deleteFrom("fedify_queue").where("id", "in", doomed.slice(i, i + 500)).execute();
+  for (let i = 0; i < doomed.length; i += 500)
+    await db
+      .deleteFrom("fedify_queue")
+      .where("id", "in", doomed.slice(i, i + 500))
+      .execute();
   // Remote copies of their own documents that Fedify may have cached.
   await db.deleteFrom("fedify_kv").where("value", "like", `%${actor.iri}%`).execute();
 }
@@ -274,8 +414,13 @@ function queuedActivityBy(payload: string, actorIri: string): boolean {
     const m = JSON.parse(payload) as { type?: string; activity?: Record<string, unknown> };
     if (m.type !== "outbox" && m.type !== "fanout") return false;
     const actorOf = (a: unknown) => (a && typeof a === "object" ? (a as { actor?: unknown }).actor : undefined);
-    const idOf = (v: unknown) => (typeof v === "string" ? v : v && typeof v === "object" ? (v as { id?: unknown }).id : undefined);
-    return idOf(actorOf(m.activity)) === actorIri || idOf(actorOf(m.activity?.object)) === actorIri || JSON.stringify(m.activity?.object ?? "").includes(`"attributedTo":"${actorIri}"`);
+    const idOf = (v: unknown) =>
+      typeof v === "string" ? v : v && typeof v === "object" ? (v as { id?: unknown }).id : undefined;
+    return (
+      idOf(actorOf(m.activity)) === actorIri ||
+      idOf(actorOf(m.activity?.object)) === actorIri ||
+      JSON.stringify(m.activity?.object ?? "").includes(`"attributedTo":"${actorIri}"`)
+    );
   } catch {
     return false;
   }
@@ -285,7 +430,12 @@ function queuedActivityBy(payload: string, actorIri: string): boolean {
 
 /** The outbox has handed every `Delete` of the erasure to the delivery queue. */
 export async function markErasureSent(db: Db, erasureId: string): Promise<void> {
-  await db.updateTable("erasures").set({ sent_at: now() }).where("id", "=", erasureId).where("sent_at", "is", null).execute();
+  await db
+    .updateTable("erasures")
+    .set({ sent_at: now() })
+    .where("id", "=", erasureId)
+    .where("sent_at", "is", null)
+    .execute();
 }
 
 export async function erasureSent(db: Db, erasureId: string): Promise<boolean> {
@@ -330,8 +480,15 @@ export async function completeErasures(db: Db): Promise<number> {
 
 /** Whether every `Delete` of an erasure was handed over and then delivered or given up. */
 export async function erasureSettled(db: Db, erasureId: string): Promise<boolean> {
-  const e = await db.selectFrom("erasures").innerJoin("actors", "actors.id", "erasures.actor_id").select(["erasures.actor_id", "erasures.sent_at", "actors.iri"]).where("erasures.id", "=", erasureId).executeTakeFirst();
-  return e?.sent_at != null && !(await hasUnsettledDeliveries(db, e.actor_id)) && !(await hasQueuedDeliveries(db, e.iri));
+  const e = await db
+    .selectFrom("erasures")
+    .innerJoin("actors", "actors.id", "erasures.actor_id")
+    .select(["erasures.actor_id", "erasures.sent_at", "actors.iri"])
+    .where("erasures.id", "=", erasureId)
+    .executeTakeFirst();
+  return (
+    e?.sent_at != null && !(await hasUnsettledDeliveries(db, e.actor_id)) && !(await hasQueuedDeliveries(db, e.iri))
+  );
 }
 
 /** Fedify retries for about two days, and holds deliveries to unreachable servers up to seven. */
@@ -339,13 +496,23 @@ const GIVE_UP_AFTER_MS = 8 * 86_400_000;
 
 /** Deliveries or fan-outs of theirs still in Fedify's queue. */
 async function hasQueuedDeliveries(db: Db, actorIri: string): Promise<boolean> {
-  const rows = await db.selectFrom("fedify_queue").select("payload").where("queue", "=", "fedify").where("payload", "like", `%${actorIri}%`).execute();
+  const rows = await db
+    .selectFrom("fedify_queue")
+    .select("payload")
+    .where("queue", "=", "fedify")
+    .where("payload", "like", `%${actorIri}%`)
+    .execute();
   return rows.some((r) => queuedActivityBy(r.payload, actorIri));
 }
 
 /** The erased actor's ledger holds only the erasure's deliveries: any still pending or retrying? */
 async function hasUnsettledDeliveries(db: Db, actorId: string): Promise<boolean> {
-  const row = await db.selectFrom("deliveries").select("id").where("actor_id", "=", actorId).where("status", "in", ["pending", "retrying"]).executeTakeFirst();
+  const row = await db
+    .selectFrom("deliveries")
+    .select("id")
+    .where("actor_id", "=", actorId)
+    .where("status", "in", ["pending", "retrying"])
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -356,13 +523,26 @@ export interface ErasureReceipt {
   mode: ErasureMode;
   requestedAt: string;
   completedAt: string | null;
-  servers: { host: string; status: ReceiptStatus; deliveries: number; attempts: number; lastAttemptAt: string; deliveredAt: string | null }[];
+  servers: {
+    host: string;
+    status: ReceiptStatus;
+    deliveries: number;
+    attempts: number;
+    lastAttemptAt: string;
+    deliveredAt: string | null;
+  }[];
 }
 
 /** The receipt: per server, whether the `Delete`s arrived. */
-export async function erasureReceipt(db: Db, by: { token: string } | { erasureId: string }): Promise<ErasureReceipt | undefined> {
+export async function erasureReceipt(
+  db: Db,
+  by: { token: string } | { erasureId: string },
+): Promise<ErasureReceipt | undefined> {
   const erasures = db.selectFrom("erasures").selectAll();
-  const erasure = await ("token" in by ? erasures.where("token_hash", "=", sha256(by.token)) : erasures.where("id", "=", by.erasureId)).executeTakeFirst();
+  const erasure = await ("token" in by
+    ? erasures.where("token_hash", "=", sha256(by.token))
+    : erasures.where("id", "=", by.erasureId)
+  ).executeTakeFirst();
   if (!erasure) return undefined;
   const rows = await db
     .selectFrom("deliveries")
@@ -374,8 +554,22 @@ export async function erasureReceipt(db: Db, by: { token: string } | { erasureId
   const byHost = new Map<string, ErasureReceipt["servers"][number]>();
   const rank: Record<ReceiptStatus, number> = { delivered: 0, "given up": 1, queued: 2, retrying: 3 };
   for (const r of rows) {
-    const status: ReceiptStatus = r.status === "delivered" ? "delivered" : r.status === "failed" ? "given up" : r.status === "retrying" || r.attempts > 0 ? "retrying" : "queued";
-    const s = byHost.get(r.host) ?? { host: r.host, status, deliveries: 0, attempts: 0, lastAttemptAt: r.updated_at, deliveredAt: null };
+    const status: ReceiptStatus =
+      r.status === "delivered"
+        ? "delivered"
+        : r.status === "failed"
+          ? "given up"
+          : r.status === "retrying" || r.attempts > 0
+            ? "retrying"
+            : "queued";
+    const s = byHost.get(r.host) ?? {
+      host: r.host,
+      status,
+      deliveries: 0,
+      attempts: 0,
+      lastAttemptAt: r.updated_at,
+      deliveredAt: null,
+    };
     // A server's status is its least settled delivery's.
     if (rank[status] > rank[s.status]) s.status = status;
     s.deliveries++;
@@ -384,7 +578,13 @@ export async function erasureReceipt(db: Db, by: { token: string } | { erasureId
     if (r.delivered_at && (!s.deliveredAt || r.delivered_at > s.deliveredAt)) s.deliveredAt = r.delivered_at;
     byHost.set(r.host, s);
   }
-  return { handle: erasure.handle, mode: erasure.mode, requestedAt: erasure.created_at, completedAt: erasure.completed_at, servers: [...byHost.values()] };
+  return {
+    handle: erasure.handle,
+    mode: erasure.mode,
+    requestedAt: erasure.created_at,
+    completedAt: erasure.completed_at,
+    servers: [...byHost.values()],
+  };
 }
 
 /** The latest erasure of a local name, for `user erasure-status`. */
@@ -402,7 +602,12 @@ export async function latestErasureOf(db: Db, username: string): Promise<string 
 
 /** Whether a local name belongs to an erased member (their profile answers 410 Gone). */
 export async function isErased(db: Db, usernameKey: string): Promise<boolean> {
-  const row = await db.selectFrom("erasures").innerJoin("actors", "actors.id", "erasures.actor_id").select("erasures.id").where("actors.username_key", "=", usernameKey.toLowerCase()).where("actors.local", "=", 1).executeTakeFirst();
+  const row = await db
+    .selectFrom("erasures")
+    .innerJoin("actors", "actors.id", "erasures.actor_id")
+    .select("erasures.id")
+    .where("actors.username_key", "=", usernameKey.toLowerCase())
+    .where("actors.local", "=", 1)
+    .executeTakeFirst();
   return row !== undefined;
 }
-

@@ -17,7 +17,13 @@ export const exportsDir = (dataDir: string) => join(dataDir, "exports");
 
 /** When `userId` may request their next archive (null: now); failed attempts don't count. */
 export async function nextExportAllowedAt(db: Db, userId: string): Promise<string | null> {
-  const last = await db.selectFrom("exports").select("created_at").where("user_id", "=", userId).where("status", "!=", "failed").orderBy("created_at", "desc").executeTakeFirst();
+  const last = await db
+    .selectFrom("exports")
+    .select("created_at")
+    .where("user_id", "=", userId)
+    .where("status", "!=", "failed")
+    .orderBy("created_at", "desc")
+    .executeTakeFirst();
   if (!last) return null;
   const next = Date.parse(last.created_at) + EXPORT_INTERVAL_MS;
   return next > Date.now() ? new Date(next).toISOString() : null;
@@ -28,10 +34,28 @@ export async function requestExport(db: Db, userId: string): Promise<string> {
   return inTransaction(db, async (trx) => {
     const next = await nextExportAllowedAt(trx, userId);
     if (next) {
-      throw new DomainError("rate_limited", `you can request one archive a day; the next one can be requested after ${next.slice(0, 16).replace("T", " ")} UTC`);
+      throw new DomainError(
+        "rate_limited",
+        `you can request one archive a day; the next one can be requested after ${next.slice(0, 16).replace("T", " ")} UTC`,
+      );
     }
     const id = newId();
-    await trx.insertInto("exports").values({ id, user_id: userId, status: "queued", progress: 0, total: 0, file_name: null, size_bytes: null, error: null, created_at: now(), finished_at: null, expires_at: null }).execute();
+    await trx
+      .insertInto("exports")
+      .values({
+        id,
+        user_id: userId,
+        status: "queued",
+        progress: 0,
+        total: 0,
+        file_name: null,
+        size_bytes: null,
+        error: null,
+        created_at: now(),
+        finished_at: null,
+        expires_at: null,
+      })
+      .execute();
     await recordJob(trx, { type: "export", exportId: id });
     return id;
   });
@@ -40,7 +64,17 @@ export async function requestExport(db: Db, userId: string): Promise<string> {
 export async function listExports(db: Db, userId: string) {
   return db
     .selectFrom("exports")
-    .select(["id", "status", "progress", "total", "size_bytes as sizeBytes", "error", "created_at as createdAt", "finished_at as finishedAt", "expires_at as expiresAt"])
+    .select([
+      "id",
+      "status",
+      "progress",
+      "total",
+      "size_bytes as sizeBytes",
+      "error",
+      "created_at as createdAt",
+      "finished_at as finishedAt",
+      "expires_at as expiresAt",
+    ])
     .where("user_id", "=", userId)
     .orderBy("created_at", "desc")
     .limit(5)
@@ -48,17 +82,39 @@ export async function listExports(db: Db, userId: string) {
 }
 
 /** The archive's path, for its owner only, while it has not expired. */
-export async function exportFile(db: Db, dataDir: string, userId: string, exportId: string): Promise<{ path: string; name: string }> {
-  const row = await db.selectFrom("exports").select(["file_name", "status", "expires_at", "created_at"]).where("id", "=", exportId).where("user_id", "=", userId).executeTakeFirst();
+export async function exportFile(
+  db: Db,
+  dataDir: string,
+  userId: string,
+  exportId: string,
+): Promise<{ path: string; name: string }> {
+  const row = await db
+    .selectFrom("exports")
+    .select(["file_name", "status", "expires_at", "created_at"])
+    .where("id", "=", exportId)
+    .where("user_id", "=", userId)
+    .executeTakeFirst();
   if (!row || row.status !== "ready" || !row.file_name) throw notFound("archive");
-  if (!row.expires_at || row.expires_at < now()) throw new DomainError("not_found", "this archive has expired; request a new one");
-  return { path: join(exportsDir(dataDir), row.file_name), name: `kindred-archive-${row.created_at.slice(0, 10)}.tar.gz` };
+  if (!row.expires_at || row.expires_at < now())
+    throw new DomainError("not_found", "this archive has expired; request a new one");
+  return {
+    path: join(exportsDir(dataDir), row.file_name),
+    name: `kindred-archive-${row.created_at.slice(0, 10)}.tar.gz`,
+  };
 }
 
 export async function markExportRunning(db: Db, exportId: string): Promise<{ userId: string } | undefined> {
-  const row = await db.selectFrom("exports").select(["user_id", "status"]).where("id", "=", exportId).executeTakeFirst();
+  const row = await db
+    .selectFrom("exports")
+    .select(["user_id", "status"])
+    .where("id", "=", exportId)
+    .executeTakeFirst();
   if (!row || row.status === "ready") return undefined;
-  await db.updateTable("exports").set({ status: "running", progress: 0, error: null }).where("id", "=", exportId).execute();
+  await db
+    .updateTable("exports")
+    .set({ status: "running", progress: 0, error: null })
+    .where("id", "=", exportId)
+    .execute();
   return { userId: row.user_id };
 }
 
@@ -71,7 +127,13 @@ export async function markExportReady(db: Db, exportId: string, fileName: string
   const ts = Date.now();
   const result = await db
     .updateTable("exports")
-    .set({ status: "ready", file_name: fileName, size_bytes: sizeBytes, finished_at: new Date(ts).toISOString(), expires_at: new Date(ts + EXPORT_TTL_MS).toISOString() })
+    .set({
+      status: "ready",
+      file_name: fileName,
+      size_bytes: sizeBytes,
+      finished_at: new Date(ts).toISOString(),
+      expires_at: new Date(ts + EXPORT_TTL_MS).toISOString(),
+    })
     .where("id", "=", exportId)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
@@ -79,7 +141,12 @@ export async function markExportReady(db: Db, exportId: string, fileName: string
 
 export async function markExportFailed(db: Db, exportId: string, error: string): Promise<void> {
   // Never over a ready one (another worker may have finished it).
-  await db.updateTable("exports").set({ status: "failed", error: error.slice(0, 300), finished_at: now() }).where("id", "=", exportId).where("status", "!=", "ready").execute();
+  await db
+    .updateTable("exports")
+    .set({ status: "failed", error: error.slice(0, 300), finished_at: now() })
+    .where("id", "=", exportId)
+    .where("status", "!=", "ready")
+    .execute();
 }
 
 /**
@@ -93,7 +160,11 @@ export async function pruneExports(db: Db, dataDir: string): Promise<number> {
     if (e.file_name) await unlink(join(exportsDir(dataDir), e.file_name)).catch(() => undefined);
     await db.deleteFrom("exports").where("id", "=", e.id).execute();
   }
-  const named = new Set((await db.selectFrom("exports").select("file_name").where("file_name", "is not", null).execute()).map((e) => e.file_name));
+  const named = new Set(
+    (await db.selectFrom("exports").select("file_name").where("file_name", "is not", null).execute()).map(
+      (e) => e.file_name,
+    ),
+  );
   const dayAgo = Date.now() - 86_400_000;
   for (const name of await readdir(exportsDir(dataDir)).catch(() => [] as string[])) {
     if (named.has(name)) continue;

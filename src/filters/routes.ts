@@ -15,7 +15,10 @@ async function targetOf(c: WebContext): Promise<string> {
   const db = c.get("app").db;
   const handle = handleOf(c);
   const at = handle.lastIndexOf("@");
-  const actor = at > 0 ? await findRemoteActorByHandle(db, handle.slice(0, at), handle.slice(at + 1)) : await findLocalUser(db, handle).then((u) => (u ? { id: u.actorId } : undefined));
+  const actor =
+    at > 0
+      ? await findRemoteActorByHandle(db, handle.slice(0, at), handle.slice(at + 1))
+      : await findLocalUser(db, handle).then((u) => (u ? { id: u.actorId } : undefined));
   if (!actor) throw notFound(`@${handle}`);
   return actor.id;
 }
@@ -36,7 +39,11 @@ async function render(c: WebContext, state: { message?: string; notice?: string 
   return c.html(
     filtersPage(
       pageContext(c),
-      rows.map((r) => ({ kind: r.kind, label: r.domain ?? (r.local === 1 ? `@${r.username}` : `@${r.username}@${r.host}`), handle: r.domain ?? (r.local === 1 ? r.username! : `${r.username}@${r.host}`) })),
+      rows.map((r) => ({
+        kind: r.kind,
+        label: r.domain ?? (r.local === 1 ? `@${r.username}` : `@${r.username}@${r.host}`),
+        handle: r.domain ?? (r.local === 1 ? r.username! : `${r.username}@${r.host}`),
+      })),
       state,
     ),
     status,
@@ -50,7 +57,9 @@ filterRoutes.post("/settings/filters/servers", async (c) => {
   const form = await formFields(c);
   try {
     const { followsEnded } = await blockServer(c.get("app").db, user.actorId, form.domain ?? "");
-    return render(c, { notice: `Blocked ${form.domain?.trim().toLowerCase()} for you${followsEnded > 0 ? `; ${followsEnded} follows ended` : ""}.` });
+    return render(c, {
+      notice: `Blocked ${form.domain?.trim().toLowerCase()} for you${followsEnded > 0 ? `; ${followsEnded} follows ended` : ""}.`,
+    });
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
     return render(c, { message: e.message }, httpStatus(e.code) as 422);

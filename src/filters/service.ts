@@ -17,21 +17,55 @@ export async function filterPerson(db: Db, userId: string, targetActorId: string
   const target = await db.selectFrom("actors").select("id").where("id", "=", targetActorId).executeTakeFirst();
   if (!target) throw notFound("person");
   await inTransaction(db, async (trx) => {
-    await trx.deleteFrom("member_filters").where("user_id", "=", userId).where("target_actor_id", "=", targetActorId).execute();
-    await trx.insertInto("member_filters").values({ id: newId(), user_id: userId, kind, target_actor_id: targetActorId, target_domain: null, created_at: now() }).execute();
+    await trx
+      .deleteFrom("member_filters")
+      .where("user_id", "=", userId)
+      .where("target_actor_id", "=", targetActorId)
+      .execute();
+    await trx
+      .insertInto("member_filters")
+      .values({
+        id: newId(),
+        user_id: userId,
+        kind,
+        target_actor_id: targetActorId,
+        target_domain: null,
+        created_at: now(),
+      })
+      .execute();
   });
 }
 
 export async function unfilterPerson(db: Db, userId: string, targetActorId: string): Promise<void> {
-  await db.deleteFrom("member_filters").where("user_id", "=", userId).where("target_actor_id", "=", targetActorId).execute();
+  await db
+    .deleteFrom("member_filters")
+    .where("user_id", "=", userId)
+    .where("target_actor_id", "=", targetActorId)
+    .execute();
 }
 
 /** Blocks a whole server for one member: hidden, and the member's follows with it end (federated Undo). */
 export async function blockServer(db: Db, userId: string, domain: string): Promise<{ followsEnded: number }> {
   const d = parseInput(domainSchema, domain);
   return inTransaction(db, async (trx) => {
-    const exists = await trx.selectFrom("member_filters").select("id").where("user_id", "=", userId).where("target_domain", "=", d).executeTakeFirst();
-    if (!exists) await trx.insertInto("member_filters").values({ id: newId(), user_id: userId, kind: "block_domain", target_actor_id: null, target_domain: d, created_at: now() }).execute();
+    const exists = await trx
+      .selectFrom("member_filters")
+      .select("id")
+      .where("user_id", "=", userId)
+      .where("target_domain", "=", d)
+      .executeTakeFirst();
+    if (!exists)
+      await trx
+        .insertInto("member_filters")
+        .values({
+          id: newId(),
+          user_id: userId,
+          kind: "block_domain",
+          target_actor_id: null,
+          target_domain: d,
+          created_at: now(),
+        })
+        .execute();
     const follows = await trx
       .selectFrom("follows")
       .innerJoin("actors", "actors.id", "follows.followee_id")
@@ -40,8 +74,17 @@ export async function blockServer(db: Db, userId: string, domain: string): Promi
       .where((eb) => eb.or([eb("actors.host", "=", d), eb("actors.host", "like", `%.${d}`)]))
       .execute();
     for (const f of follows) {
-      await trx.deleteFrom("follows").where("follower_id", "=", userId).where("followee_id", "=", f.followee_id).execute();
-      await recordEvent(trx, { type: "follow.undone", followIri: f.iri, followerId: userId, followeeId: f.followee_id });
+      await trx
+        .deleteFrom("follows")
+        .where("follower_id", "=", userId)
+        .where("followee_id", "=", f.followee_id)
+        .execute();
+      await recordEvent(trx, {
+        type: "follow.undone",
+        followIri: f.iri,
+        followerId: userId,
+        followeeId: f.followee_id,
+      });
     }
     return { followsEnded: follows.length };
   });
@@ -56,14 +99,26 @@ export async function listFilters(db: Db, userId: string) {
   return db
     .selectFrom("member_filters")
     .leftJoin("actors", "actors.id", "member_filters.target_actor_id")
-    .select(["member_filters.kind", "member_filters.target_domain as domain", "actors.id as actorId", "actors.username", "actors.host", "actors.local"])
+    .select([
+      "member_filters.kind",
+      "member_filters.target_domain as domain",
+      "actors.id as actorId",
+      "actors.username",
+      "actors.host",
+      "actors.local",
+    ])
     .where("member_filters.user_id", "=", userId)
     .orderBy("member_filters.created_at", "desc")
     .execute();
 }
 
 export async function filterOf(db: Db, userId: string, targetActorId: string): Promise<PersonFilter | null> {
-  const row = await db.selectFrom("member_filters").select("kind").where("user_id", "=", userId).where("target_actor_id", "=", targetActorId).executeTakeFirst();
+  const row = await db
+    .selectFrom("member_filters")
+    .select("kind")
+    .where("user_id", "=", userId)
+    .where("target_actor_id", "=", targetActorId)
+    .executeTakeFirst();
   return row?.kind === "mute" || row?.kind === "block" ? row.kind : null;
 }
 
@@ -78,7 +133,13 @@ export async function refusesMessagesFrom(db: Db, userId: string, authorId: stri
     .where((eb) =>
       eb.or([
         eb.and([eb("kind", "=", "block"), eb("target_actor_id", "=", authorId)]),
-        eb.and([eb("kind", "=", "block_domain"), eb.or([eb("target_domain", "=", author.host), eb(eb.val(author.host), "like", subdomainPattern(eb.ref("target_domain")))])]),
+        eb.and([
+          eb("kind", "=", "block_domain"),
+          eb.or([
+            eb("target_domain", "=", author.host),
+            eb(eb.val(author.host), "like", subdomainPattern(eb.ref("target_domain"))),
+          ]),
+        ]),
       ]),
     )
     .executeTakeFirst();

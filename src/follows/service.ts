@@ -16,21 +16,47 @@ export type FollowOutcome = "accepted" | "pending" | "refused";
  * `Follow`). Open targets accept at once (and an `Accept` is queued);
  * communities that vet members leave it pending for a moderator.
  */
-export async function receiveFollow(db: Db, input: { iri: string; followerId: string; followeeId: string; requireApproval?: boolean }): Promise<FollowOutcome> {
+export async function receiveFollow(
+  db: Db,
+  input: { iri: string; followerId: string; followeeId: string; requireApproval?: boolean },
+): Promise<FollowOutcome> {
   return inTransaction(db, async (trx) => {
     const target = await trx
       .selectFrom("actors")
       .leftJoin("communities", "communities.actor_id", "actors.id")
-      .select(["actors.id", "actors.local", "actors.manually_approves_followers as manual", "communities.federation", "actors.deleted_at"])
+      .select([
+        "actors.id",
+        "actors.local",
+        "actors.manually_approves_followers as manual",
+        "communities.federation",
+        "actors.deleted_at",
+      ])
       .where("actors.id", "=", input.followeeId)
       .executeTakeFirst();
     if (!target || target.local !== 1 || target.deleted_at || target.federation === "local") return "refused";
-    const follower = await trx.selectFrom("actors").select("host").where("id", "=", input.followerId).executeTakeFirst();
-    if ((await isBanned(trx, target.id, input.followerId)) || (follower && !(await communityAllows(trx, target.id, follower.host)))) {
-      await recordEvent(trx, { type: "follow.rejected", followIri: input.iri, followerId: input.followerId, followeeId: target.id });
+    const follower = await trx
+      .selectFrom("actors")
+      .select("host")
+      .where("id", "=", input.followerId)
+      .executeTakeFirst();
+    if (
+      (await isBanned(trx, target.id, input.followerId)) ||
+      (follower && !(await communityAllows(trx, target.id, follower.host)))
+    ) {
+      await recordEvent(trx, {
+        type: "follow.rejected",
+        followIri: input.iri,
+        followerId: input.followerId,
+        followeeId: target.id,
+      });
       return "refused";
     }
-    const existing = await trx.selectFrom("follows").select(["id", "status"]).where("follower_id", "=", input.followerId).where("followee_id", "=", target.id).executeTakeFirst();
+    const existing = await trx
+      .selectFrom("follows")
+      .select(["id", "status"])
+      .where("follower_id", "=", input.followerId)
+      .where("followee_id", "=", target.id)
+      .executeTakeFirst();
     if (existing) {
       // A repeated Follow (new id) replaces the old one; re-accept if it was accepted.
       await trx.updateTable("follows").set({ iri: input.iri }).where("id", "=", existing.id).execute();
@@ -41,14 +67,28 @@ export async function receiveFollow(db: Db, input: { iri: string; followerId: st
     // Followers from a limited (silenced) server always wait for approval.
     const status = target.manual === 1 || input.requireApproval ? "pending" : "accepted";
     const ts = now();
-    await trx.insertInto("follows").values({ id, iri: input.iri, follower_id: input.followerId, followee_id: target.id, status, created_at: ts, accepted_at: status === "accepted" ? ts : null }).execute();
+    await trx
+      .insertInto("follows")
+      .values({
+        id,
+        iri: input.iri,
+        follower_id: input.followerId,
+        followee_id: target.id,
+        status,
+        created_at: ts,
+        accepted_at: status === "accepted" ? ts : null,
+      })
+      .execute();
     if (status === "accepted") await recordEvent(trx, { type: "follow.accepted", followId: id });
     return status;
   });
 }
 
 /** An inbound `Undo(Follow)`: the remote follower leaves. */
-export async function receiveUnfollow(db: Db, input: { iri?: string; followerId: string; followeeId?: string }): Promise<boolean> {
+export async function receiveUnfollow(
+  db: Db,
+  input: { iri?: string; followerId: string; followeeId?: string },
+): Promise<boolean> {
   let q = db.deleteFrom("follows").where("follower_id", "=", input.followerId);
   if (input.followeeId) q = q.where("followee_id", "=", input.followeeId);
   else if (input.iri) q = q.where("iri", "=", input.iri);
@@ -58,15 +98,40 @@ export async function receiveUnfollow(db: Db, input: { iri?: string; followerId:
 }
 
 /** A local actor follows (or joins) a remote actor: pending until its `Accept`. */
-export async function followRemote(db: Db, origin: string, followerId: string, followeeId: string): Promise<FollowOutcome> {
+export async function followRemote(
+  db: Db,
+  origin: string,
+  followerId: string,
+  followeeId: string,
+): Promise<FollowOutcome> {
   return inTransaction(db, async (trx) => {
-    const target = await trx.selectFrom("actors").select(["id", "local", "deleted_at"]).where("id", "=", followeeId).executeTakeFirst();
+    const target = await trx
+      .selectFrom("actors")
+      .select(["id", "local", "deleted_at"])
+      .where("id", "=", followeeId)
+      .executeTakeFirst();
     if (!target || target.deleted_at) throw notFound("actor");
     if (target.local === 1) throw forbidden("use join for local communities");
-    const existing = await trx.selectFrom("follows").select("status").where("follower_id", "=", followerId).where("followee_id", "=", followeeId).executeTakeFirst();
+    const existing = await trx
+      .selectFrom("follows")
+      .select("status")
+      .where("follower_id", "=", followerId)
+      .where("followee_id", "=", followeeId)
+      .executeTakeFirst();
     if (existing) return existing.status;
     const id = newId();
-    await trx.insertInto("follows").values({ id, iri: followIri(origin, id), follower_id: followerId, followee_id: followeeId, status: "pending", created_at: now(), accepted_at: null }).execute();
+    await trx
+      .insertInto("follows")
+      .values({
+        id,
+        iri: followIri(origin, id),
+        follower_id: followerId,
+        followee_id: followeeId,
+        status: "pending",
+        created_at: now(),
+        accepted_at: null,
+      })
+      .execute();
     await recordEvent(trx, { type: "follow.requested", followId: id });
     return "pending";
   });
@@ -75,18 +140,40 @@ export async function followRemote(db: Db, origin: string, followerId: string, f
 /** A local actor stops following a remote one (or withdraws the request). */
 export async function unfollowRemote(db: Db, followerId: string, followeeId: string): Promise<void> {
   await inTransaction(db, async (trx) => {
-    const row = await trx.deleteFrom("follows").where("follower_id", "=", followerId).where("followee_id", "=", followeeId).returning(["iri"]).executeTakeFirst();
+    const row = await trx
+      .deleteFrom("follows")
+      .where("follower_id", "=", followerId)
+      .where("followee_id", "=", followeeId)
+      .returning(["iri"])
+      .executeTakeFirst();
     if (row) await recordEvent(trx, { type: "follow.undone", followIri: row.iri, followerId, followeeId });
   });
 }
 
 /** The remote side answered our `Follow`: `Accept` makes it a membership, `Reject` removes it. */
-export async function answerOurFollow(db: Db, input: { iri?: string; followerId?: string; followeeId: string }, accepted: boolean): Promise<boolean> {
+export async function answerOurFollow(
+  db: Db,
+  input: { iri?: string; followerId?: string; followeeId: string },
+  accepted: boolean,
+): Promise<boolean> {
   let row;
-  if (input.iri) row = await db.selectFrom("follows").select("id").where("iri", "=", input.iri).where("followee_id", "=", input.followeeId).executeTakeFirst();
-  if (!row && input.followerId) row = await db.selectFrom("follows").select("id").where("follower_id", "=", input.followerId).where("followee_id", "=", input.followeeId).executeTakeFirst();
+  if (input.iri)
+    row = await db
+      .selectFrom("follows")
+      .select("id")
+      .where("iri", "=", input.iri)
+      .where("followee_id", "=", input.followeeId)
+      .executeTakeFirst();
+  if (!row && input.followerId)
+    row = await db
+      .selectFrom("follows")
+      .select("id")
+      .where("follower_id", "=", input.followerId)
+      .where("followee_id", "=", input.followeeId)
+      .executeTakeFirst();
   if (!row) return false;
-  if (accepted) await db.updateTable("follows").set({ status: "accepted", accepted_at: now() }).where("id", "=", row.id).execute();
+  if (accepted)
+    await db.updateTable("follows").set({ status: "accepted", accepted_at: now() }).where("id", "=", row.id).execute();
   else await db.deleteFrom("follows").where("id", "=", row.id).execute();
   return true;
 }
@@ -96,7 +183,12 @@ export async function remoteFollowers(db: Db, followeeId: string, options: { cur
   let q = db
     .selectFrom("follows")
     .innerJoin("actors", "actors.id", "follows.follower_id")
-    .select(["follows.id as followId", "actors.iri", "actors.inbox_url as inboxUrl", "actors.shared_inbox_url as sharedInboxUrl"])
+    .select([
+      "follows.id as followId",
+      "actors.iri",
+      "actors.inbox_url as inboxUrl",
+      "actors.shared_inbox_url as sharedInboxUrl",
+    ])
     .where("follows.followee_id", "=", followeeId)
     .where("follows.status", "=", "accepted")
     .where("actors.local", "=", 0)

@@ -32,7 +32,9 @@ const icon = readFileSync(new URL("../../views/static/icon.svg", import.meta.url
 instanceRoutes.get("/static/style.css", (c) =>
   c.body(stylesheet, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600" }),
 );
-instanceRoutes.get("/static/icon.svg", (c) => c.body(icon, 200, { "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400" }));
+instanceRoutes.get("/static/icon.svg", (c) =>
+  c.body(icon, 200, { "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400" }),
+);
 // Browsers ask for /favicon.ico regardless of the <link rel="icon">.
 instanceRoutes.get("/favicon.ico", (c) => c.redirect("/static/icon.svg", 301));
 
@@ -60,15 +62,46 @@ instanceRoutes.get("/feed", async (c) => {
 instanceRoutes.get("/about", async (c) => {
   const db = c.get("app").db;
   const settings = await getSettings(db);
-  const count = async (table: "users" | "communities") => Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<string | number>().as("n")).executeTakeFirstOrThrow()).n);
-  const admins = await db.selectFrom("users").innerJoin("actors", "actors.id", "users.actor_id").select("actors.username").where("users.role", "=", "admin").orderBy("actors.id").execute();
-  return c.html(aboutPage(pageContext(c), { descriptionHtml: renderMarkdown(settings.description, c.get("app").config.origin), users: await count("users"), communities: await count("communities"), admins: admins.map((a) => a.username) }));
+  const count = async (table: "users" | "communities") =>
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<string | number>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  const admins = await db
+    .selectFrom("users")
+    .innerJoin("actors", "actors.id", "users.actor_id")
+    .select("actors.username")
+    .where("users.role", "=", "admin")
+    .orderBy("actors.id")
+    .execute();
+  return c.html(
+    aboutPage(pageContext(c), {
+      descriptionHtml: renderMarkdown(settings.description, c.get("app").config.origin),
+      users: await count("users"),
+      communities: await count("communities"),
+      admins: admins.map((a) => a.username),
+    }),
+  );
 });
 
 instanceRoutes.get("/tags/:tag", async (c) => {
   const tag = c.req.param("tag").toLowerCase().slice(0, 64);
-  const page = await listByTag(c.get("app").db, tag, { cursor: c.req.query("cursor"), viewerId: c.get("user")?.actorId });
-  return c.html(tagPage(pageContext(c), tag, page.items, page.nextCursor ? `/tags/${encodeURIComponent(tag)}?cursor=${page.nextCursor}` : null));
+  const page = await listByTag(c.get("app").db, tag, {
+    cursor: c.req.query("cursor"),
+    viewerId: c.get("user")?.actorId,
+  });
+  return c.html(
+    tagPage(
+      pageContext(c),
+      tag,
+      page.items,
+      page.nextCursor ? `/tags/${encodeURIComponent(tag)}?cursor=${page.nextCursor}` : null,
+    ),
+  );
 });
 
 instanceRoutes.get("/admin", async (c) => {
@@ -79,14 +112,25 @@ instanceRoutes.get("/admin", async (c) => {
 instanceRoutes.post("/admin", async (c) => {
   requireAdmin(c);
   const form = await formFields(c);
-  const patch = { description: form.description, communityCreation: form.communityCreation as "admins", registrations: form.registrations as "open" };
+  const patch = {
+    description: form.description,
+    communityCreation: form.communityCreation as "admins",
+    registrations: form.registrations as "open",
+  };
   try {
     await updateSettings(c.get("app").db, patch);
     return c.redirect("/admin?saved=1", 303);
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
     const current = await getSettings(c.get("app").db);
-    return c.html(adminPage(pageContext(c), { ...current, description: form.description ?? "" }, { errors: e.fields, message: e.message }), 422);
+    return c.html(
+      adminPage(
+        pageContext(c),
+        { ...current, description: form.description ?? "" },
+        { errors: e.fields, message: e.message },
+      ),
+      422,
+    );
   }
 });
 
@@ -97,7 +141,11 @@ instanceRoutes.get("/search", async (c) => {
   // A handle or a link: find (and fetch) the remote actor. Only for members,
   // so anonymous visitors cannot make us fetch arbitrary URLs.
   if (/^@?[^@\s/]+@[^@\s/]+$/.test(q) || /^https?:\/\//.test(q)) {
-    if (!c.get("user")) return c.html(searchPage(pageContext(c), q, [], "Log in to look up people and communities on other servers."), 401);
+    if (!c.get("user"))
+      return c.html(
+        searchPage(pageContext(c), q, [], "Log in to look up people and communities on other servers."),
+        401,
+      );
     const actorId = app.remote ? await app.remote.resolveActor(q).catch(() => null) : null;
     const path = actorId ? await remoteActorPath(app.db, actorId) : null;
     if (path) return c.redirect(path, 303);
@@ -132,7 +180,17 @@ instanceRoutes.get(AT, async (c) => {
   const name = handleOf(c);
   // An erased member's name stays reserved and answers 410 Gone, as Mastodon does for deleted accounts.
   if (!name.includes("@") && (await isErased(app.db, name))) {
-    if (wantsActivityJson(c)) return c.json({ "@context": "https://www.w3.org/ns/activitystreams", id: actorIri(app.config.origin, name.toLowerCase()), type: "Tombstone", formerType: "Person" }, 410, { "Content-Type": "application/activity+json" });
+    if (wantsActivityJson(c))
+      return c.json(
+        {
+          "@context": "https://www.w3.org/ns/activitystreams",
+          id: actorIri(app.config.origin, name.toLowerCase()),
+          type: "Tombstone",
+          formerType: "Person",
+        },
+        410,
+        { "Content-Type": "application/activity+json" },
+      );
     return c.html(errorPage(pageContext(c), 410, "This account was erased by its owner."), 410);
   }
   // No actor document was served (a local-only community, an unknown name): not an HTML page either.
@@ -146,12 +204,21 @@ instanceRoutes.get(AT, async (c) => {
   const posts = await listByAuthor(app.db, user.actorId, { cursor: c.req.query("cursor"), viewerId: viewer?.actorId });
   return c.html(
     profilePage(pageContext(c), {
-      username: user.username, name: user.name, bioHtml: user.bioHtml, avatarUrl: user.avatarUrl, createdAt: user.createdAt,
-      isClinician: user.isClinician === 1, role: user.role, posts: posts.items,
+      username: user.username,
+      name: user.name,
+      bioHtml: user.bioHtml,
+      avatarUrl: user.avatarUrl,
+      createdAt: user.createdAt,
+      isClinician: user.isClinician === 1,
+      role: user.role,
+      posts: posts.items,
       nextHref: posts.nextCursor ? `/@${user.username}?cursor=${posts.nextCursor}` : null,
       viewerIsAdmin: viewer?.role === "admin",
       canMessage: viewer !== undefined && viewer.actorId !== user.actorId,
-      filter: viewer && viewer.actorId !== user.actorId ? { current: await filterOf(app.db, viewer.actorId, user.actorId) } : undefined,
+      filter:
+        viewer && viewer.actorId !== user.actorId
+          ? { current: await filterOf(app.db, viewer.actorId, user.actorId) }
+          : undefined,
     }),
   );
 });
@@ -166,12 +233,23 @@ async function renderRemoteProfile(c: WebContext, handle: string) {
   const posts = await listByAuthor(app.db, actor.id, { cursor: c.req.query("cursor"), viewerId: viewer?.actorId });
   return c.html(
     profilePage(pageContext(c), {
-      username: `${actor.username}@${actor.host}`, name: actor.name, bioHtml: actor.summary_html, avatarUrl: null, createdAt: actor.created_at,
-      isClinician: false, role: "member", posts: posts.items, nextHref: posts.nextCursor ? `/@${handle}?cursor=${posts.nextCursor}` : null,
+      username: `${actor.username}@${actor.host}`,
+      name: actor.name,
+      bioHtml: actor.summary_html,
+      avatarUrl: null,
+      createdAt: actor.created_at,
+      isClinician: false,
+      role: "member",
+      posts: posts.items,
+      nextHref: posts.nextCursor ? `/@${handle}?cursor=${posts.nextCursor}` : null,
       viewerIsAdmin: false,
       canMessage: viewer !== undefined && actor.type === "Person",
       filter: viewer ? { current: await filterOf(app.db, viewer.actorId, actor.id) } : undefined,
-      remote: { url: actor.url ?? actor.iri, following: viewer ? await membership(app.db, actor.id, viewer.actorId) : null, canFollow: viewer !== undefined },
+      remote: {
+        url: actor.url ?? actor.iri,
+        following: viewer ? await membership(app.db, actor.id, viewer.actorId) : null,
+        canFollow: viewer !== undefined,
+      },
     }),
   );
 }

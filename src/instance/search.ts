@@ -9,7 +9,9 @@ export async function searchCommunities(db: Db, q: string, limit = 20) {
     .selectFrom("communities")
     .innerJoin("actors", "actors.id", "communities.actor_id")
     .select(["actors.username as slug", "actors.name", "communities.visibility"])
-    .where((eb) => eb.or([eb(eb.fn("lower", ["actors.name"]), "like", eb.val(pattern)), eb("actors.username_key", "like", pattern)]))
+    .where((eb) =>
+      eb.or([eb(eb.fn("lower", ["actors.name"]), "like", eb.val(pattern)), eb("actors.username_key", "like", pattern)]),
+    )
     .where("actors.deleted_at", "is", null)
     .orderBy("actors.username_key")
     .limit(limit)

@@ -24,7 +24,10 @@ export async function getSettings(db: Db): Promise<InstanceSettings> {
   return parsed.success ? parsed.data : settingsSchema.parse({});
 }
 
-export async function updateSettings(db: Db, patch: Partial<z.input<typeof settingsSchema>>): Promise<InstanceSettings> {
+export async function updateSettings(
+  db: Db,
+  patch: Partial<z.input<typeof settingsSchema>>,
+): Promise<InstanceSettings> {
   const next = parseInput(settingsSchema, { ...(await getSettings(db)), ...patch });
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;

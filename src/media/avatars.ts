@@ -9,17 +9,33 @@ const kinds: { ext: string; type: string; magic: (b: Uint8Array) => boolean }[] 
   { ext: "png", type: "image/png", magic: (b) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 },
   { ext: "jpg", type: "image/jpeg", magic: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
   { ext: "gif", type: "image/gif", magic: (b) => b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38 },
-  { ext: "webp", type: "image/webp", magic: (b) => b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50 },
+  {
+    ext: "webp",
+    type: "image/webp",
+    magic: (b) =>
+      b[0] === 0x52 &&
+      b[1] === 0x49 &&
+      b[2] === 0x46 &&
+      b[3] === 0x46 &&
+      b[8] === 0x57 &&
+      b[9] === 0x45 &&
+      b[10] === 0x42 &&
+      b[11] === 0x50,
+  },
 ];
 
 export const avatarDir = (dataDir: string) => join(dataDir, "media", "avatars");
 
 /** Stores an uploaded avatar after checking its real type by its first bytes; returns the file name. */
 export async function saveAvatar(dataDir: string, file: File): Promise<string> {
-  if (file.size > AVATAR_MAX_BYTES) throw invalid("avatar: must be at most 512 KiB", { avatar: "must be at most 512 KiB" });
+  if (file.size > AVATAR_MAX_BYTES)
+    throw invalid("avatar: must be at most 512 KiB", { avatar: "must be at most 512 KiB" });
   const bytes = new Uint8Array(await file.arrayBuffer());
   const kind = kinds.find((k) => k.magic(bytes));
-  if (!kind) throw invalid("avatar: must be a PNG, JPEG, GIF or WebP image", { avatar: "must be a PNG, JPEG, GIF or WebP image" });
+  if (!kind)
+    throw invalid("avatar: must be a PNG, JPEG, GIF or WebP image", {
+      avatar: "must be a PNG, JPEG, GIF or WebP image",
+    });
   const name = `${newId()}.${kind.ext}`;
   await mkdir(avatarDir(dataDir), { recursive: true });
   await writeFile(join(avatarDir(dataDir), name), bytes, { flag: "wx" });

@@ -10,7 +10,8 @@ import { conversation, conversations, deleteConversation, sendMessage } from "./
 
 export const messageRoutes = new Hono<WebEnv>();
 
-const handleOfActor = (a: { username: string; host: string; local: number }) => (a.local === 1 ? a.username : `${a.username}@${a.host}`);
+const handleOfActor = (a: { username: string; host: string; local: number }) =>
+  a.local === 1 ? a.username : `${a.username}@${a.host}`;
 
 /** The person a conversation is with: a local username or `name@host`. */
 async function counterpart(c: WebContext) {
@@ -30,10 +31,19 @@ async function counterpart(c: WebContext) {
 messageRoutes.get("/messages", async (c) => {
   const user = requireUser(c);
   const items = await conversations(c.get("app").db, user.actorId);
-  return c.html(inboxPage(pageContext(c), items.map((i) => ({ handle: handleOfActor(i), name: i.name, lastAt: i.lastAt }))));
+  return c.html(
+    inboxPage(
+      pageContext(c),
+      items.map((i) => ({ handle: handleOfActor(i), name: i.name, lastAt: i.lastAt })),
+    ),
+  );
 });
 
-async function renderConversation(c: WebContext, state: Parameters<typeof conversationPage>[3] = {}, status: 200 | 422 = 200) {
+async function renderConversation(
+  c: WebContext,
+  state: Parameters<typeof conversationPage>[3] = {},
+  status: 200 | 422 = 200,
+) {
   const user = requireUser(c);
   const other = await counterpart(c);
   const messages = await conversation(c.get("app").db, user.actorId, other.id);
@@ -41,7 +51,11 @@ async function renderConversation(c: WebContext, state: Parameters<typeof conver
     conversationPage(
       pageContext(c),
       other,
-      messages.map((m) => ({ ...m, mine: m.authorId === user.actorId, authorName: m.authorId === user.actorId ? "You" : (m.authorName ?? m.authorUsername) })),
+      messages.map((m) => ({
+        ...m,
+        mine: m.authorId === user.actorId,
+        authorName: m.authorId === user.actorId ? "You" : (m.authorName ?? m.authorUsername),
+      })),
       state,
     ),
     status,

@@ -12,36 +12,86 @@ import { postIri } from "../urls.ts";
 import { refusesMessagesFrom } from "../filters/service.ts";
 
 export const messageInput = z.object({
-  body: z.string().max(BODY_MAX, `must be at most ${BODY_MAX} characters`).refine((v) => v.trim() !== "", "is required"),
-  cw: z.string().trim().max(500).optional().transform((v) => (v ? v : null)),
+  body: z
+    .string()
+    .max(BODY_MAX, `must be at most ${BODY_MAX} characters`)
+    .refine((v) => v.trim() !== "", "is required"),
+  cw: z
+    .string()
+    .trim()
+    .max(500)
+    .optional()
+    .transform((v) => (v ? v : null)),
 });
 
 /** Sends a message from a local user to one person (local or remote). */
-export async function sendMessage(db: Db, origin: string, authorId: string, recipientId: string, input: z.input<typeof messageInput>) {
+export async function sendMessage(
+  db: Db,
+  origin: string,
+  authorId: string,
+  recipientId: string,
+  input: z.input<typeof messageInput>,
+) {
   const data = parseInput(messageInput, input);
   if (recipientId === authorId) throw forbidden("you cannot message yourself");
-  const recipient = await db.selectFrom("actors").select(["id", "type", "deleted_at"]).where("id", "=", recipientId).executeTakeFirst();
+  const recipient = await db
+    .selectFrom("actors")
+    .select(["id", "type", "deleted_at"])
+    .where("id", "=", recipientId)
+    .executeTakeFirst();
   if (!recipient || recipient.deleted_at || recipient.type !== "Person") throw notFound("person");
-  if (await refusesMessagesFrom(db, recipientId, authorId)) throw forbidden("this person does not accept messages from you");
+  if (await refusesMessagesFrom(db, recipientId, authorId))
+    throw forbidden("this person does not accept messages from you");
   // Replies continue the latest message of the conversation, so threads line up on Mastodon.
-  const last = await conversationQuery(db, authorId, recipientId).select("posts.id").orderBy("posts.id", "desc").limit(1).executeTakeFirst();
+  const last = await conversationQuery(db, authorId, recipientId)
+    .select("posts.id")
+    .orderBy("posts.id", "desc")
+    .limit(1)
+    .executeTakeFirst();
   const id = newId();
   const ts = now();
   const iri = postIri(origin, id, "Note");
   await inTransaction(db, async (trx) => {
     let threadId = id;
-    if (last) threadId = (await trx.selectFrom("posts").select("thread_id").where("id", "=", last.id).executeTakeFirstOrThrow()).thread_id;
+    if (last)
+      threadId = (await trx.selectFrom("posts").select("thread_id").where("id", "=", last.id).executeTakeFirstOrThrow())
+        .thread_id;
     await trx
       .insertInto("posts")
       .values({
-        id, iri, url: iri, type: "Note", author_id: authorId, community_id: null, parent_id: last?.id ?? null, thread_id: threadId, title: null,
-        source: data.body, content_html: renderMarkdown(data.body, origin), summary: data.cw, sensitive: data.cw ? 1 : 0, audience: "direct",
-        language: null, local: 1, published_at: ts, updated_at: null, deleted_at: null, removed_at: null, removed_by: null, locked: 0, pinned_at: null, created_at: ts,
+        id,
+        iri,
+        url: iri,
+        type: "Note",
+        author_id: authorId,
+        community_id: null,
+        parent_id: last?.id ?? null,
+        thread_id: threadId,
+        title: null,
+        source: data.body,
+        content_html: renderMarkdown(data.body, origin),
+        summary: data.cw,
+        sensitive: data.cw ? 1 : 0,
+        audience: "direct",
+        language: null,
+        local: 1,
+        published_at: ts,
+        updated_at: null,
+        deleted_at: null,
+        removed_at: null,
+        removed_by: null,
+        locked: 0,
+        pinned_at: null,
+        created_at: ts,
       })
       .execute();
     await trx.insertInto("post_recipients").values({ post_id: id, actor_id: recipientId }).execute();
     const tags = extractHashtags(data.body);
-    if (tags.length > 0) await trx.insertInto("post_tags").values(tags.map((tag) => ({ post_id: id, tag }))).execute();
+    if (tags.length > 0)
+      await trx
+        .insertInto("post_tags")
+        .values(tags.map((tag) => ({ post_id: id, tag })))
+        .execute();
     await recordEvent(trx, { type: "post.created", postId: id });
   });
   return { id, iri };
@@ -59,14 +109,35 @@ function conversationQuery(db: Db, viewerId: string, otherId: string) {
         eb.and([eb("posts.author_id", "=", otherId), eb("r.actor_id", "=", viewerId)]),
       ]),
     )
-    .where((eb) => eb.not(eb.exists(eb.selectFrom("hidden_posts as h").select("h.post_id").whereRef("h.post_id", "=", "posts.id").where("h.actor_id", "=", viewerId))));
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("hidden_posts as h")
+            .select("h.post_id")
+            .whereRef("h.post_id", "=", "posts.id")
+            .where("h.actor_id", "=", viewerId),
+        ),
+      ),
+    );
 }
 
 /** The messages of one conversation, oldest first. */
 export async function conversation(db: Db, viewerId: string, otherId: string, limit = 200) {
   const rows = await conversationQuery(db, viewerId, otherId)
     .innerJoin("actors as author", "author.id", "posts.author_id")
-    .select(["posts.id", "posts.content_html as contentHtml", "posts.summary", "posts.published_at as publishedAt", "posts.deleted_at as deletedAt", "author.id as authorId", "author.username as authorUsername", "author.host as authorHost", "author.local as authorLocal", "author.name as authorName"])
+    .select([
+      "posts.id",
+      "posts.content_html as contentHtml",
+      "posts.summary",
+      "posts.published_at as publishedAt",
+      "posts.deleted_at as deletedAt",
+      "author.id as authorId",
+      "author.username as authorUsername",
+      "author.host as authorHost",
+      "author.local as authorLocal",
+      "author.name as authorName",
+    ])
     .orderBy("posts.id", "desc")
     .limit(limit)
     .execute();
@@ -78,11 +149,26 @@ export async function conversations(db: Db, viewerId: string) {
   const rows = await db
     .selectFrom("posts")
     .innerJoin("post_recipients as r", "r.post_id", "posts.id")
-    .select(["posts.id", "posts.author_id as authorId", "r.actor_id as recipientId", "posts.published_at as publishedAt"])
+    .select([
+      "posts.id",
+      "posts.author_id as authorId",
+      "r.actor_id as recipientId",
+      "posts.published_at as publishedAt",
+    ])
     .where("posts.audience", "=", "direct")
     .where("posts.deleted_at", "is", null)
     .where((eb) => eb.or([eb("posts.author_id", "=", viewerId), eb("r.actor_id", "=", viewerId)]))
-    .where((eb) => eb.not(eb.exists(eb.selectFrom("hidden_posts as h").select("h.post_id").whereRef("h.post_id", "=", "posts.id").where("h.actor_id", "=", viewerId))))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("hidden_posts as h")
+            .select("h.post_id")
+            .whereRef("h.post_id", "=", "posts.id")
+            .where("h.actor_id", "=", viewerId),
+        ),
+      ),
+    )
     .orderBy("posts.id", "desc")
     .limit(1000)
     .execute();
@@ -92,7 +178,11 @@ export async function conversations(db: Db, viewerId: string) {
     if (!latest.has(other)) latest.set(other, r.publishedAt);
   }
   if (latest.size === 0) return [];
-  const people = await db.selectFrom("actors").select(["id", "username", "host", "local", "name"]).where("id", "in", [...latest.keys()]).execute();
+  const people = await db
+    .selectFrom("actors")
+    .select(["id", "username", "host", "local", "name"])
+    .where("id", "in", [...latest.keys()])
+    .execute();
   return people.map((p) => ({ ...p, lastAt: latest.get(p.id)! })).sort((a, b) => b.lastAt.localeCompare(a.lastAt));
 }
 
@@ -100,8 +190,14 @@ export async function conversations(db: Db, viewerId: string) {
  * Deletes a conversation for the viewer: their own messages are deleted
  * (and the deletion federated); the other person's are hidden from them.
  */
-export async function deleteConversation(db: Db, viewerId: string, otherId: string): Promise<{ deleted: number; hidden: number }> {
-  const messages = await conversationQuery(db, viewerId, otherId).select(["posts.id", "posts.author_id", "posts.deleted_at"]).execute();
+export async function deleteConversation(
+  db: Db,
+  viewerId: string,
+  otherId: string,
+): Promise<{ deleted: number; hidden: number }> {
+  const messages = await conversationQuery(db, viewerId, otherId)
+    .select(["posts.id", "posts.author_id", "posts.deleted_at"])
+    .execute();
   let deleted = 0;
   let hidden = 0;
   for (const m of messages) {
@@ -111,7 +207,11 @@ export async function deleteConversation(db: Db, viewerId: string, otherId: stri
         deleted++;
       }
     }
-    await db.insertInto("hidden_posts").values({ post_id: m.id, actor_id: viewerId, created_at: now() }).onConflict((oc) => oc.doNothing()).execute();
+    await db
+      .insertInto("hidden_posts")
+      .values({ post_id: m.id, actor_id: viewerId, created_at: now() })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
     if (m.author_id !== viewerId) hidden++;
   }
   return { deleted, hidden };

@@ -6,7 +6,14 @@ import type { BlockSeverity } from "../../db/schema.ts";
 import { normalizeDomain } from "./domains.ts";
 import type { DomainBlock } from "./service.ts";
 
-export const MASTODON_HEADER = ["#domain", "#severity", "#reject_media", "#reject_reports", "#public_comment", "#obfuscate"];
+export const MASTODON_HEADER = [
+  "#domain",
+  "#severity",
+  "#reject_media",
+  "#reject_reports",
+  "#public_comment",
+  "#obfuscate",
+];
 
 export interface CsvProblem {
   line: number;
@@ -26,11 +33,22 @@ export function parseBlockCsv(text: string): ParsedBlockList {
   let lines: number[];
   try {
     // `info` gives each record's line in the file, blank lines included.
-    const records = parse(text.replace(/^\uFEFF/, ""), { relax_column_count: true, skip_empty_lines: true, trim: true, bom: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[];
+    const records = parse(text.replace(/^\uFEFF/, ""), {
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: true,
+      bom: true,
+      info: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
     rows = records.map((r) => r.record);
     lines = records.map((r) => r.info.lines);
   } catch (error) {
-    return { blocks: [], problems: [{ line: (error as { lines?: number }).lines ?? 1, message: `not valid CSV: ${(error as Error).message}` }] };
+    return {
+      blocks: [],
+      problems: [
+        { line: (error as { lines?: number }).lines ?? 1, message: `not valid CSV: ${(error as Error).message}` },
+      ],
+    };
   }
   if (rows.length === 0) return { blocks: [], problems: [{ line: 1, message: "the file is empty" }] };
   const header = rows[0]!.map((h) => h.replace(/^#/, "").trim().toLowerCase());
@@ -66,10 +84,26 @@ export function parseBlockCsv(text: string): ParsedBlockList {
 }
 
 /** Exports blocks in Mastodon's format (private comments stay private). */
-export function blockCsv(blocks: { domain: string; severity: BlockSeverity; reject_media: number; reject_reports: number; public_comment: string | null; obfuscate: number }[]): string {
+export function blockCsv(
+  blocks: {
+    domain: string;
+    severity: BlockSeverity;
+    reject_media: number;
+    reject_reports: number;
+    public_comment: string | null;
+    obfuscate: number;
+  }[],
+): string {
   return stringify([
     MASTODON_HEADER,
-    ...blocks.map((b) => [b.domain, b.severity, b.reject_media === 1 ? "true" : "false", b.reject_reports === 1 ? "true" : "false", b.public_comment ?? "", b.obfuscate === 1 ? "true" : "false"]),
+    ...blocks.map((b) => [
+      b.domain,
+      b.severity,
+      b.reject_media === 1 ? "true" : "false",
+      b.reject_reports === 1 ? "true" : "false",
+      b.public_comment ?? "",
+      b.obfuscate === 1 ? "true" : "false",
+    ]),
   ]);
 }
 

@@ -17,7 +17,12 @@ export function normalizeDomain(input: string): string | null {
   if (d.startsWith("*.")) d = d.slice(2);
   if (!/^[^\s/?#@\\]+$/.test(d)) return null;
   const [unicodeHost, port, extra] = d.split(":");
-  if (extra !== undefined || !unicodeHost || (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535))) return null;
+  if (
+    extra !== undefined ||
+    !unicodeHost ||
+    (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535))
+  )
+    return null;
   // Internationalized names are kept in their ASCII (punycode) form, as hosts appear in URLs.
   const host = domainToASCII(unicodeHost);
   if (!host) return null;

@@ -1,7 +1,14 @@
 import type { BlockSeverity, Db } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import type { ParsedBlockList } from "./csv.ts";
-import { blockDomain, coveringBlock, listDomainBlocks, localFollowsWith, type DomainBlock, type PurgeCounts } from "./service.ts";
+import {
+  blockDomain,
+  coveringBlock,
+  listDomainBlocks,
+  localFollowsWith,
+  type DomainBlock,
+  type PurgeCounts,
+} from "./service.ts";
 
 const strength: Record<BlockSeverity, number> = { noop: 0, silence: 1, suspend: 2 };
 
@@ -29,8 +36,11 @@ export async function planImport(db: Db, list: ParsedBlockList): Promise<Planned
       plan.push({ block, status: "new", followsCut });
     } else {
       const same =
-        current.severity === block.severity && (current.reject_media === 1) === block.rejectMedia && (current.reject_reports === 1) === block.rejectReports &&
-        (current.public_comment ?? null) === block.publicComment && (current.obfuscate === 1) === block.obfuscate;
+        current.severity === block.severity &&
+        (current.reject_media === 1) === block.rejectMedia &&
+        (current.reject_reports === 1) === block.rejectReports &&
+        (current.public_comment ?? null) === block.publicComment &&
+        (current.obfuscate === 1) === block.obfuscate;
       plan.push({ block, status: same ? "unchanged" : "changed", followsCut: same ? 0 : followsCut });
     }
   }
@@ -45,7 +55,11 @@ export async function applyImport(db: Db, plan: PlannedChange[]): Promise<{ appl
     for (const change of plan) {
       if (change.status !== "new" && change.status !== "changed") continue;
       // Lists carry no private comments: the one written here stays.
-      const result = await blockDomain(trx, { ...change.block, privateComment: undefined, publicComment: change.block.publicComment ?? undefined });
+      const result = await blockDomain(trx, {
+        ...change.block,
+        privateComment: undefined,
+        publicComment: change.block.publicComment ?? undefined,
+      });
       applied++;
       if (result.purged) {
         purged.actors += result.purged.actors;

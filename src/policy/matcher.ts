@@ -40,7 +40,10 @@ export class DomainPolicy {
   /** Loads the lists now; then every `intervalMs` in the background. */
   async start(intervalMs = 5_000): Promise<void> {
     await this.refresh();
-    this.#timer = setInterval(() => this.refresh().catch((error) => log.warn("policy refresh failed: {error}", { error })), intervalMs);
+    this.#timer = setInterval(
+      () => this.refresh().catch((error) => log.warn("policy refresh failed: {error}", { error })),
+      intervalMs,
+    );
     this.#timer.unref();
   }
 
@@ -55,7 +58,12 @@ export class DomainPolicy {
       getSettings(this.#db),
     ]);
     this.#snapshot = {
-      blocks: new Map(blocks.map((b) => [b.domain, { severity: b.severity, rejectMedia: b.reject_media === 1, rejectReports: b.reject_reports === 1 }])),
+      blocks: new Map(
+        blocks.map((b) => [
+          b.domain,
+          { severity: b.severity, rejectMedia: b.reject_media === 1, rejectReports: b.reject_reports === 1 },
+        ]),
+      ),
       allows: new Set(allows.map((a) => a.domain)),
       allowlistMode: settings.federationMode === "allowlist",
     };
@@ -64,7 +72,10 @@ export class DomainPolicy {
   /** The policy for `host` (a host, or any URL). Our own host is never blocked. */
   check(hostOrUrl: string): DomainVerdict {
     // The DNS root's trailing dot names the same host: "example.com." is "example.com".
-    const host = (hostOrUrl.includes("/") ? safeHost(hostOrUrl) : hostOrUrl.toLowerCase())?.replace(/\.(?=:\d+$|$)/, "");
+    const host = (hostOrUrl.includes("/") ? safeHost(hostOrUrl) : hostOrUrl.toLowerCase())?.replace(
+      /\.(?=:\d+$|$)/,
+      "",
+    );
     if (!host || host === this.#localHost) return NONE;
     const snap = this.#snapshot;
     const keys = domainKeys(host);

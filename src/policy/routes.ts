@@ -9,14 +9,34 @@ import { requireAdmin } from "../web/session.ts";
 import { blockCsv, parseBlockCsv } from "./csv.ts";
 import { obfuscateDomain } from "./domains.ts";
 import { applyImport, planImport } from "./import.ts";
-import { allowDomain, blockDomain, disallowDomain, listDomainAllows, listDomainBlocks, setFederationMode, unblockDomain } from "./service.ts";
+import {
+  allowDomain,
+  blockDomain,
+  disallowDomain,
+  listDomainAllows,
+  listDomainBlocks,
+  setFederationMode,
+  unblockDomain,
+} from "./service.ts";
 
 export const policyRoutes = new Hono<WebEnv>();
 
-async function renderAdmin(c: WebContext, state: { errors?: Record<string, string>; message?: string; notice?: string } = {}, status: 200 | 404 | 409 | 422 = 200) {
+async function renderAdmin(
+  c: WebContext,
+  state: { errors?: Record<string, string>; message?: string; notice?: string } = {},
+  status: 200 | 404 | 409 | 422 = 200,
+) {
   const db = c.get("app").db;
   const [settings, blocks, allows] = await Promise.all([getSettings(db), listDomainBlocks(db), listDomainAllows(db)]);
-  return c.html(federationAdminPage(pageContext(c), { mode: settings.federationMode, blocks, allows: allows.map((a) => a.domain), ...state }), status);
+  return c.html(
+    federationAdminPage(pageContext(c), {
+      mode: settings.federationMode,
+      blocks,
+      allows: allows.map((a) => a.domain),
+      ...state,
+    }),
+    status,
+  );
 }
 
 /** Runs an admin change, refreshes this process's policy at once, and shows the page again. */
@@ -50,10 +70,17 @@ policyRoutes.post("/admin/federation/blocks", async (c) => {
   const form = await formFields(c);
   return change(c, async () => {
     const result = await blockDomain(c.get("app").db, {
-      domain: form.domain ?? "", severity: (form.severity ?? "suspend") as "suspend", rejectMedia: form.rejectMedia === "1", rejectReports: form.rejectReports === "1",
-      publicComment: form.publicComment, privateComment: form.privateComment, obfuscate: form.obfuscate === "1",
+      domain: form.domain ?? "",
+      severity: (form.severity ?? "suspend") as "suspend",
+      rejectMedia: form.rejectMedia === "1",
+      rejectReports: form.rejectReports === "1",
+      publicComment: form.publicComment,
+      privateComment: form.privateComment,
+      obfuscate: form.obfuscate === "1",
     });
-    const purged = result.purged ? ` Purged ${result.purged.actors} accounts, ${result.purged.posts} posts and ${result.purged.follows} follows.` : "";
+    const purged = result.purged
+      ? ` Purged ${result.purged.actors} accounts, ${result.purged.posts} posts and ${result.purged.follows} follows.`
+      : "";
     return `${result.created ? "Blocked" : "Updated the block of"} ${form.domain?.trim().toLowerCase()}.${purged}`;
   });
 });
@@ -84,7 +111,13 @@ policyRoutes.post("/admin/federation/import", async (c) => {
   const plan = await planImport(c.get("app").db, parsed);
   return c.html(
     importReviewPage(pageContext(c), {
-      rows: plan.map((p) => ({ domain: p.block.domain, severity: p.block.severity, status: p.status, coveredBy: p.coveredBy, followsCut: p.followsCut })),
+      rows: plan.map((p) => ({
+        domain: p.block.domain,
+        severity: p.block.severity,
+        status: p.status,
+        coveredBy: p.coveredBy,
+        followsCut: p.followsCut,
+      })),
       problems: parsed.problems,
       csv: text,
     }),
@@ -122,6 +155,10 @@ policyRoutes.get("/about/moderated-servers", async (c) => {
   const blocks = await listDomainBlocks(c.get("app").db);
   const rows = blocks
     .filter((b) => b.severity !== "noop")
-    .map((b) => ({ domain: b.obfuscate ? obfuscateDomain(b.domain) : b.domain, severity: b.severity as "suspend" | "silence", comment: b.public_comment }));
+    .map((b) => ({
+      domain: b.obfuscate ? obfuscateDomain(b.domain) : b.domain,
+      severity: b.severity as "suspend" | "silence",
+      comment: b.public_comment,
+    }));
   return c.html(moderatedServersPage(pageContext(c), rows));
 });

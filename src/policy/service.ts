@@ -32,7 +32,14 @@ function actorsUnder(db: Db, domain: string) {
     .selectFrom("actors")
     .select("id")
     .where("local", "=", 0)
-    .where((eb) => eb.or([eb("host", "=", domain), eb("host", "like", `%.${domain}`), eb("host", "like", `${domain}:%`), eb("host", "like", `%.${domain}:%`)]));
+    .where((eb) =>
+      eb.or([
+        eb("host", "=", domain),
+        eb("host", "like", `%.${domain}`),
+        eb("host", "like", `${domain}:%`),
+        eb("host", "like", `%.${domain}:%`),
+      ]),
+    );
 }
 
 /**
@@ -41,20 +48,34 @@ function actorsUnder(db: Db, domain: string) {
  * posts (a post others replied to stays as a "[deleted]" tombstone so the
  * thread holds together).
  */
-export async function blockDomain(db: Db, input: DomainBlockInput): Promise<{ created: boolean; purged: PurgeCounts | null }> {
+export async function blockDomain(
+  db: Db,
+  input: DomainBlockInput,
+): Promise<{ created: boolean; purged: PurgeCounts | null }> {
   const b = parseInput(domainBlockInput, input);
   return inTransaction(db, async (trx) => {
-    const existing = await trx.selectFrom("domain_blocks").select(["domain", "public_comment", "private_comment"]).where("domain", "=", b.domain).executeTakeFirst();
+    const existing = await trx
+      .selectFrom("domain_blocks")
+      .select(["domain", "public_comment", "private_comment"])
+      .where("domain", "=", b.domain)
+      .executeTakeFirst();
     const ts = now();
     // A comment not given (as in an imported list) keeps the one written here before.
     const values = {
-      severity: b.severity, reject_media: b.rejectMedia ? 1 : 0, reject_reports: b.rejectReports ? 1 : 0,
+      severity: b.severity,
+      reject_media: b.rejectMedia ? 1 : 0,
+      reject_reports: b.rejectReports ? 1 : 0,
       public_comment: input.publicComment === undefined ? (existing?.public_comment ?? null) : b.publicComment,
       private_comment: input.privateComment === undefined ? (existing?.private_comment ?? null) : b.privateComment,
-      obfuscate: b.obfuscate ? 1 : 0, updated_at: ts,
+      obfuscate: b.obfuscate ? 1 : 0,
+      updated_at: ts,
     } as const;
     if (existing) await trx.updateTable("domain_blocks").set(values).where("domain", "=", b.domain).execute();
-    else await trx.insertInto("domain_blocks").values({ domain: b.domain, created_at: ts, ...values }).execute();
+    else
+      await trx
+        .insertInto("domain_blocks")
+        .values({ domain: b.domain, created_at: ts, ...values })
+        .execute();
     const purged = b.severity === "suspend" ? await purgeDomain(trx, b.domain) : null;
     return { created: !existing, purged };
   });
@@ -81,7 +102,10 @@ export async function purgeDomain(db: Db, domain: string): Promise<PurgeCounts> 
   const ids = (await actorsUnder(db, domain).execute()).map((a) => a.id);
   if (ids.length === 0) return { actors: 0, follows: 0, posts: 0 };
   const ts = now();
-  const follows = await db.deleteFrom("follows").where((eb) => eb.or([eb("follower_id", "in", ids), eb("followee_id", "in", ids)])).executeTakeFirst();
+  const follows = await db
+    .deleteFrom("follows")
+    .where((eb) => eb.or([eb("follower_id", "in", ids), eb("followee_id", "in", ids)]))
+    .executeTakeFirst();
   await db.deleteFrom("likes").where("actor_id", "in", ids).execute();
   await db.deleteFrom("post_mentions").where("actor_id", "in", ids).execute();
   await db.deleteFrom("post_recipients").where("actor_id", "in", ids).execute();
@@ -94,7 +118,9 @@ export async function purgeDomain(db: Db, domain: string): Promise<PurgeCounts> 
     await db
       .deleteFrom("posts")
       .where("id", "in", postIds)
-      .where((eb) => eb.not(eb.exists(eb.selectFrom("posts as c").select("c.id").whereRef("c.parent_id", "=", "posts.id"))))
+      .where((eb) =>
+        eb.not(eb.exists(eb.selectFrom("posts as c").select("c.id").whereRef("c.parent_id", "=", "posts.id"))),
+      )
       .execute();
     await db
       .updateTable("posts")
@@ -115,7 +141,11 @@ export async function purgeDomain(db: Db, domain: string): Promise<PurgeCounts> 
 
 export async function allowDomain(db: Db, domain: string): Promise<void> {
   const d = parseInput(domainSchema, domain);
-  await db.insertInto("domain_allows").values({ domain: d, created_at: now() }).onConflict((oc) => oc.column("domain").doNothing()).execute();
+  await db
+    .insertInto("domain_allows")
+    .values({ domain: d, created_at: now() })
+    .onConflict((oc) => oc.column("domain").doNothing())
+    .execute();
 }
 
 export async function disallowDomain(db: Db, domain: string): Promise<void> {
@@ -145,5 +175,7 @@ export async function localFollowsWith(db: Db, domain: string): Promise<number> 
 
 /** The existing block that already covers `domain` through a parent domain, if any. */
 export function coveringBlock(blocks: Map<string, BlockSeverity>, domain: string): string | undefined {
-  return domainKeys(domain).slice(1).find((k) => blocks.has(k));
+  return domainKeys(domain)
+    .slice(1)
+    .find((k) => blocks.has(k));
 }

@@ -10,13 +10,28 @@ export async function postRouting(db: Db, postId: string) {
     .leftJoin("posts as parent", "parent.id", "posts.parent_id")
     .leftJoin("actors as parentAuthor", "parentAuthor.id", "parent.author_id")
     .select([
-      "posts.id", "posts.iri", "posts.local", "posts.type",
-      "author.id as authorId", "author.iri as authorIri", "author.username_key as authorKey", "author.local as authorLocal",
-      "author.inbox_url as authorInbox", "author.shared_inbox_url as authorSharedInbox",
-      "community.id as communityId", "community.iri as communityIri", "community.username_key as communityKey", "community.local as communityLocal",
-      "community.inbox_url as communityInbox", "community.shared_inbox_url as communitySharedInbox", "community.followers_url as communityFollowers",
-      "communities.federation as communityFederation", "communities.visibility as communityVisibility",
-      "parentAuthor.iri as parentAuthorIri", "parentAuthor.local as parentAuthorLocal", "parentAuthor.inbox_url as parentAuthorInbox",
+      "posts.id",
+      "posts.iri",
+      "posts.local",
+      "posts.type",
+      "author.id as authorId",
+      "author.iri as authorIri",
+      "author.username_key as authorKey",
+      "author.local as authorLocal",
+      "author.inbox_url as authorInbox",
+      "author.shared_inbox_url as authorSharedInbox",
+      "community.id as communityId",
+      "community.iri as communityIri",
+      "community.username_key as communityKey",
+      "community.local as communityLocal",
+      "community.inbox_url as communityInbox",
+      "community.shared_inbox_url as communitySharedInbox",
+      "community.followers_url as communityFollowers",
+      "communities.federation as communityFederation",
+      "communities.visibility as communityVisibility",
+      "parentAuthor.iri as parentAuthorIri",
+      "parentAuthor.local as parentAuthorLocal",
+      "parentAuthor.inbox_url as parentAuthorInbox",
       "parentAuthor.shared_inbox_url as parentAuthorSharedInbox",
     ])
     .where("posts.id", "=", postId)
@@ -27,7 +42,15 @@ export async function likeForFederation(db: Db, likeId: string) {
   return db
     .selectFrom("likes")
     .innerJoin("actors", "actors.id", "likes.actor_id")
-    .select(["likes.id", "likes.iri", "likes.post_id as postId", "actors.id as actorId", "actors.iri as actorIri", "actors.username_key as actorKey", "actors.local as actorLocal"])
+    .select([
+      "likes.id",
+      "likes.iri",
+      "likes.post_id as postId",
+      "actors.id as actorId",
+      "actors.iri as actorIri",
+      "actors.username_key as actorKey",
+      "actors.local as actorLocal",
+    ])
     .where("likes.id", "=", likeId)
     .executeTakeFirst();
 }
@@ -38,9 +61,19 @@ export async function followForFederation(db: Db, followId: string) {
     .innerJoin("actors as follower", "follower.id", "follows.follower_id")
     .innerJoin("actors as followee", "followee.id", "follows.followee_id")
     .select([
-      "follows.id", "follows.iri", "follows.status",
-      "follower.iri as followerIri", "follower.username_key as followerKey", "follower.local as followerLocal", "follower.inbox_url as followerInbox", "follower.shared_inbox_url as followerSharedInbox",
-      "followee.iri as followeeIri", "followee.username_key as followeeKey", "followee.local as followeeLocal", "followee.inbox_url as followeeInbox", "followee.shared_inbox_url as followeeSharedInbox",
+      "follows.id",
+      "follows.iri",
+      "follows.status",
+      "follower.iri as followerIri",
+      "follower.username_key as followerKey",
+      "follower.local as followerLocal",
+      "follower.inbox_url as followerInbox",
+      "follower.shared_inbox_url as followerSharedInbox",
+      "followee.iri as followeeIri",
+      "followee.username_key as followeeKey",
+      "followee.local as followeeLocal",
+      "followee.inbox_url as followeeInbox",
+      "followee.shared_inbox_url as followeeSharedInbox",
     ])
     .where("follows.id", "=", followId)
     .executeTakeFirst();

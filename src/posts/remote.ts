@@ -41,97 +41,215 @@ export async function receivePost(db: Db, input: RemotePostInput, activity?: unk
     const existing = await trx.selectFrom("posts").select("id").where("iri", "=", input.iri).executeTakeFirst();
     if (existing) return { stored: true, postId: existing.id, created: false };
     // A Create retried after its author's Delete(Person) must not bring their words back.
-    const gone = await trx.selectFrom("actors").select("id").where("id", "=", input.authorId).where("deleted_at", "is not", null).executeTakeFirst();
+    const gone = await trx
+      .selectFrom("actors")
+      .select("id")
+      .where("id", "=", input.authorId)
+      .where("deleted_at", "is not", null)
+      .executeTakeFirst();
     if (gone) return { stored: false, reason: "author deleted" };
     let threadId: string | null = null;
     let communityId = input.communityId;
     if (input.parentId) {
-      const parent = await trx.selectFrom("posts").select(["thread_id", "community_id"]).where("id", "=", input.parentId).executeTakeFirst();
+      const parent = await trx
+        .selectFrom("posts")
+        .select(["thread_id", "community_id"])
+        .where("id", "=", input.parentId)
+        .executeTakeFirst();
       if (!parent) return { stored: false, reason: "parent not stored" };
       threadId = parent.thread_id;
       communityId = parent.community_id ?? communityId;
-      const root = await trx.selectFrom("posts").select(["locked", "removed_at", "deleted_at"]).where("id", "=", parent.thread_id).executeTakeFirst();
+      const root = await trx
+        .selectFrom("posts")
+        .select(["locked", "removed_at", "deleted_at"])
+        .where("id", "=", parent.thread_id)
+        .executeTakeFirst();
       if (root?.locked) return { stored: false, reason: "thread locked" };
     }
     const community = communityId
-      ? await trx.selectFrom("actors").leftJoin("communities", "communities.actor_id", "actors.id").select(["actors.id", "actors.local", "communities.visibility", "communities.federation"]).where("actors.id", "=", communityId).executeTakeFirst()
+      ? await trx
+          .selectFrom("actors")
+          .leftJoin("communities", "communities.actor_id", "actors.id")
+          .select(["actors.id", "actors.local", "communities.visibility", "communities.federation"])
+          .where("actors.id", "=", communityId)
+          .executeTakeFirst()
       : undefined;
     if (community?.local === 1) {
       if (community.federation === "local") return { stored: false, reason: "community is local-only" };
       if (await isBanned(trx, community.id, input.authorId)) return { stored: false, reason: "author banned" };
-      const author = await trx.selectFrom("actors").select("host").where("id", "=", input.authorId).executeTakeFirstOrThrow();
-      if (!(await communityAllows(trx, community.id, author.host))) return { stored: false, reason: "server not allowed by the community" };
+      const author = await trx
+        .selectFrom("actors")
+        .select("host")
+        .where("id", "=", input.authorId)
+        .executeTakeFirstOrThrow();
+      if (!(await communityAllows(trx, community.id, author.host)))
+        return { stored: false, reason: "server not allowed by the community" };
       if (community.visibility === "members") {
-        const member = await trx.selectFrom("follows").select("status").where("follower_id", "=", input.authorId).where("followee_id", "=", community.id).executeTakeFirst();
+        const member = await trx
+          .selectFrom("follows")
+          .select("status")
+          .where("follower_id", "=", input.authorId)
+          .where("followee_id", "=", community.id)
+          .executeTakeFirst();
         if (member?.status !== "accepted") return { stored: false, reason: "not a member" };
       }
     }
-    if (!communityId && !(input.recipientIds && input.recipientIds.length > 0) && !(await hasLocalFollowers(trx, input.authorId))) {
+    if (
+      !communityId &&
+      !(input.recipientIds && input.recipientIds.length > 0) &&
+      !(await hasLocalFollowers(trx, input.authorId))
+    ) {
       return { stored: false, reason: "no community, no local recipient and no local follower" };
     }
     const id = newId();
     const ts = now();
     const audience: PostAudience =
-      community?.local === 1 && community.visibility === "members" ? "followers" : input.limited && input.audience === "public" ? "unlisted" : input.audience;
+      community?.local === 1 && community.visibility === "members"
+        ? "followers"
+        : input.limited && input.audience === "public"
+          ? "unlisted"
+          : input.audience;
     await trx
       .insertInto("posts")
       .values({
-        id, iri: input.iri, url: input.url, type: input.type, author_id: input.authorId, community_id: communityId, parent_id: input.parentId,
-        thread_id: threadId ?? id, title: input.parentId ? null : input.title, source: null, content_html: input.contentHtml, summary: input.summary,
-        sensitive: input.sensitive ? 1 : 0, audience, language: input.language, local: 0, published_at: input.publishedAt, updated_at: input.updatedAt,
-        deleted_at: null, removed_at: null, removed_by: null, locked: 0, pinned_at: null, created_at: ts,
+        id,
+        iri: input.iri,
+        url: input.url,
+        type: input.type,
+        author_id: input.authorId,
+        community_id: communityId,
+        parent_id: input.parentId,
+        thread_id: threadId ?? id,
+        title: input.parentId ? null : input.title,
+        source: null,
+        content_html: input.contentHtml,
+        summary: input.summary,
+        sensitive: input.sensitive ? 1 : 0,
+        audience,
+        language: input.language,
+        local: 0,
+        published_at: input.publishedAt,
+        updated_at: input.updatedAt,
+        deleted_at: null,
+        removed_at: null,
+        removed_by: null,
+        locked: 0,
+        pinned_at: null,
+        created_at: ts,
       })
       .execute();
-    if (input.tags.length > 0) await trx.insertInto("post_tags").values([...new Set(input.tags)].map((tag) => ({ post_id: id, tag }))).execute();
-    if (input.recipientIds?.length) await trx.insertInto("post_recipients").values([...new Set(input.recipientIds)].map((actor_id) => ({ post_id: id, actor_id }))).execute();
-    if (community?.local === 1 && activity !== undefined && audience !== "direct" && !input.limited) await recordEvent(trx, { type: "post.received", postId: id, activity });
+    if (input.tags.length > 0)
+      await trx
+        .insertInto("post_tags")
+        .values([...new Set(input.tags)].map((tag) => ({ post_id: id, tag })))
+        .execute();
+    if (input.recipientIds?.length)
+      await trx
+        .insertInto("post_recipients")
+        .values([...new Set(input.recipientIds)].map((actor_id) => ({ post_id: id, actor_id })))
+        .execute();
+    if (community?.local === 1 && activity !== undefined && audience !== "direct" && !input.limited)
+      await recordEvent(trx, { type: "post.received", postId: id, activity });
     return { stored: true, postId: id, created: true };
   });
 }
 
 /** An `Update` of a remote post by its author. */
-export async function receivePostUpdate(db: Db, input: { iri: string; authorId: string; title: string | null; contentHtml: string; summary: string | null; sensitive: boolean; updatedAt: string; tags: string[] }, activity?: unknown): Promise<boolean> {
+export async function receivePostUpdate(
+  db: Db,
+  input: {
+    iri: string;
+    authorId: string;
+    title: string | null;
+    contentHtml: string;
+    summary: string | null;
+    sensitive: boolean;
+    updatedAt: string;
+    tags: string[];
+  },
+  activity?: unknown,
+): Promise<boolean> {
   return inTransaction(db, async (trx) => {
-    const post = await trx.selectFrom("posts").select(["id", "author_id", "parent_id", "community_id", "deleted_at"]).where("iri", "=", input.iri).executeTakeFirst();
+    const post = await trx
+      .selectFrom("posts")
+      .select(["id", "author_id", "parent_id", "community_id", "deleted_at"])
+      .where("iri", "=", input.iri)
+      .executeTakeFirst();
     if (!post || post.deleted_at || post.author_id !== input.authorId) return false;
     await trx
       .updateTable("posts")
-      .set({ ...(post.parent_id === null && input.title ? { title: input.title } : {}), content_html: input.contentHtml, summary: input.summary, sensitive: input.sensitive ? 1 : 0, updated_at: input.updatedAt })
+      .set({
+        ...(post.parent_id === null && input.title ? { title: input.title } : {}),
+        content_html: input.contentHtml,
+        summary: input.summary,
+        sensitive: input.sensitive ? 1 : 0,
+        updated_at: input.updatedAt,
+      })
       .where("id", "=", post.id)
       .execute();
     await trx.deleteFrom("post_tags").where("post_id", "=", post.id).execute();
-    if (input.tags.length > 0) await trx.insertInto("post_tags").values([...new Set(input.tags)].map((tag) => ({ post_id: post.id, tag }))).execute();
-    if (activity !== undefined && post.community_id && (await isLocalCommunity(trx, post.community_id))) await recordEvent(trx, { type: "post.received", postId: post.id, activity });
+    if (input.tags.length > 0)
+      await trx
+        .insertInto("post_tags")
+        .values([...new Set(input.tags)].map((tag) => ({ post_id: post.id, tag })))
+        .execute();
+    if (activity !== undefined && post.community_id && (await isLocalCommunity(trx, post.community_id)))
+      await recordEvent(trx, { type: "post.received", postId: post.id, activity });
     return true;
   });
 }
 
 /** A `Delete` of a remote post by its author, or by a moderator of its (remote) community. */
-export async function receivePostDelete(db: Db, input: { iri: string; actorId: string }, activity?: unknown): Promise<boolean> {
+export async function receivePostDelete(
+  db: Db,
+  input: { iri: string; actorId: string },
+  activity?: unknown,
+): Promise<boolean> {
   return inTransaction(db, async (trx) => {
-    const post = await trx.selectFrom("posts").select(["id", "author_id", "community_id", "deleted_at"]).where("iri", "=", input.iri).executeTakeFirst();
+    const post = await trx
+      .selectFrom("posts")
+      .select(["id", "author_id", "community_id", "deleted_at"])
+      .where("iri", "=", input.iri)
+      .executeTakeFirst();
     if (!post || post.deleted_at) return false;
     let allowed = post.author_id === input.actorId || post.community_id === input.actorId;
     if (!allowed && post.community_id) {
-      const mod = await trx.selectFrom("community_moderators").select("actor_id").where("community_id", "=", post.community_id).where("actor_id", "=", input.actorId).executeTakeFirst();
+      const mod = await trx
+        .selectFrom("community_moderators")
+        .select("actor_id")
+        .where("community_id", "=", post.community_id)
+        .where("actor_id", "=", input.actorId)
+        .executeTakeFirst();
       allowed = mod !== undefined;
     }
     if (!allowed) return false;
     const ts = now();
-    await trx.updateTable("posts").set({ title: null, source: null, content_html: "", summary: null, sensitive: 0, deleted_at: ts, updated_at: ts }).where("id", "=", post.id).execute();
+    await trx
+      .updateTable("posts")
+      .set({ title: null, source: null, content_html: "", summary: null, sensitive: 0, deleted_at: ts, updated_at: ts })
+      .where("id", "=", post.id)
+      .execute();
     await trx.deleteFrom("post_tags").where("post_id", "=", post.id).execute();
     await trx.deleteFrom("likes").where("post_id", "=", post.id).execute();
-    if (activity !== undefined && post.community_id && (await isLocalCommunity(trx, post.community_id))) await recordEvent(trx, { type: "post.received", postId: post.id, activity });
+    if (activity !== undefined && post.community_id && (await isLocalCommunity(trx, post.community_id)))
+      await recordEvent(trx, { type: "post.received", postId: post.id, activity });
     return true;
   });
 }
 
 async function isLocalCommunity(db: Db, actorId: string): Promise<boolean> {
-  return (await db.selectFrom("communities").select("actor_id").where("actor_id", "=", actorId).executeTakeFirst()) !== undefined;
+  return (
+    (await db.selectFrom("communities").select("actor_id").where("actor_id", "=", actorId).executeTakeFirst()) !==
+    undefined
+  );
 }
 
 /** A remote `Like` (idempotent by IRI and by liker). */
-export async function receiveLike(db: Db, input: { iri: string; postId: string; actorId: string }, activity?: unknown): Promise<boolean> {
+export async function receiveLike(
+  db: Db,
+  input: { iri: string; postId: string; actorId: string },
+  activity?: unknown,
+): Promise<boolean> {
   return inTransaction(db, async (trx) => {
     const result = await trx
       .insertInto("likes")
@@ -140,14 +258,22 @@ export async function receiveLike(db: Db, input: { iri: string; postId: string; 
       .executeTakeFirst();
     const created = Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
     if (created && activity !== undefined) {
-      const post = await trx.selectFrom("posts").select("community_id").where("id", "=", input.postId).executeTakeFirst();
-      if (post?.community_id && (await isLocalCommunity(trx, post.community_id))) await recordEvent(trx, { type: "post.received", postId: input.postId, activity });
+      const post = await trx
+        .selectFrom("posts")
+        .select("community_id")
+        .where("id", "=", input.postId)
+        .executeTakeFirst();
+      if (post?.community_id && (await isLocalCommunity(trx, post.community_id)))
+        await recordEvent(trx, { type: "post.received", postId: input.postId, activity });
     }
     return created;
   });
 }
 
-export async function receiveUnlike(db: Db, input: { iri?: string; postId?: string; actorId: string }): Promise<boolean> {
+export async function receiveUnlike(
+  db: Db,
+  input: { iri?: string; postId?: string; actorId: string },
+): Promise<boolean> {
   let q = db.deleteFrom("likes").where("actor_id", "=", input.actorId);
   if (input.iri) q = q.where("iri", "=", input.iri);
   else if (input.postId) q = q.where("post_id", "=", input.postId);
@@ -159,17 +285,34 @@ export async function receiveUnlike(db: Db, input: { iri?: string; postId?: stri
 export async function receiveActorDeleted(db: Db, actorId: string): Promise<void> {
   await inTransaction(db, async (trx) => {
     const ts = now();
-    await trx.updateTable("posts").set({ title: null, source: null, content_html: "", summary: null, sensitive: 0, deleted_at: ts }).where("author_id", "=", actorId).where("deleted_at", "is", null).execute();
+    await trx
+      .updateTable("posts")
+      .set({ title: null, source: null, content_html: "", summary: null, sensitive: 0, deleted_at: ts })
+      .where("author_id", "=", actorId)
+      .where("deleted_at", "is", null)
+      .execute();
     const postIds = trx.selectFrom("posts").select("id").where("author_id", "=", actorId);
     await trx.deleteFrom("post_tags").where("post_id", "in", postIds).execute();
     await trx.deleteFrom("likes").where("actor_id", "=", actorId).execute();
-    await trx.deleteFrom("follows").where((eb) => eb.or([eb("follower_id", "=", actorId), eb("followee_id", "=", actorId)])).execute();
-    await trx.updateTable("actors").set({ name: null, summary_html: null, avatar_url: null, deleted_at: ts }).where("id", "=", actorId).where("local", "=", 0).execute();
+    await trx
+      .deleteFrom("follows")
+      .where((eb) => eb.or([eb("follower_id", "=", actorId), eb("followee_id", "=", actorId)]))
+      .execute();
+    await trx
+      .updateTable("actors")
+      .set({ name: null, summary_html: null, avatar_url: null, deleted_at: ts })
+      .where("id", "=", actorId)
+      .where("local", "=", 0)
+      .execute();
   });
 }
 
 export async function findPostByIri(db: Db, iri: string) {
-  return db.selectFrom("posts").select(["id", "thread_id", "community_id", "author_id", "local", "deleted_at"]).where("iri", "=", iri).executeTakeFirst();
+  return db
+    .selectFrom("posts")
+    .select(["id", "thread_id", "community_id", "author_id", "local", "deleted_at"])
+    .where("iri", "=", iri)
+    .executeTakeFirst();
 }
 
 /** Whether someone here follows the actor (their public posts are then kept for their profile and our feed). */

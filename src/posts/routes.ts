@@ -8,7 +8,17 @@ import { httpStatus } from "../web/errors.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
 import type { FormState } from "../../views/pages/auth.ts";
-import { createReply, createThread, deletePost, editPost, getPost, like, listReplies, readablePost, unlike } from "./service.ts";
+import {
+  createReply,
+  createThread,
+  deletePost,
+  editPost,
+  getPost,
+  like,
+  listReplies,
+  readablePost,
+  unlike,
+} from "./service.ts";
 
 export const postRoutes = new Hono<WebEnv>();
 
@@ -26,11 +36,18 @@ postRoutes.post(`${AT}/submit`, async (c) => {
   const form = await formFields(c);
   await resolveMentions(c, form.body);
   try {
-    const post = await createThread(app.db, app.config.origin, community, user.actorId, { title: form.title ?? "", body: form.body, cw: form.cw });
+    const post = await createThread(app.db, app.config.origin, community, user.actorId, {
+      title: form.title ?? "",
+      body: form.body,
+      cw: form.cw,
+    });
     return c.redirect(`/posts/${post.id}`, 303);
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
-    return c.html(composePage(pageContext(c), community, { values: form, errors: e.fields, message: e.message }), httpStatus(e.code));
+    return c.html(
+      composePage(pageContext(c), community, { values: form, errors: e.fields, message: e.message }),
+      httpStatus(e.code),
+    );
   }
 });
 
@@ -41,7 +58,9 @@ postRoutes.post(`${AT}/submit`, async (c) => {
 async function resolveMentions(c: WebContext, source: string | undefined): Promise<void> {
   const remote = c.get("app").remote;
   if (!remote || !source) return;
-  const refs = extractMentions(source).filter((m) => m.host !== null).slice(0, 10);
+  const refs = extractMentions(source)
+    .filter((m) => m.host !== null)
+    .slice(0, 10);
   const lookups = Promise.all(refs.map((m) => remote.resolveActor(`@${m.username}@${m.host}`).catch(() => null)));
   await Promise.race([lookups, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
 }
@@ -61,22 +80,50 @@ async function postContext(c: WebContext, postId: string) {
 async function renderStandalone(c: WebContext, postId: string) {
   const viewerId = c.get("user")?.actorId;
   const post = await readablePost(c.get("app").db, postId, viewerId);
-  if (post.audience === "direct") return c.redirect(`/messages/${post.authorLocal ? post.authorUsername : `${post.authorUsername}@${post.authorHost}`}`, 302);
-  return c.html(threadPage(pageContext(c), { community: null, root: post, replies: [], nextHref: null, viewerId, viewerAuthorOf: () => false, isModerator: false, canReply: false }));
+  if (post.audience === "direct")
+    return c.redirect(
+      `/messages/${post.authorLocal ? post.authorUsername : `${post.authorUsername}@${post.authorHost}`}`,
+      302,
+    );
+  return c.html(
+    threadPage(pageContext(c), {
+      community: null,
+      root: post,
+      replies: [],
+      nextHref: null,
+      viewerId,
+      viewerAuthorOf: () => false,
+      isModerator: false,
+      canReply: false,
+    }),
+  );
 }
 
-async function renderThread(c: WebContext, rootId: string, extra: { replyTo?: string; state?: FormState; status?: 200 | 422 } = {}) {
+async function renderThread(
+  c: WebContext,
+  rootId: string,
+  extra: { replyTo?: string; state?: FormState; status?: 200 | 422 } = {},
+) {
   const app = c.get("app");
   const { post: root, community, viewerId } = await postContext(c, rootId);
   const replies = await listReplies(app.db, root.id, { cursor: c.req.query("cursor"), viewerId });
-  const canReply = viewerId !== undefined && !root.locked && !root.deletedAt && !root.removedAt && (await mayPost(c, community, viewerId));
+  const canReply =
+    viewerId !== undefined &&
+    !root.locked &&
+    !root.deletedAt &&
+    !root.removedAt &&
+    (await mayPost(c, community, viewerId));
   return c.html(
     threadPage(pageContext(c), {
-      community, root, replies: replies.items,
+      community,
+      root,
+      replies: replies.items,
       nextHref: replies.nextCursor ? `/posts/${root.id}?cursor=${replies.nextCursor}` : null,
-      viewerId, viewerAuthorOf: (p) => viewerId !== undefined && p.authorId === viewerId,
+      viewerId,
+      viewerAuthorOf: (p) => viewerId !== undefined && p.authorId === viewerId,
       isModerator: viewerId ? await isModerator(app.db, community.id, viewerId) : false,
-      canReply, ...extra,
+      canReply,
+      ...extra,
     }),
     extra.status ?? 200,
   );
@@ -120,19 +167,33 @@ postRoutes.post("/posts/:id/replies", async (c) => {
   const form = await formFields(c);
   await resolveMentions(c, form.body);
   try {
-    const reply = await createReply(app.db, app.config.origin, community, user.actorId, parent.id, { body: form.body ?? "", cw: form.cw });
+    const reply = await createReply(app.db, app.config.origin, community, user.actorId, parent.id, {
+      body: form.body ?? "",
+      cw: form.cw,
+    });
     return c.redirect(`/posts/${reply.threadId}#post-${reply.id}`, 303);
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
-    return renderThread(c, parent.threadId, { replyTo: parent.id, state: { values: form, errors: e.fields, message: e.message }, status: 422 });
+    return renderThread(c, parent.threadId, {
+      replyTo: parent.id,
+      state: { values: form, errors: e.fields, message: e.message },
+      status: 422,
+    });
   }
 });
 
 postRoutes.get("/posts/:id/edit", async (c) => {
   const user = requireUser(c);
   const post = await getPost(c.get("app").db, c.req.param("id"));
-  if (post.authorId !== user.actorId || post.deletedAt) throw new DomainError("forbidden", "only the author can edit a post");
-  return c.html(editPage(pageContext(c), { id: post.id, isThread: post.parentId === null }, { values: { title: post.title ?? "", body: post.source ?? "", cw: post.summary ?? "" } }));
+  if (post.authorId !== user.actorId || post.deletedAt)
+    throw new DomainError("forbidden", "only the author can edit a post");
+  return c.html(
+    editPage(
+      pageContext(c),
+      { id: post.id, isThread: post.parentId === null },
+      { values: { title: post.title ?? "", body: post.source ?? "", cw: post.summary ?? "" } },
+    ),
+  );
 });
 
 postRoutes.post("/posts/:id/edit", async (c) => {
@@ -141,11 +202,22 @@ postRoutes.post("/posts/:id/edit", async (c) => {
   const post = await getPost(app.db, c.req.param("id"));
   const form = await formFields(c);
   try {
-    await editPost(app.db, app.config.origin, post.id, user.actorId, { title: post.parentId === null ? (form.title ?? "") : undefined, body: form.body ?? "", cw: form.cw });
+    await editPost(app.db, app.config.origin, post.id, user.actorId, {
+      title: post.parentId === null ? (form.title ?? "") : undefined,
+      body: form.body ?? "",
+      cw: form.cw,
+    });
     return c.redirect(`/posts/${post.threadId}#post-${post.id}`, 303);
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
-    return c.html(editPage(pageContext(c), { id: post.id, isThread: post.parentId === null }, { values: form, errors: e.fields, message: e.message }), 422);
+    return c.html(
+      editPage(
+        pageContext(c),
+        { id: post.id, isThread: post.parentId === null },
+        { values: form, errors: e.fields, message: e.message },
+      ),
+      422,
+    );
   }
 });
 

@@ -35,7 +35,12 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
     await next();
     // A receipt's address is its only key: never logged.
     const path = c.req.path.startsWith("/erasures/") ? "/erasures/…" : c.req.path;
-    log.debug("{method} {path} {status} {ms}ms", { method: c.req.method, path, status: c.res.status, ms: Math.round(performance.now() - started) });
+    log.debug("{method} {path} {status} {ms}ms", {
+      method: c.req.method,
+      path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+    });
   });
   app.use(securityHeaders(ctx.config.secure));
   app.use(
@@ -60,7 +65,10 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
         onNotAcceptable: async () => {
           await next();
           if (c.res.status !== 404) return c.res;
-          return new Response("Not acceptable", { status: 406, headers: { "Content-Type": "text/plain", Vary: "Accept" } });
+          return new Response("Not acceptable", {
+            status: 406,
+            headers: { "Content-Type": "text/plain", Vary: "Accept" },
+          });
         },
       }),
     );

@@ -26,4 +26,5 @@ export function pageContext(c: WebContext): PageContext {
 }
 
 /** An ActivityPub client asking (Fedify answered nothing for it, so there is no such object for them). */
-export const wantsActivityJson = (c: WebContext): boolean => /application\/(activity\+json|ld\+json)/.test(c.req.header("accept") ?? "");
+export const wantsActivityJson = (c: WebContext): boolean =>
+  /application\/(activity\+json|ld\+json)/.test(c.req.header("accept") ?? "");

@@ -9,7 +9,8 @@ export async function formFields(c: WebContext): Promise<Record<string, string>>
 }
 
 /** A same-site path to go back to after logging in; anything else goes home. */
-export const safeNext = (next: string | undefined) => (next && /^\/(?![/\\])[^\s\x00-\x1f\\]*$/.test(next) ? next : "/");
+export const safeNext = (next: string | undefined) =>
+  next && /^\/(?![/\\])[^\s\x00-\x1f\\]*$/.test(next) ? next : "/";
 
 /** `@name` route parameter (see AT) without the `@`. */
 export const handleOf = (c: WebContext) => (c.req.param("at") ?? "").replace(/^@/, "");

@@ -25,7 +25,12 @@ export async function consume(db: Db, key: string, limit: number, windowMs: numb
     const opened = await db
       .insertInto("rate_limits")
       .values({ key, window_start: start, count: 1 })
-      .onConflict((oc) => oc.column("key").doUpdateSet({ window_start: start, count: 1 }).where("rate_limits.window_start", "<=", windowOpen))
+      .onConflict((oc) =>
+        oc
+          .column("key")
+          .doUpdateSet({ window_start: start, count: 1 })
+          .where("rate_limits.window_start", "<=", windowOpen),
+      )
       .returning(["count", "window_start"])
       .executeTakeFirst();
     // Nothing returned: a concurrent request opened the window first; count in it.
@@ -33,11 +38,17 @@ export async function consume(db: Db, key: string, limit: number, windowMs: numb
   }
   if (row.count > limit) {
     const retryAfter = Math.ceil((Date.parse(row.window_start) + windowMs - t) / 1000);
-    throw new DomainError("rate_limited", `too many attempts; try again in ${Math.max(1, Math.ceil(retryAfter / 60))} minute(s)`);
+    throw new DomainError(
+      "rate_limited",
+      `too many attempts; try again in ${Math.max(1, Math.ceil(retryAfter / 60))} minute(s)`,
+    );
   }
 }
 
 /** Expired windows are dead weight; the periodic cleanup drops them. */
 export async function pruneRateLimits(db: Db, olderThanMs: number): Promise<void> {
-  await db.deleteFrom("rate_limits").where("window_start", "<", new Date(Date.now() - olderThanMs).toISOString()).execute();
+  await db
+    .deleteFrom("rate_limits")
+    .where("window_start", "<", new Date(Date.now() - olderThanMs).toISOString())
+    .execute();
 }

@@ -54,7 +54,8 @@ export function csrf(secret: string, secure: boolean): MiddlewareHandler<WebEnv>
   };
 }
 
-const isForm = (type: string | undefined) => /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type ?? "");
+const isForm = (type: string | undefined) =>
+  /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type ?? "");
 
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);

@@ -16,7 +16,13 @@ export const loadSession = (): MiddlewareHandler<WebEnv> => async (c, next) => {
 export async function startSession(c: WebContext, userId: string): Promise<void> {
   const app = c.get("app");
   const token = await createSession(app.db, userId, c.req.header("user-agent") ?? null);
-  setCookie(c, COOKIE, token, { httpOnly: true, sameSite: "Lax", secure: app.config.secure, path: "/", maxAge: SESSION_DAYS * 86_400 });
+  setCookie(c, COOKIE, token, {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: app.config.secure,
+    path: "/",
+    maxAge: SESSION_DAYS * 86_400,
+  });
 }
 
 export async function endSession(c: WebContext): Promise<void> {

@@ -50,22 +50,32 @@ describe.skipIf(!chromiumAvailable)("browser: Settings → Your data (archive do
     await joinCommunity(instance.runtime.db, origin, community, robin.actorId);
     await seedThread(instance, community, robin, THREAD_TITLE, "Compression socks first, then salt and water.");
 
-    context = await browser.newContext({ colorScheme: "light", viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    context = await browser.newContext({
+      colorScheme: "light",
+      viewport: { width: 1280, height: 800 },
+      acceptDownloads: true,
+    });
     context.setDefaultTimeout(15_000);
     context.on("request", (r) => requested.push(r.url()));
     page = await context.newPage();
     page.on("console", (m) => {
-      if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) pageProblems.push(`${page.url()}: console error: ${m.text()}`);
+      if (m.type() === "error" && !m.text().startsWith("Failed to load resource"))
+        pageProblems.push(`${page.url()}: console error: ${m.text()}`);
     });
     page.on("pageerror", (e) => pageProblems.push(`${page.url()}: page error: ${e.message}`));
     page.on("response", (r) => {
       const path = new URL(r.url()).pathname;
-      if (r.status() >= 400 && path !== "/favicon.ico") errorAnswers.push(`${r.status()} ${r.request().method()} ${path}`);
+      if (r.status() >= 400 && path !== "/favicon.ico")
+        errorAnswers.push(`${r.status()} ${r.request().method()} ${path}`);
     });
     page.on("requestfailed", (r) => {
       // A download is handed to the download manager, which Chromium reports as an aborted request.
       // So is a page's last request when the test navigates on at once (the icon, say).
-      if (!new URL(r.url()).pathname.startsWith("/settings/data/exports/") && r.failure()?.errorText !== "net::ERR_ABORTED") pageProblems.push(`${page.url()}: request failed: ${r.url()} (${r.failure()?.errorText})`);
+      if (
+        !new URL(r.url()).pathname.startsWith("/settings/data/exports/") &&
+        r.failure()?.errorText !== "net::ERR_ABORTED"
+      )
+        pageProblems.push(`${page.url()}: request failed: ${r.url()} (${r.failure()?.errorText})`);
     });
   }, 60_000);
 
@@ -80,7 +90,9 @@ describe.skipIf(!chromiumAvailable)("browser: Settings → Your data (archive do
   const exportSection = () => page.locator("section[aria-labelledby=export-h]");
   const eraseForm = () => page.locator("main form[action='/settings/erase']");
 
-  it("logs in, finds Your data through Settings, waits for the archive, downloads it and is told when the next one may be requested", { timeout: 40_000 }, async () => {
+  it("logs in, finds Your data through Settings, waits for the archive, downloads it and is told when the next one may be requested", {
+    timeout: 40_000,
+  }, async () => {
     // ---- log in through the form, starting from the home page ----
     await page.goto(`${origin}/`);
     await page.locator("header.site").getByRole("link", { name: "Log in" }).click();
@@ -128,8 +140,12 @@ describe.skipIf(!chromiumAvailable)("browser: Settings → Your data (archive do
     }
 
     // ---- the Download link appears on its own: the page refreshes itself, the test never reloads ----
-    await exportSection().locator("td.export-status[data-status=ready], td.export-status[data-status=failed]").waitFor({ timeout: 20_000 });
-    expect(await status.getAttribute("data-status"), `the archive was not built: ${await status.textContent()}`).toBe("ready");
+    await exportSection()
+      .locator("td.export-status[data-status=ready], td.export-status[data-status=failed]")
+      .waitFor({ timeout: 20_000 });
+    expect(await status.getAttribute("data-status"), `the archive was not built: ${await status.textContent()}`).toBe(
+      "ready",
+    );
     const download = exportSection().getByRole("link", { name: "Download" });
     expect(await status.textContent()).toMatch(/available until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
     expect(await page.locator("meta[http-equiv=refresh]").count()).toBe(0);
@@ -155,19 +171,33 @@ describe.skipIf(!chromiumAvailable)("browser: Settings → Your data (archive do
 
     // ---- a second archive the same day is not offered: the button is off and says when ----
     expect(await page.getByRole("button", { name: "Request an archive" }).isDisabled()).toBe(true);
-    expect(await exportSection().textContent()).toMatch(/The next archive can be requested after \d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
+    expect(await exportSection().textContent()).toMatch(
+      /The next archive can be requested after \d{4}-\d{2}-\d{2} \d{2}:\d{2}/,
+    );
     // Asked anyway (a stale tab), the server refuses with the same time.
-    const fields = await exportSection().locator("form input[type=hidden]").evaluateAll((inputs) => Object.fromEntries(inputs.map((i) => [(i as HTMLInputElement).name, (i as HTMLInputElement).value])));
-    const refused = await page.request.post(`${origin}/settings/data/exports`, { form: fields, headers: { origin }, maxRedirects: 0 });
+    const fields = await exportSection()
+      .locator("form input[type=hidden]")
+      .evaluateAll((inputs) =>
+        Object.fromEntries(inputs.map((i) => [(i as HTMLInputElement).name, (i as HTMLInputElement).value])),
+      );
+    const refused = await page.request.post(`${origin}/settings/data/exports`, {
+      form: fields,
+      headers: { origin },
+      maxRedirects: 0,
+    });
     expect(refused.status()).toBe(429);
-    expect(await refused.text()).toMatch(/one archive a day; the next one can be requested after \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
+    expect(await refused.text()).toMatch(
+      /one archive a day; the next one can be requested after \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/,
+    );
     // The ready archive is still offered.
     expect(await exportSection().getByRole("link", { name: "Download" }).count()).toBe(1);
     await shot("data-02-archive-rate-limited.png");
     expect(errorAnswers).toEqual([]);
   });
 
-  it("refuses a wrong password, then erases the account, shows the receipt, and the profile and log-in are gone", { timeout: 30_000 }, async () => {
+  it("refuses a wrong password, then erases the account, shows the receipt, and the profile and log-in are gone", {
+    timeout: 30_000,
+  }, async () => {
     // Your data → the erase page, by its link.
     await page.goto(`${origin}/settings/data`);
     await page.locator("section[aria-labelledby=erase-h]").getByRole("link", { name: "Erase your account" }).click();
@@ -184,7 +214,9 @@ describe.skipIf(!chromiumAvailable)("browser: Settings → Your data (archive do
 
     // ---- a wrong password: the page comes back with the error, once; still logged in ----
     await eraseForm().getByLabel("Your password").fill("not-my-password");
-    await eraseForm().getByRole("checkbox", { name: /I understand/ }).check();
+    await eraseForm()
+      .getByRole("checkbox", { name: /I understand/ })
+      .check();
     await eraseForm().getByRole("button", { name: "Erase my account" }).click();
     await alert().waitFor();
     expect(await alert().textContent()).toBe("the password is not correct");
@@ -200,14 +232,18 @@ describe.skipIf(!chromiumAvailable)("browser: Settings → Your data (archive do
     // ---- the right password and the checkbox: logged out, on the receipt ----
     await page.goto(`${origin}/settings/erase`);
     await eraseForm().getByLabel("Your password").fill(PASSWORD);
-    await eraseForm().getByRole("checkbox", { name: /I understand/ }).check();
+    await eraseForm()
+      .getByRole("checkbox", { name: /I understand/ })
+      .check();
     await eraseForm().getByRole("button", { name: "Erase my account" }).click();
     await page.waitForURL(/\/erasures\/[A-Za-z0-9_-]{32}\?erased=1$/);
     const receiptUrl = page.url();
     expect(await page.locator("main h1").textContent()).toBe("Deletion receipt");
     expect(await page.locator("main .notice[role=status]").textContent()).toContain("Keep this page's address");
     expect(await page.locator("main strong").first().textContent()).toContain("robin");
-    expect(await page.locator("main").textContent()).toContain("No other server had received anything from this account.");
+    expect(await page.locator("main").textContent()).toContain(
+      "No other server had received anything from this account.",
+    );
     expect(await page.locator("header.site").textContent()).not.toContain("@robin");
     expect(await page.locator("header.site").getByRole("link", { name: "Log in" }).count()).toBe(1);
     await shot("data-04-receipt.png");

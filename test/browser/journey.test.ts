@@ -53,7 +53,10 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))("browser journey: self-hoster, admin
     const spawned = spawnServer(env);
     server = spawned.child;
     serverOutput = { text: spawned.output };
-    const [, launched] = await Promise.all([waitUntilServing(origin, server, spawned.output, 30_000), launchChromium()]);
+    const [, launched] = await Promise.all([
+      waitUntilServing(origin, server, spawned.output, 30_000),
+      launchChromium(),
+    ]);
     browser = launched;
   }, 60_000);
 
@@ -74,21 +77,31 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))("browser journey: self-hoster, admin
   function watch(page: Page) {
     page.on("console", (m) => {
       // Failed loads are reported below with their URL instead.
-      if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) pageProblems.push(`${page.url()}: console error: ${m.text()}`);
+      if (m.type() === "error" && !m.text().startsWith("Failed to load resource"))
+        pageProblems.push(`${page.url()}: console error: ${m.text()}`);
     });
     page.on("pageerror", (e) => pageProblems.push(`${page.url()}: page error: ${e.message}`));
     page.on("response", (r) => {
       // Chromium asks every site for /favicon.ico on its own; Kindred has none (a 404 is fine).
-      if (r.status() >= 400 && new URL(r.url()).pathname !== "/favicon.ico") pageProblems.push(`${page.url()}: HTTP ${r.status()} for ${r.url()}`);
+      if (r.status() >= 400 && new URL(r.url()).pathname !== "/favicon.ico")
+        pageProblems.push(`${page.url()}: HTTP ${r.status()} for ${r.url()}`);
     });
-    page.on("requestfailed", (r) => pageProblems.push(`${page.url()}: request failed: ${r.url()} (${r.failure()?.errorText})`));
+    page.on("requestfailed", (r) =>
+      pageProblems.push(`${page.url()}: request failed: ${r.url()} (${r.failure()?.errorText})`),
+    );
   }
 
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true });
 
-  it("an admin made with the CLI opens a community; a patient signs up, joins, posts behind a content warning and gets a nested conversation", { timeout: 120_000 }, async () => {
+  it("an admin made with the CLI opens a community; a patient signs up, joins, posts behind a content warning and gets a nested conversation", {
+    timeout: 120_000,
+  }, async () => {
     // ---- the self-hoster creates the first admin with the CLI ----
-    const created = await runCli(env, ["user", "create", "admin", "--admin", "--password-stdin"], `${ADMIN_PASSWORD}\n`);
+    const created = await runCli(
+      env,
+      ["user", "create", "admin", "--admin", "--password-stdin"],
+      `${ADMIN_PASSWORD}\n`,
+    );
     expect(created.code, `kindred user create failed:\n${created.stdout}${created.stderr}`).toBe(0);
     expect(created.stdout).toContain("created admin admin");
 
@@ -106,8 +119,14 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))("browser journey: self-hoster, admin
     await admin.waitForURL(`${origin}/communities/new`);
     await admin.fill("#slug", "long-covid");
     await admin.fill("#name", "Long COVID");
-    await admin.fill("#description", "Peer support for people living with **long COVID**: pacing, sleep, getting back to work.");
-    await admin.fill("#rules", "1. Be kind.\n2. No medical advice presented as fact; share experience.\n3. Keep others' stories private.");
+    await admin.fill(
+      "#description",
+      "Peer support for people living with **long COVID**: pacing, sleep, getting back to work.",
+    );
+    await admin.fill(
+      "#rules",
+      "1. Be kind.\n2. No medical advice presented as fact; share experience.\n3. Keep others' stories private.",
+    );
     await admin.getByRole("button", { name: "Create community" }).click();
     await admin.waitForURL(`${origin}/@long-covid`);
     expect(await admin.locator("main h1").textContent()).toBe("Long COVID");
@@ -150,7 +169,9 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))("browser journey: self-hoster, admin
     const cw = patient.locator("article.thread details.cw");
     const body = cw.locator(".content");
     expect(await cw.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
-    expect(await cw.locator(":scope > summary").textContent()).toBe("Content warning: post-exertional malaise, relapse");
+    expect(await cw.locator(":scope > summary").textContent()).toBe(
+      "Content warning: post-exertional malaise, relapse",
+    );
     expect(await body.isVisible()).toBe(false);
     expect(await patient.getByText("heart-rate pacing").isVisible()).toBe(false);
     await cw.locator(":scope > summary").click();
@@ -171,7 +192,9 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))("browser journey: self-hoster, admin
     await topLevel.first().waitFor();
     expect(await topLevel.count()).toBe(1);
     const firstReply = topLevel.first();
-    expect(await firstReply.locator(":scope > article.reply .content").textContent()).toContain("Update: two weeks of pacing and fewer crashes.");
+    expect(await firstReply.locator(":scope > article.reply .content").textContent()).toContain(
+      "Update: two weeks of pacing and fewer crashes.",
+    );
     expect(await firstReply.locator(":scope > article.reply .content strong").textContent()).toBe("fewer crashes");
     expect(await patient.locator("#replies-h").textContent()).toBe("1 reply");
 
@@ -184,7 +207,9 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))("browser journey: self-hoster, admin
     const nested = patient.locator("section.discussion > ol.replies > li > ol.replies > li");
     await nested.first().waitFor();
     expect(await nested.count()).toBe(1);
-    expect(await nested.first().locator("article.reply .content").textContent()).toContain("lying down for 10 minutes after a shower");
+    expect(await nested.first().locator("article.reply .content").textContent()).toContain(
+      "lying down for 10 minutes after a shower",
+    );
     expect(await topLevel.count()).toBe(1);
     expect(await patient.locator("#replies-h").textContent()).toBe("2 replies");
     expect(patient.url().startsWith(threadUrl)).toBe(true);

@@ -1,9 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { extractHashtags, extractMentions, htmlToText, renderMarkdown, sanitizeHtml } from "../../src/content/markdown.ts";
+import {
+  extractHashtags,
+  extractMentions,
+  htmlToText,
+  renderMarkdown,
+  sanitizeHtml,
+} from "../../src/content/markdown.ts";
 
 describe("Markdown and sanitizing", () => {
   it("renders Markdown and links hashtags and mentions with absolute URLs", () => {
-    const html = renderMarkdown("**Pacing** helps #LongCovid, ask @alice or @bob@mastodon.example", "https://k.example");
+    const html = renderMarkdown(
+      "**Pacing** helps #LongCovid, ask @alice or @bob@mastodon.example",
+      "https://k.example",
+    );
     expect(html).toContain("<strong>Pacing</strong>");
     expect(html).toContain('<a href="https://k.example/tags/longcovid" class="hashtag"');
     expect(html).toContain('<span class="h-card"><a href="https://k.example/@alice" class="u-url mention"');

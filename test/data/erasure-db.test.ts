@@ -33,24 +33,64 @@ describe.each(dialects)("eraseAccount (%s)", (dialect) => {
     const kim = await seedUser(instance, "kim");
     const community = await seedCommunity(instance, admin, { slug: "eds", name: "EDS" });
     await joinCommunity(db, instance.url, community, ivy.actorId);
-    const unique = { title: "Ivy-title-7Q2", body: "Ivy-body-9XK", reply: "Ivy-reply-3PL", dm: "Ivy-dm-5TR", cw: "Ivy-cw-8MN" };
-    const thread = await createThread(db, instance.url, community, ivy.actorId, { title: unique.title, body: `${unique.body} #IvyTag`, cw: unique.cw });
-    const adminThread = await createThread(db, instance.url, community, admin.actorId, { title: "Admin's thread", body: "hello" });
-    const kimsReply = await createReply(db, instance.url, community, kim.actorId, thread.id, { body: "Kim's reply stays" });
+    const unique = {
+      title: "Ivy-title-7Q2",
+      body: "Ivy-body-9XK",
+      reply: "Ivy-reply-3PL",
+      dm: "Ivy-dm-5TR",
+      cw: "Ivy-cw-8MN",
+    };
+    const thread = await createThread(db, instance.url, community, ivy.actorId, {
+      title: unique.title,
+      body: `${unique.body} #IvyTag`,
+      cw: unique.cw,
+    });
+    const adminThread = await createThread(db, instance.url, community, admin.actorId, {
+      title: "Admin's thread",
+      body: "hello",
+    });
+    const kimsReply = await createReply(db, instance.url, community, kim.actorId, thread.id, {
+      body: "Kim's reply stays",
+    });
     await createReply(db, instance.url, community, ivy.actorId, adminThread.id, { body: unique.reply });
     await sendMessage(db, instance.url, ivy.actorId, kim.actorId, { body: unique.dm });
     await like(db, instance.url, adminThread.id, ivy.actorId);
     await filterPerson(db, ivy.actorId, admin.actorId, "mute");
     await requestExport(db, ivy.actorId);
     await db.updateTable("users").set({ email: "ivy-mail@example.org" }).where("actor_id", "=", ivy.actorId).execute();
-    await db.updateTable("actors").set({ name: "Ivy Display", summary_html: "<p>Ivy bio text</p>" }).where("id", "=", ivy.actorId).execute();
+    await db
+      .updateTable("actors")
+      .set({ name: "Ivy Display", summary_html: "<p>Ivy bio text</p>" })
+      .where("id", "=", ivy.actorId)
+      .execute();
     await loggedIn(instance, "ivy");
     // Moderation records naming her: a moderator's deletion of her post, and a report about her.
     const removed = await createThread(db, instance.url, community, ivy.actorId, { title: "Removed by a moderator" });
     await deletePost(db, removed.id, admin.actorId);
-    await db.insertInto("reports").values({ id: newId(), iri: null, reporter_id: kim.actorId, community_id: community.id, target_post_id: null, target_actor_id: ivy.actorId, reason: "Report-about-Ivy-4WQ", status: "open", created_at: new Date().toISOString(), resolved_at: null, resolved_by: null }).execute();
+    await db
+      .insertInto("reports")
+      .values({
+        id: newId(),
+        iri: null,
+        reporter_id: kim.actorId,
+        community_id: community.id,
+        target_post_id: null,
+        target_actor_id: ivy.actorId,
+        reason: "Report-about-Ivy-4WQ",
+        status: "open",
+        created_at: new Date().toISOString(),
+        resolved_at: null,
+        resolved_by: null,
+      })
+      .execute();
     // Everything looked for is really there before (the scan is not vacuous).
-    const before = await scanDatabase(db, [...Object.values(unique), "ivytag", "ivy-mail@example.org", "Ivy Display", "Ivy bio text"]);
+    const before = await scanDatabase(db, [
+      ...Object.values(unique),
+      "ivytag",
+      "ivy-mail@example.org",
+      "Ivy Display",
+      "Ivy bio text",
+    ]);
     expect(new Set(before.map((h) => h.needle)).size).toBe(Object.values(unique).length + 4);
 
     const summary = await erasureSummary(db, ivy.actorId);
@@ -60,27 +100,69 @@ describe.each(dialects)("eraseAccount (%s)", (dialect) => {
     expect(result.handle).toBe(`@ivy@${new URL(instance.url).host}`);
     expect(result.receiptToken).toMatch(/^[A-Za-z0-9_-]{32}$/);
 
-    const count = async (table: "users" | "sessions" | "likes" | "follows" | "member_filters" | "exports" | "post_tags", column: string) =>
-      Number((await db.selectFrom(table as "users").select((eb) => eb.fn.countAll().as("n")).where(column as "actor_id", "=", ivy.actorId).executeTakeFirstOrThrow()).n);
+    const count = async (
+      table: "users" | "sessions" | "likes" | "follows" | "member_filters" | "exports" | "post_tags",
+      column: string,
+    ) =>
+      Number(
+        (
+          await db
+            .selectFrom(table as "users")
+            .select((eb) => eb.fn.countAll().as("n"))
+            .where(column as "actor_id", "=", ivy.actorId)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     expect(await count("users", "actor_id")).toBe(0);
     expect(await count("sessions", "user_id")).toBe(0);
     expect(await count("likes", "actor_id")).toBe(0);
     expect(await count("follows", "follower_id")).toBe(0);
     expect(await count("member_filters", "user_id")).toBe(0);
     expect(await count("exports", "user_id")).toBe(0);
-    expect(await db.selectFrom("moderation_actions").select("id").where("target_actor_id", "=", ivy.actorId).execute()).toEqual([]);
-    expect(await db.selectFrom("reports").select("id").where((eb) => eb.or([eb("target_actor_id", "=", ivy.actorId), eb("reporter_id", "=", ivy.actorId)])).execute()).toEqual([]);
+    expect(
+      await db.selectFrom("moderation_actions").select("id").where("target_actor_id", "=", ivy.actorId).execute(),
+    ).toEqual([]);
+    expect(
+      await db
+        .selectFrom("reports")
+        .select("id")
+        .where((eb) => eb.or([eb("target_actor_id", "=", ivy.actorId), eb("reporter_id", "=", ivy.actorId)]))
+        .execute(),
+    ).toEqual([]);
     // Her thread stays as a tombstone because Kim replied; her reply and message are gone.
-    const posts = await db.selectFrom("posts").select(["id", "title", "source", "content_html", "summary", "deleted_at"]).where("author_id", "=", ivy.actorId).execute();
-    expect(posts).toEqual([{ id: thread.id, title: null, source: null, content_html: "", summary: null, deleted_at: expect.any(String) }]);
-    expect(await db.selectFrom("posts").select(["parent_id", "content_html"]).where("id", "=", kimsReply.id).executeTakeFirstOrThrow()).toEqual({ parent_id: thread.id, content_html: expect.stringContaining("Kim's reply stays") });
+    const posts = await db
+      .selectFrom("posts")
+      .select(["id", "title", "source", "content_html", "summary", "deleted_at"])
+      .where("author_id", "=", ivy.actorId)
+      .execute();
+    expect(posts).toEqual([
+      { id: thread.id, title: null, source: null, content_html: "", summary: null, deleted_at: expect.any(String) },
+    ]);
+    expect(
+      await db
+        .selectFrom("posts")
+        .select(["parent_id", "content_html"])
+        .where("id", "=", kimsReply.id)
+        .executeTakeFirstOrThrow(),
+    ).toEqual({ parent_id: thread.id, content_html: expect.stringContaining("Kim's reply stays") });
     // The actor row stays, emptied, so the name stays reserved.
-    const actor = await db.selectFrom("actors").select(["username", "name", "summary_html", "avatar_url", "deleted_at"]).where("id", "=", ivy.actorId).executeTakeFirstOrThrow();
+    const actor = await db
+      .selectFrom("actors")
+      .select(["username", "name", "summary_html", "avatar_url", "deleted_at"])
+      .where("id", "=", ivy.actorId)
+      .executeTakeFirstOrThrow();
     expect(actor).toMatchObject({ username: "ivy", name: null, summary_html: null, avatar_url: null });
     expect(actor.deleted_at).not.toBeNull();
     await expect(seedUser(instance, "ivy")).rejects.toThrow(/taken/);
     // Nothing she wrote or gave is in any text column of any table.
-    const hits = await scanDatabase(db, [...Object.values(unique), "ivytag", "ivy-mail@example.org", "Ivy Display", "Ivy bio text", "Report-about-Ivy-4WQ"]);
+    const hits = await scanDatabase(db, [
+      ...Object.values(unique),
+      "ivytag",
+      "ivy-mail@example.org",
+      "Ivy Display",
+      "Ivy bio text",
+      "Report-about-Ivy-4WQ",
+    ]);
     expect(hits.map((h) => `${h.needle} in ${h.table}.${h.column}`)).toEqual([]);
     // The receipt names no server (none had anything) and only her handle.
     const receipt = await erasureReceipt(db, { token: result.receiptToken });
@@ -91,30 +173,75 @@ describe.each(dialects)("eraseAccount (%s)", (dialect) => {
 
   it("announces the deletion of a large account's posts in batches, then completes", { timeout: 60_000 }, async () => {
     const db = instance.runtime.db;
-    const admin = (await db.selectFrom("users").select("actor_id").where("role", "=", "admin").executeTakeFirstOrThrow()).actor_id;
+    const admin = (
+      await db.selectFrom("users").select("actor_id").where("role", "=", "admin").executeTakeFirstOrThrow()
+    ).actor_id;
     const lee = await seedUser(instance, "lee");
-    const community = await seedCommunity(instance, { actorId: admin, role: "admin", username: "admin", iri: "", isClinician: false }, { slug: "big", name: "Big" });
+    const community = await seedCommunity(
+      instance,
+      { actorId: admin, role: "admin", username: "admin", iri: "", isClinician: false },
+      { slug: "big", name: "Big" },
+    );
     const ts = new Date().toISOString();
     const rows = Array.from({ length: 450 }, (_, i) => {
       const id = newId();
       return {
-        id, iri: postIri(instance.url, id), url: null, type: "Page" as const, author_id: lee.actorId, community_id: community.id, parent_id: null, thread_id: id, title: `Lee ${i}`,
-        source: "x", content_html: "<p>x</p>", summary: null, sensitive: 0 as const, audience: "public" as const, language: null, local: 1 as const,
-        published_at: ts, updated_at: null, deleted_at: null, removed_at: null, removed_by: null, locked: 0 as const, pinned_at: null, created_at: ts,
+        id,
+        iri: postIri(instance.url, id),
+        url: null,
+        type: "Page" as const,
+        author_id: lee.actorId,
+        community_id: community.id,
+        parent_id: null,
+        thread_id: id,
+        title: `Lee ${i}`,
+        source: "x",
+        content_html: "<p>x</p>",
+        summary: null,
+        sensitive: 0 as const,
+        audience: "public" as const,
+        language: null,
+        local: 1 as const,
+        published_at: ts,
+        updated_at: null,
+        deleted_at: null,
+        removed_at: null,
+        removed_by: null,
+        locked: 0 as const,
+        pinned_at: null,
+        created_at: ts,
       };
     });
-    for (let i = 0; i < rows.length; i += 150) await db.insertInto("posts").values(rows.slice(i, i + 150)).execute();
+    for (let i = 0; i < rows.length; i += 150)
+      await db
+        .insertInto("posts")
+        .values(rows.slice(i, i + 150))
+        .execute();
     const result = await eraseAccount(db, instance.url, lee.actorId);
     // 450 posts: three events (200, 200, 50); the last marks the erasure sent, then it completes.
-    await eventually("the erasure completed", async () => (await db.selectFrom("erasures").select("completed_at").where("id", "=", result.erasureId).where("completed_at", "is not", null).executeTakeFirst()) ?? undefined, 45_000);
+    await eventually(
+      "the erasure completed",
+      async () =>
+        (await db
+          .selectFrom("erasures")
+          .select("completed_at")
+          .where("id", "=", result.erasureId)
+          .where("completed_at", "is not", null)
+          .executeTakeFirst()) ?? undefined,
+      45_000,
+    );
     expect(await db.selectFrom("posts").select("id").where("author_id", "=", lee.actorId).execute()).toEqual([]);
     expect(await db.selectFrom("actor_keys").select("kind").where("actor_id", "=", lee.actorId).execute()).toEqual([]);
   });
 
-  it("never hands anonymized posts to an account that was called \"anonymous\" before the name was reserved", async () => {
+  it('never hands anonymized posts to an account that was called "anonymous" before the name was reserved', async () => {
     const db = instance.runtime.db;
     const squatter = await seedUser(instance, "anon-later");
-    await db.updateTable("actors").set({ username: "anonymous", username_key: "anonymous", iri: `${instance.url}/@anonymous` }).where("id", "=", squatter.actorId).execute();
+    await db
+      .updateTable("actors")
+      .set({ username: "anonymous", username_key: "anonymous", iri: `${instance.url}/@anonymous` })
+      .where("id", "=", squatter.actorId)
+      .execute();
     await expect(ensureAnonymousActor(db, instance.url)).rejects.toThrow(/belongs to an account/);
   });
 
@@ -123,6 +250,8 @@ describe.each(dialects)("eraseAccount (%s)", (dialect) => {
     const onlyAdmin = await db.selectFrom("users").select("actor_id").where("role", "=", "admin").execute();
     expect(onlyAdmin).toHaveLength(1);
     await expect(eraseAccount(db, instance.url, onlyAdmin[0]!.actor_id)).rejects.toThrow(/only admin/);
-    expect(await db.selectFrom("users").select("actor_id").where("actor_id", "=", onlyAdmin[0]!.actor_id).executeTakeFirst()).toBeDefined();
+    expect(
+      await db.selectFrom("users").select("actor_id").where("actor_id", "=", onlyAdmin[0]!.actor_id).executeTakeFirst(),
+    ).toBeDefined();
   });
 });

@@ -6,7 +6,16 @@
 // downloaded, unpacked with `tar`, and every file is checked against a zod
 // schema and against the database. Then the rules around it: one archive a
 // day, owner only, expiry and pruning, the progress display, and the CLI.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,8 +41,20 @@ const url = z.url();
 const handle = z.string().regex(/^[^@\s]+@[^@\s]+$/, "user@host");
 
 const FILES = [
-  "README.html", "avatar.png", "actor.json", "outbox.json", "likes.json", "direct_messages.json", "following_accounts.csv", "muted_accounts.csv",
-  "blocked_accounts.csv", "blocked_domains.csv", "communities.json", "account.json", "moderation.json", "deliveries.json",
+  "README.html",
+  "avatar.png",
+  "actor.json",
+  "outbox.json",
+  "likes.json",
+  "direct_messages.json",
+  "following_accounts.csv",
+  "muted_accounts.csv",
+  "blocked_accounts.csv",
+  "blocked_domains.csv",
+  "communities.json",
+  "account.json",
+  "moderation.json",
+  "deliveries.json",
 ];
 
 const actorSchema = z.looseObject({
@@ -130,19 +151,48 @@ const accountSchema = z.strictObject({
   email: z.string().nullable(),
   signedUpAt: iso,
   roles: z.array(z.string()).min(1),
-  settings: z.strictObject({ bio: z.string(), filters: z.record(z.enum(["mute", "block", "block_domain"]), z.number().int().positive()) }),
-  activeSessions: z.array(z.strictObject({ startedAt: iso, lastSeenAt: iso, expiresAt: iso, userAgent: z.string().nullable() })).min(1),
+  settings: z.strictObject({
+    bio: z.string(),
+    filters: z.record(z.enum(["mute", "block", "block_domain"]), z.number().int().positive()),
+  }),
+  activeSessions: z
+    .array(z.strictObject({ startedAt: iso, lastSeenAt: iso, expiresAt: iso, userAgent: z.string().nullable() }))
+    .min(1),
 });
 
 const moderationSchema = z.strictObject({
-  reportsFiled: z.array(z.strictObject({ iri: url.nullable(), reason: z.string(), status: z.enum(["open", "resolved", "dismissed"]), filedAt: iso, resolvedAt: iso.nullable() })),
-  actionsOnTheirContent: z.array(z.strictObject({ action: z.string().min(1), community: handle.nullable(), post: url.nullable(), reason: z.string().nullable(), at: iso })),
-  communityBans: z.array(z.strictObject({ community: handle, reason: z.string().nullable(), since: iso, until: iso.nullable() })),
+  reportsFiled: z.array(
+    z.strictObject({
+      iri: url.nullable(),
+      reason: z.string(),
+      status: z.enum(["open", "resolved", "dismissed"]),
+      filedAt: iso,
+      resolvedAt: iso.nullable(),
+    }),
+  ),
+  actionsOnTheirContent: z.array(
+    z.strictObject({
+      action: z.string().min(1),
+      community: handle.nullable(),
+      post: url.nullable(),
+      reason: z.string().nullable(),
+      at: iso,
+    }),
+  ),
+  communityBans: z.array(
+    z.strictObject({ community: handle, reason: z.string().nullable(), since: iso, until: iso.nullable() }),
+  ),
 });
 
 const deliveriesSchema = z.strictObject({
   description: z.string().min(1),
-  servers: z.array(z.strictObject({ host: z.string().min(1), deliveries: z.number().int().positive(), lastDeliveredAt: iso.nullable() })),
+  servers: z.array(
+    z.strictObject({
+      host: z.string().min(1),
+      deliveries: z.number().int().positive(),
+      lastDeliveredAt: iso.nullable(),
+    }),
+  ),
   deliveries: z.array(
     z.strictObject({
       object: url.nullable(),
@@ -166,7 +216,7 @@ function valid<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
 
 const FOLLOWING_HEADER = "Account address,Show boosts,Notify on new posts,Languages";
 // Mastodon's import files, line by line (after the header, where there is one).
-const accountAddress = "[^@,\\s\"]+@[^@,\\s\"]+";
+const accountAddress = '[^@,\\s"]+@[^@,\\s"]+';
 const followingRows = z.array(z.string().regex(new RegExp(`^${accountAddress},(true|false),(true|false),[a-z,-]*$`)));
 const mutedRows = z.array(z.string().regex(new RegExp(`^${accountAddress},(true|false)$`)));
 const blockedRows = z.array(z.string().regex(new RegExp(`^${accountAddress}$`)));
@@ -220,23 +270,53 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     const bob = await seedUser(b, "bob");
     const groupOnB = await b.runtime.remote!.resolveActor(longCovid.iri);
     await followRemote(b.db, b.url, bob.actorId, groupOnB!);
-    await eventually("bob's membership accepted on B", async () => (await b.db.selectFrom("follows").select("status").where("follower_id", "=", bob.actorId).where("status", "=", "accepted").executeTakeFirst()) ?? undefined);
+    await eventually(
+      "bob's membership accepted on B",
+      async () =>
+        (await b.db
+          .selectFrom("follows")
+          .select("status")
+          .where("follower_id", "=", bob.actorId)
+          .where("status", "=", "accepted")
+          .executeTakeFirst()) ?? undefined,
+    );
     const bobOnA = await a.runtime.remote!.resolveActor(bob.iri);
     await followRemote(db, a.url, wren!.actorId, bobOnA!);
-    await eventually("wren's follow of bob accepted on A", async () => (await db.selectFrom("follows").select("status").where("follower_id", "=", wren!.actorId).where("followee_id", "=", bobOnA!).where("status", "=", "accepted").executeTakeFirst()) ?? undefined);
+    await eventually(
+      "wren's follow of bob accepted on A",
+      async () =>
+        (await db
+          .selectFrom("follows")
+          .select("status")
+          .where("follower_id", "=", wren!.actorId)
+          .where("followee_id", "=", bobOnA!)
+          .where("status", "=", "accepted")
+          .executeTakeFirst()) ?? undefined,
+    );
 
     // Threads and replies.
     const welcome = await seedThread(a, longCovid, admin, "Welcome, everyone", "Say hello");
     const question = await seedThread(a, longCovid, carol!, "Carol asks about sleep", "Anyone?");
     const diary = await seedThread(a, longCovid, wren!, "Pacing diary thr-7f3a", "Week one: **rest** days body-91c2");
     const second = await seedThread(a, longCovid, wren!, "Heat and symptoms thr-b20e", "Summer is hard");
-    const removed = await seedThread(a, longCovid, wren!, "A thread the moderator removed thr-dead", "removed-body-0e1d");
+    const removed = await seedThread(
+      a,
+      longCovid,
+      wren!,
+      "A thread the moderator removed thr-dead",
+      "removed-body-0e1d",
+    );
     seeded.threads = [
       { iri: diary.iri, title: "Pacing diary thr-7f3a" },
       { iri: second.iri, title: "Heat and symptoms thr-b20e" },
     ];
-    const hello = await createReply(db, a.url, longCovid, wren!.actorId, welcome.id, { body: "Hello from wren rep-55aa" });
-    const doses = await createReply(db, a.url, longCovid, wren!.actorId, diary.id, { body: "What helped me: #LongCovid low-dose rep-c0de", cw: "Medication doses" });
+    const hello = await createReply(db, a.url, longCovid, wren!.actorId, welcome.id, {
+      body: "Hello from wren rep-55aa",
+    });
+    const doses = await createReply(db, a.url, longCovid, wren!.actorId, diary.id, {
+      body: "What helped me: #LongCovid low-dose rep-c0de",
+      cw: "Medication doses",
+    });
     const typo = await createReply(db, a.url, longCovid, wren!.actorId, question.id, { body: "Typo reply rep-gone" });
     seeded.replies = [
       { iri: hello.iri, body: "Hello from wren rep-55aa", cw: null },
@@ -265,8 +345,33 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     await blockServer(db, wren!.actorId, "spam.example");
 
     // No service files reports or bans yet (they arrive by federation): rows as the inbox would write them.
-    await db.insertInto("reports").values({ id: newId(), iri: null, reporter_id: wren!.actorId, community_id: longCovid.id, target_post_id: question.id, target_actor_id: carol!.actorId, reason: "report-reason-5d5d", status: "open", created_at: new Date().toISOString(), resolved_at: null, resolved_by: null }).execute();
-    await db.insertInto("community_bans").values({ community_id: mcas.id, actor_id: wren!.actorId, banned_by: admin.actorId, reason: "ban-reason-6e6e", created_at: new Date().toISOString(), expires_at: null }).execute();
+    await db
+      .insertInto("reports")
+      .values({
+        id: newId(),
+        iri: null,
+        reporter_id: wren!.actorId,
+        community_id: longCovid.id,
+        target_post_id: question.id,
+        target_actor_id: carol!.actorId,
+        reason: "report-reason-5d5d",
+        status: "open",
+        created_at: new Date().toISOString(),
+        resolved_at: null,
+        resolved_by: null,
+      })
+      .execute();
+    await db
+      .insertInto("community_bans")
+      .values({
+        community_id: mcas.id,
+        actor_id: wren!.actorId,
+        banned_by: admin.actorId,
+        reason: "ban-reason-6e6e",
+        created_at: new Date().toISOString(),
+        expires_at: null,
+      })
+      .execute();
 
     // Profile and avatar through the settings form, as the member would.
     wrenWeb = await loggedIn(a, "wren");
@@ -279,7 +384,11 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     expect((await wrenWeb.postMultipart("/settings/profile", form)).status).toBe(303);
 
     await quiesce(a, b);
-    const delivered = await db.selectFrom("deliveries").select("status").where("actor_id", "=", wren!.actorId).execute();
+    const delivered = await db
+      .selectFrom("deliveries")
+      .select("status")
+      .where("actor_id", "=", wren!.actorId)
+      .execute();
     expect(delivered.length, "deliveries of wren's objects to B").toBeGreaterThan(0);
   });
 
@@ -288,8 +397,10 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  const exportRows = (userId: string) => a.db.selectFrom("exports").selectAll().where("user_id", "=", userId).orderBy("created_at").execute();
-  const jobCount = async () => (await a.db.selectFrom("fedify_queue").select("id").where("queue", "=", "jobs").execute()).length;
+  const exportRows = (userId: string) =>
+    a.db.selectFrom("exports").selectAll().where("user_id", "=", userId).orderBy("created_at").execute();
+  const jobCount = async () =>
+    (await a.db.selectFrom("fedify_queue").select("id").where("queue", "=", "jobs").execute()).length;
 
   /** Asks for an archive over HTTP and waits for the worker to finish it (seen on the page); returns its id. */
   async function requestAndWait(web: WebClient): Promise<string> {
@@ -300,7 +411,9 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     expect(res.headers.get("location")).toBe("/settings/data");
     const ready = await eventually("the archive to be ready on the page", async () => {
       const p = await web.get("/settings/data");
-      const m = /data-status="ready"><a href="\/settings\/data\/exports\/([0-9a-f-]{36})" download>Download<\/a>/.exec(p.text);
+      const m = /data-status="ready"><a href="\/settings\/data\/exports\/([0-9a-f-]{36})" download>Download<\/a>/.exec(
+        p.text,
+      );
       return m ? { id: m[1]!, text: p.text } : undefined;
     });
     // Nothing left to wait for: the page stops refreshing itself.
@@ -313,7 +426,9 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
   function wrensArchive() {
     built ??= (async () => {
       const id = await requestAndWait(wrenWeb);
-      const res = await fetch(new URL(`/settings/data/exports/${id}`, a.url), { headers: { cookie: `kindred_session=${wrenWeb.cookie("kindred_session")}` } });
+      const res = await fetch(new URL(`/settings/data/exports/${id}`, a.url), {
+        headers: { cookie: `kindred_session=${wrenWeb.cookie("kindred_session")}` },
+      });
       const bytes = new Uint8Array(await res.arrayBuffer());
       return { id, res, bytes, archive: await unpackArchive(bytes, scratch) };
     })();
@@ -327,7 +442,9 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     expect(res.headers.get("cache-control")).toBe("private, no-store");
     const [row] = await exportRows(seeded.wren);
     expect(row).toMatchObject({ id, status: "ready", error: null });
-    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="kindred-archive-${row!.created_at.slice(0, 10)}.tar.gz"`);
+    expect(res.headers.get("content-disposition")).toBe(
+      `attachment; filename="kindred-archive-${row!.created_at.slice(0, 10)}.tar.gz"`,
+    );
     expect(Number(res.headers.get("content-length"))).toBe(bytes.length);
     expect(row!.size_bytes).toBe(bytes.length);
     expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]); // gzip magic
@@ -381,14 +498,25 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     expect(pages[0]!.content).toContain("<strong>rest</strong>");
     expect(pages[0]!.source.content).toContain("body-91c2");
     const notes = outbox.orderedItems.map((i) => i.object).filter((o) => o.type === "Note");
-    expect(notes.map((n) => [n.id, n.source.content, n.summary ?? null, n.sensitive])).toEqual(seeded.replies.map((r) => [r.iri, r.body, r.cw, r.cw !== null]));
+    expect(notes.map((n) => [n.id, n.source.content, n.summary ?? null, n.sensitive])).toEqual(
+      seeded.replies.map((r) => [r.iri, r.body, r.cw, r.cw !== null]),
+    );
     const withCw = notes.find((n) => n.summary === "Medication doses")!;
     expect(withCw.content).toContain(">#LongCovid</a>");
     expect(JSON.stringify(withCw.tag)).toContain('"type":"Hashtag"');
     expect(JSON.stringify(withCw.tag)).toContain("#longcovid");
     // Deleted posts (by the member or a moderator) and messages are not in it.
     const text = archive.text("outbox.json");
-    for (const absent of [seeded.removedThread, seeded.ownDeletedReply, "thr-dead", "removed-body-0e1d", "rep-gone", "dm-sent-41f0", "dm-remote-3c9d"]) expect(text).not.toContain(absent);
+    for (const absent of [
+      seeded.removedThread,
+      seeded.ownDeletedReply,
+      "thr-dead",
+      "removed-body-0e1d",
+      "rep-gone",
+      "dm-sent-41f0",
+      "dm-remote-3c9d",
+    ])
+      expect(text).not.toContain(absent);
   });
 
   it("likes.json lists the IRIs of the posts still liked", async () => {
@@ -409,7 +537,10 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     // Accepted follows only: the pending request to t1d is not a follow.
     expect(following.slice(1).sort()).toEqual([`bob@${hostB()},true,false,`, `longcovid@${hostA()},true,false,`]);
     expect(archive.text("following_accounts.csv").endsWith("\n")).toBe(true);
-    expect(csvLines(archive.text("muted_accounts.csv"))).toEqual(["Account address,Hide notifications", `dave@${hostA()},true`]);
+    expect(csvLines(archive.text("muted_accounts.csv"))).toEqual([
+      "Account address,Hide notifications",
+      `dave@${hostA()},true`,
+    ]);
     expect(csvLines(archive.text("blocked_accounts.csv"))).toEqual([`eve@${hostA()}`]);
     expect(csvLines(archive.text("blocked_domains.csv"))).toEqual(["spam.example"]);
   });
@@ -425,7 +556,13 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     for (const m of dms.messages) expect(m.content).toContain(m.source!.split(" ")[0]);
     const published = dms.messages.map((m) => m.published);
     expect([...published].sort()).toEqual(published);
-    const ids = await a.db.selectFrom("posts").select("iri").where("audience", "=", "direct").where((eb) => eb.or([eb("author_id", "=", seeded.wren), eb("source", "like", "dm-received-%")])).orderBy("id").execute();
+    const ids = await a.db
+      .selectFrom("posts")
+      .select("iri")
+      .where("audience", "=", "direct")
+      .where((eb) => eb.or([eb("author_id", "=", seeded.wren), eb("source", "like", "dm-received-%")]))
+      .orderBy("id")
+      .execute();
     expect(dms.messages.map((m) => m.id)).toEqual(ids.map((r) => r.iri));
     expect(archive.tarBytes.includes("dm-not-wrens-9911")).toBe(false);
   });
@@ -434,7 +571,9 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     const { archive } = await wrensArchive();
     const { memberships } = valid(communitiesSchema, archive.json("communities.json"), "communities.json");
     memberships.sort((x, y) => x.handle.localeCompare(y.handle));
-    expect(memberships.map((m) => [m.handle, m.name, m.onThisServer, m.status, m.moderator, m.joinedAt === null])).toEqual([
+    expect(
+      memberships.map((m) => [m.handle, m.name, m.onThisServer, m.status, m.moderator, m.joinedAt === null]),
+    ).toEqual([
       [`longcovid@${hostA()}`, "Long COVID", true, "member", true, false],
       [`t1d@${hostA()}`, "Type 1 Diabetes", true, "requested", false, true],
     ]);
@@ -444,36 +583,88 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
   it("account.json has profile, roles, settings and sessions, but no session ids or password hash", async () => {
     const { archive } = await wrensArchive();
     const account = valid(accountSchema, archive.json("account.json"), "account.json");
-    const row = await a.db.selectFrom("users").select(["created_at"]).where("actor_id", "=", seeded.wren).executeTakeFirstOrThrow();
+    const row = await a.db
+      .selectFrom("users")
+      .select(["created_at"])
+      .where("actor_id", "=", seeded.wren)
+      .executeTakeFirstOrThrow();
     expect(account).toMatchObject({
-      username: "wren", handle: `@wren@${hostA()}`, iri: seeded.wrenIri, displayName: "Wren Alvarez", email: "wren@example.org",
-      signedUpAt: row.created_at, roles: ["member"], settings: { bio: "Pacing since 2021", filters: { mute: 1, block: 1, block_domain: 1 } },
+      username: "wren",
+      handle: `@wren@${hostA()}`,
+      iri: seeded.wrenIri,
+      displayName: "Wren Alvarez",
+      email: "wren@example.org",
+      signedUpAt: row.created_at,
+      roles: ["member"],
+      settings: { bio: "Pacing since 2021", filters: { mute: 1, block: 1, block_domain: 1 } },
     });
-    const sessions = await a.db.selectFrom("sessions").select(["created_at", "user_agent"]).where("user_id", "=", seeded.wren).orderBy("created_at").execute();
-    expect(account.activeSessions.map((s) => [s.startedAt, s.userAgent])).toEqual(sessions.map((s) => [s.created_at, s.user_agent]));
+    const sessions = await a.db
+      .selectFrom("sessions")
+      .select(["created_at", "user_agent"])
+      .where("user_id", "=", seeded.wren)
+      .orderBy("created_at")
+      .execute();
+    expect(account.activeSessions.map((s) => [s.startedAt, s.userAgent])).toEqual(
+      sessions.map((s) => [s.created_at, s.user_agent]),
+    );
   });
 
   it("moderation.json has the moderator's deletion of their thread, their report and their ban", async () => {
     const { archive } = await wrensArchive();
     const mod = valid(moderationSchema, archive.json("moderation.json"), "moderation.json");
     const deletion = mod.actionsOnTheirContent.filter((x) => x.action === "delete_post");
-    expect(deletion).toEqual([{ action: "delete_post", community: `longcovid@${hostA()}`, post: seeded.removedThread, reason: null, at: expect.any(String) }]);
+    expect(deletion).toEqual([
+      {
+        action: "delete_post",
+        community: `longcovid@${hostA()}`,
+        post: seeded.removedThread,
+        reason: null,
+        at: expect.any(String),
+      },
+    ]);
     // Deleting one's own reply is not a moderation action.
     expect(JSON.stringify(mod)).not.toContain(seeded.ownDeletedReply);
     expect(mod.actionsOnTheirContent.map((x) => x.action)).toContain("add_moderator");
-    expect(mod.reportsFiled).toEqual([{ iri: null, reason: "report-reason-5d5d", status: "open", filedAt: expect.any(String), resolvedAt: null }]);
-    expect(mod.communityBans).toEqual([{ community: `mcas@${hostA()}`, reason: "ban-reason-6e6e", since: expect.any(String), until: null }]);
+    expect(mod.reportsFiled).toEqual([
+      { iri: null, reason: "report-reason-5d5d", status: "open", filedAt: expect.any(String), resolvedAt: null },
+    ]);
+    expect(mod.communityBans).toEqual([
+      { community: `mcas@${hostA()}`, reason: "ban-reason-6e6e", since: expect.any(String), until: null },
+    ]);
   });
 
   it("deliveries.json is the ledger of their objects: per server and per delivery, as in the database", async () => {
     const { archive } = await wrensArchive();
     const d = valid(deliveriesSchema, archive.json("deliveries.json"), "deliveries.json");
-    const rows = await a.db.selectFrom("deliveries").selectAll().where("actor_id", "=", seeded.wren).orderBy("id").execute();
+    const rows = await a.db
+      .selectFrom("deliveries")
+      .selectAll()
+      .where("actor_id", "=", seeded.wren)
+      .orderBy("id")
+      .execute();
     expect(rows.length).toBeGreaterThan(0);
     expect(d.deliveries).toEqual(
-      rows.map((r) => ({ object: r.object_iri, activity: r.activity_iri, inbox: r.inbox_url, host: r.host, status: r.status, attempts: r.attempts, sentAt: r.created_at, deliveredAt: r.delivered_at })),
+      rows.map((r) => ({
+        object: r.object_iri,
+        activity: r.activity_iri,
+        inbox: r.inbox_url,
+        host: r.host,
+        status: r.status,
+        attempts: r.attempts,
+        sentAt: r.created_at,
+        deliveredAt: r.delivered_at,
+      })),
     );
-    expect(d.servers).toEqual([{ host: hostB(), deliveries: rows.length, lastDeliveredAt: rows.map((r) => r.delivered_at!).sort().at(-1) }]);
+    expect(d.servers).toEqual([
+      {
+        host: hostB(),
+        deliveries: rows.length,
+        lastDeliveredAt: rows
+          .map((r) => r.delivered_at!)
+          .sort()
+          .at(-1),
+      },
+    ]);
     // Their live threads and replies reached B.
     const objects = new Set(d.deliveries.map((x) => x.object));
     for (const t of [...seeded.threads, ...seeded.replies]) expect(objects.has(t.iri), t.iri).toBe(true);
@@ -486,8 +677,10 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     expect(readme).toMatch(/^<!doctype html>/);
     expect(readme).toContain(`<h1>Your data: @wren@${hostA()}</h1>`);
     // Every file is listed with what it holds, this one included.
-    for (const f of FILES) expect(readme, f).toMatch(new RegExp(`<tr><td><code>${f.replace(".", "\\.")}</code></td><td>[^<]+</td></tr>`));
-    const deliveries = (await a.db.selectFrom("deliveries").select("id").where("actor_id", "=", seeded.wren).execute()).length;
+    for (const f of FILES)
+      expect(readme, f).toMatch(new RegExp(`<tr><td><code>${f.replace(".", "\\.")}</code></td><td>[^<]+</td></tr>`));
+    const deliveries = (await a.db.selectFrom("deliveries").select("id").where("actor_id", "=", seeded.wren).execute())
+      .length;
     expect(unescapeHtml(readme)).toContain(`It holds 4 posts, 3 direct messages, 2 likes,`);
     expect(readme).toContain(`and ${deliveries} delivery records.`);
     // Follows counted as following_accounts.csv lists them: accepted ones only (a pending request is not a follow).
@@ -499,9 +692,17 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
 
   it("no password hash, session id, session cookie, private key or instance secret appears anywhere in the archive", async () => {
     const { archive, bytes } = await wrensArchive();
-    const user = await a.db.selectFrom("users").select("password_hash").where("actor_id", "=", seeded.wren).executeTakeFirstOrThrow();
+    const user = await a.db
+      .selectFrom("users")
+      .select("password_hash")
+      .where("actor_id", "=", seeded.wren)
+      .executeTakeFirstOrThrow();
     const sessions = await a.db.selectFrom("sessions").select("id").where("user_id", "=", seeded.wren).execute();
-    const keys = await a.db.selectFrom("actor_keys").select("private_jwk").where("actor_id", "=", seeded.wren).execute();
+    const keys = await a.db
+      .selectFrom("actor_keys")
+      .select("private_jwk")
+      .where("actor_id", "=", seeded.wren)
+      .execute();
     expect(sessions.length).toBeGreaterThan(0);
     expect(keys.length).toBeGreaterThan(0);
     const secrets = [
@@ -516,7 +717,8 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     for (const secret of secrets) {
       expect(secret.length).toBeGreaterThan(16);
       expect(archive.tarBytes.includes(secret), `a secret (${secret.slice(0, 8)}…) in the tar stream`).toBe(false);
-      for (const [i, f] of files.entries()) expect(f.includes(secret), `a secret in ${archive.entries[i]!.path}`).toBe(false);
+      for (const [i, f] of files.entries())
+        expect(f.includes(secret), `a secret in ${archive.entries[i]!.path}`).toBe(false);
     }
     expect(Buffer.from(bytes).includes("argon2")).toBe(false);
     expect(archive.tarBytes.includes("$argon2")).toBe(false);
@@ -530,7 +732,9 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     const res = await wrenWeb.post("/settings/data/exports", {});
     expect(res.status).toBe(429);
     const next = new Date(Date.parse(first!.created_at) + 24 * 3_600_000).toISOString().slice(0, 16).replace("T", " ");
-    expect(alertText(res.text)).toBe(`you can request one archive a day; the next one can be requested after ${next} UTC`);
+    expect(alertText(res.text)).toBe(
+      `you can request one archive a day; the next one can be requested after ${next} UTC`,
+    );
     // The page is still the data page, with the ready archive listed.
     expect(res.text).toContain(`href="/settings/data/exports/${first!.id}"`);
     expect(await exportRows(seeded.wren)).toHaveLength(1);
@@ -563,7 +767,11 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     const file = join(exportsDir(a.config.dataDir), row.file_name!);
     expect(existsSync(file)).toBe(true);
 
-    await a.db.updateTable("exports").set({ expires_at: new Date(Date.now() - 60_000).toISOString() }).where("id", "=", id).execute();
+    await a.db
+      .updateTable("exports")
+      .set({ expires_at: new Date(Date.now() - 60_000).toISOString() })
+      .where("id", "=", id)
+      .execute();
     expect((await carol.get(`/settings/data/exports/${id}`)).status).toBe(404);
     const page = await carol.get("/settings/data");
     expect(page.text).toMatch(new RegExp(`<td class="export-status" data-status="ready">expired</td>`));
@@ -581,11 +789,28 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
 
   it("shows a running export's progress and refreshes itself while busy, with the request button disabled", async () => {
     const id = newId();
-    await a.db.insertInto("exports").values({ id, user_id: seeded.dave, status: "running", progress: 50, total: 200, file_name: null, size_bytes: null, error: null, created_at: new Date().toISOString(), finished_at: null, expires_at: null }).execute();
+    await a.db
+      .insertInto("exports")
+      .values({
+        id,
+        user_id: seeded.dave,
+        status: "running",
+        progress: 50,
+        total: 200,
+        file_name: null,
+        size_bytes: null,
+        error: null,
+        created_at: new Date().toISOString(),
+        finished_at: null,
+        expires_at: null,
+      })
+      .execute();
     const dave = await loggedIn(a, "dave");
     const page = await dave.get("/settings/data");
     expect(page.status).toBe(200);
-    expect(page.text).toContain('<td class="export-status" data-status="running"><progress max="100" value="25">25%</progress> 50 of 200 items</td>');
+    expect(page.text).toContain(
+      '<td class="export-status" data-status="running"><progress max="100" value="25">25%</progress> 50 of 200 items</td>',
+    );
     expect(page.text).toContain('<meta http-equiv="refresh" content="5">');
     expect(page.text).toMatch(/<button type="submit" disabled>Request an archive<\/button>/);
     // Not downloadable while it runs.
@@ -598,7 +823,13 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
   });
 
   describe("kindred user export", () => {
-    const cliEnv = () => ({ ...process.env, DATABASE_URL: a.database.url, DATA_DIR: a.config.dataDir, ORIGIN: a.url, LOG_LEVEL: "error" });
+    const cliEnv = () => ({
+      ...process.env,
+      DATABASE_URL: a.database.url,
+      DATA_DIR: a.config.dataDir,
+      ORIGIN: a.url,
+      LOG_LEVEL: "error",
+    });
     const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
     it("writes the same archive as the web export, refuses to overwrite without --force, and names an unknown user", async () => {
@@ -622,19 +853,33 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
       expect(unknown).toEqual({ code: 1, stdout: "", stderr: 'kindred: user "nobody" not found\n' });
       expect(existsSync(missing)).toBe(false);
 
-      expect(refused).toEqual({ code: 1, stdout: "", stderr: `kindred: ${kept} already exists (add --force to replace it)\n` });
+      expect(refused).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: `kindred: ${kept} already exists (add --force to replace it)\n`,
+      });
       expect(readFileSync(kept, "utf8")).toBe("an earlier archive");
 
-      for (const [result, file] of [[made, out], [forced, replaced]] as const) {
+      for (const [result, file] of [
+        [made, out],
+        [forced, replaced],
+      ] as const) {
         expect(result.stderr, file).toBe("");
         expect(result.code, file).toBe(0);
-        expect(result.stdout).toMatch(new RegExp(`^wrote ${escape(file)} \\(${statSync(file).size} bytes\\) in \\d+\\.\\d s\\n$`));
+        expect(result.stdout).toMatch(
+          new RegExp(`^wrote ${escape(file)} \\(${statSync(file).size} bytes\\) in \\d+\\.\\d s\\n$`),
+        );
         // Health data: readable by the server's user only.
         expect(statSync(file).mode & 0o777, file).toBe(0o600);
         const cli = await unpackArchive(file, scratch);
-        expect(cli.entries.map((e) => e.path), file).toEqual(web.entries.map((e) => e.path));
-        for (const f of FILES.filter((f) => f.endsWith(".json"))) expect(cli.json(f), `${file}: ${f}`).toEqual(web.json(f));
-        for (const f of FILES.filter((f) => f.endsWith(".csv") || f.endsWith(".png"))) expect(cli.bytes(f).equals(web.bytes(f)), `${file}: ${f}`).toBe(true);
+        expect(
+          cli.entries.map((e) => e.path),
+          file,
+        ).toEqual(web.entries.map((e) => e.path));
+        for (const f of FILES.filter((f) => f.endsWith(".json")))
+          expect(cli.json(f), `${file}: ${f}`).toEqual(web.json(f));
+        for (const f of FILES.filter((f) => f.endsWith(".csv") || f.endsWith(".png")))
+          expect(cli.bytes(f).equals(web.bytes(f)), `${file}: ${f}`).toBe(true);
       }
       // No scratch folder or partial file is left next to the outputs.
       expect(readdirSync(outDir).sort()).toEqual(["kept.tar.gz", "replaced.tar.gz", "wren.tar.gz"]);
@@ -658,17 +903,36 @@ describe("export progress", () => {
     // 1,200 delivery records: deliveries.json writes them a page of 500 at a time.
     const ts = new Date().toISOString();
     const rows = Array.from({ length: 1200 }, (_, i) => ({
-      id: newId(), actor_id: admin.actorId, activity_iri: `${a.url}/activities/${i}`, object_iri: null, inbox_url: "https://elsewhere.example/inbox", host: "elsewhere.example",
-      status: "delivered" as const, attempts: 1, last_error: null, created_at: ts, updated_at: ts, delivered_at: ts,
+      id: newId(),
+      actor_id: admin.actorId,
+      activity_iri: `${a.url}/activities/${i}`,
+      object_iri: null,
+      inbox_url: "https://elsewhere.example/inbox",
+      host: "elsewhere.example",
+      status: "delivered" as const,
+      attempts: 1,
+      last_error: null,
+      created_at: ts,
+      updated_at: ts,
+      delivered_at: ts,
     }));
-    for (let i = 0; i < rows.length; i += 400) await a.runtime.db.insertInto("deliveries").values(rows.slice(i, i + 400)).execute();
+    for (let i = 0; i < rows.length; i += 400)
+      await a.runtime.db
+        .insertInto("deliveries")
+        .values(rows.slice(i, i + 400))
+        .execute();
     const calls: [number, number][] = [];
     const dir = mkdtempSync(join(tmpdir(), "kindred-progress-"));
     try {
       const { writeArchive } = await import("../../src/export/archive.ts");
-      await writeArchive({ db: a.runtime.db, origin: a.url, dataDir: a.config.dataDir, archive: a.runtime.archive! }, admin.actorId, join(dir, "a.tar.gz"), (done, total) => {
-        calls.push([done, total]);
-      });
+      await writeArchive(
+        { db: a.runtime.db, origin: a.url, dataDir: a.config.dataDir, archive: a.runtime.archive! },
+        admin.actorId,
+        join(dir, "a.tar.gz"),
+        (done, total) => {
+          calls.push([done, total]);
+        },
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -28,12 +28,20 @@ type Post = { id: string; iri: string };
 const DAY = 86_400_000;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
 
-const postByIri = (db: Kysely<Database>, iri: string) => db.selectFrom("posts").selectAll().where("iri", "=", iri).executeTakeFirst();
+const postByIri = (db: Kysely<Database>, iri: string) =>
+  db.selectFrom("posts").selectAll().where("iri", "=", iri).executeTakeFirst();
 const settingsRow = (db: Kysely<Database>, id: string) =>
-  db.selectFrom("communities").select(["retention_days", "allow_anonymize"]).where("actor_id", "=", id).executeTakeFirstOrThrow();
+  db
+    .selectFrom("communities")
+    .select(["retention_days", "allow_anonymize"])
+    .where("actor_id", "=", id)
+    .executeTakeFirstOrThrow();
 /** The text a post row still holds (title, Markdown source, HTML, content warning). */
 const textOf = (p: { title: string | null; source: string | null; content_html: string; summary: string | null }) => ({
-  title: p.title, source: p.source, content_html: p.content_html, summary: p.summary,
+  title: p.title,
+  source: p.source,
+  content_html: p.content_html,
+  summary: p.summary,
 });
 const EMPTY = { title: null, source: null, content_html: "", summary: null };
 
@@ -43,7 +51,11 @@ function retentionControls(html: string) {
   const checkbox = /<input type="checkbox" name="allowAnonymize"[^>]*>/.exec(html)?.[0];
   expect(input, "the form has the retentionDays field").toBeDefined();
   expect(checkbox, "the form has the allowAnonymize checkbox").toBeDefined();
-  return { value: unescapeHtml(/ value="([^"]*)"/.exec(input!)?.[1] ?? ""), input: input!, checked: / checked(?=[\s>])/.test(checkbox!) };
+  return {
+    value: unescapeHtml(/ value="([^"]*)"/.exec(input!)?.[1] ?? ""),
+    input: input!,
+    checked: / checked(?=[\s>])/.test(checkbox!),
+  };
 }
 
 describe("community retention", () => {
@@ -63,7 +75,11 @@ describe("community retention", () => {
 
   beforeAll(async () => {
     [A, B, mastodon] = await Promise.all([Peer.start(), Peer.start(), FakeServer.start("mastodon")]);
-    [mod, alice, bob] = await Promise.all([seedUser(A, "mod", { role: "admin" }), seedUser(A, "alice"), seedUser(B, "bob")]);
+    [mod, alice, bob] = await Promise.all([
+      seedUser(A, "mod", { role: "admin" }),
+      seedUser(A, "alice"),
+      seedUser(B, "bob"),
+    ]);
     fatigue = await seedCommunity(A, mod, { slug: "fatigue", name: "Fatigue" });
     yearly = await seedCommunity(A, mod, { slug: "yearly", name: "Yearly" });
     archive = await seedCommunity(A, mod, { slug: "archive", name: "Archive" });
@@ -75,15 +91,28 @@ describe("community retention", () => {
     await followRemote(B.db, B.url, bob.actorId, groupOnB);
     await until(
       "bob's membership accepted on B",
-      () => B.db.selectFrom("follows").select("status").where("follower_id", "=", bob.actorId).where("followee_id", "=", groupOnB).executeTakeFirst(),
+      () =>
+        B.db
+          .selectFrom("follows")
+          .select("status")
+          .where("follower_id", "=", bob.actorId)
+          .where("followee_id", "=", groupOnB)
+          .executeTakeFirst(),
       (r) => r?.status === "accepted",
     );
 
     // tina on Mastodon follows fatigue.
     tina = await mastodon.addActor("tina", { name: "Tina" });
-    const follow = fixture("mastodon/follow.json", { origin: mastodon.origin, uuid: uuid(), actor: tina.id, object: fatigue.iri });
+    const follow = fixture("mastodon/follow.json", {
+      origin: mastodon.origin,
+      uuid: uuid(),
+      actor: tina.id,
+      object: fatigue.iri,
+    });
     expect((await mastodon.send(tina, `${fatigue.iri}/inbox`, follow)).status).toBe(202);
-    await mastodon.waitForDelivery((b) => b.type === "Accept" && (b.object?.id ?? b.object) === follow.id, { label: "the Accept of tina's Follow" });
+    await mastodon.waitForDelivery((b) => b.type === "Accept" && (b.object?.id ?? b.object) === follow.id, {
+      label: "the Accept of tina's Follow",
+    });
 
     modWeb = await loggedIn(A, "mod");
   });
@@ -93,7 +122,15 @@ describe("community retention", () => {
   });
 
   describe("the settings form", () => {
-    const base = { name: "Fatigue", description: "", rules: "", visibility: "public", join: "open", federation: "federated", allowedServers: "" };
+    const base = {
+      name: "Fatigue",
+      description: "",
+      rules: "",
+      visibility: "public",
+      join: "open",
+      federation: "federated",
+      allowedServers: "",
+    };
 
     it("is for the community's moderators only", async () => {
       const aliceWeb = await loggedIn(A, "alice");
@@ -115,7 +152,10 @@ describe("community retention", () => {
         const res = await modWeb.post("/@fatigue/settings", { ...base, retentionDays: bad, allowAnonymize: "1" });
         expect(res.status, `retentionDays=${JSON.stringify(bad)}`).toBe(422);
         expect(alertText(res.text), `the alert for ${JSON.stringify(bad)}`).toMatch(/^retentionDays: /);
-        expect(element(res.text, '<p class="error" id="retentionDays-error"'), `the field error for ${JSON.stringify(bad)}`).toBeDefined();
+        expect(
+          element(res.text, '<p class="error" id="retentionDays-error"'),
+          `the field error for ${JSON.stringify(bad)}`,
+        ).toBeDefined();
         const shown = retentionControls(res.text);
         expect(shown.value, "the value typed is shown again").toBe(bad);
         expect(shown.input).toContain('aria-describedby="retentionDays-error"');
@@ -125,10 +165,14 @@ describe("community retention", () => {
       }
       const msg = alertText((await modWeb.post("/@fatigue/settings", { ...base, retentionDays: "0" })).text);
       expect(msg).toBe("retentionDays: must be from 1 to 36500 days");
-      expect(alertText((await modWeb.post("/@fatigue/settings", { ...base, retentionDays: "36501" })).text)).toBe("retentionDays: must be from 1 to 36500 days");
+      expect(alertText((await modWeb.post("/@fatigue/settings", { ...base, retentionDays: "36501" })).text)).toBe(
+        "retentionDays: must be from 1 to 36500 days",
+      );
       // Not a count of days: said so, whatever JavaScript would make of it.
       for (const bad of ["1.5", "abc", "0x10", "1e3", "Infinity"]) {
-        expect(alertText((await modWeb.post("/@fatigue/settings", { ...base, retentionDays: bad })).text), bad).toBe("retentionDays: must be a whole number of days");
+        expect(alertText((await modWeb.post("/@fatigue/settings", { ...base, retentionDays: bad })).text), bad).toBe(
+          "retentionDays: must be a whole number of days",
+        );
       }
     });
 
@@ -143,7 +187,10 @@ describe("community retention", () => {
       expect(await save({ retentionDays: "30", allowAnonymize: "1" })).toMatchObject({ value: "30", checked: true });
       expect(await settingsRow(A.db, fatigue.id)).toEqual({ retention_days: 30, allow_anonymize: 1 });
       // The bounds are allowed.
-      expect(await save({ retentionDays: "36500", allowAnonymize: "1" })).toMatchObject({ value: "36500", checked: true });
+      expect(await save({ retentionDays: "36500", allowAnonymize: "1" })).toMatchObject({
+        value: "36500",
+        checked: true,
+      });
       expect(await save({ retentionDays: "1" })).toMatchObject({ value: "1", checked: false });
       expect(await settingsRow(A.db, fatigue.id)).toEqual({ retention_days: 1, allow_anonymize: 0 });
       // Empty keeps threads for ever.
@@ -153,7 +200,9 @@ describe("community retention", () => {
       expect(await save({ retentionDays: "30" })).toMatchObject({ value: "30", checked: false });
       expect(await settingsRow(A.db, fatigue.id)).toEqual({ retention_days: 30, allow_anonymize: 0 });
       await modWeb.get("/@yearly/settings", { accept: "text/html" });
-      expect((await modWeb.post("/@yearly/settings", { ...base, name: "Yearly", retentionDays: "365" })).status).toBe(303);
+      expect((await modWeb.post("/@yearly/settings", { ...base, name: "Yearly", retentionDays: "365" })).status).toBe(
+        303,
+      );
       expect(await settingsRow(A.db, yearly.id)).toEqual({ retention_days: 365, allow_anonymize: 0 });
       expect(await settingsRow(A.db, archive.id)).toEqual({ retention_days: null, allow_anonymize: 0 });
     });
@@ -161,7 +210,10 @@ describe("community retention", () => {
 
   describe("expiry", () => {
     /** Threads and replies by name, as rows of A. */
-    const posts = {} as Record<"t1" | "r1" | "r2" | "r3" | "t2" | "t2Reply" | "t3" | "t4" | "t4Reply" | "y1" | "y2" | "o1", Post>;
+    const posts = {} as Record<
+      "t1" | "r1" | "r2" | "r3" | "t2" | "t2Reply" | "t3" | "t4" | "t4Reply" | "y1" | "y2" | "o1",
+      Post
+    >;
     /** The IRIs of what must go (fatigue's old threads with their replies, yearly's very old one) and of what must stay. */
     let expiring: string[];
     let keeping: string[];
@@ -184,47 +236,98 @@ describe("community retention", () => {
     beforeAll(async () => {
       const onB = { id: groupOnB, visibility: "public" as const, joinPolicy: "open" as const };
       // fatigue: T1 (alice) with replies from A, B and Mastodon and a like; T3 by bob from B; T4 whose root its author already deleted; T2 fresh.
-      posts.t1 = await createThread(A.db, A.url, fatigue, alice.actorId, { title: TEXT.t1, body: TEXT.t1Body, cw: "energy" });
+      posts.t1 = await createThread(A.db, A.url, fatigue, alice.actorId, {
+        title: TEXT.t1,
+        body: TEXT.t1Body,
+        cw: "energy",
+      });
       posts.r1 = await createReply(A.db, A.url, fatigue, alice.actorId, posts.t1.id, { body: TEXT.r1 });
       const t1OnB = await eventually("T1 on B", () => postByIri(B.db, posts.t1.iri));
       const r2 = await createReply(B.db, B.url, onB, bob.actorId, t1OnB.id, { body: TEXT.r2 });
       const t3 = await createThread(B.db, B.url, onB, bob.actorId, { title: TEXT.t3, body: "From B." });
       const noteId = snowflake();
       const note = fixture("mastodon/create_note.json", {
-        origin: mastodon.origin, host: mastodon.host, actor: tina.id, username: "tina", id: noteId, published: new Date().toISOString(),
-        inReplyTo: posts.t1.iri, mentioned: alice.iri, mentionedUrl: alice.iri, mentionedName: "alice", mentionedHost: new URL(A.url).host, text: TEXT.r3, hashtag: "pacing",
+        origin: mastodon.origin,
+        host: mastodon.host,
+        actor: tina.id,
+        username: "tina",
+        id: noteId,
+        published: new Date().toISOString(),
+        inReplyTo: posts.t1.iri,
+        mentioned: alice.iri,
+        mentionedUrl: alice.iri,
+        mentionedName: "alice",
+        mentionedHost: new URL(A.url).host,
+        text: TEXT.r3,
+        hashtag: "pacing",
       });
       // B hears of tina's reply through A's Announce and fetches it from its source.
       mastodon.publish({ "@context": note["@context"], ...note.object });
       expect((await mastodon.send(tina, `${A.url}/inbox`, note)).status).toBe(202);
-      for (const [name, iri] of [["r2", r2.iri], ["t3", t3.iri], ["r3", note.object.id]] as const) {
+      for (const [name, iri] of [
+        ["r2", r2.iri],
+        ["t3", t3.iri],
+        ["r3", note.object.id],
+      ] as const) {
         const row = await eventually(`${name} on A`, () => postByIri(A.db, iri));
         posts[name] = { id: row.id, iri };
       }
       await like(A.db, A.url, posts.t1.id, mod.actorId);
-      posts.t4 = await createThread(A.db, A.url, fatigue, alice.actorId, { title: "Deleted root", body: "Gone already." });
+      posts.t4 = await createThread(A.db, A.url, fatigue, alice.actorId, {
+        title: "Deleted root",
+        body: "Gone already.",
+      });
       posts.t4Reply = await createReply(A.db, A.url, fatigue, mod.actorId, posts.t4.id, { body: TEXT.t4Reply });
       await deletePost(A.db, posts.t4.id, alice.actorId);
       posts.t2 = await createThread(A.db, A.url, fatigue, alice.actorId, { title: TEXT.t2, body: "Posted today." });
-      posts.t2Reply = await createReply(A.db, A.url, fatigue, alice.actorId, posts.t2.id, { body: "A reply to the fresh thread." });
+      posts.t2Reply = await createReply(A.db, A.url, fatigue, alice.actorId, posts.t2.id, {
+        body: "A reply to the fresh thread.",
+      });
       posts.y1 = await createThread(A.db, A.url, yearly, alice.actorId, { title: TEXT.y1, body: "Keep me." });
       posts.y2 = await createThread(A.db, A.url, yearly, alice.actorId, { title: TEXT.y2, body: "Expire me." });
-      posts.o1 = await createThread(A.db, A.url, archive, alice.actorId, { title: TEXT.o1, body: "No retention here." });
+      posts.o1 = await createThread(A.db, A.url, archive, alice.actorId, {
+        title: TEXT.o1,
+        body: "No retention here.",
+      });
 
       // Opening posts' ages (replies keep today's date: a thread expires by its opening post).
-      const age: [Post, number][] = [[posts.t1, 31], [posts.t3, 45], [posts.t4, 60], [posts.y1, 100], [posts.y2, 400], [posts.o1, 400], [posts.t2, 29]];
-      for (const [p, days] of age) await A.db.updateTable("posts").set({ published_at: daysAgo(days) }).where("id", "=", p.id).execute();
+      const age: [Post, number][] = [
+        [posts.t1, 31],
+        [posts.t3, 45],
+        [posts.t4, 60],
+        [posts.y1, 100],
+        [posts.y2, 400],
+        [posts.o1, 400],
+        [posts.t2, 29],
+      ];
+      for (const [p, days] of age)
+        await A.db
+          .updateTable("posts")
+          .set({ published_at: daysAgo(days) })
+          .where("id", "=", p.id)
+          .execute();
 
       expiring = (["t1", "r1", "r2", "r3", "t3", "t4Reply", "y2"] as const).map((k) => posts[k].iri);
       keeping = (["t2", "t2Reply", "y1", "o1"] as const).map((k) => posts[k].iri);
-      for (const name of ["t1", "r1", "r2", "r3", "t3", "t2"] as const) await eventually(`${name} on B`, () => postByIri(B.db, posts[name].iri));
+      for (const name of ["t1", "r1", "r2", "r3", "t3", "t2"] as const)
+        await eventually(`${name} on B`, () => postByIri(B.db, posts[name].iri));
       await quiesce(A, B);
       // Everything that is about to go is still there, with its text.
       for (const iri of [...expiring, ...keeping]) expect((await postByIri(A.db, iri))!.deleted_at, iri).toBeNull();
       expect((await postByIri(A.db, posts.t4.iri))!.deleted_at).not.toBeNull();
-      expect((await A.db.selectFrom("likes").select("id").where("post_id", "=", posts.t1.id).execute()).length, "the like on T1").toBe(1);
-      const tagged = await A.db.selectFrom("post_tags").innerJoin("posts", "posts.id", "post_tags.post_id").select("posts.iri").where("posts.iri", "in", expiring).execute();
-      expect(tagged.map((t) => t.iri).sort(), "hashtags on T1 and tina's reply").toEqual([posts.t1.iri, posts.r3.iri].sort());
+      expect(
+        (await A.db.selectFrom("likes").select("id").where("post_id", "=", posts.t1.id).execute()).length,
+        "the like on T1",
+      ).toBe(1);
+      const tagged = await A.db
+        .selectFrom("post_tags")
+        .innerJoin("posts", "posts.id", "post_tags.post_id")
+        .select("posts.iri")
+        .where("posts.iri", "in", expiring)
+        .execute();
+      expect(tagged.map((t) => t.iri).sort(), "hashtags on T1 and tina's reply").toEqual(
+        [posts.t1.iri, posts.r3.iri].sort(),
+      );
       deliveriesBefore = mastodon.deliveries.length;
 
       expired = await applyRetention(A.db);
@@ -242,12 +345,21 @@ describe("community retention", () => {
         expect(row.sensitive).toBe(0);
       }
       expect(await A.db.selectFrom("likes").select("id").where("post_id", "=", posts.t1.id).execute()).toEqual([]);
-      const tags = await A.db.selectFrom("post_tags").innerJoin("posts", "posts.id", "post_tags.post_id").select("posts.iri").where("posts.iri", "in", expiring).execute();
+      const tags = await A.db
+        .selectFrom("post_tags")
+        .innerJoin("posts", "posts.id", "post_tags.post_id")
+        .select("posts.iri")
+        .where("posts.iri", "in", expiring)
+        .execute();
       expect(tags, "no hashtags left on expired posts").toEqual([]);
     });
 
     it("keeps newer threads, threads of communities without retention, and threads within a longer period", async () => {
-      for (const [name, title] of [["t2", TEXT.t2], ["y1", TEXT.y1], ["o1", TEXT.o1]] as const) {
+      for (const [name, title] of [
+        ["t2", TEXT.t2],
+        ["y1", TEXT.y1],
+        ["o1", TEXT.o1],
+      ] as const) {
         const row = (await postByIri(A.db, posts[name].iri))!;
         expect(row, name).toMatchObject({ title, deleted_at: null });
         expect(row.content_html, name).not.toBe("");
@@ -268,7 +380,8 @@ describe("community retention", () => {
         expect(li, `${name} is still in the tree`).toBeDefined();
         expect(li).toContain('<p class="placeholder">[deleted]</p>');
       }
-      for (const text of [TEXT.t1, TEXT.t1Body, TEXT.r1, TEXT.r2, TEXT.r3, "energy"]) expect(page.text, `"${text}" on the page`).not.toContain(text);
+      for (const text of [TEXT.t1, TEXT.t1Body, TEXT.r1, TEXT.r2, TEXT.r3, "energy"])
+        expect(page.text, `"${text}" on the page`).not.toContain(text);
       // Nothing to reply to any more.
       expect(page.text).not.toContain(`action="/posts/${posts.t1.id}/replies"`);
 
@@ -282,7 +395,11 @@ describe("community retention", () => {
     it("empties the copies held by a Kindred instance whose member joined the community, bob's own posts included", async () => {
       for (const name of ["t1", "r1", "r2", "r3", "t3"] as const) {
         const iri = posts[name].iri;
-        const row = await until(`${name} tombstoned on B`, () => postByIri(B.db, iri), (p) => p?.deleted_at != null);
+        const row = await until(
+          `${name} tombstoned on B`,
+          () => postByIri(B.db, iri),
+          (p) => p?.deleted_at != null,
+        );
         expect(textOf(row!), `${name} on B`).toEqual(EMPTY);
       }
       await quiesce(A, B);
@@ -293,11 +410,21 @@ describe("community retention", () => {
       const after = () => mastodon.deliveries.slice(deliveriesBefore);
       const deleteOf = (iri: string) => (b: any) => b?.type === "Delete" && (b.object?.id ?? b.object) === iri;
       const announced = (iri: string, by: string) =>
-        mastodon.waitForDelivery((b, d) => after().includes(d) && b.type === "Announce" && b.actor === fatigue.iri && deleteOf(iri)(b.object) && b.object.actor === by, {
-          label: `Announce(Delete ${iri}) by ${by}`,
-        });
+        mastodon.waitForDelivery(
+          (b, d) =>
+            after().includes(d) &&
+            b.type === "Announce" &&
+            b.actor === fatigue.iri &&
+            deleteOf(iri)(b.object) &&
+            b.object.actor === by,
+          {
+            label: `Announce(Delete ${iri}) by ${by}`,
+          },
+        );
       const direct = (iri: string, by: string) =>
-        mastodon.waitForDelivery((b, d) => after().includes(d) && deleteOf(iri)(b) && b.actor === by, { label: `Delete ${iri} from ${by}` });
+        mastodon.waitForDelivery((b, d) => after().includes(d) && deleteOf(iri)(b) && b.actor === by, {
+          label: `Delete ${iri} from ${by}`,
+        });
 
       // Posts of A's own members: the author deletes, the community re-shares it.
       for (const name of ["t1", "r1"] as const) {
@@ -318,7 +445,11 @@ describe("community retention", () => {
       }
       // Nothing about threads that stay, nor about yearly (tina does not follow it) — and the text never travels.
       await quiesce(A, B);
-      for (const iri of keeping) expect(after().filter((d) => d.raw.includes(iri)), iri).toEqual([]);
+      for (const iri of keeping)
+        expect(
+          after().filter((d) => d.raw.includes(iri)),
+          iri,
+        ).toEqual([]);
       expect(after().filter((d) => d.raw.includes(posts.y2.iri))).toEqual([]);
       for (const text of [TEXT.t1, TEXT.r1, TEXT.r3]) expect(after().filter((d) => d.raw.includes(text))).toEqual([]);
     });
@@ -326,12 +457,22 @@ describe("community retention", () => {
     it("does nothing more when it runs again", async () => {
       await quiesce(A, B);
       const deliveries = mastodon.deliveries.length;
-      const snapshot = await A.db.selectFrom("posts").select(["id", "deleted_at", "updated_at", "content_html"]).orderBy("id").execute();
+      const snapshot = await A.db
+        .selectFrom("posts")
+        .select(["id", "deleted_at", "updated_at", "content_html"])
+        .orderBy("id")
+        .execute();
       expect(await applyRetention(A.db)).toBe(0);
       const events = await A.db.selectFrom("fedify_queue").select("id").where("queue", "=", "events").execute();
       expect(events, "no domain events recorded").toEqual([]);
       await quiesce(A, B);
-      expect(await A.db.selectFrom("posts").select(["id", "deleted_at", "updated_at", "content_html"]).orderBy("id").execute()).toEqual(snapshot);
+      expect(
+        await A.db
+          .selectFrom("posts")
+          .select(["id", "deleted_at", "updated_at", "content_html"])
+          .orderBy("id")
+          .execute(),
+      ).toEqual(snapshot);
       expect(mastodon.deliveries.length, "no further deliveries").toBe(deliveries);
     });
 

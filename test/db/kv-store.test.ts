@@ -25,7 +25,11 @@ describe.each(dialects)("KyselyKvStore on %s", (dialect) => {
       const store = new KyselyKvStore(tdb.db);
       expect(await store.get(["missing"])).toBeUndefined();
       await store.set(["doc", "https://example.com/a"], { "@context": "x", n: 1, list: [1, "two", null] });
-      expect(await store.get(["doc", "https://example.com/a"])).toEqual({ "@context": "x", n: 1, list: [1, "two", null] });
+      expect(await store.get(["doc", "https://example.com/a"])).toEqual({
+        "@context": "x",
+        n: 1,
+        list: [1, "two", null],
+      });
       await store.set(["doc", "https://example.com/a"], "replaced");
       expect(await store.get(["doc", "https://example.com/a"])).toBe("replaced");
       await store.set(["n"], 0);
@@ -70,7 +74,11 @@ describe.each(dialects)("KyselyKvStore on %s", (dialect) => {
 
       // Setting again without ttl clears the expiry.
       await store.set(["long"], "now forever");
-      const row = await tdb.db.selectFrom("fedify_kv").selectAll().where("key", "=", '["long"]').executeTakeFirstOrThrow();
+      const row = await tdb.db
+        .selectFrom("fedify_kv")
+        .selectAll()
+        .where("key", "=", '["long"]')
+        .executeTakeFirstOrThrow();
       expect(row.expires_at).toBeNull();
     } finally {
       await tdb.drop();
@@ -91,7 +99,9 @@ describe.each(dialects)("KyselyKvStore on %s", (dialect) => {
       expect(await store.cas(["c"], { a: 1, b: [3] }, "nope")).toBe(false);
       expect(await store.get(["c"])).toEqual({ a: 1, b: [2] });
       // Deep equality, whatever the key order.
-      expect(await store.cas(["c"], { b: [2], a: 1 }, 2, { ttl: Temporal.Duration.from({ milliseconds: 30 }) })).toBe(true);
+      expect(await store.cas(["c"], { b: [2], a: 1 }, 2, { ttl: Temporal.Duration.from({ milliseconds: 30 }) })).toBe(
+        true,
+      );
       expect(await store.get(["c"])).toBe(2);
       // An expired entry counts as missing.
       await new Promise((r) => setTimeout(r, 60));
@@ -143,8 +153,8 @@ describe.each(dialects)("KyselyKvStore on %s", (dialect) => {
         ["a%"],
         ["a%", "1"],
         ["a_"],
-        ["a\""],
-        ["a\"", "q"],
+        ['a"'],
+        ['a"', "q"],
         ["a\\"],
         ["x", "a"],
       ];
@@ -152,12 +162,15 @@ describe.each(dialects)("KyselyKvStore on %s", (dialect) => {
       const keysOf = async (prefix?: KvKey) => (await collect(store, prefix)).map((e) => e.key);
 
       expect(await keysOf(["a"])).toEqual([["a"], ["a", "b"], ["a", "b", "c"]]);
-      expect(await keysOf(["a", "b"])).toEqual([["a", "b"], ["a", "b", "c"]]);
+      expect(await keysOf(["a", "b"])).toEqual([
+        ["a", "b"],
+        ["a", "b", "c"],
+      ]);
       expect(await keysOf(["ab"])).toEqual([["ab"], ["ab", "x"]]);
       expect(await keysOf(["A"])).toEqual([["A", "b"]]);
       expect(await keysOf(["a%"])).toEqual([["a%"], ["a%", "1"]]);
       expect(await keysOf(["a_"])).toEqual([["a_"]]);
-      expect(await keysOf(["a\""])).toEqual([["a\""], ["a\"", "q"]]);
+      expect(await keysOf(['a"'])).toEqual([['a"'], ['a"', "q"]]);
       expect(await keysOf(["a\\"])).toEqual([["a\\"]]);
       expect(await keysOf(["nothing"])).toEqual([]);
       expect(await collect(store, ["a", "b", "c"])).toEqual([{ key: ["a", "b", "c"], value: 2 }]);

@@ -14,7 +14,10 @@ function deferred<T = void>() {
 
 /** Rejects after `ms`, so a missing delivery fails the test instead of hanging it. */
 function within<T>(promise: Promise<T>, ms = 10_000, what = "condition"): Promise<T> {
-  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms))]);
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)),
+  ]);
 }
 
 async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
@@ -74,7 +77,11 @@ describe.each(dialects)("KyselyMessageQueue on %s", (dialect) => {
       const queue = queueOn(tdb);
       await queue.enqueue("m");
       let calls = 0;
-      await within(queue.listen(() => void calls++, { signal: AbortSignal.abort() }), 2_000, "listen()");
+      await within(
+        queue.listen(() => void calls++, { signal: AbortSignal.abort() }),
+        2_000,
+        "listen()",
+      );
       expect(calls).toBe(0);
       expect(await queue.queueDepth()).toBe(1);
     } finally {
@@ -137,7 +144,10 @@ describe.each(dialects)("KyselyMessageQueue on %s", (dialect) => {
         await queue.enqueue({ key: "k1", i }, { orderingKey: "k1" });
         await queue.enqueue({ key: "k2", i }, { orderingKey: "k2" });
       }
-      await queue.enqueueMany([6, 7, 8, 9].map((i) => ({ key: "k1", i })), { orderingKey: "k1" });
+      await queue.enqueueMany(
+        [6, 7, 8, 9].map((i) => ({ key: "k1", i })),
+        { orderingKey: "k1" },
+      );
       const listener = start(queue, async (m: { key: string; i: number }) => {
         running[m.key]!++;
         maxRunning = Math.max(maxRunning, running[m.key]!);
@@ -250,7 +260,10 @@ describe.each(dialects)("KyselyMessageQueue on %s", (dialect) => {
     try {
       const first = await reopen(tdb);
       await new KyselyMessageQueue(first.db, { dialect }).enqueueMany([{ n: 1 }, { n: 2 }]);
-      await new KyselyMessageQueue(first.db, { dialect }).enqueue({ n: 3 }, { delay: Temporal.Duration.from({ milliseconds: 100 }) });
+      await new KyselyMessageQueue(first.db, { dialect }).enqueue(
+        { n: 3 },
+        { delay: Temporal.Duration.from({ milliseconds: 100 }) },
+      );
       await first.close();
 
       const second = await reopen(tdb);

@@ -4,9 +4,32 @@ import { migrations } from "../../db/migrations/index.ts";
 import { dialects, freshDatabase } from "../helpers/databases.ts";
 
 const expectedTables = [
-  "actor_keys", "actors", "communities", "community_bans", "community_moderators", "deliveries", "domain_allows", "domain_blocks", "erasures", "exports", "fedify_kv", "fedify_queue",
-  "follows", "hidden_posts", "instance_settings", "likes", "member_filters", "moderation_actions", "post_mentions", "post_recipients", "post_tags", "posts",
-  "rate_limits", "reports", "sessions", "users",
+  "actor_keys",
+  "actors",
+  "communities",
+  "community_bans",
+  "community_moderators",
+  "deliveries",
+  "domain_allows",
+  "domain_blocks",
+  "erasures",
+  "exports",
+  "fedify_kv",
+  "fedify_queue",
+  "follows",
+  "hidden_posts",
+  "instance_settings",
+  "likes",
+  "member_filters",
+  "moderation_actions",
+  "post_mentions",
+  "post_recipients",
+  "post_tags",
+  "posts",
+  "rate_limits",
+  "reports",
+  "sessions",
+  "users",
 ];
 
 describe.each(dialects)("migrations on %s", (dialect) => {
@@ -32,8 +55,17 @@ describe.each(dialects)("migrations on %s", (dialect) => {
     const database = await freshDatabase(dialect);
     try {
       const row = (id: string, username: string) => ({
-        id, iri: `http://x/@${id}`, type: "Person" as const, username, username_key: username.toLowerCase(), host: "x",
-        local: 1 as const, manually_approves_followers: 0 as const, discoverable: 1 as const, created_at: "2026-01-01T00:00:00.000Z", updated_at: "2026-01-01T00:00:00.000Z",
+        id,
+        iri: `http://x/@${id}`,
+        type: "Person" as const,
+        username,
+        username_key: username.toLowerCase(),
+        host: "x",
+        local: 1 as const,
+        manually_approves_followers: 0 as const,
+        discoverable: 1 as const,
+        created_at: "2026-01-01T00:00:00.000Z",
+        updated_at: "2026-01-01T00:00:00.000Z",
       });
       await database.db.insertInto("actors").values(row("a", "Alice")).execute();
       await expect(database.db.insertInto("actors").values(row("b", "alice")).execute()).rejects.toThrow();

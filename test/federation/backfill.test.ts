@@ -24,7 +24,12 @@ describe("joining a remote community", () => {
     expect(groupId).not.toBeNull();
     await followRemote(b.runtime.db, b.url, bob.actorId, groupId!);
     const titles = await eventually("both older threads on B", async () => {
-      const rows = await b.runtime.db.selectFrom("posts").select("title").where("community_id", "=", groupId!).orderBy("title").execute();
+      const rows = await b.runtime.db
+        .selectFrom("posts")
+        .select("title")
+        .where("community_id", "=", groupId!)
+        .orderBy("title")
+        .execute();
       return rows.length === 2 ? rows.map((r) => r.title) : undefined;
     });
     expect(titles).toEqual(["Older thread one", "Older thread two"]);

@@ -44,10 +44,19 @@ async function kindred(peer: Peer, ...args: string[]): Promise<CliResult> {
 }
 
 const hostOf = (peer: Peer) => new URL(peer.url).host;
-const postByIri = (db: Kysely<Database>, iri: string) => db.selectFrom("posts").selectAll().where("iri", "=", iri).executeTakeFirst();
+const postByIri = (db: Kysely<Database>, iri: string) =>
+  db.selectFrom("posts").selectAll().where("iri", "=", iri).executeTakeFirst();
 const keysOf = async (db: Kysely<Database>, actorId: string) =>
-  (await db.selectFrom("actor_keys").select(["kind", "public_jwk"]).where("actor_id", "=", actorId).orderBy("kind").execute()).map((k) => ({ kind: k.kind, publicJwk: JSON.parse(k.public_jwk) as JsonWebKey }));
-const erasureOf = (db: Kysely<Database>, actorId: string) => db.selectFrom("erasures").selectAll().where("actor_id", "=", actorId).executeTakeFirst();
+  (
+    await db
+      .selectFrom("actor_keys")
+      .select(["kind", "public_jwk"])
+      .where("actor_id", "=", actorId)
+      .orderBy("kind")
+      .execute()
+  ).map((k) => ({ kind: k.kind, publicJwk: JSON.parse(k.public_jwk) as JsonWebKey }));
+const erasureOf = (db: Kysely<Database>, actorId: string) =>
+  db.selectFrom("erasures").selectAll().where("actor_id", "=", actorId).executeTakeFirst();
 
 interface CliReceipt {
   /** The first line: "deletion receipt for @alice@host (deleted), requested …: …". */
@@ -69,7 +78,13 @@ function parseCliReceipt(stdout: string): CliReceipt {
   for (const line of lines.slice(headerAt + 1)) {
     if (line.startsWith("receipt page")) break;
     const [server, status, requests, attempts, lastAttempt] = line.split(/\s{2,}/);
-    rows.push({ server: server!, status: status!, requests: Number(requests), attempts: Number(attempts), lastAttempt: lastAttempt! });
+    rows.push({
+      server: server!,
+      status: status!,
+      requests: Number(requests),
+      attempts: Number(attempts),
+      lastAttempt: lastAttempt!,
+    });
   }
   const pageUrl = /^receipt page \(keep this address; it is shown once\): (\S+)$/m.exec(stdout)?.[1];
   return { head: head!, rows, pageUrl };
@@ -98,7 +113,8 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
 async function fetchReceiptPage(url: string) {
   const { status, text } = await get(url);
   const servers: Record<string, string> = {};
-  for (const m of text.matchAll(/<tr><td>([^<]+)<\/td><td class="receipt-status" data-status="([^"]+)">/g)) servers[m[1]!] = m[2]!;
+  for (const m of text.matchAll(/<tr><td>([^<]+)<\/td><td class="receipt-status" data-status="([^"]+)">/g))
+    servers[m[1]!] = m[2]!;
   return { status, text, servers };
 }
 
@@ -115,7 +131,10 @@ async function actorDocument(iri: string) {
 }
 
 /** The PEM a stored public JWK is served as. */
-const pemOf = (jwk: JsonWebKey) => createPublicKey({ key: jwk as NodeJwk, format: "jwk" }).export({ type: "spki", format: "pem" }).toString();
+const pemOf = (jwk: JsonWebKey) =>
+  createPublicKey({ key: jwk as NodeJwk, format: "jwk" })
+    .export({ type: "spki", format: "pem" })
+    .toString();
 
 /**
  * Two instances: A hosts the community "sleep" with alice (and `authors`) as
@@ -130,7 +149,15 @@ async function twoInstances() {
   expect(await followRemote(B.db, B.url, bob.actorId, groupOnB!)).toBe("pending");
   await until(
     "bob's membership of A's community accepted on B",
-    async () => (await B.db.selectFrom("follows").select("status").where("follower_id", "=", bob.actorId).where("followee_id", "=", groupOnB!).executeTakeFirst())?.status,
+    async () =>
+      (
+        await B.db
+          .selectFrom("follows")
+          .select("status")
+          .where("follower_id", "=", bob.actorId)
+          .where("followee_id", "=", groupOnB!)
+          .executeTakeFirst()
+      )?.status,
     (s) => s === "accepted",
   );
   return { A, B, modA, bob, sleep, groupOnB: groupOnB! };
@@ -175,12 +202,26 @@ describe("erasure while a server holding the member's posts is down, across a re
   });
 
   it("alice's thread in A's community reaches B, and A's ledger records B as holding it", async () => {
-    const { thread, onB } = await postReachingB(A, B, sleep, alice, "Night shifts and melatonin", "Has anyone tried **melatonin**? #Insomnia");
+    const { thread, onB } = await postReachingB(
+      A,
+      B,
+      sleep,
+      alice,
+      "Night shifts and melatonin",
+      "Has anyone tried **melatonin**? #Insomnia",
+    );
     threadIri = thread.iri;
-    expect(onB).toMatchObject({ local: 0, community_id: groupOnB, title: "Night shifts and melatonin", deleted_at: null });
+    expect(onB).toMatchObject({
+      local: 0,
+      community_id: groupOnB,
+      title: "Night shifts and melatonin",
+      deleted_at: null,
+    });
     expect(onB.content_html).toContain("<strong>melatonin</strong>");
     // B fetched alice's actor (and so her key) to store the post.
-    expect(await B.db.selectFrom("actors").select(["type", "local"]).where("iri", "=", alice.iri).executeTakeFirst()).toEqual({ type: "Person", local: 0 });
+    expect(
+      await B.db.selectFrom("actors").select(["type", "local"]).where("iri", "=", alice.iri).executeTakeFirst(),
+    ).toEqual({ type: "Person", local: 0 });
     expect((await keysOf(A.db, alice.actorId)).map((k) => k.kind)).toEqual(["ed25519", "rsa"]);
   });
 
@@ -194,7 +235,11 @@ describe("erasure while a server holding the member's posts is down, across a re
     // --wait 0: the CLI process delivers nothing itself; A's worker does.
     expect(erase.stdout).not.toContain("delivering the Delete");
     const printed = parseCliReceipt(erase.stdout);
-    expect(printed.head).toMatch(new RegExp(`^deletion receipt for @alice@${hostOf(A).replaceAll(".", "\\.")} \\(deleted\\), requested .* UTC: deliveries in progress$`));
+    expect(printed.head).toMatch(
+      new RegExp(
+        `^deletion receipt for @alice@${hostOf(A).replaceAll(".", "\\.")} \\(deleted\\), requested .* UTC: deliveries in progress$`,
+      ),
+    );
     expect(printed.rows.map((r) => r.server)).toEqual([hostOf(B)]);
     // Written "pending" with the erasure, so B is listed before A's worker has even tried (it may have by now).
     expect(["queued", "retrying"]).toContain(printed.rows[0]!.status);
@@ -203,7 +248,9 @@ describe("erasure while a server holding the member's posts is down, across a re
 
     // On A, the thread is gone and alice's account with it.
     expect(await postByIri(A.db, threadIri)).toBeUndefined();
-    expect(await A.db.selectFrom("users").select("actor_id").where("actor_id", "=", alice.actorId).executeTakeFirst()).toBeUndefined();
+    expect(
+      await A.db.selectFrom("users").select("actor_id").where("actor_id", "=", alice.actorId).executeTakeFirst(),
+    ).toBeUndefined();
 
     // A's worker tries B, fails, and queues a retry: the receipt page says so.
     const page = await until(
@@ -258,17 +305,38 @@ describe("erasure while a server holding the member's posts is down, across a re
 
     const page = await until(
       "the receipt page lists B as delivered",
-      async () => ({ page: await fetchReceiptPage(receiptUrl), held: (await deliveriesTo(A.db, B.url)).filter((m) => m.circuitHeld).length }),
+      async () => ({
+        page: await fetchReceiptPage(receiptUrl),
+        held: (await deliveriesTo(A.db, B.url)).filter((m) => m.circuitHeld).length,
+      }),
       (v) => v.page.servers[hostOf(B)] === "delivered",
     );
     expect(page.page.servers).toEqual({ [hostOf(B)]: "delivered" });
 
-    const onB = await until("B's copy of alice's thread tombstoned", () => postByIri(B.db, threadIri), (p) => p === undefined || p.deleted_at !== null);
-    if (onB) expect({ title: onB.title, content_html: onB.content_html, source: onB.source, summary: onB.summary }).toEqual({ title: null, content_html: "", source: null, summary: null });
-    expect((await B.db.selectFrom("actors").select("deleted_at").where("iri", "=", alice.iri).executeTakeFirst())?.deleted_at, "B marked alice deleted").not.toBeNull();
+    const onB = await until(
+      "B's copy of alice's thread tombstoned",
+      () => postByIri(B.db, threadIri),
+      (p) => p === undefined || p.deleted_at !== null,
+    );
+    if (onB)
+      expect({ title: onB.title, content_html: onB.content_html, source: onB.source, summary: onB.summary }).toEqual({
+        title: null,
+        content_html: "",
+        source: null,
+        summary: null,
+      });
+    expect(
+      (await B.db.selectFrom("actors").select("deleted_at").where("iri", "=", alice.iri).executeTakeFirst())
+        ?.deleted_at,
+      "B marked alice deleted",
+    ).not.toBeNull();
 
     // A's maintenance loop destroys the keys once every delivery has settled.
-    await until("alice's keys destroyed on A", () => keysOf(A.db, alice.actorId), (k) => k.length === 0);
+    await until(
+      "alice's keys destroyed on A",
+      () => keysOf(A.db, alice.actorId),
+      (k) => k.length === 0,
+    );
     expect((await erasureOf(A.db, alice.actorId))?.completed_at).not.toBeNull();
     expect(await deliveriesTo(A.db, B.url)).toEqual([]);
     // No key left to serve: the actor is gone.
@@ -286,7 +354,9 @@ describe("erasure while a server holding the member's posts is down, across a re
     const receipt = parseCliReceipt(status.stdout);
     expect(receipt.head).toMatch(/: complete since \d{4}-\d\d-\d\d \d\d:\d\d UTC, keys destroyed$/);
     // Two requests reached B (the Delete(Person), and the community's Announce of the thread's Delete), each after a failed try.
-    expect(receipt.rows.map((r) => ({ server: r.server, status: r.status, requests: r.requests }))).toEqual([{ server: hostOf(B), status: "delivered", requests: 2 }]);
+    expect(receipt.rows.map((r) => ({ server: r.server, status: r.status, requests: r.requests }))).toEqual([
+      { server: hostOf(B), status: "delivered", requests: 2 },
+    ]);
     expect(receipt.rows[0]!.attempts).toBeGreaterThanOrEqual(4);
     expect(receipt.pageUrl, "the receipt's address is shown once, by `user erase`").toBeUndefined();
   });
@@ -323,18 +393,27 @@ describe("erasure with a suspended server among those that hold the member's pos
     expect({ code: erase.code, stderr: erase.stderr }).toEqual({ code: 0, stderr: "" });
     expect(erase.stdout).toContain(`erased @carol@${hostOf(A)}\ndelivering the Delete (waiting up to 15 s)...\n`);
     const printed = parseCliReceipt(erase.stdout);
-    expect(printed.rows.map((r) => ({ server: r.server, status: r.status, requests: r.requests, attempts: r.attempts }))).toEqual([
-      { server: hostOf(B), status: "given up", requests: 1, attempts: 0 },
-    ]);
+    expect(
+      printed.rows.map((r) => ({ server: r.server, status: r.status, requests: r.requests, attempts: r.attempts })),
+    ).toEqual([{ server: hostOf(B), status: "given up", requests: 1, attempts: 0 }]);
     expect(printed.pageUrl).toBeDefined();
 
     const page = await fetchReceiptPage(printed.pageUrl!);
     expect(page.status).toBe(200);
     expect(page.servers).toEqual({ [hostOf(B)]: "given up" });
-    const row = await A.db.selectFrom("deliveries").select(["status", "last_error"]).where("actor_id", "=", carol.actorId).where("host", "=", hostOf(B)).execute();
+    const row = await A.db
+      .selectFrom("deliveries")
+      .select(["status", "last_error"])
+      .where("actor_id", "=", carol.actorId)
+      .where("host", "=", hostOf(B))
+      .execute();
     expect(row).toEqual([{ status: "failed", last_error: "not sent: the server is blocked by this instance" }]);
 
-    await until("carol's keys destroyed on A", () => keysOf(A.db, carol.actorId), (k) => k.length === 0);
+    await until(
+      "carol's keys destroyed on A",
+      () => keysOf(A.db, carol.actorId),
+      (k) => k.length === 0,
+    );
     expect((await erasureOf(A.db, carol.actorId))?.completed_at).not.toBeNull();
     const status = await kindred(A, "user", "erasure-status", "carol");
     expect(status.code).toBe(0);
@@ -345,7 +424,10 @@ describe("erasure with a suspended server among those that hold the member's pos
     await quiesce(A, B);
     expect(await deliveriesTo(A.db, B.url)).toEqual([]);
     const stillOnB = await postByIri(B.db, thread.iri);
-    expect({ deleted_at: stillOnB?.deleted_at, content_html: stillOnB?.content_html }).toEqual({ deleted_at: null, content_html: onB.content_html });
+    expect({ deleted_at: stillOnB?.deleted_at, content_html: stillOnB?.content_html }).toEqual({
+      deleted_at: null,
+      content_html: onB.content_html,
+    });
   });
 });
 
@@ -367,14 +449,27 @@ describe("kindred user erase / erasure-status: usage errors", () => {
       kindred(A, "user", "erase", "dana", "--yes", "--wait", "abc"),
       kindred(A, "user", "erasure-status", "dana"),
     ]);
-    expect(noYes).toEqual({ code: 2, stdout: "", stderr: "kindred: erasing a user cannot be undone; add --yes to confirm\n" });
+    expect(noYes).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "kindred: erasing a user cannot be undone; add --yes to confirm\n",
+    });
     expect(unknown).toEqual({ code: 1, stdout: "", stderr: 'kindred: user "nobody" not found\n' });
-    expect(badWait).toEqual({ code: 2, stdout: "", stderr: "kindred: --wait must be a number of seconds from 0 to 3600\n" });
+    expect(badWait).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "kindred: --wait must be a number of seconds from 0 to 3600\n",
+    });
     expect(neverErased).toEqual({ code: 1, stdout: "", stderr: 'kindred: no erasure of "dana" was recorded\n' });
 
     // None of them erased anything: dana's account and profile are intact.
     expect(await A.db.selectFrom("erasures").select("id").execute()).toEqual([]);
-    const dana = await A.db.selectFrom("actors").innerJoin("users", "users.actor_id", "actors.id").select(["actors.deleted_at"]).where("actors.username", "=", "dana").executeTakeFirst();
+    const dana = await A.db
+      .selectFrom("actors")
+      .innerJoin("users", "users.actor_id", "actors.id")
+      .select(["actors.deleted_at"])
+      .where("actors.username", "=", "dana")
+      .executeTakeFirst();
     expect(dana).toEqual({ deleted_at: null });
     expect((await get(`${A.url}/@dana`)).status).toBe(200);
   });

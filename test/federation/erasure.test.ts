@@ -23,19 +23,54 @@ import { eventually, Peer, quiesce, until } from "../helpers/federation.ts";
 import { fixture, Peer as FakeServer, PUBLIC, uuid, type PeerActor } from "../helpers/peer.ts";
 import { runCli } from "../helpers/processes.ts";
 import { scanDatabaseAt, scanFiles, sqliteFiles, tableColumns, type DbHit } from "../helpers/scan.ts";
-import { alertText, forms, loggedIn, PASSWORD, seedCommunity, seedUser, tinyPng, unescapeHtml } from "../helpers/seed.ts";
+import {
+  alertText,
+  forms,
+  loggedIn,
+  PASSWORD,
+  seedCommunity,
+  seedUser,
+  tinyPng,
+  unescapeHtml,
+} from "../helpers/seed.ts";
 import { WebClient } from "../helpers/client.ts";
 import { idOf } from "../interop/support.ts";
 
 type Community = Awaited<ReturnType<typeof seedCommunity>>;
 
-const postByIri = (db: Kysely<Database>, iri: string) => db.selectFrom("posts").selectAll().where("iri", "=", iri).executeTakeFirst();
-const actorByIri = (db: Kysely<Database>, iri: string) => db.selectFrom("actors").selectAll().where("iri", "=", iri).executeTakeFirst();
+const postByIri = (db: Kysely<Database>, iri: string) =>
+  db.selectFrom("posts").selectAll().where("iri", "=", iri).executeTakeFirst();
+const actorByIri = (db: Kysely<Database>, iri: string) =>
+  db.selectFrom("actors").selectAll().where("iri", "=", iri).executeTakeFirst();
 const likeCount = async (db: Kysely<Database>, postId: string) =>
-  Number((await db.selectFrom("likes").select((eb) => eb.fn.countAll<string | number>().as("n")).where("post_id", "=", postId).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await db
+        .selectFrom("likes")
+        .select((eb) => eb.fn.countAll<string | number>().as("n"))
+        .where("post_id", "=", postId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 const keyCount = async (db: Kysely<Database>, actorId: string) =>
-  Number((await db.selectFrom("actor_keys").select((eb) => eb.fn.countAll<string | number>().as("n")).where("actor_id", "=", actorId).executeTakeFirstOrThrow()).n);
-const erasureCount = async (db: Kysely<Database>) => Number((await db.selectFrom("erasures").select((eb) => eb.fn.countAll<string | number>().as("n")).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await db
+        .selectFrom("actor_keys")
+        .select((eb) => eb.fn.countAll<string | number>().as("n"))
+        .where("actor_id", "=", actorId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+const erasureCount = async (db: Kysely<Database>) =>
+  Number(
+    (
+      await db
+        .selectFrom("erasures")
+        .select((eb) => eb.fn.countAll<string | number>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 /** A's community as B and C address it when posting there. */
 const remoteRef = (id: string) => ({ id, visibility: "public" as const, joinPolicy: "open" as const });
@@ -55,14 +90,21 @@ async function getAp(url: string): Promise<{ status: number; body: any; contentT
 
 /** The post id a `/posts/<id>` redirect names (a reply's redirect names it after `#post-`). */
 const redirectedPostId = (location: string | null, fragment = false) => {
-  const m = fragment ? /#post-([0-9a-f-]{36})$/.exec(location ?? "") : /^\/posts\/([0-9a-f-]{36})$/.exec(location ?? "");
+  const m = fragment
+    ? /#post-([0-9a-f-]{36})$/.exec(location ?? "")
+    : /^\/posts\/([0-9a-f-]{36})$/.exec(location ?? "");
   if (!m) throw new Error(`unexpected redirect: ${location}`);
   return m[1]!;
 };
 
 /** The rows of a deletion receipt page: host → status. */
 const receiptRows = (html: string) =>
-  Object.fromEntries([...html.matchAll(/<tr><td>([^<]+)<\/td><td class="receipt-status" data-status="([^"]+)"/g)].map((m) => [unescapeHtml(m[1]!), m[2]!]));
+  Object.fromEntries(
+    [...html.matchAll(/<tr><td>([^<]+)<\/td><td class="receipt-status" data-status="([^"]+)"/g)].map((m) => [
+      unescapeHtml(m[1]!),
+      m[2]!,
+    ]),
+  );
 
 /**
  * Finds the erasure form as a member would: on Settings → Your data, or on
@@ -72,7 +114,8 @@ const receiptRows = (html: string) =>
 async function openEraseForm(client: WebClient): Promise<{ html: string; action: string }> {
   let page = await client.get("/settings/data");
   expect(page.status).toBe(200);
-  const hasForm = (html: string) => forms(html).find((f) => f.includes('name="confirm"') && f.includes('name="password"'));
+  const hasForm = (html: string) =>
+    forms(html).find((f) => f.includes('name="confirm"') && f.includes('name="password"'));
   if (!hasForm(page.text)) {
     const link = /<a href="([^"]+)">Erase your account<\/a>/.exec(page.text)?.[1];
     expect(link, "a link to the erasure form on Settings → Your data").toBeDefined();
@@ -95,10 +138,17 @@ async function followFromFake(server: FakeServer, actor: PeerActor, community: C
   const follow =
     server.software === "lemmy"
       ? fixture("lemmy/follow.json", { origin: server.origin, actor: actor.id, group: community.iri, uuid: uuid() })
-      : fixture("mastodon/follow.json", { origin: server.origin, uuid: uuid(), actor: actor.id, object: community.iri });
+      : fixture("mastodon/follow.json", {
+          origin: server.origin,
+          uuid: uuid(),
+          actor: actor.id,
+          object: community.iri,
+        });
   const res = await server.send(actor, `${community.iri}/inbox`, follow);
   expect(res.status, res.text).toBe(202);
-  await server.waitForDelivery((b) => b.type === "Accept" && idOf(b.object) === follow.id, { label: `Accept of ${actor.id}'s Follow of ${community.iri}` });
+  await server.waitForDelivery((b) => b.type === "Accept" && idOf(b.object) === follow.id, {
+    label: `Accept of ${actor.id}'s Follow of ${community.iri}`,
+  });
 }
 
 /** A member of B or C joins A's community over HTTP and waits for the Accept. */
@@ -108,15 +158,28 @@ async function joinFrom(peer: Peer, member: LocalUser, community: Community): Pr
   await followRemote(peer.db, peer.url, member.actorId, groupId!);
   await until(
     `${member.username}'s membership accepted`,
-    async () => (await peer.db.selectFrom("follows").select("status").where("follower_id", "=", member.actorId).where("followee_id", "=", groupId!).executeTakeFirst())?.status,
+    async () =>
+      (
+        await peer.db
+          .selectFrom("follows")
+          .select("status")
+          .where("follower_id", "=", member.actorId)
+          .where("followee_id", "=", groupId!)
+          .executeTakeFirst()
+      )?.status,
     (s) => s === "accepted",
   );
   return groupId!;
 }
 
-const isDeleteOf = (actorIri: string) => (b: any) => b.type === "Delete" && b.actor === actorIri && idOf(b.object) === actorIri;
+const isDeleteOf = (actorIri: string) => (b: any) =>
+  b.type === "Delete" && b.actor === actorIri && idOf(b.object) === actorIri;
 const isAnnouncedDelete = (groupIri: string, actorIri: string, postIri: string) => (b: any) =>
-  b.type === "Announce" && b.actor === groupIri && b.object?.type === "Delete" && b.object.actor === actorIri && idOf(b.object.object) === postIri;
+  b.type === "Announce" &&
+  b.actor === groupIri &&
+  b.object?.type === "Delete" &&
+  b.object.actor === actorIri &&
+  idOf(b.object.object) === postIri;
 
 describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
   let A: Peer;
@@ -161,13 +224,29 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
   let web: WebClient;
 
   beforeAll(async () => {
-    [A, B, C, mastodon, lemmy] = await Promise.all([Peer.start(), Peer.start(), Peer.start(), FakeServer.start("mastodon"), FakeServer.start("lemmy")]);
-    [admin, alice, bob, carol] = await Promise.all([seedUser(A, "mod_a", { role: "admin" }), seedUser(A, "alice"), seedUser(B, "bob"), seedUser(C, "carol")]);
+    [A, B, C, mastodon, lemmy] = await Promise.all([
+      Peer.start(),
+      Peer.start(),
+      Peer.start(),
+      FakeServer.start("mastodon"),
+      FakeServer.start("lemmy"),
+    ]);
+    [admin, alice, bob, carol] = await Promise.all([
+      seedUser(A, "mod_a", { role: "admin" }),
+      seedUser(A, "alice"),
+      seedUser(B, "bob"),
+      seedUser(C, "carol"),
+    ]);
     alicesActorId = alice.actorId;
     community = await seedCommunity(A, admin, { slug: "fatigue", name: "Fatigue" });
     expect(await joinCommunity(A.db, A.url, community, alice.actorId)).toBe("accepted");
     [mastodonUser, lemmyUser] = await Promise.all([mastodon.addActor("maud"), lemmy.addActor("lem")]);
-    const joined = await Promise.all([joinFrom(B, bob, community), joinFrom(C, carol, community), followFromFake(mastodon, mastodonUser, community), followFromFake(lemmy, lemmyUser, community)]);
+    const joined = await Promise.all([
+      joinFrom(B, bob, community),
+      joinFrom(C, carol, community),
+      followFromFake(mastodon, mastodonUser, community),
+      followFromFake(lemmy, lemmyUser, community),
+    ]);
     groupOnB = joined[0];
   }, 60_000);
   afterAll(async () => {
@@ -194,26 +273,50 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
 
     // Two threads (one with a content warning and a hashtag) through the compose form.
     await web.get(`/@${community.slug}/submit`);
-    const t1 = await web.post(`/@${community.slug}/submit`, { title: s.title, body: `Pacing notes: ${s.body} #${s.hashtag}`, cw: s.cw });
+    const t1 = await web.post(`/@${community.slug}/submit`, {
+      title: s.title,
+      body: `Pacing notes: ${s.body} #${s.hashtag}`,
+      cw: s.cw,
+    });
     expect(t1.status, t1.text.slice(0, 300)).toBe(303);
-    const thread = (await A.db.selectFrom("posts").selectAll().where("id", "=", redirectedPostId(t1.headers.get("location"))).executeTakeFirstOrThrow());
+    const thread = await A.db
+      .selectFrom("posts")
+      .selectAll()
+      .where("id", "=", redirectedPostId(t1.headers.get("location")))
+      .executeTakeFirstOrThrow();
     iris.thread = thread.iri;
-    expect(await A.db.selectFrom("post_tags").select("tag").where("post_id", "=", thread.id).execute()).toEqual([{ tag: s.hashtag }]);
+    expect(await A.db.selectFrom("post_tags").select("tag").where("post_id", "=", thread.id).execute()).toEqual([
+      { tag: s.hashtag },
+    ]);
     await web.get(`/@${community.slug}/submit`);
     const t2 = await web.post(`/@${community.slug}/submit`, { title: s.title2, body: s.body2 });
     expect(t2.status).toBe(303);
-    iris.thread2 = (await A.db.selectFrom("posts").select("iri").where("id", "=", redirectedPostId(t2.headers.get("location"))).executeTakeFirstOrThrow()).iri;
+    iris.thread2 = (
+      await A.db
+        .selectFrom("posts")
+        .select("iri")
+        .where("id", "=", redirectedPostId(t2.headers.get("location")))
+        .executeTakeFirstOrThrow()
+    ).iri;
 
     // Bob on B replies in Alice's thread; Alice answers his reply, likes it and messages him.
     const threadOnB = await eventually("Alice's thread on B", () => postByIri(B.db, iris.thread));
-    const bobsReply = await createReply(B.db, B.url, remoteRef(groupOnB), bob.actorId, threadOnB.id, { body: `I agree. ${bobsText}` });
+    const bobsReply = await createReply(B.db, B.url, remoteRef(groupOnB), bob.actorId, threadOnB.id, {
+      body: `I agree. ${bobsText}`,
+    });
     iris.bobsReply = bobsReply.iri;
     const bobsReplyOnA = await eventually("Bob's reply on A", () => postByIri(A.db, iris.bobsReply));
     expect(bobsReplyOnA.parent_id).toBe(thread.id);
     await web.get(`/posts/${thread.id}`);
     const r = await web.post(`/posts/${bobsReplyOnA.id}/replies`, { body: `Thanks! ${s.reply}` });
     expect(r.status, r.text.slice(0, 300)).toBe(303);
-    iris.reply = (await A.db.selectFrom("posts").select("iri").where("id", "=", redirectedPostId(r.headers.get("location"), true)).executeTakeFirstOrThrow()).iri;
+    iris.reply = (
+      await A.db
+        .selectFrom("posts")
+        .select("iri")
+        .where("id", "=", redirectedPostId(r.headers.get("location"), true))
+        .executeTakeFirstOrThrow()
+    ).iri;
     const liked = await web.post(`/posts/${bobsReplyOnA.id}/like`, {});
     expect(liked.status).toBe(303);
     const bobOnA = (await actorByIri(A.db, bob.iri))!;
@@ -221,19 +324,37 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
     await web.get(`/messages/${bobsHandle}`);
     const dm = await web.post(`/messages/${bobsHandle}`, { body: `Private: ${s.dm}`, cw: s.dmCw });
     expect(dm.status, dm.text.slice(0, 300)).toBe(303);
-    iris.dm = (await A.db.selectFrom("posts").select("iri").where("author_id", "=", alice.actorId).where("audience", "=", "direct").executeTakeFirstOrThrow()).iri;
+    iris.dm = (
+      await A.db
+        .selectFrom("posts")
+        .select("iri")
+        .where("author_id", "=", alice.actorId)
+        .where("audience", "=", "direct")
+        .executeTakeFirstOrThrow()
+    ).iri;
 
     // Everything arrived where it should.
-    for (const [peer, name] of [[B, "B"], [C, "C"]] as const) {
-      for (const iri of [iris.thread, iris.thread2, iris.reply]) await eventually(`${iri} on ${name}`, () => postByIri(peer.db, iri));
+    for (const [peer, name] of [
+      [B, "B"],
+      [C, "C"],
+    ] as const) {
+      for (const iri of [iris.thread, iris.thread2, iris.reply])
+        await eventually(`${iri} on ${name}`, () => postByIri(peer.db, iri));
     }
     const dmOnB = await eventually("the message on B", () => postByIri(B.db, iris.dm));
     expect(dmOnB).toMatchObject({ audience: "direct", summary: s.dmCw });
     const bobsReplyOnB = (await postByIri(B.db, iris.bobsReply))!;
-    await until("Alice's like counted on B", () => likeCount(B.db, bobsReplyOnB.id), (n) => n === 1);
+    await until(
+      "Alice's like counted on B",
+      () => likeCount(B.db, bobsReplyOnB.id),
+      (n) => n === 1,
+    );
     for (const server of [mastodon, lemmy]) {
       for (const iri of [iris.thread, iris.thread2, iris.reply]) {
-        await server.waitForDelivery((b) => b.type === "Announce" && b.actor === community.iri && idOf(b.object?.object ?? b.object) === iri, { label: `${iri} announced to ${server.software}` });
+        await server.waitForDelivery(
+          (b) => b.type === "Announce" && b.actor === community.iri && idOf(b.object?.object ?? b.object) === iri,
+          { label: `${iri} announced to ${server.software}` },
+        );
       }
     }
     await quiesce(A, B, C);
@@ -242,24 +363,49 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
     const onA = needlesFound(await scanDatabaseAt(A.database.url, aliceNeedles()));
     expect(onA, "A's database holds every string of Alice's").toEqual([...aliceNeedles()].sort());
     const files = sqliteFiles(A.database.url);
-    expect(needlesFound(scanFiles([files.db, files.wal], aliceNeedles())), "A's SQLite file and WAL hold every string of Alice's").toEqual([...aliceNeedles()].sort());
+    expect(
+      needlesFound(scanFiles([files.db, files.wal], aliceNeedles())),
+      "A's SQLite file and WAL hold every string of Alice's",
+    ).toEqual([...aliceNeedles()].sort());
     const federated = [s.displayName, s.bio, s.title, s.body, s.cw, s.hashtag, s.title2, s.body2, s.reply];
-    expect(needlesFound(await scanDatabaseAt(B.database.url, aliceNeedles())), "B holds her profile, posts and the message").toEqual(expect.arrayContaining([...federated, s.dm, s.dmCw]));
-    expect(needlesFound(await scanDatabaseAt(C.database.url, aliceNeedles())), "C holds her profile and posts").toEqual(expect.arrayContaining(federated));
-    expect(needlesFound(await scanDatabaseAt(C.database.url, [s.dm, s.dmCw, s.email])), "the message and the email never reached C").toEqual([]);
+    expect(
+      needlesFound(await scanDatabaseAt(B.database.url, aliceNeedles())),
+      "B holds her profile, posts and the message",
+    ).toEqual(expect.arrayContaining([...federated, s.dm, s.dmCw]));
+    expect(needlesFound(await scanDatabaseAt(C.database.url, aliceNeedles())), "C holds her profile and posts").toEqual(
+      expect.arrayContaining(federated),
+    );
+    expect(
+      needlesFound(await scanDatabaseAt(C.database.url, [s.dm, s.dmCw, s.email])),
+      "the message and the email never reached C",
+    ).toEqual([]);
   }, 60_000);
 
   it("a wrong password erases nothing", async () => {
-    const before = await A.db.selectFrom("posts").select(["iri", "title", "content_html", "deleted_at"]).where("author_id", "=", alice.actorId).orderBy("iri").execute();
+    const before = await A.db
+      .selectFrom("posts")
+      .select(["iri", "title", "content_html", "deleted_at"])
+      .where("author_id", "=", alice.actorId)
+      .orderBy("iri")
+      .execute();
     const { action } = await openEraseForm(web);
     const res = await web.post(action, { password: "not my password at all", confirm: "yes", mode: "delete" });
     expect(res.status).toBe(403);
     expect(alertText(res.text)).toBe("the password is not correct");
 
     expect(await erasureCount(A.db)).toBe(0);
-    expect(await A.db.selectFrom("users").select(["email"]).where("actor_id", "=", alice.actorId).executeTakeFirst()).toEqual({ email: `${s.email}@example.org` });
+    expect(
+      await A.db.selectFrom("users").select(["email"]).where("actor_id", "=", alice.actorId).executeTakeFirst(),
+    ).toEqual({ email: `${s.email}@example.org` });
     expect(await actorByIri(A.db, alice.iri)).toMatchObject({ name: s.displayName, deleted_at: null });
-    expect(await A.db.selectFrom("posts").select(["iri", "title", "content_html", "deleted_at"]).where("author_id", "=", alice.actorId).orderBy("iri").execute()).toEqual(before);
+    expect(
+      await A.db
+        .selectFrom("posts")
+        .select(["iri", "title", "content_html", "deleted_at"])
+        .where("author_id", "=", alice.actorId)
+        .orderBy("iri")
+        .execute(),
+    ).toEqual(before);
     expect(await keyCount(A.db, alice.actorId)).toBeGreaterThan(0);
     expect((await web.get("/settings/data")).status, "still logged in").toBe(200);
     const doc = await getAp(alice.iri);
@@ -267,7 +413,11 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
     expect(doc.body.name).toBe(s.displayName);
     // Nothing was sent: once A is idle, no Delete has gone anywhere.
     await quiesce(A, B, C);
-    for (const server of [mastodon, lemmy]) expect(server.received((b) => b.type === "Delete"), `Deletes at ${server.software}`).toEqual([]);
+    for (const server of [mastodon, lemmy])
+      expect(
+        server.received((b) => b.type === "Delete"),
+        `Deletes at ${server.software}`,
+      ).toEqual([]);
     expect((await actorByIri(B.db, alice.iri))?.deleted_at).toBeNull();
   });
 
@@ -285,7 +435,8 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
     expect(doc.body).toMatchObject({ id: alice.iri, type: "Person", preferredUsername: "alice" });
     expect(doc.body.publicKey?.id).toBeTruthy();
     expect(doc.body.publicKey?.publicKeyPem).toContain("BEGIN PUBLIC KEY");
-    for (const field of ["name", "summary", "icon", "image", "attachment"]) expect(doc.body[field], field).toBeUndefined();
+    for (const field of ["name", "summary", "icon", "image", "attachment"])
+      expect(doc.body[field], field).toBeUndefined();
     expect(JSON.stringify(doc.body)).not.toContain(tag);
 
     // The session ended with the account.
@@ -297,7 +448,10 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
   });
 
   it("Mastodon gets a signed Delete whose actor and object are Alice, and the community's Announce(Delete) of each of her posts", async () => {
-    const del = await mastodon.waitForDelivery(isDeleteOf(alice.iri), { label: "Delete(Person) at the Mastodon peer", timeoutMs: 15_000 });
+    const del = await mastodon.waitForDelivery(isDeleteOf(alice.iri), {
+      label: "Delete(Person) at the Mastodon peer",
+      timeoutMs: 15_000,
+    });
     expect(del.verified, "the HTTP signature verifies with Alice's key, fetched from A").toBe(true);
     expect(del.signer).toBe(alice.iri);
     expect(del.keyId?.startsWith(alice.iri)).toBe(true);
@@ -306,7 +460,9 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
     expect(del.raw).not.toContain(tag);
 
     for (const iri of [iris.thread, iris.thread2, iris.reply]) {
-      const announce = await mastodon.waitForDelivery(isAnnouncedDelete(community.iri, alice.iri, iri), { label: `Announce(Delete(${iri})) at the Mastodon peer` });
+      const announce = await mastodon.waitForDelivery(isAnnouncedDelete(community.iri, alice.iri, iri), {
+        label: `Announce(Delete(${iri})) at the Mastodon peer`,
+      });
       expect(announce.verified).toBe(true);
       expect(announce.signer).toBe(community.iri);
       expect(announce.raw).not.toContain(tag);
@@ -316,31 +472,63 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
   });
 
   it("Lemmy's copy of the Delete says removeData: true and is signed", async () => {
-    const del = await lemmy.waitForDelivery(isDeleteOf(alice.iri), { label: "Delete(Person) at the Lemmy peer", timeoutMs: 15_000 });
+    const del = await lemmy.waitForDelivery(isDeleteOf(alice.iri), {
+      label: "Delete(Person) at the Lemmy peer",
+      timeoutMs: 15_000,
+    });
     expect(del.body.removeData).toBe(true);
     expect(del.verified).toBe(true);
     expect(del.signer).toBe(alice.iri);
     for (const iri of [iris.thread, iris.thread2, iris.reply]) {
-      await lemmy.waitForDelivery(isAnnouncedDelete(community.iri, alice.iri, iri), { label: `Announce(Delete(${iri})) at the Lemmy peer` });
+      await lemmy.waitForDelivery(isAnnouncedDelete(community.iri, alice.iri, iri), {
+        label: `Announce(Delete(${iri})) at the Lemmy peer`,
+      });
     }
   });
 
   it("B and C drop her content, and Bob's reply stays on A under [deleted]", async () => {
-    for (const [peer, name] of [[B, "B"], [C, "C"]] as const) {
-      await until(`Alice purged on ${name}`, () => actorByIri(peer.db, alice.iri), (a) => a?.deleted_at != null);
-      for (const iri of [iris.thread, iris.thread2, iris.reply]) await until(`${iri} deleted on ${name}`, () => postByIri(peer.db, iri), (p) => p === undefined || p.deleted_at != null);
+    for (const [peer, name] of [
+      [B, "B"],
+      [C, "C"],
+    ] as const) {
+      await until(
+        `Alice purged on ${name}`,
+        () => actorByIri(peer.db, alice.iri),
+        (a) => a?.deleted_at != null,
+      );
+      for (const iri of [iris.thread, iris.thread2, iris.reply])
+        await until(
+          `${iri} deleted on ${name}`,
+          () => postByIri(peer.db, iri),
+          (p) => p === undefined || p.deleted_at != null,
+        );
     }
     await quiesce(A, B, C);
     // Their posts rows first (the most visible place), then every column of every table.
-    for (const [peer, name] of [[B, "B"], [C, "C"]] as const) {
-      const posts = await peer.db.selectFrom("posts").select(["iri", "title", "source", "content_html", "summary"]).execute();
+    for (const [peer, name] of [
+      [B, "B"],
+      [C, "C"],
+    ] as const) {
+      const posts = await peer.db
+        .selectFrom("posts")
+        .select(["iri", "title", "source", "content_html", "summary"])
+        .execute();
       const leaks = posts.filter((p) => aliceNeedles().some((n) => JSON.stringify(p).includes(n)));
       expect(leaks, `posts rows on ${name} with Alice's strings`).toEqual([]);
-      expect(await peer.db.selectFrom("post_tags").select("tag").where("tag", "=", s.hashtag).execute(), `her hashtag on ${name}`).toEqual([]);
-      expect(describeHits(await scanDatabaseAt(peer.database.url, aliceNeedles())), `Alice's strings anywhere in ${name}'s database`).toEqual([]);
+      expect(
+        await peer.db.selectFrom("post_tags").select("tag").where("tag", "=", s.hashtag).execute(),
+        `her hashtag on ${name}`,
+      ).toEqual([]);
+      expect(
+        describeHits(await scanDatabaseAt(peer.database.url, aliceNeedles())),
+        `Alice's strings anywhere in ${name}'s database`,
+      ).toEqual([]);
       // Nor in the bytes: a received Delete(Person) scrubs the file and its WAL as a local erasure does.
       const files = sqliteFiles(peer.database.url);
-      expect(scanFiles([files.db, files.wal], aliceNeedles()).map((h) => `${h.needle} in ${basename(h.file)}`), `Alice's strings in ${name}'s SQLite bytes`).toEqual([]);
+      expect(
+        scanFiles([files.db, files.wal], aliceNeedles()).map((h) => `${h.needle} in ${basename(h.file)}`),
+        `Alice's strings in ${name}'s SQLite bytes`,
+      ).toEqual([]);
     }
     // Her like went with her; Bob's own reply is untouched on B.
     const bobsReplyOnB = (await postByIri(B.db, iris.bobsReply))!;
@@ -366,7 +554,10 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
   });
 
   it("the receipt page and `kindred user erasure-status alice` list every server as delivered; then her keys are destroyed", async () => {
-    const hosts = [B, C].map((p) => new URL(p.url).host).concat([mastodon.host, lemmy.host]).sort();
+    const hosts = [B, C]
+      .map((p) => new URL(p.url).host)
+      .concat([mastodon.host, lemmy.host])
+      .sort();
     const visitor = new WebClient(A.url);
     const rows = await until(
       "every server delivered on the receipt page",
@@ -376,7 +567,11 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
     expect(Object.keys(rows).sort()).toEqual(hosts);
 
     // The keys go once every Delete settled (the maintenance loop runs every 2 s).
-    await until("Alice's keys destroyed", () => keyCount(A.db, alicesActorId), (n) => n === 0);
+    await until(
+      "Alice's keys destroyed",
+      () => keyCount(A.db, alicesActorId),
+      (n) => n === 0,
+    );
     const page = await visitor.get(receiptPath);
     expect(page.status).toBe(200);
     expect(page.headers.get("cache-control")).toBe("no-store");
@@ -384,7 +579,10 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
     expect(page.text).toContain(`@alice@${new URL(A.url).host}`);
     for (const needle of aliceNeedles()) expect(page.text).not.toContain(needle);
 
-    const cli = await runCli({ ...process.env, DATABASE_URL: A.database.url, ORIGIN: A.url, DATA_DIR: A.config.dataDir, LOG_LEVEL: "fatal" }, ["user", "erasure-status", "alice"]);
+    const cli = await runCli(
+      { ...process.env, DATABASE_URL: A.database.url, ORIGIN: A.url, DATA_DIR: A.config.dataDir, LOG_LEVEL: "fatal" },
+      ["user", "erasure-status", "alice"],
+    );
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stdout).toContain(`deletion receipt for @alice@${new URL(A.url).host} (deleted)`);
     expect(cli.stdout).toContain("keys destroyed");
@@ -393,7 +591,10 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
       expect(line, `${host} in:\n${cli.stdout}`).toBeDefined();
       expect(line!.split(/\s+/)[1], line).toBe("delivered");
     }
-    const unknown = await runCli({ ...process.env, DATABASE_URL: A.database.url, ORIGIN: A.url, DATA_DIR: A.config.dataDir, LOG_LEVEL: "fatal" }, ["user", "erasure-status", "mod_a"]);
+    const unknown = await runCli(
+      { ...process.env, DATABASE_URL: A.database.url, ORIGIN: A.url, DATA_DIR: A.config.dataDir, LOG_LEVEL: "fatal" },
+      ["user", "erasure-status", "mod_a"],
+    );
     expect(unknown.code).not.toBe(0);
   });
 
@@ -414,23 +615,47 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
       expect(res.status, `sign-up as ${name}`).toBe(409);
       expect(visitor.cookie("kindred_session")).toBeUndefined();
     }
-    expect(await A.db.selectFrom("actors").select("id").where("username_key", "=", "alice").execute()).toEqual([{ id: alicesActorId }]);
+    expect(await A.db.selectFrom("actors").select("id").where("username_key", "=", "alice").execute()).toEqual([
+      { id: alicesActorId },
+    ]);
   });
 
   it("nothing of Alice's is left in A's database: no column of any table, no byte of the SQLite file or its WAL", async () => {
     await quiesce(A, B, C);
     const columns = await A.withOfflineDb((db) => tableColumns(db));
     // The scan covers the tables that held her data.
-    for (const table of ["actors", "users", "posts", "post_tags", "likes", "sessions", "deliveries", "fedify_kv", "fedify_queue", "erasures", "rate_limits"]) expect(columns.has(table), table).toBe(true);
-    expect(describeHits(await scanDatabaseAt(A.database.url, aliceNeedles())), "Alice's strings in A's database").toEqual([]);
+    for (const table of [
+      "actors",
+      "users",
+      "posts",
+      "post_tags",
+      "likes",
+      "sessions",
+      "deliveries",
+      "fedify_kv",
+      "fedify_queue",
+      "erasures",
+      "rate_limits",
+    ])
+      expect(columns.has(table), table).toBe(true);
+    expect(
+      describeHits(await scanDatabaseAt(A.database.url, aliceNeedles())),
+      "Alice's strings in A's database",
+    ).toEqual([]);
     // Bob's reply is still there, which the same scan finds.
     expect(needlesFound(await scanDatabaseAt(A.database.url, [bobsText]))).toEqual([bobsText]);
 
     const files = sqliteFiles(A.database.url);
     expect(existsSync(files.db)).toBe(true);
     const hits = scanFiles([files.db, files.wal], aliceNeedles());
-    expect(hits.map((h) => `${h.needle} at byte ${h.offset} of ${basename(h.file)}`), "Alice's strings in the bytes of A's SQLite file and WAL").toEqual([]);
-    expect(needlesFound(scanFiles([files.db, files.wal], [bobsText])), "the byte scan finds what is still there").toEqual([bobsText]);
+    expect(
+      hits.map((h) => `${h.needle} at byte ${h.offset} of ${basename(h.file)}`),
+      "Alice's strings in the bytes of A's SQLite file and WAL",
+    ).toEqual([]);
+    expect(
+      needlesFound(scanFiles([files.db, files.wal], [bobsText])),
+      "the byte scan finds what is still there",
+    ).toEqual([bobsText]);
   });
 
   it("anonymize mode keeps posts in communities that allow it under the anonymous actor, and removes the rest", async () => {
@@ -439,7 +664,13 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
     const dave = await seedUser(A, "dave");
     for (const c of [kept, plain]) expect(await joinCommunity(A.db, A.url, c, dave.actorId)).toBe("accepted");
     await Promise.all([followFromFake(mastodon, mastodonUser, kept), followFromFake(mastodon, mastodonUser, plain)]);
-    const d = { name: `${tag}davesname`, keptTitle: `${tag}keptitle`, keptBody: `${tag}keptbody`, goneTitle: `${tag}gonetitle`, goneBody: `${tag}gonebody` };
+    const d = {
+      name: `${tag}davesname`,
+      keptTitle: `${tag}keptitle`,
+      keptBody: `${tag}keptbody`,
+      goneTitle: `${tag}gonetitle`,
+      goneBody: `${tag}gonebody`,
+    };
 
     const client = await loggedIn(A, "dave");
     await client.get("/settings");
@@ -449,15 +680,24 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
     profile.set("email", "");
     expect((await client.postMultipart("/settings/profile", profile)).status).toBe(303);
     const ids: Record<string, string> = {};
-    for (const [c, title, body] of [[kept, d.keptTitle, d.keptBody], [plain, d.goneTitle, d.goneBody]] as const) {
+    for (const [c, title, body] of [
+      [kept, d.keptTitle, d.keptBody],
+      [plain, d.goneTitle, d.goneBody],
+    ] as const) {
       await client.get(`/@${c.slug}/submit`);
       const res = await client.post(`/@${c.slug}/submit`, { title, body });
       expect(res.status).toBe(303);
       ids[c.slug] = redirectedPostId(res.headers.get("location"));
     }
-    const keptIri = (await A.db.selectFrom("posts").select("iri").where("id", "=", ids[kept.slug]!).executeTakeFirstOrThrow()).iri;
-    const goneIri = (await A.db.selectFrom("posts").select("iri").where("id", "=", ids[plain.slug]!).executeTakeFirstOrThrow()).iri;
-    await mastodon.waitForDelivery((b) => b.type === "Announce" && idOf(b.object) === goneIri, { label: "Dave's plain thread at Mastodon" });
+    const keptIri = (
+      await A.db.selectFrom("posts").select("iri").where("id", "=", ids[kept.slug]!).executeTakeFirstOrThrow()
+    ).iri;
+    const goneIri = (
+      await A.db.selectFrom("posts").select("iri").where("id", "=", ids[plain.slug]!).executeTakeFirstOrThrow()
+    ).iri;
+    await mastodon.waitForDelivery((b) => b.type === "Announce" && idOf(b.object) === goneIri, {
+      label: "Dave's plain thread at Mastodon",
+    });
 
     // The form offers the choice, naming the community that allows it.
     const eraseForm = await openEraseForm(client);
@@ -470,7 +710,12 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
     const anonymous = (await actorByIri(A.db, `${A.url}/@anonymous`))!;
     expect(anonymous).toMatchObject({ local: 1, name: "Anonymous member" });
     const keptPost = (await postByIri(A.db, keptIri))!;
-    expect(keptPost).toMatchObject({ author_id: anonymous.id, title: d.keptTitle, deleted_at: null, community_id: kept.id });
+    expect(keptPost).toMatchObject({
+      author_id: anonymous.id,
+      title: d.keptTitle,
+      deleted_at: null,
+      community_id: kept.id,
+    });
     expect(keptPost.content_html).toContain(d.keptBody);
     expect(await postByIri(A.db, goneIri)).toBeUndefined();
     const page = await new WebClient(A.url).get(`/posts/${keptPost.id}`);
@@ -483,15 +728,36 @@ describe("account erasure across Kindred, Mastodon and Lemmy (SQLite)", () => {
     expect(ap.body).toMatchObject({ id: keptIri, attributedTo: anonymous.iri });
 
     // Only the removed post is deleted through its community.
-    await mastodon.waitForDelivery(isAnnouncedDelete(plain.iri, dave.iri, goneIri), { label: "Announce(Delete) of Dave's plain thread" });
-    await until("Dave's keys destroyed", () => keyCount(A.db, dave.actorId), (n) => n === 0);
+    await mastodon.waitForDelivery(isAnnouncedDelete(plain.iri, dave.iri, goneIri), {
+      label: "Announce(Delete) of Dave's plain thread",
+    });
+    await until(
+      "Dave's keys destroyed",
+      () => keyCount(A.db, dave.actorId),
+      (n) => n === 0,
+    );
     await quiesce(A);
-    expect(mastodon.received((b) => b.type === "Announce" && b.object?.type === "Delete" && idOf(b.object.object) === keptIri), "a Delete of the kept post").toEqual([]);
+    expect(
+      mastodon.received(
+        (b) => b.type === "Announce" && b.object?.type === "Delete" && idOf(b.object.object) === keptIri,
+      ),
+      "a Delete of the kept post",
+    ).toEqual([]);
     expect((await getAp(dave.iri)).status).toBe(410);
 
-    expect(describeHits(await scanDatabaseAt(A.database.url, [d.name, d.goneTitle, d.goneBody])), "Dave's name and removed post in A's database").toEqual([]);
-    expect(needlesFound(await scanDatabaseAt(A.database.url, [d.keptTitle, d.keptBody])), "the kept post's text").toEqual([d.keptBody, d.keptTitle].sort());
+    expect(
+      describeHits(await scanDatabaseAt(A.database.url, [d.name, d.goneTitle, d.goneBody])),
+      "Dave's name and removed post in A's database",
+    ).toEqual([]);
+    expect(
+      needlesFound(await scanDatabaseAt(A.database.url, [d.keptTitle, d.keptBody])),
+      "the kept post's text",
+    ).toEqual([d.keptBody, d.keptTitle].sort());
     const files = sqliteFiles(A.database.url);
-    expect(scanFiles([files.db, files.wal], [d.name, d.goneTitle, d.goneBody]).map((h) => `${h.needle} in ${basename(h.file)}`)).toEqual([]);
+    expect(
+      scanFiles([files.db, files.wal], [d.name, d.goneTitle, d.goneBody]).map(
+        (h) => `${h.needle} in ${basename(h.file)}`,
+      ),
+    ).toEqual([]);
   });
 });

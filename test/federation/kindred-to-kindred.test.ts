@@ -23,27 +23,52 @@ type Community = Awaited<ReturnType<typeof seedCommunity>>;
 /** How B and C address a community of A when posting there (what the web UI passes for a remote community). */
 const remoteRef = (id: string) => ({ id, visibility: "public" as const, joinPolicy: "open" as const });
 
-const postByIri = (db: Kysely<Database>, iri: string) => db.selectFrom("posts").selectAll().where("iri", "=", iri).executeTakeFirst();
-const actorByIri = (db: Kysely<Database>, iri: string) => db.selectFrom("actors").selectAll().where("iri", "=", iri).executeTakeFirst();
+const postByIri = (db: Kysely<Database>, iri: string) =>
+  db.selectFrom("posts").selectAll().where("iri", "=", iri).executeTakeFirst();
+const actorByIri = (db: Kysely<Database>, iri: string) =>
+  db.selectFrom("actors").selectAll().where("iri", "=", iri).executeTakeFirst();
 const tagsOf = async (db: Kysely<Database>, postId: string) =>
-  (await db.selectFrom("post_tags").select("tag").where("post_id", "=", postId).orderBy("tag").execute()).map((t) => t.tag);
+  (await db.selectFrom("post_tags").select("tag").where("post_id", "=", postId).orderBy("tag").execute()).map(
+    (t) => t.tag,
+  );
 const likeCount = async (db: Kysely<Database>, postId: string) =>
-  Number((await db.selectFrom("likes").select((eb) => eb.fn.countAll<string | number>().as("n")).where("post_id", "=", postId).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await db
+        .selectFrom("likes")
+        .select((eb) => eb.fn.countAll<string | number>().as("n"))
+        .where("post_id", "=", postId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 const followStatus = async (db: Kysely<Database>, followerId: string, followeeId: string) =>
-  (await db.selectFrom("follows").select("status").where("follower_id", "=", followerId).where("followee_id", "=", followeeId).executeTakeFirst())?.status ?? null;
+  (
+    await db
+      .selectFrom("follows")
+      .select("status")
+      .where("follower_id", "=", followerId)
+      .where("followee_id", "=", followeeId)
+      .executeTakeFirst()
+  )?.status ?? null;
 
 const names = new Map<Peer, string>();
 const nameOf = (peer: Peer) => names.get(peer) ?? peer.url;
 
 /** Waits for `iri` to be stored on `peer`, then returns the row. */
-const arrived = (peer: Peer, iri: string, what: string) => eventually(`${what} stored on ${nameOf(peer)} (${iri})`, () => postByIri(peer.db, iri));
+const arrived = (peer: Peer, iri: string, what: string) =>
+  eventually(`${what} stored on ${nameOf(peer)} (${iri})`, () => postByIri(peer.db, iri));
 
 /** Waits for the post `iri` on `peer` to be a tombstone, then returns the row. */
 const tombstoned = (peer: Peer, iri: string, what: string) =>
-  until(`${what} tombstoned on ${nameOf(peer)}`, () => postByIri(peer.db, iri), (p) => p?.deleted_at != null).then((p) => p!);
+  until(
+    `${what} tombstoned on ${nameOf(peer)}`,
+    () => postByIri(peer.db, iri),
+    (p) => p?.deleted_at != null,
+  ).then((p) => p!);
 
 /** The row id `peer` gives the actor at `iri`, once it knows it. */
-const knownActor = async (peer: Peer, iri: string) => (await eventually(`${nameOf(peer)} knows ${iri}`, () => actorByIri(peer.db, iri))).id;
+const knownActor = async (peer: Peer, iri: string) =>
+  (await eventually(`${nameOf(peer)} knows ${iri}`, () => actorByIri(peer.db, iri))).id;
 
 /** `member` on `peer` asks to join the community at `groupIri` elsewhere: resolves the Group over HTTP, sends the Follow. */
 async function joinRemote(peer: Peer, member: LocalUser, groupIri: string) {
@@ -54,10 +79,17 @@ async function joinRemote(peer: Peer, member: LocalUser, groupIri: string) {
 }
 
 const accepted = (peer: Peer, followerId: string, groupId: string, who: string) =>
-  until(`${who}'s membership accepted on ${nameOf(peer)}`, () => followStatus(peer.db, followerId, groupId), (s) => s === "accepted");
+  until(
+    `${who}'s membership accepted on ${nameOf(peer)}`,
+    () => followStatus(peer.db, followerId, groupId),
+    (s) => s === "accepted",
+  );
 
 /** Starts one peer per label, in parallel; the labels name them in failure messages. */
-async function startPeers<const L extends readonly string[]>(dialect: "sqlite" | "postgres", ...labels: L): Promise<{ [K in keyof L]: Peer }> {
+async function startPeers<const L extends readonly string[]>(
+  dialect: "sqlite" | "postgres",
+  ...labels: L
+): Promise<{ [K in keyof L]: Peer }> {
   const peers = await Promise.all(labels.map(() => Peer.start({ dialect })));
   peers.forEach((p, i) => names.set(p, labels[i]!));
   return peers as { [K in keyof L]: Peer };
@@ -82,8 +114,17 @@ describe.each(dialects)("Kindred ↔ Kindred: join, post, reply, like, edit, del
 
   beforeAll(async () => {
     [A, B, C] = await startPeers(dialect, "A", "B", "C");
-    [modA, alice, bob, carol] = await Promise.all([seedUser(A, "mod_a", { role: "admin" }), seedUser(A, "alice"), seedUser(B, "bob"), seedUser(C, "carol")]);
-    sleep = await seedCommunity(A, modA, { slug: "sleep", name: "Sleep trouble", description: "Talk about **sleep**." });
+    [modA, alice, bob, carol] = await Promise.all([
+      seedUser(A, "mod_a", { role: "admin" }),
+      seedUser(A, "alice"),
+      seedUser(B, "bob"),
+      seedUser(C, "carol"),
+    ]);
+    sleep = await seedCommunity(A, modA, {
+      slug: "sleep",
+      name: "Sleep trouble",
+      description: "Talk about **sleep**.",
+    });
     expect(await join(A.db, A.url, sleep, alice.actorId)).toBe("accepted");
   });
   afterAll(async () => {
@@ -95,15 +136,34 @@ describe.each(dialects)("Kindred ↔ Kindred: join, post, reply, like, edit, del
     groupOnB = groupId;
     expect(outcome).toBe("pending");
     const group = await B.db.selectFrom("actors").selectAll().where("id", "=", groupOnB).executeTakeFirstOrThrow();
-    expect(group).toMatchObject({ iri: sleep.iri, type: "Group", local: 0, username: "sleep", name: "Sleep trouble", manually_approves_followers: 0, inbox_url: `${sleep.iri}/inbox`, shared_inbox_url: `${A.url}/inbox` });
+    expect(group).toMatchObject({
+      iri: sleep.iri,
+      type: "Group",
+      local: 0,
+      username: "sleep",
+      name: "Sleep trouble",
+      manually_approves_followers: 0,
+      inbox_url: `${sleep.iri}/inbox`,
+      shared_inbox_url: `${A.url}/inbox`,
+    });
 
     await accepted(B, bob.actorId, groupOnB, "bob");
     const bobOnA = await actorByIri(A.db, bob.iri);
     expect(bobOnA).toMatchObject({ local: 0, type: "Person", username: "bob", inbox_url: `${bob.iri}/inbox` });
     expect(await followStatus(A.db, bobOnA!.id, sleep.id)).toBe("accepted");
     // A recorded the very Follow B sent (B's IRI), so B's Undo can name it later.
-    const followOnB = await B.db.selectFrom("follows").select("iri").where("follower_id", "=", bob.actorId).where("followee_id", "=", groupOnB).executeTakeFirstOrThrow();
-    const followOnA = await A.db.selectFrom("follows").select("iri").where("follower_id", "=", bobOnA!.id).where("followee_id", "=", sleep.id).executeTakeFirstOrThrow();
+    const followOnB = await B.db
+      .selectFrom("follows")
+      .select("iri")
+      .where("follower_id", "=", bob.actorId)
+      .where("followee_id", "=", groupOnB)
+      .executeTakeFirstOrThrow();
+    const followOnA = await A.db
+      .selectFrom("follows")
+      .select("iri")
+      .where("follower_id", "=", bobOnA!.id)
+      .where("followee_id", "=", sleep.id)
+      .executeTakeFirstOrThrow();
     expect(followOnB.iri.startsWith(`${B.url}/follows/`)).toBe(true);
     expect(followOnA.iri).toBe(followOnB.iri);
 
@@ -119,21 +179,40 @@ describe.each(dialects)("Kindred ↔ Kindred: join, post, reply, like, edit, del
     // outbox sends), with markup no receiver may keep.
     const hostile = `<p onclick="steal()">Has anyone tried <strong>melatonin</strong>? <a href="${A.url}/tags/insomnia" class="hashtag" rel="tag">#Insomnia</a></p><script>alert(1)</script><img src="x" onerror="alert(2)"><a href="javascript:alert(3)">click</a>`;
     const created = await A.db.transaction().execute(async (trx) => {
-      const post = await createThread(trx, A.url, sleep, alice.actorId, { title: "Night shifts and melatonin", body: "Has anyone tried **melatonin**? #Insomnia #NightShift", cw: "medication talk" });
+      const post = await createThread(trx, A.url, sleep, alice.actorId, {
+        title: "Night shifts and melatonin",
+        body: "Has anyone tried **melatonin**? #Insomnia #NightShift",
+        cw: "medication talk",
+      });
       await trx.updateTable("posts").set({ content_html: hostile }).where("id", "=", post.id).execute();
       return post;
     });
     aliceThread = created.iri;
 
-    for (const [peer, groupId] of [[B, groupOnB], [C, groupOnC]] as const) {
+    for (const [peer, groupId] of [
+      [B, groupOnB],
+      [C, groupOnC],
+    ] as const) {
       const row = await arrived(peer, aliceThread, "alice's thread");
       expect(row).toMatchObject({
-        type: "Page", local: 0, community_id: groupId, parent_id: null, thread_id: row.id, author_id: await knownActor(peer, alice.iri),
-        title: "Night shifts and melatonin", summary: "medication talk", sensitive: 1, audience: "public", source: null, url: aliceThread, deleted_at: null,
+        type: "Page",
+        local: 0,
+        community_id: groupId,
+        parent_id: null,
+        thread_id: row.id,
+        author_id: await knownActor(peer, alice.iri),
+        title: "Night shifts and melatonin",
+        summary: "medication talk",
+        sensitive: 1,
+        audience: "public",
+        source: null,
+        url: aliceThread,
+        deleted_at: null,
       });
       expect(row.content_html).toContain("<strong>melatonin</strong>");
       expect(row.content_html).toContain(`href="${A.url}/tags/insomnia"`);
-      for (const bad of ["<script", "alert(1)", "onclick", "onerror", "<img", "javascript:"]) expect(row.content_html, `content on ${nameOf(peer)}`).not.toContain(bad);
+      for (const bad of ["<script", "alert(1)", "onclick", "onerror", "<img", "javascript:"])
+        expect(row.content_html, `content on ${nameOf(peer)}`).not.toContain(bad);
       expect(await tagsOf(peer.db, row.id)).toEqual(["insomnia", "nightshift"]);
     }
   });
@@ -150,50 +229,107 @@ describe.each(dialects)("Kindred ↔ Kindred: join, post, reply, like, edit, del
   });
 
   it("B's member posts a thread and a reply in A's community: A stores them in the community and re-shares them to C", async () => {
-    const thread = await createThread(B.db, B.url, remoteRef(groupOnB), bob.actorId, { title: "Sleep diary app?", body: "Which app do you use? #SleepDiary", cw: "apps" });
+    const thread = await createThread(B.db, B.url, remoteRef(groupOnB), bob.actorId, {
+      title: "Sleep diary app?",
+      body: "Which app do you use? #SleepDiary",
+      cw: "apps",
+    });
     bobThread = thread.iri;
     expect(await postByIri(B.db, bobThread)).toMatchObject({ local: 1, community_id: groupOnB, audience: "public" });
     const bobOnA = await knownActor(A, bob.iri);
     const onA = await arrived(A, bobThread, "bob's thread");
-    expect(onA).toMatchObject({ type: "Page", local: 0, community_id: sleep.id, author_id: bobOnA, parent_id: null, thread_id: onA.id, title: "Sleep diary app?", summary: "apps", sensitive: 1, audience: "public" });
+    expect(onA).toMatchObject({
+      type: "Page",
+      local: 0,
+      community_id: sleep.id,
+      author_id: bobOnA,
+      parent_id: null,
+      thread_id: onA.id,
+      title: "Sleep diary app?",
+      summary: "apps",
+      sensitive: 1,
+      audience: "public",
+    });
     expect(onA.content_html).toContain("Which app do you use?");
     expect(await tagsOf(A.db, onA.id)).toEqual(["sleepdiary"]);
 
     const onC = await arrived(C, bobThread, "bob's thread, via A's Announce");
-    expect(onC).toMatchObject({ type: "Page", local: 0, community_id: groupOnC, author_id: await knownActor(C, bob.iri), title: "Sleep diary app?", summary: "apps" });
+    expect(onC).toMatchObject({
+      type: "Page",
+      local: 0,
+      community_id: groupOnC,
+      author_id: await knownActor(C, bob.iri),
+      title: "Sleep diary app?",
+      summary: "apps",
+    });
     expect(await tagsOf(C.db, onC.id)).toEqual(["sleepdiary"]);
 
     // bob replies to alice's thread (B's copy of it).
     const aliceOnB = (await postByIri(B.db, aliceThread))!;
-    const reply = await createReply(B.db, B.url, remoteRef(groupOnB), bob.actorId, aliceOnB.id, { body: "Melatonin helped me a bit. #Insomnia" });
+    const reply = await createReply(B.db, B.url, remoteRef(groupOnB), bob.actorId, aliceOnB.id, {
+      body: "Melatonin helped me a bit. #Insomnia",
+    });
     bobReply = reply.iri;
     const aliceOnA = (await postByIri(A.db, aliceThread))!;
     const replyOnA = await arrived(A, bobReply, "bob's reply");
-    expect(replyOnA).toMatchObject({ type: "Note", local: 0, community_id: sleep.id, parent_id: aliceOnA.id, thread_id: aliceOnA.id, author_id: bobOnA, title: null });
+    expect(replyOnA).toMatchObject({
+      type: "Note",
+      local: 0,
+      community_id: sleep.id,
+      parent_id: aliceOnA.id,
+      thread_id: aliceOnA.id,
+      author_id: bobOnA,
+      title: null,
+    });
     expect(replyOnA.content_html).toContain("Melatonin helped me a bit.");
     expect(await tagsOf(A.db, replyOnA.id)).toEqual(["insomnia"]);
     const aliceOnC = (await postByIri(C.db, aliceThread))!;
     const replyOnC = await arrived(C, bobReply, "bob's reply, via A's Announce");
-    expect(replyOnC).toMatchObject({ type: "Note", community_id: groupOnC, parent_id: aliceOnC.id, thread_id: aliceOnC.id });
+    expect(replyOnC).toMatchObject({
+      type: "Note",
+      community_id: groupOnC,
+      parent_id: aliceOnC.id,
+      thread_id: aliceOnC.id,
+    });
   });
 
   it("a reply on A to B's member's thread reaches B (and C) in that thread", async () => {
     const bobThreadOnA = (await postByIri(A.db, bobThread))!;
-    const reply = await createReply(A.db, A.url, sleep, alice.actorId, bobThreadOnA.id, { body: "I use a paper notebook." });
+    const reply = await createReply(A.db, A.url, sleep, alice.actorId, bobThreadOnA.id, {
+      body: "I use a paper notebook.",
+    });
     const bobThreadOnB = (await postByIri(B.db, bobThread))!;
     const onB = await arrived(B, reply.iri, "alice's reply to bob");
-    expect(onB).toMatchObject({ type: "Note", local: 0, community_id: groupOnB, parent_id: bobThreadOnB.id, thread_id: bobThreadOnB.id, author_id: await knownActor(B, alice.iri) });
+    expect(onB).toMatchObject({
+      type: "Note",
+      local: 0,
+      community_id: groupOnB,
+      parent_id: bobThreadOnB.id,
+      thread_id: bobThreadOnB.id,
+      author_id: await knownActor(B, alice.iri),
+    });
     expect(onB.content_html).toContain("I use a paper notebook.");
     const bobThreadOnC = (await postByIri(C.db, bobThread))!;
-    expect(await arrived(C, reply.iri, "alice's reply to bob")).toMatchObject({ parent_id: bobThreadOnC.id, community_id: groupOnC });
+    expect(await arrived(C, reply.iri, "alice's reply to bob")).toMatchObject({
+      parent_id: bobThreadOnC.id,
+      community_id: groupOnC,
+    });
   });
 
   it("a like from B counts on A", async () => {
     const aliceOnB = (await postByIri(B.db, aliceThread))!;
     await like(B.db, B.url, aliceOnB.id, bob.actorId);
     const aliceOnA = (await postByIri(A.db, aliceThread))!;
-    await until("bob's like counted on A", () => likeCount(A.db, aliceOnA.id), (n) => n === 1);
-    const likeOnA = await A.db.selectFrom("likes").selectAll().where("post_id", "=", aliceOnA.id).executeTakeFirstOrThrow();
+    await until(
+      "bob's like counted on A",
+      () => likeCount(A.db, aliceOnA.id),
+      (n) => n === 1,
+    );
+    const likeOnA = await A.db
+      .selectFrom("likes")
+      .selectAll()
+      .where("post_id", "=", aliceOnA.id)
+      .executeTakeFirstOrThrow();
     expect(likeOnA.actor_id).toBe(await knownActor(A, bob.iri));
     expect(likeOnA.iri.startsWith(`${B.url}/likes/`)).toBe(true);
   });
@@ -209,7 +345,11 @@ describe.each(dialects)("Kindred ↔ Kindred: join, post, reply, like, edit, del
     const onA = (await postByIri(A.db, bobThread))!;
     await like(A.db, A.url, onA.id, alice.actorId);
     const onB = (await postByIri(B.db, bobThread))!;
-    await until("alice's like counted on B", () => likeCount(B.db, onB.id), (n) => n === 1);
+    await until(
+      "alice's like counted on B",
+      () => likeCount(B.db, onB.id),
+      (n) => n === 1,
+    );
     const likeOnB = await B.db.selectFrom("likes").selectAll().where("post_id", "=", onB.id).executeTakeFirstOrThrow();
     expect(likeOnB.actor_id).toBe(await knownActor(B, alice.iri));
   });
@@ -218,14 +358,26 @@ describe.each(dialects)("Kindred ↔ Kindred: join, post, reply, like, edit, del
     const aliceOnB = (await postByIri(B.db, aliceThread))!;
     await unlike(B.db, aliceOnB.id, bob.actorId);
     const aliceOnA = (await postByIri(A.db, aliceThread))!;
-    await until("bob's like withdrawn on A", () => likeCount(A.db, aliceOnA.id), (n) => n === 0);
+    await until(
+      "bob's like withdrawn on A",
+      () => likeCount(A.db, aliceOnA.id),
+      (n) => n === 0,
+    );
   });
 
   it("an edit on A updates B's copy", async () => {
     const onA = (await postByIri(A.db, aliceThread))!;
     expect((await postByIri(B.db, aliceThread))!.updated_at).toBeNull();
-    await editPost(A.db, A.url, onA.id, alice.actorId, { title: "Night shifts and melatonin (update)", body: "Update: it **worked**. #Melatonin", cw: "" });
-    const onB = await until("B's copy of alice's thread edited", () => postByIri(B.db, aliceThread), (p) => p?.updated_at != null);
+    await editPost(A.db, A.url, onA.id, alice.actorId, {
+      title: "Night shifts and melatonin (update)",
+      body: "Update: it **worked**. #Melatonin",
+      cw: "",
+    });
+    const onB = await until(
+      "B's copy of alice's thread edited",
+      () => postByIri(B.db, aliceThread),
+      (p) => p?.updated_at != null,
+    );
     expect(onB).toMatchObject({ title: "Night shifts and melatonin (update)", summary: null, sensitive: 0 });
     expect(onB!.content_html).toContain("Update: it <strong>worked</strong>.");
     expect(onB!.content_html).not.toContain("Has anyone tried");
@@ -235,8 +387,16 @@ describe.each(dialects)("Kindred ↔ Kindred: join, post, reply, like, edit, del
   it("an edit by B's member updates A's copy", async () => {
     const onB = (await postByIri(B.db, bobThread))!;
     expect((await postByIri(A.db, bobThread))!.updated_at).toBeNull();
-    await editPost(B.db, B.url, onB.id, bob.actorId, { title: "Sleep diary apps", body: "Which **app** do you use now?", cw: "" });
-    const onA = await until("A's copy of bob's thread edited", () => postByIri(A.db, bobThread), (p) => p?.updated_at != null);
+    await editPost(B.db, B.url, onB.id, bob.actorId, {
+      title: "Sleep diary apps",
+      body: "Which **app** do you use now?",
+      cw: "",
+    });
+    const onA = await until(
+      "A's copy of bob's thread edited",
+      () => postByIri(A.db, bobThread),
+      (p) => p?.updated_at != null,
+    );
     expect(onA).toMatchObject({ title: "Sleep diary apps", summary: null, sensitive: 0 });
     expect(onA!.content_html).toContain("Which <strong>app</strong> do you use now?");
     expect(await tagsOf(A.db, onA!.id)).toEqual([]);
@@ -245,7 +405,10 @@ describe.each(dialects)("Kindred ↔ Kindred: join, post, reply, like, edit, del
   it("an edit by B's member reaches C's copy too (A re-shares it)", async () => {
     await quiesce(B, A, C);
     const onC = (await postByIri(C.db, bobThread))!;
-    expect({ title: onC.title, edited: onC.updated_at !== null }, "C's copy of bob's thread").toEqual({ title: "Sleep diary apps", edited: true });
+    expect({ title: onC.title, edited: onC.updated_at !== null }, "C's copy of bob's thread").toEqual({
+      title: "Sleep diary apps",
+      edited: true,
+    });
     expect(onC.content_html).toContain("Which <strong>app</strong> do you use now?");
   });
 
@@ -260,14 +423,19 @@ describe.each(dialects)("Kindred ↔ Kindred: join, post, reply, like, edit, del
   it("B's member deleting their reply tombstones C's copy too (A re-shares the Delete)", async () => {
     await quiesce(B, A, C);
     const onC = (await postByIri(C.db, bobReply))!;
-    expect({ deleted: onC.deleted_at !== null, content_html: onC.content_html }, "C's copy of bob's deleted reply").toEqual({ deleted: true, content_html: "" });
+    expect(
+      { deleted: onC.deleted_at !== null, content_html: onC.content_html },
+      "C's copy of bob's deleted reply",
+    ).toEqual({ deleted: true, content_html: "" });
   });
 
   it("a moderator on A deleting B's member's reply tombstones it on B (the author's own instance) and on C", async () => {
     // mod_a has never posted: B and C know A's community, not its moderator.
     expect(await actorByIri(B.db, modA.iri)).toBeUndefined();
     const aliceOnB = (await postByIri(B.db, aliceThread))!;
-    const reply = await createReply(B.db, B.url, remoteRef(groupOnB), bob.actorId, aliceOnB.id, { body: "Buy cheap pills at example.com" });
+    const reply = await createReply(B.db, B.url, remoteRef(groupOnB), bob.actorId, aliceOnB.id, {
+      body: "Buy cheap pills at example.com",
+    });
     const onA = await arrived(A, reply.iri, "bob's spam reply");
     await arrived(C, reply.iri, "bob's spam reply");
     await deletePost(A.db, onA.id, modA.actorId);
@@ -278,20 +446,28 @@ describe.each(dialects)("Kindred ↔ Kindred: join, post, reply, like, edit, del
       const row = (await postByIri(peer.db, reply.iri))!;
       copies[nameOf(peer)] = { deleted: row.deleted_at !== null, content_html: row.content_html };
     }
-    expect(copies, "B's and C's copies of the reply the moderator deleted").toEqual({ B: { deleted: true, content_html: "" }, C: { deleted: true, content_html: "" } });
+    expect(copies, "B's and C's copies of the reply the moderator deleted").toEqual({
+      B: { deleted: true, content_html: "" },
+      C: { deleted: true, content_html: "" },
+    });
   });
 
   it("the author on A deleting their thread tombstones it on B and C", async () => {
     const onA = (await postByIri(A.db, aliceThread))!;
     await deletePost(A.db, onA.id, alice.actorId);
-    for (const peer of [B, C]) expect(await tombstoned(peer, aliceThread, "alice's thread")).toMatchObject({ content_html: "", title: null });
+    for (const peer of [B, C])
+      expect(await tombstoned(peer, aliceThread, "alice's thread")).toMatchObject({ content_html: "", title: null });
   });
 
   it("leaving (unfollowRemote) removes the membership on A; later threads no longer go to B", async () => {
     const bobOnA = await knownActor(A, bob.iri);
     await unfollowRemote(B.db, bob.actorId, groupOnB);
     expect(await followStatus(B.db, bob.actorId, groupOnB)).toBeNull();
-    await until("bob's membership gone on A", () => followStatus(A.db, bobOnA, sleep.id), (s) => s === null);
+    await until(
+      "bob's membership gone on A",
+      () => followStatus(A.db, bobOnA, sleep.id),
+      (s) => s === null,
+    );
 
     await settled(A.db, "A idle before the sentinel thread");
     const after = await createThread(A.db, A.url, sleep, alice.actorId, { title: "After bob left" });
@@ -322,9 +498,19 @@ describe("Kindred ↔ Kindred: approval, members-only and local-only communities
     const vetted = await seedCommunity(A, modA, { slug: "vetted", join: "approval" });
     const { groupId, outcome } = await joinRemote(B, bob, vetted.iri);
     expect(outcome).toBe("pending");
-    expect(await B.db.selectFrom("actors").select("manually_approves_followers").where("id", "=", groupId).executeTakeFirstOrThrow()).toEqual({ manually_approves_followers: 1 });
+    expect(
+      await B.db
+        .selectFrom("actors")
+        .select("manually_approves_followers")
+        .where("id", "=", groupId)
+        .executeTakeFirstOrThrow(),
+    ).toEqual({ manually_approves_followers: 1 });
     bobOnA = await knownActor(A, bob.iri);
-    await until("bob's request recorded on A", () => followStatus(A.db, bobOnA, vetted.id), (s) => s !== null);
+    await until(
+      "bob's request recorded on A",
+      () => followStatus(A.db, bobOnA, vetted.id),
+      (s) => s !== null,
+    );
     // A has done all it will do on its own: nothing answers the request.
     await settled(A.db, "A idle after the join request");
     await settled(B.db, "B idle after the join request");
@@ -341,7 +527,11 @@ describe("Kindred ↔ Kindred: approval, members-only and local-only communities
     const circle = await seedCommunity(A, modA, { slug: "circle", visibility: "members" });
     const { groupId, outcome } = await joinRemote(B, bob, circle.iri);
     expect(outcome).toBe("pending");
-    await until("bob's request recorded on A", () => followStatus(A.db, bobOnA, circle.id), (s) => s === "pending");
+    await until(
+      "bob's request recorded on A",
+      () => followStatus(A.db, bobOnA, circle.id),
+      (s) => s === "pending",
+    );
 
     const before = await createThread(A.db, A.url, circle, modA.actorId, { title: "Before bob was approved" });
     await settled(A.db, "A idle after the thread posted before approval");
@@ -351,12 +541,22 @@ describe("Kindred ↔ Kindred: approval, members-only and local-only communities
 
     await decideMembership(A.db, circle.id, modA.actorId, bobOnA, true);
     await accepted(B, bob.actorId, groupId, "bob");
-    const thread = await createThread(A.db, A.url, circle, modA.actorId, { title: "Members only: our meet-up", body: "Saturday at ten. #MeetUp", cw: "location" });
+    const thread = await createThread(A.db, A.url, circle, modA.actorId, {
+      title: "Members only: our meet-up",
+      body: "Saturday at ten. #MeetUp",
+      cw: "location",
+    });
     expect(await postByIri(A.db, thread.iri)).toMatchObject({ audience: "followers" });
     const onB = await arrived(B, thread.iri, "the members-only thread");
     // `audience` on the receiver is read from the addressing: "followers"
     // means neither to nor cc held Public.
-    expect(onB).toMatchObject({ community_id: groupId, title: "Members only: our meet-up", summary: "location", audience: "followers", local: 0 });
+    expect(onB).toMatchObject({
+      community_id: groupId,
+      title: "Members only: our meet-up",
+      summary: "location",
+      audience: "followers",
+      local: 0,
+    });
     expect(await tagsOf(B.db, onB.id)).toEqual(["meetup"]);
   });
 
@@ -370,7 +570,9 @@ describe("Kindred ↔ Kindred: approval, members-only and local-only communities
     // (The browser page of the community may answer instead; never the Group.)
     expect(actorDoc.headers.get("content-type") ?? "").not.toMatch(/activity\+json|ld\+json/);
     expect(body).not.toContain('"Group"');
-    const webfinger = await fetch(`${A.url}/.well-known/webfinger?resource=${encodeURIComponent(`acct:quiet@${new URL(A.url).host}`)}`);
+    const webfinger = await fetch(
+      `${A.url}/.well-known/webfinger?resource=${encodeURIComponent(`acct:quiet@${new URL(A.url).host}`)}`,
+    );
     expect(webfinger.status).toBe(404);
   });
 
@@ -400,7 +602,11 @@ describe("Kindred ↔ Kindred: a remote server that is down, and restarts (sqlit
 
   beforeAll(async () => {
     [A, B] = await startPeers("sqlite", "A", "B");
-    [modA, alice, bob] = await Promise.all([seedUser(A, "mod_a", { role: "admin" }), seedUser(A, "alice"), seedUser(B, "bob")]);
+    [modA, alice, bob] = await Promise.all([
+      seedUser(A, "mod_a", { role: "admin" }),
+      seedUser(A, "alice"),
+      seedUser(B, "bob"),
+    ]);
     sleep = await seedCommunity(A, modA, { slug: "sleep" });
     await join(A.db, A.url, sleep, alice.actorId);
     groupOnB = (await joinRemote(B, bob, sleep.iri)).groupId;
@@ -421,24 +627,39 @@ describe("Kindred ↔ Kindred: a remote server that is down, and restarts (sqlit
 
   /** Waits until a delivery from `from` to `to` has failed once and is queued again for a retry. */
   const failedOnce = (from: Peer, to: Peer) =>
-    until(`a delivery from ${nameOf(from)} to ${nameOf(to)} failed and is queued again (attempt ≥ 1)`, () => deliveriesTo(from.db, to.url), (messages) => messages.some((m) => m.attempt >= 1));
+    until(
+      `a delivery from ${nameOf(from)} to ${nameOf(to)} failed and is queued again (attempt ≥ 1)`,
+      () => deliveriesTo(from.db, to.url),
+      (messages) => messages.some((m) => m.attempt >= 1),
+    );
 
   it("a post on A while B is down succeeds locally; A retries, and once B is back (same database and port) it arrives", async () => {
     await quiesce(B, A);
     await B.stop();
-    const thread = await createThread(A.db, A.url, sleep, alice.actorId, { title: "Posted while B was down", body: "#Offline" });
+    const thread = await createThread(A.db, A.url, sleep, alice.actorId, {
+      title: "Posted while B was down",
+      body: "#Offline",
+    });
     expect(await postByIri(A.db, thread.iri)).toMatchObject({ local: 1, community_id: sleep.id, deleted_at: null });
 
     const queued = await failedOnce(A, B);
     expect(queued.map((m) => ({ inbox: m.inbox, activityType: m.activityType, held: m.circuitHeld }))).toEqual(
-      queued.map(() => ({ inbox: `${B.url}/inbox`, activityType: "https://www.w3.org/ns/activitystreams#Announce", held: false })),
+      queued.map(() => ({
+        inbox: `${B.url}/inbox`,
+        activityType: "https://www.w3.org/ns/activitystreams#Announce",
+        held: false,
+      })),
     );
 
     await B.start();
     const onB = await arrived(B, thread.iri, "the thread posted while B was down");
     expect(onB).toMatchObject({ title: "Posted while B was down", local: 0, community_id: groupOnB });
     expect(await tagsOf(B.db, onB.id)).toEqual(["offline"]);
-    await until("A's deliveries to B done", () => deliveriesTo(A.db, B.url), (messages) => messages.length === 0);
+    await until(
+      "A's deliveries to B done",
+      () => deliveriesTo(A.db, B.url),
+      (messages) => messages.length === 0,
+    );
   });
 
   it("deliveries still queued when A stops are sent after A restarts on the same database and port", async () => {
@@ -460,7 +681,11 @@ describe("Kindred ↔ Kindred: a remote server that is down, and restarts (sqlit
     expect(A.url).toBe(`http://127.0.0.1:${A.port}`);
     const onB = await arrived(B, thread.iri, "the thread queued across A's restart");
     expect(onB).toMatchObject({ title: "Queued across A's restart", local: 0, community_id: groupOnB });
-    await until("A's deliveries to B done", () => deliveriesTo(A.db, B.url), (messages) => messages.length === 0);
+    await until(
+      "A's deliveries to B done",
+      () => deliveriesTo(A.db, B.url),
+      (messages) => messages.length === 0,
+    );
   });
 
   it("the other way: an edit by B's member made while A is down reaches A once A is back", async () => {
@@ -469,10 +694,17 @@ describe("Kindred ↔ Kindred: a remote server that is down, and restarts (sqlit
     await arrived(A, own.iri, "bob's thread");
     await quiesce(B, A, B);
     await A.stop();
-    await editPost(B.db, B.url, (await postByIri(B.db, own.iri))!.id, bob.actorId, { title: "Bob's thread (edited)", body: "Edited while A was down." });
+    await editPost(B.db, B.url, (await postByIri(B.db, own.iri))!.id, bob.actorId, {
+      title: "Bob's thread (edited)",
+      body: "Edited while A was down.",
+    });
     await failedOnce(B, A);
     await A.start();
-    const onA = await until("A's copy of bob's thread edited", () => postByIri(A.db, own.iri), (p) => p?.updated_at != null);
+    const onA = await until(
+      "A's copy of bob's thread edited",
+      () => postByIri(A.db, own.iri),
+      (p) => p?.updated_at != null,
+    );
     expect(onA).toMatchObject({ title: "Bob's thread (edited)" });
     expect(onA!.content_html).toContain("Edited while A was down.");
   });
@@ -484,13 +716,24 @@ describe("Kindred ↔ Kindred: a remote server that is down, and restarts (sqlit
     // and the breaker holds the thread for 30 minutes.
     await quiesce(B, A);
     await B.stop();
-    const thread = await createThread(A.db, A.url, sleep, alice.actorId, { title: "Posted during a third short outage" });
-    await until("a delivery to B failed (retry queued, or held by the breaker)", () => deliveriesTo(A.db, B.url), (messages) => messages.some((m) => m.attempt >= 1 || m.circuitHeld));
+    const thread = await createThread(A.db, A.url, sleep, alice.actorId, {
+      title: "Posted during a third short outage",
+    });
+    await until(
+      "a delivery to B failed (retry queued, or held by the breaker)",
+      () => deliveriesTo(A.db, B.url),
+      (messages) => messages.some((m) => m.attempt >= 1 || m.circuitHeld),
+    );
     await B.start();
     // Either the thread arrives, or the deliveries sit held by the breaker (and would for 30 minutes).
     const outcome = await until(
       "the thread on B, or A's deliveries to B held by the circuit breaker",
-      async () => ({ arrived: (await postByIri(B.db, thread.iri)) !== undefined, held: (await deliveriesTo(A.db, B.url)).filter((m) => m.circuitHeld).map((m) => ({ attempt: m.attempt, availableAt: m.availableAt })) }),
+      async () => ({
+        arrived: (await postByIri(B.db, thread.iri)) !== undefined,
+        held: (await deliveriesTo(A.db, B.url))
+          .filter((m) => m.circuitHeld)
+          .map((m) => ({ attempt: m.attempt, availableAt: m.availableAt })),
+      }),
       (v) => v.arrived || v.held.length > 0,
     );
     expect(outcome).toEqual({ arrived: true, held: [] });

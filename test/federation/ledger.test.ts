@@ -9,10 +9,25 @@ import { seedCommunity, seedUser } from "../helpers/seed.ts";
 describe("ownerAndObject", () => {
   it("credits a post to its author, whoever sends or re-shares it", () => {
     const page = { id: "https://a.example/posts/1", type: "Page", attributedTo: "https://a.example/@alice" };
-    expect(ownerAndObject({ type: "Create", actor: "https://a.example/@alice", object: page })).toEqual({ owner: "https://a.example/@alice", object: page.id });
-    expect(ownerAndObject({ type: "Announce", actor: "https://a.example/@group", object: { type: "Create", actor: "https://a.example/@alice", object: page } })).toEqual({ owner: "https://a.example/@alice", object: page.id });
-    expect(ownerAndObject({ type: "Announce", actor: "https://a.example/@group", object: page })).toEqual({ owner: "https://a.example/@alice", object: page.id });
-    expect(ownerAndObject({ type: "Like", actor: "https://a.example/@bo", object: page.id })).toEqual({ owner: "https://a.example/@bo", object: page.id });
+    expect(ownerAndObject({ type: "Create", actor: "https://a.example/@alice", object: page })).toEqual({
+      owner: "https://a.example/@alice",
+      object: page.id,
+    });
+    expect(
+      ownerAndObject({
+        type: "Announce",
+        actor: "https://a.example/@group",
+        object: { type: "Create", actor: "https://a.example/@alice", object: page },
+      }),
+    ).toEqual({ owner: "https://a.example/@alice", object: page.id });
+    expect(ownerAndObject({ type: "Announce", actor: "https://a.example/@group", object: page })).toEqual({
+      owner: "https://a.example/@alice",
+      object: page.id,
+    });
+    expect(ownerAndObject({ type: "Like", actor: "https://a.example/@bo", object: page.id })).toEqual({
+      owner: "https://a.example/@bo",
+      object: page.id,
+    });
   });
 });
 
@@ -27,7 +42,11 @@ describe("the delivery ledger", () => {
   });
 
   const rowsFor = (objectIri: string) =>
-    a.runtime.db.selectFrom("deliveries").select(["inbox_url", "host", "status", "attempts", "last_error", "actor_id"]).where("object_iri", "=", objectIri).execute();
+    a.runtime.db
+      .selectFrom("deliveries")
+      .select(["inbox_url", "host", "status", "attempts", "last_error", "actor_id"])
+      .where("object_iri", "=", objectIri)
+      .execute();
 
   it("records which servers received a member's post, retries while one is down, and marks it delivered after", async () => {
     const admin = await seedUser(a, "admin", { role: "admin" });
@@ -35,9 +54,19 @@ describe("the delivery ledger", () => {
     const bob = await seedUser(b, "bob");
     const groupId = await b.runtime.remote!.resolveActor(community.iri);
     await followRemote(b.runtime.db, b.url, bob.actorId, groupId!);
-    await eventually("bob's membership", async () => (await b.runtime.db.selectFrom("follows").select("status").where("status", "=", "accepted").executeTakeFirst()) ?? undefined);
+    await eventually(
+      "bob's membership",
+      async () =>
+        (await b.runtime.db
+          .selectFrom("follows")
+          .select("status")
+          .where("status", "=", "accepted")
+          .executeTakeFirst()) ?? undefined,
+    );
 
-    const first = await createThread(a.runtime.db, a.url, await getCommunity(a.runtime.db, "mcas"), admin.actorId, { title: "First" });
+    const first = await createThread(a.runtime.db, a.url, await getCommunity(a.runtime.db, "mcas"), admin.actorId, {
+      title: "First",
+    });
     const delivered = await eventually("first thread delivered", async () => {
       const rows = await rowsFor(first.iri);
       return rows.length === 2 && rows.every((r) => r.status === "delivered") ? rows : undefined;
@@ -49,7 +78,9 @@ describe("the delivery ledger", () => {
     ]);
 
     await b.stop();
-    const second = await createThread(a.runtime.db, a.url, await getCommunity(a.runtime.db, "mcas"), admin.actorId, { title: "While B is down" });
+    const second = await createThread(a.runtime.db, a.url, await getCommunity(a.runtime.db, "mcas"), admin.actorId, {
+      title: "While B is down",
+    });
     const retrying = await eventually("second thread retrying", async () => {
       const rows = await rowsFor(second.iri);
       return rows.length === 2 && rows.every((r) => r.status === "retrying") ? rows : undefined;

@@ -120,7 +120,6 @@ export class Peer implements TestInstance {
   }
 }
 
-
 /** Deadline for anything that has to cross the network and the queues. */
 export const FEDERATION_DEADLINE_MS = 20_000;
 
@@ -129,7 +128,12 @@ export const FEDERATION_DEADLINE_MS = 20_000;
  * sleeps: the loop ends as soon as the condition holds. At the deadline it
  * throws, naming `what` and the last value seen.
  */
-export async function until<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = FEDERATION_DEADLINE_MS): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = FEDERATION_DEADLINE_MS,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastError: unknown;
@@ -150,7 +154,11 @@ export async function until<T>(what: string, probe: () => Promise<T>, done: (val
 }
 
 /** Polls until `probe` returns something other than undefined/null. */
-export function eventually<T>(what: string, probe: () => Promise<T | undefined | null>, timeoutMs = FEDERATION_DEADLINE_MS): Promise<T> {
+export function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null>,
+  timeoutMs = FEDERATION_DEADLINE_MS,
+): Promise<T> {
   return until(what, probe, (v) => v !== undefined && v !== null, timeoutMs) as Promise<T>;
 }
 
@@ -176,7 +184,13 @@ export interface QueuedMessage {
 export async function fedifyMessages(db: Kysely<Database>): Promise<QueuedMessage[]> {
   const rows = await db.selectFrom("fedify_queue").selectAll().where("queue", "=", "fedify").orderBy("id").execute();
   return rows.map((r) => {
-    const p = JSON.parse(r.payload) as { type?: string; inbox?: string; attempt?: number; activityType?: string; circuitHeld?: boolean };
+    const p = JSON.parse(r.payload) as {
+      type?: string;
+      inbox?: string;
+      attempt?: number;
+      activityType?: string;
+      circuitHeld?: boolean;
+    };
     return {
       rowId: r.id,
       type: p.type ?? "?",
@@ -193,18 +207,27 @@ export async function fedifyMessages(db: Kysely<Database>): Promise<QueuedMessag
 
 /** Outbox deliveries queued towards `origin`. */
 export async function deliveriesTo(db: Kysely<Database>, origin: string): Promise<QueuedMessage[]> {
-  return (await fedifyMessages(db)).filter((m) => m.type === "outbox" && m.inbox !== null && new URL(m.inbox).origin === origin);
+  return (await fedifyMessages(db)).filter(
+    (m) => m.type === "outbox" && m.inbox !== null && new URL(m.inbox).origin === origin,
+  );
 }
 
 /** Rows of both channels (domain events and Fedify's messages). */
 export async function queueDepth(db: Kysely<Database>): Promise<{ events: number; fedify: number }> {
   const rows = await db.selectFrom("fedify_queue").select(["queue"]).execute();
-  return { events: rows.filter((r) => r.queue === "events").length, fedify: rows.filter((r) => r.queue === "fedify").length };
+  return {
+    events: rows.filter((r) => r.queue === "events").length,
+    fedify: rows.filter((r) => r.queue === "fedify").length,
+  };
 }
 
 /** Waits until an instance has nothing left to send or process. */
 export async function settled(db: Kysely<Database>, what = "queues drained"): Promise<void> {
-  await until(what, () => queueDepth(db), (d) => d.events === 0 && d.fedify === 0);
+  await until(
+    what,
+    () => queueDepth(db),
+    (d) => d.events === 0 && d.fedify === 0,
+  );
 }
 
 /**

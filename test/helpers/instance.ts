@@ -20,7 +20,9 @@ export interface TestInstance extends RunningInstance {
  * PostgreSQL schema), real HTTP, real Fedify. The port is picked first so the
  * ORIGIN can name it.
  */
-export async function startTestInstance(options: { dialect?: Dialect; env?: Record<string, string> } = {}): Promise<TestInstance> {
+export async function startTestInstance(
+  options: { dialect?: Dialect; env?: Record<string, string> } = {},
+): Promise<TestInstance> {
   const database = await freshDatabase(options.dialect ?? "sqlite", false);
   await database.close();
   const dataDir = mkdtempSync(join(tmpdir(), "kindred-data-"));
@@ -47,4 +49,3 @@ export async function startTestInstance(options: { dialect?: Dialect; env?: Reco
     },
   };
 }
-

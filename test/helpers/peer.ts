@@ -49,7 +49,9 @@ function fill(value: unknown, vars: Record<string, unknown>, where: string): unk
   }
   if (Array.isArray(value)) return value.map((v) => fill(v, vars, where));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [fill(k, vars, where) as string, fill(v, vars, where)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [fill(k, vars, where) as string, fill(v, vars, where)]),
+    );
   }
   return value;
 }
@@ -321,11 +323,20 @@ export class Peer {
   }
 
   /** Waits for a delivery whose JSON body matches `predicate`. */
-  waitForDelivery(predicate: (body: any, delivery: Delivery) => boolean, options: { timeoutMs?: number; label?: string } = {}): Promise<Delivery> {
+  waitForDelivery(
+    predicate: (body: any, delivery: Delivery) => boolean,
+    options: { timeoutMs?: number; label?: string } = {},
+  ): Promise<Delivery> {
     return waitFor(() => this.received(predicate)[0], {
       timeoutMs: options.timeoutMs ?? 10_000,
       label: options.label ?? `a delivery to ${this.software} peer ${this.origin}`,
-      describe: () => this.deliveries.map((d) => ({ path: d.path, verified: d.verified, type: d.body?.type, object: typeof d.body?.object === "object" ? d.body.object?.type : d.body?.object })),
+      describe: () =>
+        this.deliveries.map((d) => ({
+          path: d.path,
+          verified: d.verified,
+          type: d.body?.type,
+          object: typeof d.body?.object === "object" ? d.body.object?.type : d.body?.object,
+        })),
     });
   }
 
@@ -344,14 +355,26 @@ export class Peer {
       const name = /^acct:([^@]+)@/.exec(resource)?.[1];
       const actor = [...this.actors.values()].find((a) => a.username === name && !a.gone);
       if (!actor) return answer(404);
-      return answer(200, { subject: resource, aliases: [actor.id], links: [{ rel: "self", type: "application/activity+json", href: actor.id }] }, "application/jrd+json; charset=utf-8");
+      return answer(
+        200,
+        {
+          subject: resource,
+          aliases: [actor.id],
+          links: [{ rel: "self", type: "application/activity+json", href: actor.id }],
+        },
+        "application/jrd+json; charset=utf-8",
+      );
     }
     const iri = `${this.origin}${url.pathname}`;
     const actor = this.actors.get(iri);
     if (actor) {
       // Mastodon answers a deleted account with 410 Gone (Lemmy and Misskey likewise refuse it).
       if (actor.gone) return answer(410, { error: "Gone" }, "application/json; charset=utf-8");
-      return answer(200, actor.document, this.software === "lemmy" ? "application/activity+json" : "application/activity+json; charset=utf-8");
+      return answer(
+        200,
+        actor.document,
+        this.software === "lemmy" ? "application/activity+json" : "application/activity+json; charset=utf-8",
+      );
     }
     const object = this.objects.get(iri);
     if (object) return answer(200, object);
@@ -363,14 +386,19 @@ export class Peer {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString("utf8");
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : v;
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : v;
     let body: any;
     try {
       body = JSON.parse(raw);
     } catch {
       body = undefined;
     }
-    const request = new Request(`${this.origin}${url.pathname}${url.search}`, { method: "POST", headers: new Headers(headers), body: raw });
+    const request = new Request(`${this.origin}${url.pathname}${url.search}`, {
+      method: "POST",
+      headers: new Headers(headers),
+      body: raw,
+    });
     let key: Awaited<ReturnType<typeof verifyRequest>> = null;
     try {
       key = await verifyRequest(request, { documentLoader: this.#loader, contextLoader: this.#loader });

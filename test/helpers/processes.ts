@@ -30,11 +30,20 @@ export function spawnServer(env: NodeJS.ProcessEnv): { child: ChildProcess; outp
 }
 
 /** Polls GET / until it answers 200, the process dies, or the deadline passes. */
-export async function waitUntilServing(origin: string, child: ChildProcess, output: () => string, timeoutMs: number, name = "kindred"): Promise<void> {
+export async function waitUntilServing(
+  origin: string,
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs: number,
+  name = "kindred",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "no answer yet";
   while (Date.now() < deadline) {
-    if (exited(child)) throw new Error(`${name} exited (code ${child.exitCode}, signal ${child.signalCode}) before serving:\n${output()}`);
+    if (exited(child))
+      throw new Error(
+        `${name} exited (code ${child.exitCode}, signal ${child.signalCode}) before serving:\n${output()}`,
+      );
     try {
       const res = await fetch(`${origin}/`, { redirect: "manual", signal: AbortSignal.timeout(2_000) });
       await res.arrayBuffer();
@@ -61,9 +70,17 @@ export async function stopProcess(child: ChildProcess | undefined): Promise<void
 }
 
 /** Runs the CLI with `input` on stdin. */
-export function runCli(env: NodeJS.ProcessEnv, args: string[], input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  input = "",
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["src/cli/bin.ts", ...args], { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["src/cli/bin.ts", ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));

@@ -87,7 +87,8 @@ export function scanFiles(files: readonly string[], needles: readonly string[]):
     for (const needle of needles) {
       for (const form of new Set([needle, needle.toLowerCase(), needle.toUpperCase()])) {
         const pattern = Buffer.from(form, "utf8");
-        for (let at = bytes.indexOf(pattern); at >= 0; at = bytes.indexOf(pattern, at + 1)) hits.push({ needle, file, offset: at });
+        for (let at = bytes.indexOf(pattern); at >= 0; at = bytes.indexOf(pattern, at + 1))
+          hits.push({ needle, file, offset: at });
       }
     }
   }

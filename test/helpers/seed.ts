@@ -14,7 +14,11 @@ import type { TestInstance } from "./instance.ts";
 export const PASSWORD = "correct horse battery";
 
 /** A user created directly in the database, as `kindred user create` does. */
-export function seedUser(instance: TestInstance, username: string, options: { role?: "admin" | "member"; password?: string } = {}): Promise<LocalUser> {
+export function seedUser(
+  instance: TestInstance,
+  username: string,
+  options: { role?: "admin" | "member"; password?: string } = {},
+): Promise<LocalUser> {
   return createUser(
     instance.runtime.db,
     instance.url,
@@ -24,13 +28,23 @@ export function seedUser(instance: TestInstance, username: string, options: { ro
 }
 
 /** A community created directly by `owner` (an admin unless the instance lets members create). */
-export async function seedCommunity(instance: TestInstance, owner: LocalUser, input: Partial<CreateCommunityInput> & { slug: string }) {
+export async function seedCommunity(
+  instance: TestInstance,
+  owner: LocalUser,
+  input: Partial<CreateCommunityInput> & { slug: string },
+) {
   await createCommunity(instance.runtime.db, instance.url, owner, { name: input.slug, ...input });
   return getCommunity(instance.runtime.db, input.slug);
 }
 
 /** A thread created directly through the posts service. */
-export async function seedThread(instance: TestInstance, community: { id: string; visibility: "public" | "members"; joinPolicy: "open" | "approval" }, author: LocalUser, title: string, body = "") {
+export async function seedThread(
+  instance: TestInstance,
+  community: { id: string; visibility: "public" | "members"; joinPolicy: "open" | "approval" },
+  author: LocalUser,
+  title: string,
+  body = "",
+) {
   return createThread(instance.runtime.db, instance.url, community, author.actorId, { title, body });
 }
 
@@ -62,7 +76,11 @@ export class ClientAt extends WebClient {
 type Table = keyof Database;
 
 /** Number of rows of `table`, optionally restricted to rows where `column = value`. */
-export async function countRows(instance: TestInstance, table: Table, where?: [string, string | number]): Promise<number> {
+export async function countRows(
+  instance: TestInstance,
+  table: Table,
+  where?: [string, string | number],
+): Promise<number> {
   const db = instance.runtime.db;
   // Kysely cannot type a column name chosen at run time.
   let q = db.selectFrom(table as "users").select((eb) => eb.fn.countAll<string | number>().as("n")) as any;
@@ -102,7 +120,12 @@ export function tinyPng(): Uint8Array<ArrayBuffer> {
 
 /** Undoes the escaping hono/html applies to text. */
 export const unescapeHtml = (text: string) =>
-  text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&quot;", '"').replaceAll("&#39;", "'").replaceAll("&amp;", "&");
+  text
+    .replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">")
+    .replaceAll("&quot;", '"')
+    .replaceAll("&#39;", "'")
+    .replaceAll("&amp;", "&");
 
 /** The text of the page's alert box (form-level error message), unescaped, if any. */
 export const alertText = (html: string) => {
@@ -134,7 +157,9 @@ export const forms = (html: string) => [...html.matchAll(/<form\b[^>]*>[\s\S]*?<
 
 /** Thread titles linked from a listing (community page, tag page). */
 export const threadTitles = (html: string) =>
-  [...html.matchAll(/<article class="thread-summary[^"]*">\s*<h3><a href="\/posts\/[0-9a-f-]{36}">([^<]*)<\/a>/g)].map((m) => m[1]!);
+  [...html.matchAll(/<article class="thread-summary[^"]*">\s*<h3><a href="\/posts\/[0-9a-f-]{36}">([^<]*)<\/a>/g)].map(
+    (m) => m[1]!,
+  );
 
 /** The `rel="next"` link of a page, if any. */
 export const nextLink = (html: string) => /<a href="([^"]+)" rel="next">/.exec(html)?.[1]?.replaceAll("&amp;", "&");
@@ -145,15 +170,27 @@ export const nextLink = (html: string) => /<a href="([^"]+)" rel="next">/.exec(h
  * connection would be left in an unknown state for the next request. The
  * answer counts as soon as it arrives, even if the upload is cut short.
  */
-export function postOnOwnConnection(url: string, headers: Record<string, string>, body: string | Uint8Array): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+export function postOnOwnConnection(
+  url: string,
+  headers: Record<string, string>,
+  body: string | Uint8Array,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: "POST", agent: false, headers: { ...headers, connection: "close", "content-length": String(Buffer.byteLength(body)) } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-      res.on("error", reject);
-    });
+    const req = httpRequest(
+      url,
+      {
+        method: "POST",
+        agent: false,
+        headers: { ...headers, connection: "close", "content-length": String(Buffer.byteLength(body)) },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+        res.on("error", reject);
+      },
+    );
     // An early answer may close the socket mid-upload; only a missing answer is a failure.
     req.on("error", (error) => setTimeout(() => reject(error), 1000).unref());
     req.end(body);

@@ -10,7 +10,15 @@ import { loggedIn, seedUser } from "../helpers/seed.ts";
 describe("safeNext", () => {
   it("keeps same-site paths and refuses anything a browser could read as another origin", () => {
     expect(safeNext("/@pots")).toBe("/@pots");
-    for (const bad of ["//evil.example", "/\\evil.example", "/\t/evil.example", "/\n/evil.example", "https://evil.example", "evil", "/a b"]) {
+    for (const bad of [
+      "//evil.example",
+      "/\\evil.example",
+      "/\t/evil.example",
+      "/\n/evil.example",
+      "https://evil.example",
+      "evil",
+      "/a b",
+    ]) {
       expect(safeNext(bad), JSON.stringify(bad)).toBe("/");
     }
   });
@@ -38,10 +46,17 @@ describe("access rules over HTTP", () => {
     const admin = await seedUser(instance, "admin", { role: "admin" });
     await createCommunity(instance.runtime.db, instance.url, admin, { slug: "circle", name: "Circle" });
     const community = await getCommunity(instance.runtime.db, "circle");
-    const thread = await createThread(instance.runtime.db, instance.url, community, admin.actorId, { title: "Said in public", body: "#secretive" });
-    expect((await (await fetch(`${instance.url}/tags/secretive`)).text())).toContain("Said in public");
+    const thread = await createThread(instance.runtime.db, instance.url, community, admin.actorId, {
+      title: "Said in public",
+      body: "#secretive",
+    });
+    expect(await (await fetch(`${instance.url}/tags/secretive`)).text()).toContain("Said in public");
     await updateCommunity(instance.runtime.db, instance.url, community.id, { name: "Circle", visibility: "members" });
-    const row = await instance.runtime.db.selectFrom("posts").select("audience").where("id", "=", thread.id).executeTakeFirstOrThrow();
+    const row = await instance.runtime.db
+      .selectFrom("posts")
+      .select("audience")
+      .where("id", "=", thread.id)
+      .executeTakeFirstOrThrow();
     expect(row.audience).toBe("followers");
     expect(await (await fetch(`${instance.url}/tags/secretive`)).text()).not.toContain("Said in public");
     expect(await (await fetch(`${instance.url}/@admin`)).text()).not.toContain("Said in public");
@@ -50,10 +65,22 @@ describe("access rules over HTTP", () => {
 
   it("never serves a local-only community's posts over ActivityPub", async () => {
     const admin = await seedUser(instance, "owner", { role: "admin" });
-    await createCommunity(instance.runtime.db, instance.url, admin, { slug: "inhouse", name: "In-house", federation: "local" });
-    const thread = await createThread(instance.runtime.db, instance.url, await getCommunity(instance.runtime.db, "inhouse"), admin.actorId, { title: "Stays here" });
+    await createCommunity(instance.runtime.db, instance.url, admin, {
+      slug: "inhouse",
+      name: "In-house",
+      federation: "local",
+    });
+    const thread = await createThread(
+      instance.runtime.db,
+      instance.url,
+      await getCommunity(instance.runtime.db, "inhouse"),
+      admin.actorId,
+      { title: "Stays here" },
+    );
     expect((await fetch(thread.iri, { headers: { accept: "application/activity+json" } })).status).toBe(404);
-    const outbox = await (await fetch(`${instance.url}/@owner/outbox`, { headers: { accept: "application/activity+json" } })).text();
+    const outbox = await (
+      await fetch(`${instance.url}/@owner/outbox`, { headers: { accept: "application/activity+json" } })
+    ).text();
     expect(outbox).not.toContain("Stays here");
     expect((await fetch(thread.iri)).status).toBe(200); // the page itself is there for local readers
   });

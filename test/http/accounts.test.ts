@@ -7,7 +7,8 @@ import { dialects } from "../helpers/databases.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
 import { alertText, ClientAt, countRows, loggedIn, PASSWORD, seedUser, tinyPng } from "../helpers/seed.ts";
 
-const sessionCookieLine = (res: Response) => res.headers.getSetCookie().find((line) => line.startsWith("kindred_session="));
+const sessionCookieLine = (res: Response) =>
+  res.headers.getSetCookie().find((line) => line.startsWith("kindred_session="));
 
 describe.each(dialects)("accounts over HTTP (%s)", (dialect) => {
   let instance: TestInstance;
@@ -144,7 +145,10 @@ describe.each(dialects)("accounts over HTTP (%s)", (dialect) => {
       expect(web.cookie("kindred_session")).toBeUndefined();
 
       // Replay the old cookie by hand, as a thief who copied it would.
-      const replay = await fetch(new URL("/settings", instance.url), { redirect: "manual", headers: { cookie: `kindred_session=${token}` } });
+      const replay = await fetch(new URL("/settings", instance.url), {
+        redirect: "manual",
+        headers: { cookie: `kindred_session=${token}` },
+      });
       expect(replay.status).toBe(302);
       expect(replay.headers.get("location")).toBe("/login?next=%2Fsettings");
       const bea = await userRow("bea");
@@ -223,7 +227,11 @@ describe.each(dialects)("accounts over HTTP (%s)", (dialect) => {
         fetch(new URL("/login", instance.url), {
           method: "POST",
           redirect: "manual",
-          headers: { cookie, "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": `203.0.113.${i + 1}` },
+          headers: {
+            cookie,
+            "content-type": "application/x-www-form-urlencoded",
+            "x-forwarded-for": `203.0.113.${i + 1}`,
+          },
           body: new URLSearchParams({ _csrf: web.csrf, username: "hammered", password: `guess ${i}` }),
         }).then(async (r) => (await r.text(), r.status));
       const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => attempt(i)));
@@ -239,7 +247,12 @@ describe.each(dialects)("accounts over HTTP (%s)", (dialect) => {
       await seedUser(instance, "painter");
       painter = await loggedIn(instance, "painter");
     });
-    const painterRow = () => instance.runtime.db.selectFrom("actors").select(["avatar_url", "name"]).where("username_key", "=", "painter").executeTakeFirstOrThrow();
+    const painterRow = () =>
+      instance.runtime.db
+        .selectFrom("actors")
+        .select(["avatar_url", "name"])
+        .where("username_key", "=", "painter")
+        .executeTakeFirstOrThrow();
 
     it("renders the Markdown bio sanitized on the profile: **bold** becomes <strong>, <script> never appears", async () => {
       const web = await loggedIn(instance, "bio_writer");
@@ -306,7 +319,9 @@ describe.each(dialects)("accounts over HTTP (%s)", (dialect) => {
       const res = await web.postMultipart("/settings/profile", form);
       expect(res.status).toBe(422);
       expect(alertText(res.text)).toBe("avatar: must be a PNG, JPEG, GIF or WebP image");
-      expect(res.text).toContain('<p class="error" id="avatar-error" role="alert">must be a PNG, JPEG, GIF or WebP image</p>');
+      expect(res.text).toContain(
+        '<p class="error" id="avatar-error" role="alert">must be a PNG, JPEG, GIF or WebP image</p>',
+      );
       const after = await painterRow();
       expect(after.avatar_url).toBe(before.avatar_url);
     });
@@ -341,7 +356,10 @@ describe.each(dialects)("accounts over HTTP (%s)", (dialect) => {
       expect(await countRows(instance, "sessions", ["user_id", changer!.id])).toBe(2);
 
       await laptop.get("/settings");
-      const wrong = await laptop.post("/settings/password", { current: "not my password", password: "a brand new secret" });
+      const wrong = await laptop.post("/settings/password", {
+        current: "not my password",
+        password: "a brand new secret",
+      });
       expect(wrong.status).toBe(422);
       expect(wrong.text).toContain("the current password is wrong");
       expect((await userRow("changer"))!.password_hash).toBe(changer!.password_hash);

@@ -5,7 +5,17 @@ import type { LocalUser } from "../../src/accounts/service.ts";
 import { WebClient } from "../helpers/client.ts";
 import { dialects } from "../helpers/databases.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
-import { alertText, countRows, element, loggedIn, nextLink, seedCommunity, seedThread, seedUser, threadTitles } from "../helpers/seed.ts";
+import {
+  alertText,
+  countRows,
+  element,
+  loggedIn,
+  nextLink,
+  seedCommunity,
+  seedThread,
+  seedUser,
+  threadTitles,
+} from "../helpers/seed.ts";
 
 describe.each(dialects)("communities over HTTP (%s)", (dialect) => {
   let instance: TestInstance;
@@ -24,7 +34,12 @@ describe.each(dialects)("communities over HTTP (%s)", (dialect) => {
     await seedUser(instance, "alice");
     bob = await seedUser(instance, "bob");
     carol = await seedUser(instance, "carol");
-    [admin, alice, bobWeb, carolWeb] = await Promise.all([loggedIn(instance, "boss"), loggedIn(instance, "alice"), loggedIn(instance, "bob"), loggedIn(instance, "carol")]);
+    [admin, alice, bobWeb, carolWeb] = await Promise.all([
+      loggedIn(instance, "boss"),
+      loggedIn(instance, "alice"),
+      loggedIn(instance, "bob"),
+      loggedIn(instance, "carol"),
+    ]);
     anonymous = new WebClient(instance.url);
   });
   afterAll(async () => {
@@ -32,7 +47,13 @@ describe.each(dialects)("communities over HTTP (%s)", (dialect) => {
   });
 
   const db = () => instance.runtime.db;
-  const actorId = (key: string) => db().selectFrom("actors").select("id").where("username_key", "=", key).executeTakeFirstOrThrow().then((r) => r.id);
+  const actorId = (key: string) =>
+    db()
+      .selectFrom("actors")
+      .select("id")
+      .where("username_key", "=", key)
+      .executeTakeFirstOrThrow()
+      .then((r) => r.id);
   const followStatus = async (community: string, member: string) =>
     (
       await db()
@@ -47,7 +68,15 @@ describe.each(dialects)("communities over HTTP (%s)", (dialect) => {
   /** Creates a community through the form, as its admin would. */
   async function createViaWeb(fields: Record<string, string>) {
     await admin.get("/communities/new");
-    const res = await admin.post("/communities", { name: fields.slug ?? "", description: "", rules: "", visibility: "public", join: "open", federation: "federated", ...fields });
+    const res = await admin.post("/communities", {
+      name: fields.slug ?? "",
+      description: "",
+      rules: "",
+      visibility: "public",
+      join: "open",
+      federation: "federated",
+      ...fields,
+    });
     expect(res.status, res.text.slice(0, 500)).toBe(303);
     return res;
   }
@@ -58,7 +87,13 @@ describe.each(dialects)("communities over HTTP (%s)", (dialect) => {
       expect(form.status).toBe(403);
       const communities = await countRows(instance, "communities");
       const actors = await countRows(instance, "actors");
-      const res = await alice.post("/communities", { slug: "alices_place", name: "Alice's place", visibility: "public", join: "open", federation: "federated" });
+      const res = await alice.post("/communities", {
+        slug: "alices_place",
+        name: "Alice's place",
+        visibility: "public",
+        join: "open",
+        federation: "federated",
+      });
       expect(res.status).toBe(403);
       expect(res.text).toContain("only admins may create communities on this instance");
       expect(await countRows(instance, "communities")).toBe(communities);
@@ -66,15 +101,35 @@ describe.each(dialects)("communities over HTTP (%s)", (dialect) => {
     });
 
     it("lets an admin create one; the creator is its first moderator and member", async () => {
-      const res = await createViaWeb({ slug: "Migraine", name: "Migraine support", description: "For people living with **migraine**.", rules: "1. Be kind" });
+      const res = await createViaWeb({
+        slug: "Migraine",
+        name: "Migraine support",
+        description: "For people living with **migraine**.",
+        rules: "1. Be kind",
+      });
       expect(res.headers.get("location")).toBe("/@migraine");
       const row = await db()
         .selectFrom("communities")
         .innerJoin("actors", "actors.id", "communities.actor_id")
-        .select(["actors.id", "actors.username", "actors.type", "actors.iri", "communities.visibility", "communities.join_policy", "communities.federation"])
+        .select([
+          "actors.id",
+          "actors.username",
+          "actors.type",
+          "actors.iri",
+          "communities.visibility",
+          "communities.join_policy",
+          "communities.federation",
+        ])
         .where("actors.username_key", "=", "migraine")
         .executeTakeFirstOrThrow();
-      expect(row).toMatchObject({ username: "migraine", type: "Group", iri: `${instance.url}/@migraine`, visibility: "public", join_policy: "open", federation: "federated" });
+      expect(row).toMatchObject({
+        username: "migraine",
+        type: "Group",
+        iri: `${instance.url}/@migraine`,
+        visibility: "public",
+        join_policy: "open",
+        federation: "federated",
+      });
       expect(await countRows(instance, "community_moderators", ["community_id", row.id])).toBe(1);
       expect(await followStatus("migraine", "boss")).toBe("accepted");
 
@@ -95,7 +150,13 @@ describe.each(dialects)("communities over HTTP (%s)", (dialect) => {
       const communities = await countRows(instance, "communities");
       const actors = await countRows(instance, "actors");
       await admin.get("/communities/new");
-      const res = await admin.post("/communities", { slug, name: "Whatever", visibility: "public", join: "open", federation: "federated" });
+      const res = await admin.post("/communities", {
+        slug,
+        name: "Whatever",
+        visibility: "public",
+        join: "open",
+        federation: "federated",
+      });
       expect(res.status).toBe(422);
       expect(alertText(res.text)).toBe(`slug: ${reason}`);
       expect(res.text).toContain('id="slug-error"');
@@ -111,7 +172,13 @@ describe.each(dialects)("communities over HTTP (%s)", (dialect) => {
       const communities = await countRows(instance, "communities");
       const actors = await countRows(instance, "actors");
       await admin.get("/communities/new");
-      const res = await admin.post("/communities", { slug, name: "Duplicate", visibility: "public", join: "open", federation: "federated" });
+      const res = await admin.post("/communities", {
+        slug,
+        name: "Duplicate",
+        visibility: "public",
+        join: "open",
+        federation: "federated",
+      });
       expect(res.status).toBe(409);
       expect(alertText(res.text)).toBe(`the name "${slug}" is already taken`);
       expect(res.text).toContain('<p class="error" id="slug-error" role="alert">is already taken</p>');
@@ -122,7 +189,13 @@ describe.each(dialects)("communities over HTTP (%s)", (dialect) => {
     it("rejects an unknown visibility with 422", async () => {
       const communities = await countRows(instance, "communities");
       await admin.get("/communities/new");
-      const res = await admin.post("/communities", { slug: "oddity", name: "Odd", visibility: "secret", join: "open", federation: "federated" });
+      const res = await admin.post("/communities", {
+        slug: "oddity",
+        name: "Odd",
+        visibility: "secret",
+        join: "open",
+        federation: "federated",
+      });
       expect(res.status).toBe(422);
       expect(alertText(res.text)).toMatch(/^visibility: /);
       expect(await countRows(instance, "communities")).toBe(communities);
@@ -188,13 +261,21 @@ describe.each(dialects)("communities over HTTP (%s)", (dialect) => {
       expect(decided.status).toBe(303);
       expect(decided.headers.get("location")).toBe("/@approvals/moderation");
       expect(await followStatus("approvals", "carol")).toBe("accepted");
-      expect((await page(carolWeb, "/@approvals")).text).toContain('<form method="post" action="/@approvals/leave" class="inline">');
+      expect((await page(carolWeb, "/@approvals")).text).toContain(
+        '<form method="post" action="/@approvals/leave" class="inline">',
+      );
 
       const log = await page(admin, "/@approvals/moderation");
       expect(log.text).toContain("<p>No pending requests.</p>");
       expect(log.text).toMatch(/<td>boss<\/td><td>approve_member<\/td><td>carol<\/td>/);
-      const actions = await db().selectFrom("moderation_actions").select(["action", "moderator_id", "target_actor_id"]).where("target_actor_id", "=", carol.actorId).execute();
-      expect(actions).toEqual([{ action: "approve_member", moderator_id: boss.actorId, target_actor_id: carol.actorId }]);
+      const actions = await db()
+        .selectFrom("moderation_actions")
+        .select(["action", "moderator_id", "target_actor_id"])
+        .where("target_actor_id", "=", carol.actorId)
+        .execute();
+      expect(actions).toEqual([
+        { action: "approve_member", moderator_id: boss.actorId, target_actor_id: carol.actorId },
+      ]);
     });
 
     it("approval community: a moderator can reject a request", async () => {
@@ -233,9 +314,18 @@ describe.each(dialects)("communities over HTTP (%s)", (dialect) => {
     const title = "Our private check-in thread";
 
     beforeAll(async () => {
-      await createViaWeb({ slug: "private_circle", name: "Private circle", description: "A closed circle for **long covid**.", visibility: "members" });
+      await createViaWeb({
+        slug: "private_circle",
+        name: "Private circle",
+        description: "A closed circle for **long covid**.",
+        visibility: "members",
+      });
       await admin.get("/@private_circle/submit");
-      const res = await admin.post("/@private_circle/submit", { title, body: "Only members should read this. #privatetag", cw: "" });
+      const res = await admin.post("/@private_circle/submit", {
+        title,
+        body: "Only members should read this. #privatetag",
+        cw: "",
+      });
       expect(res.status).toBe(303);
       threadId = /^\/posts\/([0-9a-f-]{36})$/.exec(res.headers.get("location") ?? "")![1]!;
     });
@@ -290,7 +380,9 @@ describe.each(dialects)("communities over HTTP (%s)", (dialect) => {
     });
 
     it("never serves the thread as ActivityPub JSON to an unsigned request", async () => {
-      const res = await fetch(new URL(`/posts/${threadId}`, instance.url), { headers: { accept: "application/activity+json" } });
+      const res = await fetch(new URL(`/posts/${threadId}`, instance.url), {
+        headers: { accept: "application/activity+json" },
+      });
       const text = await res.text();
       // 401: only requests signed from a member's server may fetch it (as Lemmy's private communities).
       expect(res.status).toBe(401);

@@ -44,7 +44,11 @@ describe.each(dialects)("members' own filters (%s)", (dialect) => {
     const res = await bob.post("/messages/alice", { body: "hello?" });
     expect(res.status).toBe(403);
     expect(res.text).toContain("does not accept messages from you");
-    const stored = await instance.runtime.db.selectFrom("posts").select("id").where("audience", "=", "direct").execute();
+    const stored = await instance.runtime.db
+      .selectFrom("posts")
+      .select("id")
+      .where("audience", "=", "direct")
+      .execute();
     expect(stored).toEqual([]);
   });
 

@@ -23,13 +23,26 @@ describe("pages (sqlite)", () => {
     const boss = await seedUser(instance, "page_admin", { role: "admin" });
     const pat = await seedUser(instance, "pat");
     await seedUser(instance, "quinn");
-    const community = await seedCommunity(instance, boss, { slug: "sunrise", name: "Sunrise", description: "Mornings. ![tracker](https://tracker.example/pixel.png)", rules: "Be [kind](https://example.org/kindness)." });
+    const community = await seedCommunity(instance, boss, {
+      slug: "sunrise",
+      name: "Sunrise",
+      description: "Mornings. ![tracker](https://tracker.example/pixel.png)",
+      rules: "Be [kind](https://example.org/kindness).",
+    });
     await seedCommunity(instance, boss, { slug: "night_owls", name: "Night owls", visibility: "members" });
     // User-written Markdown that points elsewhere: an image must never load from there.
-    const thread = await seedThread(instance, community, pat, "First light", "Dawn walks help. #dawn\n\n![pixel](https://tracker.example/p.gif) [a link](https://example.org/)");
+    const thread = await seedThread(
+      instance,
+      community,
+      pat,
+      "First light",
+      "Dawn walks help. #dawn\n\n![pixel](https://tracker.example/p.gif) [a link](https://example.org/)",
+    );
     threadId = thread.id;
     await seedThread(instance, community, boss, "Second thread", "Evenings too.");
-    await createReply(instance.runtime.db, instance.url, community, boss.actorId, threadId, { body: "Welcome! ![x](http://tracker.example/reply.png)" });
+    await createReply(instance.runtime.db, instance.url, community, boss.actorId, threadId, {
+      body: "Welcome! ![x](http://tracker.example/reply.png)",
+    });
 
     [member, admin] = await Promise.all([loggedIn(instance, "pat"), loggedIn(instance, "page_admin")]);
     anonymous = new WebClient(instance.url);
@@ -46,29 +59,30 @@ describe("pages (sqlite)", () => {
     await instance?.stop();
   });
 
-  const pages = () => [
-    ["anonymous", "/", () => anonymous],
-    ["anonymous", "/about", () => anonymous],
-    ["anonymous", "/signup", () => anonymous],
-    ["anonymous", "/login", () => anonymous],
-    ["anonymous", "/@sunrise", () => anonymous],
-    ["anonymous", "/@night_owls", () => anonymous],
-    ["anonymous", `/posts/${threadId}`, () => anonymous],
-    ["anonymous", "/@pat", () => anonymous],
-    ["anonymous", "/tags/dawn", () => anonymous],
-    ["member", "/", () => member],
-    ["member", "/@sunrise", () => member],
-    ["member", `/posts/${threadId}`, () => member],
-    ["member", `/posts/${threadId}/edit`, () => member],
-    ["member", "/@pat", () => member],
-    ["member", "/tags/dawn", () => member],
-    ["member", "/settings", () => member],
-    ["member", "/@sunrise/submit", () => member],
-    ["admin", "/@pat", () => admin],
-    ["admin", "/communities/new", () => admin],
-    ["admin", "/@sunrise/moderation", () => admin],
-    ["admin", "/@sunrise/settings", () => admin],
-  ] as const;
+  const pages = () =>
+    [
+      ["anonymous", "/", () => anonymous],
+      ["anonymous", "/about", () => anonymous],
+      ["anonymous", "/signup", () => anonymous],
+      ["anonymous", "/login", () => anonymous],
+      ["anonymous", "/@sunrise", () => anonymous],
+      ["anonymous", "/@night_owls", () => anonymous],
+      ["anonymous", `/posts/${threadId}`, () => anonymous],
+      ["anonymous", "/@pat", () => anonymous],
+      ["anonymous", "/tags/dawn", () => anonymous],
+      ["member", "/", () => member],
+      ["member", "/@sunrise", () => member],
+      ["member", `/posts/${threadId}`, () => member],
+      ["member", `/posts/${threadId}/edit`, () => member],
+      ["member", "/@pat", () => member],
+      ["member", "/tags/dawn", () => member],
+      ["member", "/settings", () => member],
+      ["member", "/@sunrise/submit", () => member],
+      ["admin", "/@pat", () => admin],
+      ["admin", "/communities/new", () => admin],
+      ["admin", "/@sunrise/moderation", () => admin],
+      ["admin", "/@sunrise/settings", () => admin],
+    ] as const;
 
   /** Every src/href of <link>, <script> and <img> tags that points to another host. */
   function foreignResources(html: string): string[] {
@@ -76,7 +90,8 @@ describe("pages (sqlite)", () => {
     for (const tag of html.matchAll(/<(?:link|script|img)\b[^>]*>/gi)) {
       for (const attr of tag[0].matchAll(/\b(?:src|href|srcset)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi)) {
         const value = (attr[1] ?? attr[2] ?? attr[3] ?? "").trim();
-        if (/^(?:[a-z][a-z0-9+.-]*:)?\/\//i.test(value) && new URL(value, instance.url).host !== host) out.push(`${tag[0]}`);
+        if (/^(?:[a-z][a-z0-9+.-]*:)?\/\//i.test(value) && new URL(value, instance.url).host !== host)
+          out.push(`${tag[0]}`);
       }
     }
     return out;
@@ -99,7 +114,9 @@ describe("pages (sqlite)", () => {
       expect(res.text, where).not.toMatch(/\son[a-z]+\s*=/i);
       const posts = forms(res.text).filter((f) => /^<form\b[^>]*\bmethod="post"/i.test(f));
       for (const form of posts) {
-        expect(form, `${where}: ${form.slice(0, 120)}`).toMatch(/<input type="hidden" name="_csrf" value="[\w-]{20,}">/);
+        expect(form, `${where}: ${form.slice(0, 120)}`).toMatch(
+          /<input type="hidden" name="_csrf" value="[\w-]{20,}">/,
+        );
         expect(form, where).toContain(`value="${client.csrf}"`);
       }
       if (who !== "anonymous") expect(posts.length, `${where} has at least the log-out form`).toBeGreaterThan(0);
@@ -111,11 +128,13 @@ describe("pages (sqlite)", () => {
   it("drops user-written images that point elsewhere instead of loading them", async () => {
     const thread = await anonymous.get(`/posts/${threadId}`, { accept: "text/html" });
     expect(thread.text).toContain("Dawn walks help.");
-    expect(thread.text).not.toContain("tracker.example/p.gif\"");
+    expect(thread.text).not.toContain('tracker.example/p.gif"');
     expect(thread.text).not.toMatch(/<img[^>]*tracker\.example/);
     expect(thread.text).toContain('<a href="https://example.org/" rel="nofollow noopener noreferrer">a link</a>');
     const profile = await anonymous.get("/@pat", { accept: "text/html" });
-    expect(profile.text).toMatch(new RegExp(`<img class="avatar large" src="${instance.url}/media/avatars/[0-9a-f-]{36}\\.png"`));
+    expect(profile.text).toMatch(
+      new RegExp(`<img class="avatar large" src="${instance.url}/media/avatars/[0-9a-f-]{36}\\.png"`),
+    );
     expect(profile.text).not.toMatch(/<img[^>]*tracker\.example/);
   });
 
@@ -159,7 +178,12 @@ describe("pages (sqlite)", () => {
 
     const res = await fetch(link!.href);
     expect(res.status).toBe(200);
-    const info = (await res.json()) as { software: { name: string }; protocols: string[]; openRegistrations: boolean; usage: { users: { total: number }; localPosts: number; localComments: number } };
+    const info = (await res.json()) as {
+      software: { name: string };
+      protocols: string[];
+      openRegistrations: boolean;
+      usage: { users: { total: number }; localPosts: number; localComments: number };
+    };
     expect(info.software.name).toBe("kindred");
     expect(info.protocols).toEqual(["activitypub"]);
     expect(info.openRegistrations).toBe(true);
@@ -180,7 +204,11 @@ describe("pages (sqlite)", () => {
       expect(res.headers.get("content-type")).toMatch(/^application\/jrd\+json/);
       const jrd = (await res.json()) as { subject: string; links: { rel: string; type?: string; href?: string }[] };
       expect(jrd.subject.toLowerCase()).toBe(`acct:${name}@${host}`);
-      expect(jrd.links).toContainEqual({ rel: "self", type: "application/activity+json", href: `${instance.url}/@${name}` });
+      expect(jrd.links).toContainEqual({
+        rel: "self",
+        type: "application/activity+json",
+        href: `${instance.url}/@${name}`,
+      });
       const actor = await fetch(`${instance.url}/@${name}`, { headers: { accept: "application/activity+json" } });
       expect(actor.status).toBe(200);
       expect(((await actor.json()) as { type: string }).type).toBe(name === "sunrise" ? "Group" : "Person");

@@ -6,7 +6,17 @@ import type { LocalUser } from "../../src/accounts/service.ts";
 import { WebClient } from "../helpers/client.ts";
 import { dialects } from "../helpers/databases.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
-import { alertText, countRows, element, loggedIn, postOnOwnConnection, seedCommunity, seedThread, seedUser, threadTitles } from "../helpers/seed.ts";
+import {
+  alertText,
+  countRows,
+  element,
+  loggedIn,
+  postOnOwnConnection,
+  seedCommunity,
+  seedThread,
+  seedUser,
+  threadTitles,
+} from "../helpers/seed.ts";
 
 const POST_ID = /^\/posts\/([0-9a-f-]{36})(?:#post-([0-9a-f-]{36}))?$/;
 
@@ -27,7 +37,11 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
     writer = await seedUser(instance, "writer");
     await seedUser(instance, "reader");
     await seedUser(instance, "third");
-    community = await seedCommunity(instance, mod, { slug: "sleep", name: "Sleep trouble", description: "Talk about sleep." });
+    community = await seedCommunity(instance, mod, {
+      slug: "sleep",
+      name: "Sleep trouble",
+      description: "Talk about sleep.",
+    });
     [modWeb, writerWeb, readerWeb, thirdWeb] = await Promise.all([
       loggedIn(instance, "mod_boss"),
       loggedIn(instance, "writer"),
@@ -70,11 +84,24 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
     let second: string;
 
     it("posts a thread with title, body, content warning and hashtag", async () => {
-      threadId = await postThread(writerWeb, { title: "Night shifts & melatonin", body: "Has anyone tried **melatonin**? #Insomnia", cw: "medication talk" });
+      threadId = await postThread(writerWeb, {
+        title: "Night shifts & melatonin",
+        body: "Has anyone tried **melatonin**? #Insomnia",
+        cw: "medication talk",
+      });
       const row = await postRow(threadId);
       expect(row).toMatchObject({
-        type: "Page", title: "Night shifts & melatonin", source: "Has anyone tried **melatonin**? #Insomnia", summary: "medication talk",
-        sensitive: 1, audience: "public", author_id: writer.actorId, community_id: community.id, thread_id: threadId, parent_id: null, iri: `${instance.url}/posts/${threadId}`,
+        type: "Page",
+        title: "Night shifts & melatonin",
+        source: "Has anyone tried **melatonin**? #Insomnia",
+        summary: "medication talk",
+        sensitive: 1,
+        audience: "public",
+        author_id: writer.actorId,
+        community_id: community.id,
+        thread_id: threadId,
+        parent_id: null,
+        iri: `${instance.url}/posts/${threadId}`,
       });
       const tags = await db().selectFrom("post_tags").select("tag").where("post_id", "=", threadId).execute();
       expect(tags).toEqual([{ tag: "insomnia" }]);
@@ -85,10 +112,12 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
       expect(res.status).toBe(200);
       expect(res.text).toContain("<h1>Night shifts &amp; melatonin</h1>");
       const cw = element(res.text, '<details class="cw">');
-      expect(cw, "a <details class=\"cw\"> without `open`").toBeDefined();
+      expect(cw, 'a <details class="cw"> without `open`').toBeDefined();
       expect(cw).toContain("<summary>Content warning: medication talk</summary>");
       expect(cw).toContain("Has anyone tried <strong>melatonin</strong>?");
-      expect(cw).toContain(`<a href="${instance.url}/tags/insomnia" class="hashtag" rel="tag nofollow noopener noreferrer">#Insomnia</a>`);
+      expect(cw).toContain(
+        `<a href="${instance.url}/tags/insomnia" class="hashtag" rel="tag nofollow noopener noreferrer">#Insomnia</a>`,
+      );
       // The body appears only inside the collapsed block.
       expect(res.text.split("<strong>melatonin</strong>").length).toBe(2);
     });
@@ -113,7 +142,12 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
       const r2 = await reply(writerWeb, first, "Second-level reply");
       expect(r2.threadId).toBe(threadId);
       second = r2.id;
-      expect(await postRow(first)).toMatchObject({ type: "Note", parent_id: threadId, thread_id: threadId, iri: `${instance.url}/replies/${first}` });
+      expect(await postRow(first)).toMatchObject({
+        type: "Note",
+        parent_id: threadId,
+        thread_id: threadId,
+        iri: `${instance.url}/replies/${first}`,
+      });
       expect(await postRow(second)).toMatchObject({ type: "Note", parent_id: first, thread_id: threadId });
 
       const res = await page(anonymous, `/posts/${threadId}`);
@@ -135,7 +169,11 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
       const form = await page(writerWeb, `/posts/${threadId}/edit`);
       expect(form.status).toBe(200);
       expect(form.text).toContain('value="Night shifts &amp; melatonin"');
-      const res = await writerWeb.post(`/posts/${threadId}/edit`, { title: "Night shifts and melatonin (update)", body: "It helped after two weeks. #insomnia", cw: "" });
+      const res = await writerWeb.post(`/posts/${threadId}/edit`, {
+        title: "Night shifts and melatonin (update)",
+        body: "It helped after two weeks. #insomnia",
+        cw: "",
+      });
       expect(res.status).toBe(303);
       const row = await postRow(threadId);
       expect(row.title).toBe("Night shifts and melatonin (update)");
@@ -172,7 +210,10 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
 
     it("counts likes up and down, idempotently", async () => {
       const likes = () => countRows(instance, "likes", ["post_id", threadId]);
-      const shown = async (web: WebClient) => /<span class="likes">(\d+)<\/span>/.exec(element((await page(web, `/posts/${threadId}`)).text, `<article class="thread"`)!)?.[1];
+      const shown = async (web: WebClient) =>
+        /<span class="likes">(\d+)<\/span>/.exec(
+          element((await page(web, `/posts/${threadId}`)).text, `<article class="thread"`)!,
+        )?.[1];
 
       expect((await thirdWeb.post(`/posts/${threadId}/like`, {})).status).toBe(303);
       expect(await likes()).toBe(1);
@@ -207,8 +248,19 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
       const view = await page(anonymous, `/posts/${threadId}`);
       expect(view.text).not.toContain("A reply the moderator removes");
       expect(element(view.text, `<li id="post-${target.id}">`)).toContain('<p class="placeholder">[deleted]</p>');
-      const actions = await db().selectFrom("moderation_actions").select(["action", "moderator_id", "target_post_id", "target_actor_id"]).where("target_post_id", "=", target.id).execute();
-      expect(actions).toEqual([{ action: "delete_post", moderator_id: mod.actorId, target_post_id: target.id, target_actor_id: (await postRow(target.id)).author_id }]);
+      const actions = await db()
+        .selectFrom("moderation_actions")
+        .select(["action", "moderator_id", "target_post_id", "target_actor_id"])
+        .where("target_post_id", "=", target.id)
+        .execute();
+      expect(actions).toEqual([
+        {
+          action: "delete_post",
+          moderator_id: mod.actorId,
+          target_post_id: target.id,
+          target_actor_id: (await postRow(target.id)).author_id,
+        },
+      ]);
     });
 
     it("refuses a reply to a locked thread with 403", async () => {
@@ -261,8 +313,10 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
       // ...and a hand-made POST is refused too.
       const posts = await countRows(instance, "posts");
       const statuses = {
-        deletedThread: (await thirdWeb.post(`/posts/${threadId}/replies`, { body: "Talking to a tombstone", cw: "" })).status,
-        deletedReply: (await thirdWeb.post(`/posts/${doomed.id}/replies`, { body: "Talking to a tombstone", cw: "" })).status,
+        deletedThread: (await thirdWeb.post(`/posts/${threadId}/replies`, { body: "Talking to a tombstone", cw: "" }))
+          .status,
+        deletedReply: (await thirdWeb.post(`/posts/${doomed.id}/replies`, { body: "Talking to a tombstone", cw: "" }))
+          .status,
       };
       const refused = Object.values(statuses).every((status) => [403, 404, 410].includes(status));
       expect(refused, `statuses of replies to deleted posts: ${JSON.stringify(statuses)}`).toBe(true);
@@ -312,11 +366,20 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
     it("a request body over 1 MiB → 413 and no row", async () => {
       const posts = await countRows(instance, "posts");
       await page(writerWeb, "/@sleep/submit");
-      const body = new URLSearchParams({ _csrf: writerWeb.csrf, title: "Huge", body: "z".repeat(1024 * 1024 + 1), cw: "" }).toString();
-      const res = await postOnOwnConnection(`${instance.url}/@sleep/submit`, {
-        "content-type": "application/x-www-form-urlencoded",
-        cookie: `kindred_csrf=${writerWeb.cookie("kindred_csrf")}; kindred_session=${writerWeb.cookie("kindred_session")}`,
-      }, body);
+      const body = new URLSearchParams({
+        _csrf: writerWeb.csrf,
+        title: "Huge",
+        body: "z".repeat(1024 * 1024 + 1),
+        cw: "",
+      }).toString();
+      const res = await postOnOwnConnection(
+        `${instance.url}/@sleep/submit`,
+        {
+          "content-type": "application/x-www-form-urlencoded",
+          cookie: `kindred_csrf=${writerWeb.cookie("kindred_csrf")}; kindred_session=${writerWeb.cookie("kindred_session")}`,
+        },
+        body,
+      );
       expect(res.status).toBe(413);
       expect(res.text).toContain("the request body is larger than 1024 KiB");
       expect(await countRows(instance, "posts")).toBe(posts);
@@ -334,13 +397,21 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
     it("a wrong CSRF token → 403, and no row", async () => {
       const posts = await countRows(instance, "posts");
       await page(writerWeb, "/@sleep/submit");
-      const res = await writerWeb.post("/@sleep/submit", { title: "Forged", body: "Forged", cw: "" }, { csrf: "A".repeat(43) });
+      const res = await writerWeb.post(
+        "/@sleep/submit",
+        { title: "Forged", body: "Forged", cw: "" },
+        { csrf: "A".repeat(43) },
+      );
       expect(res.status).toBe(403);
       expect(res.text).toContain("CSRF");
       // Another browser's valid token does not fit this browser's cookie either.
       const other = new WebClient(instance.url);
       await other.get("/login");
-      const crossed = await writerWeb.post("/@sleep/submit", { title: "Forged", body: "Forged", cw: "" }, { csrf: other.csrf });
+      const crossed = await writerWeb.post(
+        "/@sleep/submit",
+        { title: "Forged", body: "Forged", cw: "" },
+        { csrf: other.csrf },
+      );
       expect(crossed.status).toBe(403);
       expect(await countRows(instance, "posts")).toBe(posts);
     });
@@ -377,7 +448,10 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
     });
 
     const json = async (path: string) => {
-      const res = await fetch(new URL(path, instance.url), { headers: { accept: "application/activity+json" }, redirect: "manual" });
+      const res = await fetch(new URL(path, instance.url), {
+        headers: { accept: "application/activity+json" },
+        redirect: "manual",
+      });
       expect(res.status, path).toBe(200);
       expect(res.headers.get("content-type")).toMatch(/^application\/activity\+json/);
       return (await res.json()) as Record<string, unknown>;
@@ -408,7 +482,9 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
     });
 
     it("serves the same URL as the HTML page to browsers", async () => {
-      const res = await fetch(new URL(`/posts/${threadId}`, instance.url), { headers: { accept: "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8" } });
+      const res = await fetch(new URL(`/posts/${threadId}`, instance.url), {
+        headers: { accept: "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8" },
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toMatch(/^text\/html/);
       const text = await res.text();
@@ -417,7 +493,11 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
 
     it("serves a reply IRI as a Note in the community", async () => {
       const note = await json(`/replies/${replyId}`);
-      expect(note).toMatchObject({ type: "Note", id: `${instance.url}/replies/${replyId}`, audience: `${instance.url}/@sleep` });
+      expect(note).toMatchObject({
+        type: "Note",
+        id: `${instance.url}/replies/${replyId}`,
+        audience: `${instance.url}/@sleep`,
+      });
       expect(note.content).toContain("Federated reply");
       expect(note.name).toBeUndefined();
     });
@@ -439,7 +519,9 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
     it("does not serve a deleted post as ActivityPub", async () => {
       const id = await postThread(writerWeb, { title: "Gone soon" });
       expect((await writerWeb.post(`/posts/${id}/delete`, {})).status).toBe(303);
-      const res = await fetch(new URL(`/posts/${id}`, instance.url), { headers: { accept: "application/activity+json" } });
+      const res = await fetch(new URL(`/posts/${id}`, instance.url), {
+        headers: { accept: "application/activity+json" },
+      });
       const body = await res.text();
       // 410 Gone, as Mastodon answers for deleted statuses, so peers drop their copies.
       expect(res.status).toBe(410);

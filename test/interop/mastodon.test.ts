@@ -11,18 +11,36 @@ import { dialects } from "../helpers/databases.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
 import { fixture, Peer, PUBLIC, snowflake, uuid, waitFor as waitForImpl, type PeerActor } from "../helpers/peer.ts";
 import { postOnOwnConnection, seedCommunity, seedUser } from "../helpers/seed.ts";
-import { actorByIri, addressing, allStrings, followRow, getJson, idOf, likeCount, postByIri, queueIdle, rowCount } from "./support.ts";
+import {
+  actorByIri,
+  addressing,
+  allStrings,
+  followRow,
+  getJson,
+  idOf,
+  likeCount,
+  postByIri,
+  queueIdle,
+  rowCount,
+} from "./support.ts";
 
 type Community = Awaited<ReturnType<typeof seedCommunity>>;
 
 /** A Mastodon `Follow` of `object`. */
-const mastodonFollow = (peer: Peer, actor: PeerActor, object: string) => fixture("mastodon/follow.json", { origin: peer.origin, uuid: uuid(), actor: actor.id, object });
+const mastodonFollow = (peer: Peer, actor: PeerActor, object: string) =>
+  fixture("mastodon/follow.json", { origin: peer.origin, uuid: uuid(), actor: actor.id, object });
 
 /** A Mastodon `Create(Note)` that mentions `mentioned` (a community or the author replied to). */
 function mastodonNote(
   peer: Peer,
   actor: PeerActor,
-  options: { text: string; mentioned: { iri: string; name: string }; hashtag?: string; inReplyTo?: string | null; id?: string },
+  options: {
+    text: string;
+    mentioned: { iri: string; name: string };
+    hashtag?: string;
+    inReplyTo?: string | null;
+    id?: string;
+  },
 ) {
   return fixture("mastodon/create_note.json", {
     origin: peer.origin,
@@ -46,7 +64,9 @@ async function followAndWait(instance: TestInstance, peer: Peer, actor: PeerActo
   const follow = mastodonFollow(peer, actor, community.iri);
   const res = await peer.send(actor, `${community.iri}/inbox`, follow);
   expect(res.status, res.text).toBe(202);
-  await peer.waitForDelivery((b) => b.type === "Accept" && idOf(b.object) === follow.id, { label: `Accept of ${actor.username}'s Follow` });
+  await peer.waitForDelivery((b) => b.type === "Accept" && idOf(b.object) === follow.id, {
+    label: `Accept of ${actor.username}'s Follow`,
+  });
   return follow;
 }
 
@@ -71,10 +91,18 @@ describe("Mastodon interop", () => {
   let carol: PeerActor;
 
   beforeAll(async () => {
-    [instance, mastodon, mastodon2] = await Promise.all([startTestInstance(), Peer.start("mastodon"), Peer.start("mastodon")]);
+    [instance, mastodon, mastodon2] = await Promise.all([
+      startTestInstance(),
+      Peer.start("mastodon"),
+      Peer.start("mastodon"),
+    ]);
     admin = await seedUser(instance, "admin", { role: "admin" });
     member = await seedUser(instance, "member");
-    community = await seedCommunity(instance, admin, { slug: "long-covid", name: "Long Covid", description: "Living with long covid." });
+    community = await seedCommunity(instance, admin, {
+      slug: "long-covid",
+      name: "Long Covid",
+      description: "Living with long covid.",
+    });
     approval = await seedCommunity(instance, admin, { slug: "me-cfs", name: "ME/CFS", join: "approval" });
     expect(await join(instance.runtime.db, instance.url, community, member.actorId)).toBe("accepted");
     alice = await mastodon.addActor("alice", { name: "Alice 🌿" });
@@ -115,8 +143,15 @@ describe("Mastodon interop", () => {
     expect(row!.accepted_at).not.toBeNull();
     const stored = await actorByIri(instance, ada.id);
     expect(stored).toMatchObject({
-      type: "Person", local: 0, username: "ada", name: "Ada", host: mastodon.host,
-      inbox_url: `${ada.id}/inbox`, shared_inbox_url: `${mastodon.origin}/inbox`, followers_url: `${ada.id}/followers`, featured_url: `${ada.id}/collections/featured`,
+      type: "Person",
+      local: 0,
+      username: "ada",
+      name: "Ada",
+      host: mastodon.host,
+      inbox_url: `${ada.id}/inbox`,
+      shared_inbox_url: `${mastodon.origin}/inbox`,
+      followers_url: `${ada.id}/followers`,
+      featured_url: `${ada.id}/collections/featured`,
     });
   });
 
@@ -125,8 +160,15 @@ describe("Mastodon interop", () => {
     const follow = mastodonFollow(mastodon, bob, approval.iri);
     expect((await mastodon.send(bob, `${approval.iri}/inbox`, follow)).status).toBe(202);
     await queueIdle(instance);
-    expect(await followRow(instance, bob.id, approval.iri)).toMatchObject({ iri: follow.id, status: "pending", accepted_at: null });
-    expect(mastodon.received((b) => idOf(b.object) === follow.id), "no answer while the request is pending").toEqual([]);
+    expect(await followRow(instance, bob.id, approval.iri)).toMatchObject({
+      iri: follow.id,
+      status: "pending",
+      accepted_at: null,
+    });
+    expect(
+      mastodon.received((b) => idOf(b.object) === follow.id),
+      "no answer while the request is pending",
+    ).toEqual([]);
 
     const bobRow = await actorByIri(instance, bob.id);
     await decideMembership(db(), approval.id, admin.actorId, bobRow!.id, true);
@@ -138,10 +180,17 @@ describe("Mastodon interop", () => {
   });
 
   it("delivers a local thread to Mastodon followers as Announce(Create(Page)) and Announce(Page), addressed to the full Public IRI", async () => {
-    const thread = await createThread(db(), instance.url, community, member.actorId, { title: "Pacing that works", body: "Rest *before* you crash. #pacing" });
+    const thread = await createThread(db(), instance.url, community, member.actorId, {
+      title: "Pacing that works",
+      body: "Rest *before* you crash. #pacing",
+    });
     for (const peer of [mastodon, mastodon2]) {
-      const viaCreate = await peer.waitForDelivery(announceOfCreate(community.iri, thread.iri), { label: `Announce(Create(Page)) at ${peer.origin}` });
-      const viaPage = await peer.waitForDelivery(announceOfObject(community.iri, thread.iri, "Page"), { label: `Announce(Page) at ${peer.origin}` });
+      const viaCreate = await peer.waitForDelivery(announceOfCreate(community.iri, thread.iri), {
+        label: `Announce(Create(Page)) at ${peer.origin}`,
+      });
+      const viaPage = await peer.waitForDelivery(announceOfObject(community.iri, thread.iri, "Page"), {
+        label: `Announce(Page) at ${peer.origin}`,
+      });
       for (const d of [viaCreate, viaPage]) {
         expect(d.verified).toBe(true);
         expect(d.signer).toBe(community.iri);
@@ -149,14 +198,23 @@ describe("Mastodon interop", () => {
         expect(addressing(d.body, "to")).toEqual([PUBLIC]);
         expect(addressing(d.body, "cc")).toEqual([`${community.iri}/followers`]);
         // Mastodon compares addressing by string: the CURIE would make the post non-public there.
-        expect(allStrings(d.body).filter((s) => s === "as:Public" || s === "Public"), "no as:Public CURIE on the wire").toEqual([]);
+        expect(
+          allStrings(d.body).filter((s) => s === "as:Public" || s === "Public"),
+          "no as:Public CURIE on the wire",
+        ).toEqual([]);
         expect(d.raw).not.toContain('"as:Public"');
       }
       const create = viaCreate.body.object;
       expect(create).toMatchObject({ type: "Create", actor: member.iri });
       expect(addressing(create, "to")).toEqual([PUBLIC]);
       for (const page of [create.object, viaPage.body.object]) {
-        expect(page).toMatchObject({ type: "Page", id: thread.iri, name: "Pacing that works", audience: community.iri, attributedTo: member.iri });
+        expect(page).toMatchObject({
+          type: "Page",
+          id: thread.iri,
+          name: "Pacing that works",
+          audience: community.iri,
+          attributedTo: member.iri,
+        });
         expect(page.content).toContain("Rest <em>before</em> you crash.");
         expect(addressing(page, "to")).toEqual([PUBLIC]);
         expect(addressing(page, "cc")).toEqual(expect.arrayContaining([community.iri, `${community.iri}/followers`]));
@@ -166,23 +224,39 @@ describe("Mastodon interop", () => {
 
   it("stores a Mastodon post that mentions the community as a sanitized thread there, and re-shares it to the other followers", async () => {
     const text = `Brain fog is worse after hot showers. <script>alert("xss")</script><img src="x" onerror="alert(2)"><a href="javascript:alert(3)">tips</a>`;
-    const create = mastodonNote(mastodon, alice, { text, mentioned: { iri: community.iri, name: "long-covid" }, hashtag: "brainfog" });
+    const create = mastodonNote(mastodon, alice, {
+      text,
+      mentioned: { iri: community.iri, name: "long-covid" },
+      hashtag: "brainfog",
+    });
     const res = await mastodon.send(alice, `${instance.url}/inbox`, create);
     expect(res.status, res.text).toBe(202);
 
     const post = await waitForPost(create.object.id);
     const aliceRow = await actorByIri(instance, alice.id);
-    expect(post).toMatchObject({ type: "Note", local: 0, community_id: community.id, parent_id: null, thread_id: post.id, author_id: aliceRow!.id, audience: "public", deleted_at: null });
+    expect(post).toMatchObject({
+      type: "Note",
+      local: 0,
+      community_id: community.id,
+      parent_id: null,
+      thread_id: post.id,
+      author_id: aliceRow!.id,
+      audience: "public",
+      deleted_at: null,
+    });
     expect(post.url).toBe(create.object.url);
     expect(post.content_html).toContain("Brain fog is worse after hot showers.");
     expect(post.content_html).toContain('<span class="h-card"><a href="' + community.iri + '" class="u-url mention"');
     expect(post.content_html).toContain("@<span>long-covid</span></a></span>");
-    for (const bad of ["<script", "alert(", "<img", "onerror", "javascript:"]) expect(post.content_html).not.toContain(bad);
+    for (const bad of ["<script", "alert(", "<img", "onerror", "javascript:"])
+      expect(post.content_html).not.toContain(bad);
     const tags = await db().selectFrom("post_tags").select("tag").where("post_id", "=", post.id).execute();
     expect(tags.map((t) => t.tag)).toEqual(["brainfog"]);
 
     // carol (on another server) follows the community: she gets the activity as received, and the Note for Mastodon.
-    const viaCreate = await mastodon2.waitForDelivery((b) => b.type === "Announce" && b.object?.type === "Create" && b.object.id === create.id);
+    const viaCreate = await mastodon2.waitForDelivery(
+      (b) => b.type === "Announce" && b.object?.type === "Create" && b.object.id === create.id,
+    );
     const viaNote = await mastodon2.waitForDelivery(announceOfObject(community.iri, create.object.id, "Note"));
     for (const d of [viaCreate, viaNote]) {
       expect(d.verified).toBe(true);
@@ -194,26 +268,53 @@ describe("Mastodon interop", () => {
       id: create.id,
       type: "Create",
       actor: alice.id,
-      object: { id: create.object.id, type: "Note", attributedTo: alice.id, content: create.object.content, url: create.object.url, sensitive: false },
+      object: {
+        id: create.object.id,
+        type: "Note",
+        attributedTo: alice.id,
+        content: create.object.content,
+        url: create.object.url,
+        sensitive: false,
+      },
     });
-    expect(viaNote.body.object).toMatchObject({ id: create.object.id, attributedTo: alice.id, content: create.object.content });
+    expect(viaNote.body.object).toMatchObject({
+      id: create.object.id,
+      attributedTo: alice.id,
+      content: create.object.content,
+    });
   });
 
   it("stores a Mastodon reply to a Kindred thread in that thread", async () => {
-    const thread = await createThread(db(), instance.url, community, member.actorId, { title: "Electrolytes?", body: "Do they help anyone?" });
-    const reply = mastodonNote(mastodon, alice, { text: "They help me a lot in the mornings.", mentioned: { iri: member.iri, name: member.username }, inReplyTo: thread.iri });
+    const thread = await createThread(db(), instance.url, community, member.actorId, {
+      title: "Electrolytes?",
+      body: "Do they help anyone?",
+    });
+    const reply = mastodonNote(mastodon, alice, {
+      text: "They help me a lot in the mornings.",
+      mentioned: { iri: member.iri, name: member.username },
+      inReplyTo: thread.iri,
+    });
     const res = await mastodon.send(alice, `${instance.url}/inbox`, reply);
     expect(res.status, res.text).toBe(202);
 
     const post = await waitForPost(reply.object.id);
-    expect(post).toMatchObject({ parent_id: thread.id, thread_id: thread.id, community_id: community.id, local: 0, title: null });
+    expect(post).toMatchObject({
+      parent_id: thread.id,
+      thread_id: thread.id,
+      community_id: community.id,
+      local: 0,
+      title: null,
+    });
     expect(post.content_html).toContain("They help me a lot in the mornings.");
     // A reply by a remote member in a local community reaches the community's followers too.
     await mastodon2.waitForDelivery(announceOfObject(community.iri, reply.object.id, "Note"));
   });
 
   it("counts a Mastodon Like of a Kindred thread", async () => {
-    const thread = await createThread(db(), instance.url, community, member.actorId, { title: "Small wins", body: "Walked to the mailbox." });
+    const thread = await createThread(db(), instance.url, community, member.actorId, {
+      title: "Small wins",
+      body: "Walked to the mailbox.",
+    });
     const like = fixture("mastodon/like.json", { actor: alice.id, id: snowflake(), object: thread.iri });
     const res = await mastodon.send(alice, `${member.iri}/inbox`, like);
     expect(res.status, res.text).toBe(202);
@@ -225,15 +326,30 @@ describe("Mastodon interop", () => {
 
   it("applies a Mastodon Update(Note) to the stored post", async () => {
     const id = snowflake();
-    const create = mastodonNote(mastodon, alice, { id, text: "Heart rate 140 standing up.", mentioned: { iri: community.iri, name: "long-covid" } });
+    const create = mastodonNote(mastodon, alice, {
+      id,
+      text: "Heart rate 140 standing up.",
+      mentioned: { iri: community.iri, name: "long-covid" },
+    });
     expect((await mastodon.send(alice, `${instance.url}/inbox`, create)).status).toBe(202);
     const before = await waitForPost(create.object.id);
     expect(before.updated_at).toBeNull();
 
     const updated = new Date(Date.now() + 1000).toISOString();
     const update = fixture("mastodon/update_note.json", {
-      origin: mastodon.origin, host: mastodon.host, actor: alice.id, username: "alice", id, updateSeq: Date.now(), published: create.object.published, updated,
-      inReplyTo: null, mentioned: community.iri, mentionedUrl: community.iri, mentionedName: "long-covid", mentionedHost: new URL(community.iri).host,
+      origin: mastodon.origin,
+      host: mastodon.host,
+      actor: alice.id,
+      username: "alice",
+      id,
+      updateSeq: Date.now(),
+      published: create.object.published,
+      updated,
+      inReplyTo: null,
+      mentioned: community.iri,
+      mentionedUrl: community.iri,
+      mentionedName: "long-covid",
+      mentionedHost: new URL(community.iri).host,
       text: "Edited: heart rate 140 standing up, 90 lying down. <script>bad()</script>",
     });
     expect((await mastodon.send(alice, `${instance.url}/inbox`, update)).status).toBe(202);
@@ -249,10 +365,23 @@ describe("Mastodon interop", () => {
 
   it("turns a post into a tombstone on a Mastodon Delete", async () => {
     const id = snowflake();
-    const create = mastodonNote(mastodon, alice, { id, text: "Posted by mistake.", mentioned: { iri: community.iri, name: "long-covid" } });
+    const create = mastodonNote(mastodon, alice, {
+      id,
+      text: "Posted by mistake.",
+      mentioned: { iri: community.iri, name: "long-covid" },
+    });
     expect((await mastodon.send(alice, `${instance.url}/inbox`, create)).status).toBe(202);
     const post = await waitForPost(create.object.id);
-    await db().insertInto("likes").values({ id: crypto.randomUUID(), iri: `${instance.url}/likes/x-${id}`, post_id: post.id, actor_id: member.actorId, created_at: new Date().toISOString() }).execute();
+    await db()
+      .insertInto("likes")
+      .values({
+        id: crypto.randomUUID(),
+        iri: `${instance.url}/likes/x-${id}`,
+        post_id: post.id,
+        actor_id: member.actorId,
+        created_at: new Date().toISOString(),
+      })
+      .execute();
 
     const del = fixture("mastodon/delete_note.json", { actor: alice.id, id });
     expect((await mastodon.send(alice, `${instance.url}/inbox`, del)).status).toBe(202);
@@ -268,7 +397,12 @@ describe("Mastodon interop", () => {
     const eve = await mastodon.addActor("eve");
     const follow = await followAndWait(instance, mastodon, eve, community);
     expect(await followRow(instance, eve.id, community.iri)).toMatchObject({ status: "accepted" });
-    const undo = fixture("mastodon/undo_follow.json", { actor: eve.id, id: snowflake(), followId: follow.id, object: community.iri });
+    const undo = fixture("mastodon/undo_follow.json", {
+      actor: eve.id,
+      id: snowflake(),
+      followId: follow.id,
+      object: community.iri,
+    });
     expect((await mastodon.send(eve, `${community.iri}/inbox`, undo)).status).toBe(202);
     await waitFor(async () => (await followRow(instance, eve.id, community.iri)) === undefined, "the follow row to go");
   });
@@ -276,11 +410,22 @@ describe("Mastodon interop", () => {
   it("purges everything of an account on a Mastodon Delete(Person)", async () => {
     const dora = await mastodon.addActor("dora");
     await followAndWait(instance, mastodon, dora, community);
-    const thread = await createThread(db(), instance.url, community, member.actorId, { title: "Sleep hygiene", body: "What works?" });
-    const own = mastodonNote(mastodon, dora, { text: "My own thread about dizziness.", mentioned: { iri: community.iri, name: "long-covid" } });
-    const reply = mastodonNote(mastodon, dora, { text: "Magnesium at night.", mentioned: { iri: member.iri, name: member.username }, inReplyTo: thread.iri });
+    const thread = await createThread(db(), instance.url, community, member.actorId, {
+      title: "Sleep hygiene",
+      body: "What works?",
+    });
+    const own = mastodonNote(mastodon, dora, {
+      text: "My own thread about dizziness.",
+      mentioned: { iri: community.iri, name: "long-covid" },
+    });
+    const reply = mastodonNote(mastodon, dora, {
+      text: "Magnesium at night.",
+      mentioned: { iri: member.iri, name: member.username },
+      inReplyTo: thread.iri,
+    });
     const like = fixture("mastodon/like.json", { actor: dora.id, id: snowflake(), object: thread.iri });
-    for (const activity of [own, reply, like]) expect((await mastodon.send(dora, `${instance.url}/inbox`, activity)).status).toBe(202);
+    for (const activity of [own, reply, like])
+      expect((await mastodon.send(dora, `${instance.url}/inbox`, activity)).status).toBe(202);
     await waitForPost(own.object.id);
     await waitForPost(reply.object.id);
     await waitFor(async () => (await likeCount(instance, thread.id)) === 1, "dora's like");
@@ -295,7 +440,11 @@ describe("Mastodon interop", () => {
       const a = await actorByIri(instance, dora.id);
       return a?.deleted_at ? a : undefined;
     }, "the actor to be marked deleted");
-    const posts = await db().selectFrom("posts").select(["iri", "deleted_at", "content_html"]).where("author_id", "=", doraRow.id).execute();
+    const posts = await db()
+      .selectFrom("posts")
+      .select(["iri", "deleted_at", "content_html"])
+      .where("author_id", "=", doraRow.id)
+      .execute();
     expect(posts.map((p) => p.iri).sort()).toEqual([own.object.id, reply.object.id].sort());
     for (const p of posts) expect(p).toMatchObject({ content_html: "" });
     for (const p of posts) expect(p.deleted_at).not.toBeNull();
@@ -314,13 +463,19 @@ describe("Mastodon interop", () => {
     const again = await mastodon.send(finn, `${community.iri}/inbox`, follow);
     expect(again.status).toBe(202);
     await queueIdle(instance);
-    expect(mastodon.received((b) => b.type === "Accept" && idOf(b.object) === follow.id), "exactly one Accept").toHaveLength(1);
+    expect(
+      mastodon.received((b) => b.type === "Accept" && idOf(b.object) === follow.id),
+      "exactly one Accept",
+    ).toHaveLength(1);
     const rows = await db().selectFrom("follows").select("id").where("iri", "=", follow.id).execute();
     expect(rows).toHaveLength(1);
   });
 
   it("refuses an unsigned POST with 401 and stores nothing", async () => {
-    const create = mastodonNote(mastodon, alice, { text: "Unsigned.", mentioned: { iri: community.iri, name: "long-covid" } });
+    const create = mastodonNote(mastodon, alice, {
+      text: "Unsigned.",
+      mentioned: { iri: community.iri, name: "long-covid" },
+    });
     const res = await mastodon.send(alice, `${instance.url}/inbox`, create, { signAs: null });
     expect(res.status).toBe(401);
     await queueIdle(instance);
@@ -329,7 +484,10 @@ describe("Mastodon interop", () => {
 
   it("refuses a POST signed by an actor other than its `actor`", async () => {
     const mallory = await mastodon.addActor("mallory");
-    const create = mastodonNote(mastodon, alice, { text: "Words put in Alice's mouth.", mentioned: { iri: community.iri, name: "long-covid" } });
+    const create = mastodonNote(mastodon, alice, {
+      text: "Words put in Alice's mouth.",
+      mentioned: { iri: community.iri, name: "long-covid" },
+    });
     const res = await mastodon.send(alice, `${instance.url}/inbox`, create, { signAs: mallory });
     expect(res.status).toBe(401);
     const follow = mastodonFollow(mastodon, alice, approval.iri);
@@ -340,7 +498,10 @@ describe("Mastodon interop", () => {
   });
 
   it("refuses a body over 1 MiB with 413", async () => {
-    const create = mastodonNote(mastodon, alice, { text: "x".repeat(1024 * 1024 + 10), mentioned: { iri: community.iri, name: "long-covid" } });
+    const create = mastodonNote(mastodon, alice, {
+      text: "x".repeat(1024 * 1024 + 10),
+      mentioned: { iri: community.iri, name: "long-covid" },
+    });
     const request = await mastodon.signedRequest(alice, `${instance.url}/inbox`, create);
     const body = new Uint8Array(await request.arrayBuffer());
     const headers = Object.fromEntries(request.headers);
@@ -352,12 +513,16 @@ describe("Mastodon interop", () => {
 
   it("acknowledges an activity type it does not handle (Arrive) with 202 and stores nothing", async () => {
     await queueIdle(instance);
-    const before = await Promise.all((["posts", "likes", "follows", "actors"] as const).map((t) => rowCount(instance, t)));
+    const before = await Promise.all(
+      (["posts", "likes", "follows", "actors"] as const).map((t) => rowCount(instance, t)),
+    );
     const arrive = fixture("mastodon/arrive.json", { actor: alice.id, id: snowflake(), object: community.iri });
     const res = await mastodon.send(alice, `${community.iri}/inbox`, arrive);
     expect(res.status).toBe(202);
     await queueIdle(instance);
-    const after = await Promise.all((["posts", "likes", "follows", "actors"] as const).map((t) => rowCount(instance, t)));
+    const after = await Promise.all(
+      (["posts", "likes", "follows", "actors"] as const).map((t) => rowCount(instance, t)),
+    );
     expect(after).toEqual(before);
   });
 
@@ -393,7 +558,10 @@ describe("Mastodon interop", () => {
     const hank = await mastodon.addActor("hank");
     const follow = mastodonFollow(mastodon, hank, approval.iri);
     expect((await mastodon.send(hank, `${approval.iri}/inbox`, follow)).status).toBe(202);
-    await waitFor(async () => (await followRow(instance, hank.id, approval.iri))?.status === "pending", "the pending request");
+    await waitFor(
+      async () => (await followRow(instance, hank.id, approval.iri))?.status === "pending",
+      "the pending request",
+    );
     await decideMembership(db(), approval.id, admin.actorId, (await actorByIri(instance, hank.id))!.id, false);
     const reject = await mastodon.waitForDelivery((b) => b.type === "Reject" && idOf(b.object) === follow.id);
     expect(reject.verified).toBe(true);
@@ -405,21 +573,38 @@ describe("Mastodon interop", () => {
 
   it("ignores an Update or a Delete of a post sent by someone other than its author", async () => {
     const id = snowflake();
-    const create = mastodonNote(mastodon, alice, { id, text: "Only I may change this.", mentioned: { iri: community.iri, name: "long-covid" } });
+    const create = mastodonNote(mastodon, alice, {
+      id,
+      text: "Only I may change this.",
+      mentioned: { iri: community.iri, name: "long-covid" },
+    });
     expect((await mastodon.send(alice, `${instance.url}/inbox`, create)).status).toBe(202);
     await waitForPost(create.object.id);
     const ivan = await mastodon.addActor("ivan");
     // Properly signed by ivan, about alice's post.
     const update = fixture("mastodon/update_note.json", {
-      origin: mastodon.origin, host: mastodon.host, actor: alice.id, username: "alice", id, updateSeq: Date.now(), published: create.object.published, updated: new Date().toISOString(),
-      inReplyTo: null, mentioned: community.iri, mentionedUrl: community.iri, mentionedName: "long-covid", mentionedHost: new URL(community.iri).host, text: "Vandalised by ivan.",
+      origin: mastodon.origin,
+      host: mastodon.host,
+      actor: alice.id,
+      username: "alice",
+      id,
+      updateSeq: Date.now(),
+      published: create.object.published,
+      updated: new Date().toISOString(),
+      inReplyTo: null,
+      mentioned: community.iri,
+      mentionedUrl: community.iri,
+      mentionedName: "long-covid",
+      mentionedHost: new URL(community.iri).host,
+      text: "Vandalised by ivan.",
     });
     update.actor = ivan.id;
     update.id = `${ivan.id}#updates/${Date.now()}`;
     const del = fixture("mastodon/delete_note.json", { actor: alice.id, id });
     del.actor = ivan.id;
     del.id = `${ivan.id}/statuses/${id}#delete`;
-    for (const activity of [update, del]) expect((await mastodon.send(ivan, `${instance.url}/inbox`, activity)).status).toBe(202);
+    for (const activity of [update, del])
+      expect((await mastodon.send(ivan, `${instance.url}/inbox`, activity)).status).toBe(202);
     await queueIdle(instance);
     const post = await postByIri(instance, create.object.id);
     expect(post!.content_html).toContain("Only I may change this.");
@@ -429,20 +614,34 @@ describe("Mastodon interop", () => {
   it("purges an account whose Delete(Person) can no longer be verified because its profile and key answer 410", async () => {
     const jo = await mastodon.addActor("jo");
     await followAndWait(instance, mastodon, jo, community);
-    const own = mastodonNote(mastodon, jo, { text: "Jo's only post.", mentioned: { iri: community.iri, name: "long-covid" } });
+    const own = mastodonNote(mastodon, jo, {
+      text: "Jo's only post.",
+      mentioned: { iri: community.iri, name: "long-covid" },
+    });
     expect((await mastodon.send(jo, `${instance.url}/inbox`, own)).status).toBe(202);
     await waitForPost(own.object.id);
     // Kindred has not kept Jo's key (cache expired): it must fetch it, and gets 410.
-    const dropped = await db().deleteFrom("fedify_kv").where("key", "like", "%publicKey%").where("key", "like", `%${jo.keyId}%`).executeTakeFirst();
+    const dropped = await db()
+      .deleteFrom("fedify_kv")
+      .where("key", "like", "%publicKey%")
+      .where("key", "like", `%${jo.keyId}%`)
+      .executeTakeFirst();
     expect(Number(dropped.numDeletedRows), "the cached key was there to drop").toBe(1);
     jo.gone = true;
-    const res = await mastodon.send(jo, `${instance.url}/inbox`, fixture("mastodon/delete_person.json", { actor: jo.id }));
+    const res = await mastodon.send(
+      jo,
+      `${instance.url}/inbox`,
+      fixture("mastodon/delete_person.json", { actor: jo.id }),
+    );
     expect(res.status, res.text).toBe(202);
     const row = await waitFor(async () => {
       const a = await actorByIri(instance, jo.id);
       return a?.deleted_at ? a : undefined;
     }, "jo to be marked deleted");
-    expect(mastodon.fetches, "Kindred had to fetch Jo's key and got 410").toContainEqual({ path: "/users/jo", status: 410 });
+    expect(mastodon.fetches, "Kindred had to fetch Jo's key and got 410").toContainEqual({
+      path: "/users/jo",
+      status: 410,
+    });
     expect((await postByIri(instance, own.object.id))!.deleted_at).not.toBeNull();
     expect(await followRow(instance, jo.id, community.iri)).toBeUndefined();
     expect(row.name).toBeNull();
@@ -451,7 +650,12 @@ describe("Mastodon interop", () => {
   it("does not purge a live account on an unsigned Delete(Person)", async () => {
     const kim = await mastodon.addActor("kim");
     await followAndWait(instance, mastodon, kim, community);
-    const res = await mastodon.send(kim, `${instance.url}/inbox`, fixture("mastodon/delete_person.json", { actor: kim.id }), { signAs: null });
+    const res = await mastodon.send(
+      kim,
+      `${instance.url}/inbox`,
+      fixture("mastodon/delete_person.json", { actor: kim.id }),
+      { signAs: null },
+    );
     expect([202, 401]).toContain(res.status);
     await queueIdle(instance);
     expect((await actorByIri(instance, kim.id))!.deleted_at).toBeNull();
@@ -460,14 +664,25 @@ describe("Mastodon interop", () => {
 
   it("fetches the unknown parent of a Mastodon reply from its server and stores both in the community", async () => {
     const zed = await mastodon.addActor("zed");
-    const parent = mastodonNote(mastodon, zed, { text: "Anyone else lose their sense of smell?", mentioned: { iri: community.iri, name: "long-covid" } });
+    const parent = mastodonNote(mastodon, zed, {
+      text: "Anyone else lose their sense of smell?",
+      mentioned: { iri: community.iri, name: "long-covid" },
+    });
     mastodon.publish({ "@context": parent["@context"], ...parent.object });
-    const reply = mastodonNote(mastodon, alice, { text: "Yes, for months.", mentioned: { iri: zed.id, name: "zed" }, inReplyTo: parent.object.id });
+    const reply = mastodonNote(mastodon, alice, {
+      text: "Yes, for months.",
+      mentioned: { iri: zed.id, name: "zed" },
+      inReplyTo: parent.object.id,
+    });
     expect((await mastodon.send(alice, `${instance.url}/inbox`, reply)).status).toBe(202);
     const stored = await waitForPost(reply.object.id);
     const root = await postByIri(instance, parent.object.id);
     expect(root, "the parent was fetched").toBeDefined();
-    expect(root).toMatchObject({ community_id: community.id, parent_id: null, author_id: (await actorByIri(instance, zed.id))!.id });
+    expect(root).toMatchObject({
+      community_id: community.id,
+      parent_id: null,
+      author_id: (await actorByIri(instance, zed.id))!.id,
+    });
     expect(stored).toMatchObject({ parent_id: root!.id, thread_id: root!.id, community_id: community.id });
     expect(mastodon.fetches.map((f) => f.path)).toContain(new URL(parent.object.id).pathname);
   });
@@ -479,11 +694,18 @@ describe("Mastodon interop", () => {
   it("does not re-broadcast a followers-only post or a direct message addressed to the community", async () => {
     const privateText = "PRIVATE followers-only 7f3a: my diagnosis";
     const directText = "PRIVATE direct 7f3a: message to the moderators";
-    const priv = mastodonNote(mastodon, alice, { text: privateText, mentioned: { iri: community.iri, name: "long-covid" } });
+    const priv = mastodonNote(mastodon, alice, {
+      text: privateText,
+      mentioned: { iri: community.iri, name: "long-covid" },
+    });
     for (const o of [priv, priv.object]) Object.assign(o, { to: [`${alice.id}/followers`], cc: [community.iri] });
-    const direct = mastodonNote(mastodon, alice, { text: directText, mentioned: { iri: community.iri, name: "long-covid" } });
+    const direct = mastodonNote(mastodon, alice, {
+      text: directText,
+      mentioned: { iri: community.iri, name: "long-covid" },
+    });
     for (const o of [direct, direct.object]) Object.assign(o, { to: [community.iri], cc: [] });
-    for (const activity of [priv, direct]) expect((await mastodon.send(alice, `${instance.url}/inbox`, activity)).status).toBe(202);
+    for (const activity of [priv, direct])
+      expect((await mastodon.send(alice, `${instance.url}/inbox`, activity)).status).toBe(202);
     // Both are processed, and neither becomes a community post: with no local
     // person among their recipients, Kindred keeps nothing of them.
     await queueIdle(instance);
@@ -492,7 +714,9 @@ describe("Mastodon interop", () => {
       expect(row?.community_id ?? null, `${iri} filed into the community`).toBeNull();
     }
     const leaked = (text: string) =>
-      mastodon2.deliveries.filter((d) => d.raw.includes(text)).map((d) => ({ type: d.body?.type, to: d.body?.to, cc: d.body?.cc, object: d.body?.object?.type }));
+      mastodon2.deliveries
+        .filter((d) => d.raw.includes(text))
+        .map((d) => ({ type: d.body?.type, to: d.body?.to, cc: d.body?.cc, object: d.body?.object?.type }));
     expect.soft(leaked(privateText), "a followers-only post reached carol, who does not follow its author").toEqual([]);
     expect.soft(leaked(directText), "a direct message to the community reached carol").toEqual([]);
   });
@@ -526,16 +750,24 @@ describe.each(dialects)("Mastodon happy path (%s)", (dialect) => {
     const follow = await followAndWait(instance, mastodon, alice, community);
     expect(await followRow(instance, alice.id, community.iri)).toMatchObject({ iri: follow.id, status: "accepted" });
 
-    const thread = await createThread(instance.runtime.db, instance.url, community, admin.actorId, { title: "Salt and water", body: "How much?" });
+    const thread = await createThread(instance.runtime.db, instance.url, community, admin.actorId, {
+      title: "Salt and water",
+      body: "How much?",
+    });
     const a1 = await mastodon.waitForDelivery(announceOfCreate(community.iri, thread.iri));
     const a2 = await mastodon.waitForDelivery(announceOfObject(community.iri, thread.iri, "Page"));
     expect([a1.verified, a2.verified]).toEqual([true, true]);
     expect(a2.body.object).toMatchObject({ name: "Salt and water", audience: community.iri, attributedTo: admin.iri });
 
-    const reply = await createReply(instance.runtime.db, instance.url, community, admin.actorId, thread.id, { body: "Three litres for me." });
+    const reply = await createReply(instance.runtime.db, instance.url, community, admin.actorId, thread.id, {
+      body: "Three litres for me.",
+    });
     await mastodon.waitForDelivery(announceOfObject(community.iri, reply.iri, "Note"));
 
-    const create = mastodonNote(mastodon, alice, { text: "Compression socks <script>x()</script> help.", mentioned: { iri: community.iri, name: "pots" } });
+    const create = mastodonNote(mastodon, alice, {
+      text: "Compression socks <script>x()</script> help.",
+      mentioned: { iri: community.iri, name: "pots" },
+    });
     expect((await mastodon.send(alice, `${instance.url}/inbox`, create)).status).toBe(202);
     const post = await waitForImpl(() => postByIri(instance, create.object.id), { label: "the Mastodon post" });
     expect(post.community_id).toBe(community.id);

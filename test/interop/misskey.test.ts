@@ -43,7 +43,15 @@ describe("Misskey interop", () => {
     expect(res.status, res.text).toBe(202);
 
     const post = await waitFor(() => postByIri(instance, create.object.id), { label: "the Misskey note" });
-    expect(post).toMatchObject({ type: "Note", community_id: community.id, parent_id: null, local: 0, audience: "public", summary: "Symptoms (long)", sensitive: 1 });
+    expect(post).toMatchObject({
+      type: "Note",
+      community_id: community.id,
+      parent_id: null,
+      local: 0,
+      audience: "public",
+      summary: "Symptoms (long)",
+      sensitive: 1,
+    });
     expect(post.content_html).toContain("Tachycardia again today.");
     expect(post.content_html).toContain(`<a href="${community.iri}" class="u-url mention"`);
     for (const bad of ["<script", "steal()", "javascript:", "onclick"]) expect(post.content_html).not.toContain(bad);
@@ -51,7 +59,14 @@ describe("Misskey interop", () => {
     expect(post.source).toBeNull();
 
     const author = await actorByIri(instance, mii.id);
-    expect(author).toMatchObject({ type: "Person", local: 0, username: "mii", name: "みい", inbox_url: `${mii.id}/inbox`, shared_inbox_url: `${misskey.origin}/inbox` });
+    expect(author).toMatchObject({
+      type: "Person",
+      local: 0,
+      username: "mii",
+      name: "みい",
+      inbox_url: `${mii.id}/inbox`,
+      shared_inbox_url: `${misskey.origin}/inbox`,
+    });
     expect(author!.summary_html).toContain("Long hauler since 2021");
   });
 });

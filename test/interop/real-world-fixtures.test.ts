@@ -13,7 +13,16 @@ import { withKeyContext } from "../../federation/wire.ts";
 import { describe, expect, it } from "vitest";
 import type { DocumentLoader } from "@fedify/fedify";
 import { preloadedContexts } from "@fedify/fedify/runtime";
-import { Activity, Article, Collection, getTypeId, isActor, Note, Object as ApObject, Page } from "@fedify/fedify/vocab";
+import {
+  Activity,
+  Article,
+  Collection,
+  getTypeId,
+  isActor,
+  Note,
+  Object as ApObject,
+  Page,
+} from "@fedify/fedify/vocab";
 import { postValues } from "../../federation/remote.ts";
 import { htmlToText } from "../../src/content/markdown.ts";
 
@@ -31,8 +40,10 @@ const AS = "https://www.w3.org/ns/activitystreams#";
 const attempted: string[] = [];
 const standIns: Record<string, unknown> = {};
 function standIn(url: string): unknown {
-  if (/\/schemas\/litepub-0\.1\.jsonld$/.test(url)) return (standIns.litepub ??= JSON.parse(readFileSync(join(contexts, "litepub-0.1.jsonld"), "utf8")));
-  if (url === "https://fedia.io/contexts") return (standIns.mbin ??= JSON.parse(readFileSync(join(contexts, "mbin-contexts.jsonld"), "utf8")));
+  if (/\/schemas\/litepub-0\.1\.jsonld$/.test(url))
+    return (standIns.litepub ??= JSON.parse(readFileSync(join(contexts, "litepub-0.1.jsonld"), "utf8")));
+  if (url === "https://fedia.io/contexts")
+    return (standIns.mbin ??= JSON.parse(readFileSync(join(contexts, "mbin-contexts.jsonld"), "utf8")));
   return undefined;
 }
 const offline: DocumentLoader = async (url) => {
@@ -60,7 +71,8 @@ function jsonFiles(dir: string): string[] {
  */
 function load(path: string): Record<string, any> {
   const doc = JSON.parse(readFileSync(path, "utf8")) as Record<string, any>;
-  if (doc["@context"] === undefined) doc["@context"] = ["https://join-lemmy.org/context.json", "https://www.w3.org/ns/activitystreams"];
+  if (doc["@context"] === undefined)
+    doc["@context"] = ["https://join-lemmy.org/context.json", "https://www.w3.org/ns/activitystreams"];
   return doc;
 }
 
@@ -74,15 +86,22 @@ const generic = (o: ApObject) => [`${AS}Object`, `${AS}Activity`].includes(getTy
 
 /** What Kindred keeps of a post: checked against the raw JSON. */
 async function checkPost(object: ApObject, raw: Record<string, any>) {
-  expect(object instanceof Note || object instanceof Page || object instanceof Article, `${raw.type} parses as a post object`).toBe(true);
+  expect(
+    object instanceof Note || object instanceof Page || object instanceof Article,
+    `${raw.type} parses as a post object`,
+  ).toBe(true);
   const values = await postValues(object as Note | Page | Article);
   expect(values.type).toBe(raw.type);
-  if (typeof raw.name === "string" && raw.type !== "Note") expect(values.title).toBe(htmlToText(raw.name).slice(0, 200));
-  if (typeof raw.content === "string" && htmlToText(raw.content) !== "") expect(htmlToText(values.contentHtml), "content survives sanitizing").not.toBe("");
+  if (typeof raw.name === "string" && raw.type !== "Note")
+    expect(values.title).toBe(htmlToText(raw.name).slice(0, 200));
+  if (typeof raw.content === "string" && htmlToText(raw.content) !== "")
+    expect(htmlToText(values.contentHtml), "content survives sanitizing").not.toBe("");
   expect(values.url).toBeTruthy();
-  if (typeof raw.attributedTo === "string") expect((object as Note).attributionId?.href).toBe(new URL(raw.attributedTo).href);
+  if (typeof raw.attributedTo === "string")
+    expect((object as Note).attributionId?.href).toBe(new URL(raw.attributedTo).href);
   if (typeof raw.inReplyTo === "string") expect((object as Note).replyTargetId?.href).toBe(new URL(raw.inReplyTo).href);
-  if (typeof raw.audience === "string") expect((object as Note).audienceIds.map((u) => u.href)).toContain(new URL(raw.audience).href);
+  if (typeof raw.audience === "string")
+    expect((object as Note).audienceIds.map((u) => u.href)).toContain(new URL(raw.audience).href);
 }
 
 /** The embedded object of `activity` (if embedded, with a type), parsed and checked; recursing into Announce(Create(…)). */
@@ -105,7 +124,8 @@ async function checkEmbedded(activity: Activity, raw: Record<string, any>) {
 // The shared folder lives next to the project in CI; a fresh clone may not
 // have it. Then these tests skip (they never fail for that reason).
 const present = existsSync(folder);
-if (!present) console.warn(`real-world fixtures not found at ${folder}: skipping test/interop/real-world-fixtures.test.ts`);
+if (!present)
+  console.warn(`real-world fixtures not found at ${folder}: skipping test/interop/real-world-fixtures.test.ts`);
 
 describe.skipIf(!present)("real-world payloads parse offline through Fedify", () => {
   const files = present ? jsonFiles(folder) : [];
@@ -125,13 +145,20 @@ describe.skipIf(!present)("real-world payloads parse offline through Fedify", ()
       const activity = parsed as Activity;
       expect(activity).toBeInstanceOf(Activity);
       expect(activity.actorId?.href).toBe(iri(raw.actor));
-      expect(activity.objectId?.href, "the object's id").toBe(iri(Array.isArray(raw.object) ? raw.object[0] : raw.object));
+      expect(activity.objectId?.href, "the object's id").toBe(
+        iri(Array.isArray(raw.object) ? raw.object[0] : raw.object),
+      );
       await checkEmbedded(activity, raw);
     } else if (POST_TYPES.has(raw.type)) {
       await checkPost(parsed, raw);
     } else if (ACTOR_TYPES.has(raw.type)) {
       expect(isActor(parsed)).toBe(true);
-      const actor = parsed as ApObject & { inboxId: URL | null; preferredUsername: unknown; endpoints: { sharedInbox: URL | null } | null; getPublicKey(o?: unknown): Promise<{ id: URL | null } | null> };
+      const actor = parsed as ApObject & {
+        inboxId: URL | null;
+        preferredUsername: unknown;
+        endpoints: { sharedInbox: URL | null } | null;
+        getPublicKey(o?: unknown): Promise<{ id: URL | null } | null>;
+      };
       expect(actor.inboxId?.href).toBe(iri(raw.inbox));
       if (raw.preferredUsername !== undefined) expect(String(actor.preferredUsername)).toBe(raw.preferredUsername);
       if (raw.endpoints?.sharedInbox) expect(actor.endpoints?.sharedInbox?.href).toBe(iri(raw.endpoints.sharedInbox));
@@ -151,13 +178,21 @@ describe.skipIf(!present)("real-world payloads parse offline through Fedify", ()
     const raw = load(f);
     return ACTOR_TYPES.has(raw.type) && raw.publicKey?.id;
   });
-  it.each(actorFiles.map((f) => [relative(folder, f), f]))("%s: the actor's public key is readable for signature checks", async (_name, path) => {
-    // Actor documents reach Fedify through our loaders, which add the security
-    // context where a `publicKey` needs it (Discourse omits it).
-    const raw = withKeyContext(load(path)) as ReturnType<typeof load>;
-    const actor = (await ApObject.fromJsonLd(raw, options)) as ApObject & { getPublicKey(o?: unknown): Promise<{ id: URL | null; ownerId: URL | null } | null> };
-    const key = await actor.getPublicKey(options);
-    expect(key?.id?.href, `publicKey of ${raw.type} ${raw.id} (context: ${JSON.stringify(raw["@context"]).slice(0, 80)})`).toBe(iri(raw.publicKey.id));
-    expect(attempted, "no network access").toEqual([]);
-  });
+  it.each(actorFiles.map((f) => [relative(folder, f), f]))(
+    "%s: the actor's public key is readable for signature checks",
+    async (_name, path) => {
+      // Actor documents reach Fedify through our loaders, which add the security
+      // context where a `publicKey` needs it (Discourse omits it).
+      const raw = withKeyContext(load(path)) as ReturnType<typeof load>;
+      const actor = (await ApObject.fromJsonLd(raw, options)) as ApObject & {
+        getPublicKey(o?: unknown): Promise<{ id: URL | null; ownerId: URL | null } | null>;
+      };
+      const key = await actor.getPublicKey(options);
+      expect(
+        key?.id?.href,
+        `publicKey of ${raw.type} ${raw.id} (context: ${JSON.stringify(raw["@context"]).slice(0, 80)})`,
+      ).toBe(iri(raw.publicKey.id));
+      expect(attempted, "no network access").toEqual([]);
+    },
+  );
 });

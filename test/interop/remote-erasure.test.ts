@@ -29,9 +29,20 @@ import { actorByIri, followRow, getJson, idOf, likeCount, postByIri, queueIdle }
 type Community = Awaited<ReturnType<typeof seedCommunity>>;
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const REAL_DELETE_USER = join(root, "..", "shared", "fixtures", "real-world", "lemmy", "activities", "deletion", "delete_user.json");
+const REAL_DELETE_USER = join(
+  root,
+  "..",
+  "shared",
+  "fixtures",
+  "real-world",
+  "lemmy",
+  "activities",
+  "deletion",
+  "delete_user.json",
+);
 const realWorldPresent = existsSync(REAL_DELETE_USER);
-if (!realWorldPresent) console.warn(`real-world fixtures not found at ${REAL_DELETE_USER}: skipping the captured Lemmy payload test`);
+if (!realWorldPresent)
+  console.warn(`real-world fixtures not found at ${REAL_DELETE_USER}: skipping the captured Lemmy payload test`);
 /** Where the captured payload was recorded: rewritten to the fake Lemmy's origin. */
 const CAPTURED_ORIGIN = "http://ds9.lemmy.ml";
 
@@ -67,7 +78,10 @@ describe("Lemmy account deletion (Delete(Person), removeData)", () => {
     member = await seedUser(instance, "member");
     community = await seedCommunity(instance, admin, { slug: "long-covid", name: "Long Covid" });
     expect(await joinCommunity(db(), instance.url, community, member.actorId)).toBe("accepted");
-    localThread = await createThread(db(), instance.url, community, member.actorId, { title: "Weekly check-in", body: "How are you all?" });
+    localThread = await createThread(db(), instance.url, community, member.actorId, {
+      title: "Weekly check-in",
+      body: "How are you all?",
+    });
   });
   afterAll(async () => {
     await lemmy?.stop();
@@ -97,26 +111,59 @@ describe("Lemmy account deletion (Delete(Person), removeData)", () => {
    */
   async function lemmyUserWithContent(username: string): Promise<Footprint> {
     const marker = `Private-${username}-${uuid().slice(0, 8)}`;
-    const user = await lemmy.addActor(username, { name: `${marker} display name`, summary: `${marker} bio: diagnosed in 2021` });
+    const user = await lemmy.addActor(username, {
+      name: `${marker} display name`,
+      summary: `${marker} bio: diagnosed in 2021`,
+    });
     const before = { followers: await followersTotal(), members: await membersShown() };
 
-    const follow = fixture("lemmy/follow.json", { origin: lemmy.origin, actor: user.id, group: community.iri, uuid: uuid() });
+    const follow = fixture("lemmy/follow.json", {
+      origin: lemmy.origin,
+      actor: user.id,
+      group: community.iri,
+      uuid: uuid(),
+    });
     expect((await lemmy.send(user, `${community.iri}/inbox`, follow)).status).toBe(202);
-    await lemmy.waitForDelivery((b) => b.type === "Accept" && idOf(b.object) === follow.id, { label: `the Accept of ${username}'s Follow` });
+    await lemmy.waitForDelivery((b) => b.type === "Accept" && idOf(b.object) === follow.id, {
+      label: `the Accept of ${username}'s Follow`,
+    });
 
     const published = new Date().toISOString();
     const page = fixture("lemmy/create_page.json", {
-      origin: lemmy.origin, actor: user.id, group: community.iri, groupName: "long-covid", id: ++postSeq, uuid: uuid(), published,
-      title: `${marker} thread title`, source: `${marker} thread **body**`, content: `<p>${marker} thread <strong>body</strong></p>\n`,
+      origin: lemmy.origin,
+      actor: user.id,
+      group: community.iri,
+      groupName: "long-covid",
+      id: ++postSeq,
+      uuid: uuid(),
+      published,
+      title: `${marker} thread title`,
+      source: `${marker} thread **body**`,
+      content: `<p>${marker} thread <strong>body</strong></p>\n`,
     });
     const comment = (inReplyTo: string, parentAuthor: string, parentAuthorName: string, text: string) =>
       fixture("lemmy/create_note.json", {
-        origin: lemmy.origin, actor: user.id, group: community.iri, id: ++postSeq, uuid: uuid(), published, inReplyTo, parentAuthor, parentAuthorName,
-        source: `${marker} ${text}`, content: `<p>${marker} ${text}</p>\n`,
+        origin: lemmy.origin,
+        actor: user.id,
+        group: community.iri,
+        id: ++postSeq,
+        uuid: uuid(),
+        published,
+        inReplyTo,
+        parentAuthor,
+        parentAuthorName,
+        source: `${marker} ${text}`,
+        content: `<p>${marker} ${text}</p>\n`,
       });
     const own = comment(page.object.id, user.id, username, "adding detail to my own thread");
     const onLocal = comment(localThread.iri, member.iri, "member", "my symptoms got worse");
-    const upvote = fixture("lemmy/like.json", { origin: lemmy.origin, actor: user.id, object: localThread.iri, uuid: uuid(), group: community.iri });
+    const upvote = fixture("lemmy/like.json", {
+      origin: lemmy.origin,
+      actor: user.id,
+      object: localThread.iri,
+      uuid: uuid(),
+      group: community.iri,
+    });
     const likesBefore = await likeCount(instance, localThread.id);
     // Lemmy serves its posts at their ids; the comments come once the thread is stored (inbox work runs in parallel).
     lemmy.publish({ "@context": page["@context"], ...page.object });
@@ -128,13 +175,19 @@ describe("Lemmy account deletion (Delete(Person), removeData)", () => {
     }
     const postIris = [page.object.id, own.object.id, onLocal.object.id];
     for (const iri of postIris) await waitFor(() => postByIri(instance, iri), { label: `${iri} stored` });
-    await waitFor(async () => (await likeCount(instance, localThread.id)) === likesBefore + 1, { label: `${username}'s upvote` });
+    await waitFor(async () => (await likeCount(instance, localThread.id)) === likesBefore + 1, {
+      label: `${username}'s upvote`,
+    });
 
     const actor = (await actorByIri(instance, user.id))!;
     const thread = (await postByIri(instance, page.object.id))!;
-    const localReply = await createReply(db(), instance.url, community, member.actorId, thread.id, { body: "Thanks for sharing, same here." });
+    const localReply = await createReply(db(), instance.url, community, member.actorId, thread.id, {
+      body: "Thanks for sharing, same here.",
+    });
     expect(await followRemote(db(), instance.url, member.actorId, actor.id)).toBe("pending");
-    await lemmy.waitForDelivery((b) => b.type === "Follow" && b.object === user.id, { label: `the member's Follow of ${username}` });
+    await lemmy.waitForDelivery((b) => b.type === "Follow" && b.object === user.id, {
+      label: `the member's Follow of ${username}`,
+    });
     await queueIdle(instance);
 
     // What is about to be purged is really there.
@@ -146,17 +199,25 @@ describe("Lemmy account deletion (Delete(Person), removeData)", () => {
     expect(await followersTotal()).toBe(before.followers + 1);
     expect(await membersShown()).toBe(before.members + 1);
     return {
-      user, actorId: actor.id, marker, postIris, localReplyIri: localReply.iri,
-      followersBefore: before.followers + 1, membersBefore: before.members + 1,
+      user,
+      actorId: actor.id,
+      marker,
+      postIris,
+      localReplyIri: localReply.iri,
+      followersBefore: before.followers + 1,
+      membersBefore: before.members + 1,
     };
   }
 
   /** Waits for the purge, then checks that nothing of the user's is left but tombstones. */
   async function expectPurged(f: Footprint) {
-    const actor = await waitFor(async () => {
-      const a = await actorByIri(instance, f.user.id);
-      return a?.deleted_at ? a : undefined;
-    }, { label: `${f.user.username} marked deleted` });
+    const actor = await waitFor(
+      async () => {
+        const a = await actorByIri(instance, f.user.id);
+        return a?.deleted_at ? a : undefined;
+      },
+      { label: `${f.user.username} marked deleted` },
+    );
     await queueIdle(instance);
 
     // Profile: no name, no bio, no avatar; the row stays (the name stays reserved).
@@ -167,14 +228,32 @@ describe("Lemmy account deletion (Delete(Person), removeData)", () => {
     const rows = await db().selectFrom("posts").selectAll().where("author_id", "=", f.actorId).orderBy("iri").execute();
     expect(rows.map((r) => r.iri)).toEqual([...f.postIris].sort());
     for (const r of rows) {
-      expect({ title: r.title, source: r.source, content_html: r.content_html, summary: r.summary, sensitive: r.sensitive }, r.iri).toEqual({
-        title: null, source: null, content_html: "", summary: null, sensitive: 0,
+      expect(
+        { title: r.title, source: r.source, content_html: r.content_html, summary: r.summary, sensitive: r.sensitive },
+        r.iri,
+      ).toEqual({
+        title: null,
+        source: null,
+        content_html: "",
+        summary: null,
+        sensitive: 0,
       });
       expect(r.deleted_at, r.iri).not.toBeNull();
     }
     const anywhere = await db().selectFrom("posts").selectAll().execute();
-    expect(anywhere.filter((r) => JSON.stringify(r).includes(f.marker)).map((r) => r.iri), "posts rows still holding their text").toEqual([]);
-    const tags = await db().selectFrom("post_tags").select("tag").where("post_id", "in", rows.map((r) => r.id)).execute();
+    expect(
+      anywhere.filter((r) => JSON.stringify(r).includes(f.marker)).map((r) => r.iri),
+      "posts rows still holding their text",
+    ).toEqual([]);
+    const tags = await db()
+      .selectFrom("post_tags")
+      .select("tag")
+      .where(
+        "post_id",
+        "in",
+        rows.map((r) => r.id),
+      )
+      .execute();
     expect(tags).toEqual([]);
     const localReply = (await postByIri(instance, f.localReplyIri))!;
     expect(localReply).toMatchObject({ deleted_at: null, source: "Thanks for sharing, same here." });
@@ -211,8 +290,16 @@ describe("Lemmy account deletion (Delete(Person), removeData)", () => {
     await expectPurged(f);
     // A Create retried after the Delete (out of order, signed with the key Kindred cached) brings nothing back.
     const late = fixture("lemmy/create_page.json", {
-      origin: lemmy.origin, actor: f.user.id, group: community.iri, groupName: "long-covid", id: ++postSeq, uuid: uuid(), published: new Date().toISOString(),
-      title: `${f.marker} late thread`, source: `${f.marker} late body`, content: `<p>${f.marker} late body</p>\n`,
+      origin: lemmy.origin,
+      actor: f.user.id,
+      group: community.iri,
+      groupName: "long-covid",
+      id: ++postSeq,
+      uuid: uuid(),
+      published: new Date().toISOString(),
+      title: `${f.marker} late thread`,
+      source: `${f.marker} late body`,
+      content: `<p>${f.marker} late body</p>\n`,
     });
     lemmy.publish({ "@context": late["@context"], ...late.object });
     expect((await lemmy.send(f.user, `${community.iri}/inbox`, late)).status).toBe(202);
@@ -223,46 +310,71 @@ describe("Lemmy account deletion (Delete(Person), removeData)", () => {
     expect((await actorByIri(instance, f.user.id))!.deleted_at).not.toBeNull();
   });
 
-  it.skipIf(!realWorldPresent)("purges on the Delete(Person) Lemmy produced (shared real-world fixture, read in place)", async () => {
-    const f = await lemmyUserWithContent("lemmy_alpha");
-    const raw = readFileSync(REAL_DELETE_USER, "utf8");
-    expect(raw, "the captured payload names the captured server").toContain(CAPTURED_ORIGIN);
-    const del = JSON.parse(raw.replaceAll(CAPTURED_ORIGIN, lemmy.origin)) as Record<string, any>;
-    // The Lemmy project strips `@context` from its test assets; Lemmy sends this one.
-    del["@context"] ??= ["https://join-lemmy.org/context.json", "https://www.w3.org/ns/activitystreams"];
-    expect(del).toMatchObject({ type: "Delete", actor: f.user.id, object: f.user.id, removeData: true });
-    const res = await lemmy.send(f.user, `${instance.url}/inbox`, del);
-    expect(res.status, res.text).toBe(202);
-    await expectPurged(f);
-  });
+  it.skipIf(!realWorldPresent)(
+    "purges on the Delete(Person) Lemmy produced (shared real-world fixture, read in place)",
+    async () => {
+      const f = await lemmyUserWithContent("lemmy_alpha");
+      const raw = readFileSync(REAL_DELETE_USER, "utf8");
+      expect(raw, "the captured payload names the captured server").toContain(CAPTURED_ORIGIN);
+      const del = JSON.parse(raw.replaceAll(CAPTURED_ORIGIN, lemmy.origin)) as Record<string, any>;
+      // The Lemmy project strips `@context` from its test assets; Lemmy sends this one.
+      del["@context"] ??= ["https://join-lemmy.org/context.json", "https://www.w3.org/ns/activitystreams"];
+      expect(del).toMatchObject({ type: "Delete", actor: f.user.id, object: f.user.id, removeData: true });
+      const res = await lemmy.send(f.user, `${instance.url}/inbox`, del);
+      expect(res.status, res.text).toBe(202);
+      await expectPurged(f);
+    },
+  );
 
   it("purges a Lemmy user whose Delete(Person) can no longer be verified: the account answers 410 and its key is no longer cached", async () => {
     const f = await lemmyUserWithContent("lemmy_delta");
     // Kindred no longer holds the key (cache expired): it has to fetch it, and gets 410.
-    const dropped = await db().deleteFrom("fedify_kv").where("key", "like", "%publicKey%").where("key", "like", `%${f.user.keyId}%`).executeTakeFirst();
+    const dropped = await db()
+      .deleteFrom("fedify_kv")
+      .where("key", "like", "%publicKey%")
+      .where("key", "like", `%${f.user.keyId}%`)
+      .executeTakeFirst();
     expect(Number(dropped.numDeletedRows), "the cached key was there to drop").toBe(1);
     f.user.gone = true;
     const del = fixture("lemmy/delete_user.json", { origin: lemmy.origin, actor: f.user.id, uuid: uuid() });
     const res = await lemmy.send(f.user, `${instance.url}/inbox`, del);
     expect(res.status, res.text).toBe(202);
     await expectPurged(f);
-    expect(lemmy.fetches, "Kindred asked for the account and got 410").toContainEqual({ path: `/u/${f.user.username}`, status: 410 });
+    expect(lemmy.fetches, "Kindred asked for the account and got 410").toContainEqual({
+      path: `/u/${f.user.username}`,
+      status: 410,
+    });
   });
 
   it("stores a post dated in the future as published now, so it cannot dodge a community's retention period", async () => {
     const user = await lemmy.addActor("lemmy_timetraveller");
-    const follow = fixture("lemmy/follow.json", { origin: lemmy.origin, actor: user.id, group: community.iri, uuid: uuid() });
+    const follow = fixture("lemmy/follow.json", {
+      origin: lemmy.origin,
+      actor: user.id,
+      group: community.iri,
+      uuid: uuid(),
+    });
     expect((await lemmy.send(user, `${community.iri}/inbox`, follow)).status).toBe(202);
     await lemmy.waitForDelivery((b) => b.type === "Accept" && idOf(b.object) === follow.id, { label: "the Accept" });
     const page = fixture("lemmy/create_page.json", {
-      origin: lemmy.origin, actor: user.id, group: community.iri, groupName: "long-covid", id: ++postSeq, uuid: uuid(), published: "2999-01-01T00:00:00Z",
-      title: "From the future", source: "later", content: "<p>later</p>\n",
+      origin: lemmy.origin,
+      actor: user.id,
+      group: community.iri,
+      groupName: "long-covid",
+      id: ++postSeq,
+      uuid: uuid(),
+      published: "2999-01-01T00:00:00Z",
+      title: "From the future",
+      source: "later",
+      content: "<p>later</p>\n",
     });
     lemmy.publish({ "@context": page["@context"], ...page.object });
     const before = new Date().toISOString();
     expect((await lemmy.send(user, `${community.iri}/inbox`, page)).status).toBe(202);
     const stored = await waitFor(() => postByIri(instance, page.object.id), { label: "the post stored" });
-    expect(stored.published_at >= before && stored.published_at <= new Date().toISOString(), stored.published_at).toBe(true);
+    expect(stored.published_at >= before && stored.published_at <= new Date().toISOString(), stored.published_at).toBe(
+      true,
+    );
   });
 
   it("keeps a live Lemmy account when someone else sends a Delete(Person) naming it", async () => {
@@ -271,7 +383,12 @@ describe("Lemmy account deletion (Delete(Person), removeData)", () => {
     const del = fixture("lemmy/delete_user.json", { origin: lemmy.origin, actor: f.user.id, uuid: uuid() });
     // Properly signed, by the wrong person; and unsigned.
     for (const signAs of [mallory, null]) {
-      const res = await lemmy.send(f.user, `${instance.url}/inbox`, { ...del, id: `${lemmy.origin}/activities/delete/${uuid()}` }, { signAs });
+      const res = await lemmy.send(
+        f.user,
+        `${instance.url}/inbox`,
+        { ...del, id: `${lemmy.origin}/activities/delete/${uuid()}` },
+        { signAs },
+      );
       expect([202, 401], res.text).toContain(res.status);
     }
     await queueIdle(instance);

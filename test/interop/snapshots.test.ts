@@ -45,7 +45,12 @@ describe("wire-format snapshots", () => {
     }
     if (Array.isArray(value)) return value.map(normalize);
     if (value && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k in SECRET_KEYS && typeof v === "string" ? SECRET_KEYS[k] : normalize(v)]));
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [
+          k,
+          k in SECRET_KEYS && typeof v === "string" ? SECRET_KEYS[k] : normalize(v),
+        ]),
+      );
     }
     return value;
   }
@@ -67,15 +72,37 @@ describe("wire-format snapshots", () => {
     [instance, mastodon] = await Promise.all([startTestInstance(), Peer.start("mastodon")]);
     admin = await seedUser(instance, "admin", { role: "admin" });
     river = await seedUser(instance, "river");
-    await updateProfile(instance.runtime.db, instance.url, river.actorId, { displayName: "River", bio: "Long hauler since **2022**. #pacing", email: "" });
-    community = await seedCommunity(instance, admin, { slug: "long-covid", name: "Long Covid", description: "Peer support for *long covid*.", rules: "Be kind." });
+    await updateProfile(instance.runtime.db, instance.url, river.actorId, {
+      displayName: "River",
+      bio: "Long hauler since **2022**. #pacing",
+      email: "",
+    });
+    community = await seedCommunity(instance, admin, {
+      slug: "long-covid",
+      name: "Long Covid",
+      description: "Peer support for *long covid*.",
+      rules: "Be kind.",
+    });
     alice = await mastodon.addActor("alice");
-    const follow = fixture("mastodon/follow.json", { origin: mastodon.origin, uuid: uuid(), actor: alice.id, object: community.iri });
+    const follow = fixture("mastodon/follow.json", {
+      origin: mastodon.origin,
+      uuid: uuid(),
+      actor: alice.id,
+      object: community.iri,
+    });
     expect((await mastodon.send(alice, `${community.iri}/inbox`, follow)).status).toBe(202);
     accept = await mastodon.waitForDelivery((b) => b.type === "Accept" && idOf(b.object) === follow.id);
-    thread = await createThread(instance.runtime.db, instance.url, community, river.actorId, { title: "Pacing that works", body: "Rest *before* you crash. #pacing", cw: "energy" });
-    reply = await createReply(instance.runtime.db, instance.url, community, admin.actorId, thread.id, { body: "Thanks, this helps." });
-    await mastodon.waitForDelivery((b) => b.type === "Announce" && b.object?.type === "Note" && b.object.id === reply.iri);
+    thread = await createThread(instance.runtime.db, instance.url, community, river.actorId, {
+      title: "Pacing that works",
+      body: "Rest *before* you crash. #pacing",
+      cw: "energy",
+    });
+    reply = await createReply(instance.runtime.db, instance.url, community, admin.actorId, thread.id, {
+      body: "Thanks, this helps.",
+    });
+    await mastodon.waitForDelivery(
+      (b) => b.type === "Announce" && b.object?.type === "Note" && b.object.id === reply.iri,
+    );
   });
   afterAll(async () => {
     await mastodon?.stop();
@@ -114,10 +141,14 @@ describe("wire-format snapshots", () => {
   });
 
   it("Announces of a thread received by a Mastodon follower", async () => {
-    const announces = mastodon.received((b) => b.type === "Announce" && (idOf(b.object) === thread.iri || idOf(b.object?.object) === thread.iri));
+    const announces = mastodon.received(
+      (b) => b.type === "Announce" && (idOf(b.object) === thread.iri || idOf(b.object?.object) === thread.iri),
+    );
     expect(announces.map((d) => d.body.object.type).sort()).toEqual(["Create", "Page"]);
     const byType = (t: string) => announces.find((d) => d.body.object.type === t)!;
-    await expect(pretty(delivery(byType("Create")))).toMatchFileSnapshot("./__snapshots__/announce-create-page-delivery.json");
+    await expect(pretty(delivery(byType("Create")))).toMatchFileSnapshot(
+      "./__snapshots__/announce-create-page-delivery.json",
+    );
     await expect(pretty(delivery(byType("Page")))).toMatchFileSnapshot("./__snapshots__/announce-page-delivery.json");
   });
 });

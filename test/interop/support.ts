@@ -28,12 +28,18 @@ export async function queueIdle(instance: TestInstance, timeoutMs = 10_000): Pro
       idleStreak = (await busy()).length === 0 ? idleStreak + 1 : 0;
       return idleStreak >= 2;
     },
-    { timeoutMs, label: "Kindred's queue to become idle", describe: async () => (await busy()).map((r) => ({ queue: r.queue, payload: r.payload.slice(0, 200) })) },
+    {
+      timeoutMs,
+      label: "Kindred's queue to become idle",
+      describe: async () => (await busy()).map((r) => ({ queue: r.queue, payload: r.payload.slice(0, 200) })),
+    },
   );
 }
 
 /** GETs an ActivityPub document from Kindred. */
-export async function getJson(url: string): Promise<{ status: number; contentType: string | null; body: any; raw: string }> {
+export async function getJson(
+  url: string,
+): Promise<{ status: number; contentType: string | null; body: any; raw: string }> {
   const res = await fetch(url, { headers: { accept: "application/activity+json" } });
   const raw = await res.text();
   let body: any;
@@ -66,12 +72,22 @@ export async function followRow(instance: TestInstance, followerIri: string, fol
 }
 
 export async function likeCount(instance: TestInstance, postId: string): Promise<number> {
-  const row = await instance.runtime.db.selectFrom("likes").select((eb) => eb.fn.countAll<string | number>().as("n")).where("post_id", "=", postId).executeTakeFirstOrThrow();
+  const row = await instance.runtime.db
+    .selectFrom("likes")
+    .select((eb) => eb.fn.countAll<string | number>().as("n"))
+    .where("post_id", "=", postId)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
-export async function rowCount(instance: TestInstance, table: "posts" | "likes" | "follows" | "actors"): Promise<number> {
-  const row = await instance.runtime.db.selectFrom(table).select((eb) => eb.fn.countAll<string | number>().as("n")).executeTakeFirstOrThrow();
+export async function rowCount(
+  instance: TestInstance,
+  table: "posts" | "likes" | "follows" | "actors",
+): Promise<number> {
+  const row = await instance.runtime.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<string | number>().as("n"))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -84,7 +100,13 @@ export function allStrings(value: unknown): string[] {
 }
 
 /** `to`/`cc` of an activity or object as arrays of strings (single values are allowed on the wire). */
-export const addressing = (o: any, field: "to" | "cc"): string[] => (o?.[field] === undefined ? [] : Array.isArray(o[field]) ? o[field] : [o[field]]);
+export const addressing = (o: any, field: "to" | "cc"): string[] =>
+  o?.[field] === undefined ? [] : Array.isArray(o[field]) ? o[field] : [o[field]];
 
 /** The `id` of an embedded object or the IRI itself. */
-export const idOf = (o: unknown): string | undefined => (typeof o === "string" ? o : typeof o === "object" && o !== null ? ((o as { id?: string }).id ?? undefined) : undefined);
+export const idOf = (o: unknown): string | undefined =>
+  typeof o === "string"
+    ? o
+    : typeof o === "object" && o !== null
+      ? ((o as { id?: string }).id ?? undefined)
+      : undefined;

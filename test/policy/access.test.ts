@@ -13,7 +13,10 @@ import { mastodonFollow } from "./support.ts";
 /** A GET of `url` signed by `actor` (null: unsigned), as Mastodon fetches objects. */
 async function fetchAs(actor: PeerActor | null, url: string): Promise<{ status: number; body: string }> {
   let request = new Request(url, { headers: { accept: "application/activity+json" } });
-  if (actor) request = await signRequest(request, actor.privateKey, new URL(actor.keyId), { spec: "draft-cavage-http-signatures-12" });
+  if (actor)
+    request = await signRequest(request, actor.privateKey, new URL(actor.keyId), {
+      spec: "draft-cavage-http-signatures-12",
+    });
   const res = await fetch(request);
   return { status: res.status, body: await res.text() };
 }
@@ -28,7 +31,11 @@ describe("a members-only community over ActivityPub", () => {
   let communityIri: string;
 
   beforeAll(async () => {
-    [instance, member, outsider] = await Promise.all([startTestInstance(), Peer.start("mastodon"), Peer.start("mastodon")]);
+    [instance, member, outsider] = await Promise.all([
+      startTestInstance(),
+      Peer.start("mastodon"),
+      Peer.start("mastodon"),
+    ]);
     const admin = await seedUser(instance, "admin", { role: "admin" });
     const circle = await seedCommunity(instance, admin, { slug: "circle", name: "Circle", visibility: "members" });
     communityIri = circle.iri;
@@ -36,10 +43,20 @@ describe("a members-only community over ActivityPub", () => {
     // ada asks to join; a moderator approves.
     expect((await member.send(ada, `${instance.url}/inbox`, mastodonFollow(member, ada, circle.iri))).status).toBe(202);
     await queueIdle(instance);
-    const adaRow = await instance.runtime.db.selectFrom("actors").select("id").where("iri", "=", ada.id).executeTakeFirstOrThrow();
+    const adaRow = await instance.runtime.db
+      .selectFrom("actors")
+      .select("id")
+      .where("iri", "=", ada.id)
+      .executeTakeFirstOrThrow();
     await decideMembership(instance.runtime.db, circle.id, admin.actorId, adaRow.id, true);
     await member.waitForDelivery((b) => b.type === "Accept");
-    const thread = await createThread(instance.runtime.db, instance.url, await getCommunity(instance.runtime.db, "circle"), admin.actorId, { title: "Only for us", body: "private words 51c2" });
+    const thread = await createThread(
+      instance.runtime.db,
+      instance.url,
+      await getCommunity(instance.runtime.db, "circle"),
+      admin.actorId,
+      { title: "Only for us", body: "private words 51c2" },
+    );
     threadIri = thread.iri;
   });
   afterAll(async () => {
@@ -48,7 +65,9 @@ describe("a members-only community over ActivityPub", () => {
   });
 
   it("reaches the approved Mastodon follower addressed to the followers collection, never Public", async () => {
-    const delivery = await member.waitForDelivery((b) => b.type === "Announce" && typeof b.object === "object" && b.object.type === "Create");
+    const delivery = await member.waitForDelivery(
+      (b) => b.type === "Announce" && typeof b.object === "object" && b.object.type === "Create",
+    );
     expect(delivery.verified).toBe(true);
     const create = delivery.body.object;
     expect(addressing(create, "to")).toEqual([`${communityIri}/followers`]);
@@ -90,7 +109,11 @@ describe("a community's own list of servers", () => {
   let other: Peer;
 
   beforeAll(async () => {
-    [instance, allowed, other] = await Promise.all([startTestInstance(), Peer.start("mastodon"), Peer.start("mastodon")]);
+    [instance, allowed, other] = await Promise.all([
+      startTestInstance(),
+      Peer.start("mastodon"),
+      Peer.start("mastodon"),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([allowed?.stop(), other?.stop()]);
@@ -100,13 +123,22 @@ describe("a community's own list of servers", () => {
   it("accepts followers from listed servers only", async () => {
     const admin = await seedUser(instance, "admin", { role: "admin" });
     const c = await seedCommunity(instance, admin, { slug: "trial", name: "Trial" });
-    await updateCommunity(instance.runtime.db, instance.url, c.id, { name: "Trial", allowedServers: new URL(allowed.origin).host });
+    await updateCommunity(instance.runtime.db, instance.url, c.id, {
+      name: "Trial",
+      allowedServers: new URL(allowed.origin).host,
+    });
     const [amy, oz] = await Promise.all([allowed.addActor("amy"), other.addActor("oz")]);
     await allowed.send(amy, `${instance.url}/inbox`, mastodonFollow(allowed, amy, c.iri));
     await other.send(oz, `${instance.url}/inbox`, mastodonFollow(other, oz, c.iri));
     await allowed.waitForDelivery((b) => b.type === "Accept");
     await other.waitForDelivery((b) => b.type === "Reject");
-    const follows = await instance.runtime.db.selectFrom("follows").innerJoin("actors", "actors.id", "follows.follower_id").select(["actors.iri", "follows.status"]).where("follows.followee_id", "=", c.id).where("actors.local", "=", 0).execute();
+    const follows = await instance.runtime.db
+      .selectFrom("follows")
+      .innerJoin("actors", "actors.id", "follows.follower_id")
+      .select(["actors.iri", "follows.status"])
+      .where("follows.followee_id", "=", c.id)
+      .where("actors.local", "=", 0)
+      .execute();
     expect(follows).toEqual([{ iri: amy.id, status: "accepted" }]);
   });
 });
@@ -116,7 +148,10 @@ describe("authorized fetch", () => {
   let peer: Peer;
 
   beforeAll(async () => {
-    [instance, peer] = await Promise.all([startTestInstance({ env: { AUTHORIZED_FETCH: "true" } }), Peer.start("mastodon")]);
+    [instance, peer] = await Promise.all([
+      startTestInstance({ env: { AUTHORIZED_FETCH: "true" } }),
+      Peer.start("mastodon"),
+    ]);
   });
   afterAll(async () => {
     await peer?.stop();
@@ -126,13 +161,32 @@ describe("authorized fetch", () => {
   it("answers only signed fetches of objects, and keeps actor documents open for key checks", async () => {
     const admin = await seedUser(instance, "admin", { role: "admin" });
     await seedCommunity(instance, admin, { slug: "open", name: "Open" });
-    const t = await createThread(instance.runtime.db, instance.url, await getCommunity(instance.runtime.db, "open"), admin.actorId, { title: "Public but signed" });
+    const t = await createThread(
+      instance.runtime.db,
+      instance.url,
+      await getCommunity(instance.runtime.db, "open"),
+      admin.actorId,
+      { title: "Public but signed" },
+    );
     const ann = await peer.addActor("ann");
     expect((await fetchAs(null, t.iri)).status).toBe(401);
     expect((await fetchAs(ann, t.iri)).status).toBe(200);
     expect((await fetchAs(null, `${instance.url}/@open`)).status).toBe(200);
     // A signature from a suspended server does not count.
-    await instance.runtime.db.insertInto("domain_blocks").values({ domain: new URL(peer.origin).host, severity: "suspend", reject_media: 0, reject_reports: 0, public_comment: null, private_comment: null, obfuscate: 0, created_at: new Date().toISOString(), updated_at: new Date().toISOString() }).execute();
+    await instance.runtime.db
+      .insertInto("domain_blocks")
+      .values({
+        domain: new URL(peer.origin).host,
+        severity: "suspend",
+        reject_media: 0,
+        reject_reports: 0,
+        public_comment: null,
+        private_comment: null,
+        obfuscate: 0,
+        created_at: new Date().toISOString(),
+        updated_at: new Date().toISOString(),
+      })
+      .execute();
     await instance.runtime.policy.refresh();
     expect((await fetchAs(ann, t.iri)).status).toBe(401);
   });

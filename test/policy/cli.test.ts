@@ -31,7 +31,11 @@ describe("kindred domain-block / domain-allow / federation mode", () => {
   /** Runs the CLI against this suite's database. */
   const cli = (...args: string[]): Promise<Result> =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ["src/cli/bin.ts", ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: "error", ORIGIN, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, ["src/cli/bin.ts", ...args], {
+        cwd: ROOT,
+        env: { ...process.env, LOG_LEVEL: "error", ORIGIN, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let stdout = "";
       let stderr = "";
       child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
@@ -64,12 +68,32 @@ describe("kindred domain-block / domain-allow / federation mode", () => {
   });
 
   it("adds, lists and removes a block", async () => {
-    const add = await cli("domain-block", "add", "*.Spam.Example.", "--severity", "silence", "--reject-media", "--public-comment", "Spam, mostly", "--private-comment", "ticket 7", "--obfuscate");
+    const add = await cli(
+      "domain-block",
+      "add",
+      "*.Spam.Example.",
+      "--severity",
+      "silence",
+      "--reject-media",
+      "--public-comment",
+      "Spam, mostly",
+      "--private-comment",
+      "ticket 7",
+      "--obfuscate",
+    );
     expect(add.stderr).toBe("");
     expect(add.code).toBe(0);
     expect(add.stdout).toMatch(/^blocked .*\(silence\)\n$/);
     expect(await listDomainBlocks(db)).toEqual([
-      expect.objectContaining({ domain: "spam.example", severity: "silence", reject_media: 1, reject_reports: 0, public_comment: "Spam, mostly", private_comment: "ticket 7", obfuscate: 1 }),
+      expect.objectContaining({
+        domain: "spam.example",
+        severity: "silence",
+        reject_media: 1,
+        reject_reports: 0,
+        public_comment: "Spam, mostly",
+        private_comment: "ticket 7",
+        obfuscate: 1,
+      }),
     ]);
 
     const update = await cli("domain-block", "add", "spam.example", "--severity", "suspend", "--reject-reports");
@@ -81,7 +105,9 @@ describe("kindred domain-block / domain-allow / federation mode", () => {
     const lines = list.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^DOMAIN\s+SEVERITY\s+MEDIA\s+REPORTS\s+OBFUSCATE\s+PUBLIC COMMENT$/);
     // The update kept the comment it did not mention.
-    expect(lines.slice(1).map((l) => l.split(/\s{2,}/))).toEqual([["spam.example", "suspend", "-", "rejected", "no", "Spam, mostly"]]);
+    expect(lines.slice(1).map((l) => l.split(/\s{2,}/))).toEqual([
+      ["spam.example", "suspend", "-", "rejected", "no", "Spam, mostly"],
+    ]);
 
     const remove = await cli("domain-block", "remove", "SPAM.example");
     expect(remove.code).toBe(0);
@@ -122,17 +148,39 @@ describe("kindred domain-block / domain-allow / federation mode", () => {
   });
 
   it("import --dry-run prints the plan and the rejected rows, and writes nothing", async () => {
-    await db.insertInto("domain_blocks").values({ domain: "old.example", severity: "silence", reject_media: 0, reject_reports: 0, public_comment: null, private_comment: null, obfuscate: 0, created_at: "2025-01-01T00:00:00Z", updated_at: "2025-01-01T00:00:00Z" }).execute();
+    await db
+      .insertInto("domain_blocks")
+      .values({
+        domain: "old.example",
+        severity: "silence",
+        reject_media: 0,
+        reject_reports: 0,
+        public_comment: null,
+        private_comment: null,
+        obfuscate: 0,
+        created_at: "2025-01-01T00:00:00Z",
+        updated_at: "2025-01-01T00:00:00Z",
+      })
+      .execute();
     const lena = await seedLocalUser(db, ORIGIN, "lena2");
     await seedFollow(db, await seedRemoteActor(db, "new.example", "nia"), lena.actorId);
     const before = await countFollows(db);
     const path = file(
       "dry.csv",
-      [HEADER_LINE, "new.example,suspend,false,false,,false", "bad domain,suspend,false,false,,false", "old.example,suspend,true,false,Worse now,false", "sub.old.example,silence,false,false,,false", "x.example,ban,false,false,,false"].join("\n") + "\n",
+      [
+        HEADER_LINE,
+        "new.example,suspend,false,false,,false",
+        "bad domain,suspend,false,false,,false",
+        "old.example,suspend,true,false,Worse now,false",
+        "sub.old.example,silence,false,false,,false",
+        "x.example,ban,false,false,,false",
+      ].join("\n") + "\n",
     );
     const dry = await cli("domain-block", "import", path, "--dry-run");
     expect(dry.code).toBe(0);
-    expect(dry.stderr).toBe('kindred: line 3: "bad domain" is not a domain name\nkindred: line 6: severity "ban" is not suspend, silence or noop\n');
+    expect(dry.stderr).toBe(
+      'kindred: line 3: "bad domain" is not a domain name\nkindred: line 6: severity "ban" is not suspend, silence or noop\n',
+    );
     expect(dry.stdout).toBe(
       [
         "new       new.example suspend (cuts 1 local follows)",
@@ -147,14 +195,26 @@ describe("kindred domain-block / domain-allow / federation mode", () => {
   });
 
   it("import applies the good rows and reports the rejected ones by line on stderr", async () => {
-    const path = file("apply.csv", [HEADER_LINE, "good.example,suspend,false,false,Spam,false", ",suspend,false,false,,false", "fine.example,silence,true,false,\"Bots, mostly\",true"].join("\n") + "\n");
+    const path = file(
+      "apply.csv",
+      [
+        HEADER_LINE,
+        "good.example,suspend,false,false,Spam,false",
+        ",suspend,false,false,,false",
+        'fine.example,silence,true,false,"Bots, mostly",true',
+      ].join("\n") + "\n",
+    );
     const run = await cli("domain-block", "import", path);
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('kindred: line 3: "" is not a domain name\n');
     expect(run.stdout).toContain("new       good.example suspend\n");
     expect(run.stdout).toContain("new       fine.example silence\n");
-    expect(run.stdout.trimEnd().split("\n").at(-1)).toBe("applied 2 changes; purged 0 actors, 0 posts, 0 follows; 1 rejected rows");
-    expect((await listDomainBlocks(db)).map((b) => [b.domain, b.severity, b.reject_media, b.public_comment, b.obfuscate])).toEqual([
+    expect(run.stdout.trimEnd().split("\n").at(-1)).toBe(
+      "applied 2 changes; purged 0 actors, 0 posts, 0 follows; 1 rejected rows",
+    );
+    expect(
+      (await listDomainBlocks(db)).map((b) => [b.domain, b.severity, b.reject_media, b.public_comment, b.obfuscate]),
+    ).toEqual([
       ["fine.example", "silence", 1, "Bots, mostly", 1],
       ["good.example", "suspend", 0, "Spam", 0],
     ]);
@@ -165,12 +225,30 @@ describe("kindred domain-block / domain-allow / federation mode", () => {
   });
 
   it("export prints Mastodon's header and the blocks, private comments left out", async () => {
-    expect((await cli("domain-block", "add", "b.example", "--severity", "silence", "--public-comment", "Loud, rude", "--private-comment", "secret")).code).toBe(0);
-    expect((await cli("domain-block", "add", "a.example", "--severity", "noop", "--reject-media", "--obfuscate")).code).toBe(0);
+    expect(
+      (
+        await cli(
+          "domain-block",
+          "add",
+          "b.example",
+          "--severity",
+          "silence",
+          "--public-comment",
+          "Loud, rude",
+          "--private-comment",
+          "secret",
+        )
+      ).code,
+    ).toBe(0);
+    expect(
+      (await cli("domain-block", "add", "a.example", "--severity", "noop", "--reject-media", "--obfuscate")).code,
+    ).toBe(0);
     const out = await cli("domain-block", "export");
     expect(out.code).toBe(0);
     expect(out.stderr).toBe("");
-    expect(out.stdout).toBe(`${HEADER_LINE}\na.example,noop,true,false,,true\nb.example,silence,false,false,"Loud, rude",false\n`);
+    expect(out.stdout).toBe(
+      `${HEADER_LINE}\na.example,noop,true,false,,true\nb.example,silence,false,false,"Loud, rude",false\n`,
+    );
     expect(out.stdout).not.toContain("secret");
   });
 
@@ -181,7 +259,12 @@ describe("kindred domain-block / domain-allow / federation mode", () => {
     expect(res.code).toBe(0);
     expect(res.stdout).toBe("allowed 2 domains; 1 rejected rows\n");
     expect(res.stderr).toBe('kindred: line 4: "not a domain" is not a domain name\n');
-    const rows = await db.selectFrom("domain_allows").select("domain").where("domain", "in", ["friends.example", "other.social"]).orderBy("domain").execute();
+    const rows = await db
+      .selectFrom("domain_allows")
+      .select("domain")
+      .where("domain", "in", ["friends.example", "other.social"])
+      .orderBy("domain")
+      .execute();
     expect(rows.map((r) => r.domain)).toEqual(["friends.example", "other.social"]);
     await db.deleteFrom("domain_allows").execute();
   });

@@ -17,16 +17,41 @@ const read = (name: string) => readFileSync(join(FIXTURES, name), "utf8");
 const HEADER_LINE = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate";
 const ORIGIN = "https://kindred.example";
 
-const block = (domain: string, severity: "suspend" | "silence" | "noop", extra: Partial<{ rejectMedia: boolean; rejectReports: boolean; publicComment: string | null; obfuscate: boolean }> = {}) => ({
-  domain, severity, rejectMedia: false, rejectReports: false, publicComment: null, privateComment: null, obfuscate: false, ...extra,
+const block = (
+  domain: string,
+  severity: "suspend" | "silence" | "noop",
+  extra: Partial<{
+    rejectMedia: boolean;
+    rejectReports: boolean;
+    publicComment: string | null;
+    obfuscate: boolean;
+  }> = {},
+) => ({
+  domain,
+  severity,
+  rejectMedia: false,
+  rejectReports: false,
+  publicComment: null,
+  privateComment: null,
+  obfuscate: false,
+  ...extra,
 });
-const byDomain = <T extends { domain: string }>(list: T[]) => [...list].sort((a, b) => a.domain.localeCompare(b.domain));
+const byDomain = <T extends { domain: string }>(list: T[]) =>
+  [...list].sort((a, b) => a.domain.localeCompare(b.domain));
 
 /** The parsed blocks of Mastodon's export in test/fixtures/mastodon/domain_blocks.csv. */
 const MASTODON_BLOCKS = [
   block("spam.example", "suspend", { publicComment: "Spam" }),
-  block("harassment.example", "suspend", { rejectMedia: true, rejectReports: true, publicComment: "Harassment, doxxing and hate speech", obfuscate: true }),
-  block("lowquality.example", "silence", { rejectMedia: true, publicComment: 'Bots, "engagement" farming, and unmarked NSFW' }),
+  block("harassment.example", "suspend", {
+    rejectMedia: true,
+    rejectReports: true,
+    publicComment: "Harassment, doxxing and hate speech",
+    obfuscate: true,
+  }),
+  block("lowquality.example", "silence", {
+    rejectMedia: true,
+    publicComment: 'Bots, "engagement" farming, and unmarked NSFW',
+  }),
   block("media.example", "noop", { rejectMedia: true }),
   block("reports.example", "noop", { rejectReports: true, publicComment: "Report spam" }),
   block("xn--bcher-kva.example", "silence", { obfuscate: true }),
@@ -42,7 +67,12 @@ describe("parseBlockCsv", () => {
 
   it("exports in Mastodon's format, line for line what Mastodon writes, and re-imports to the same blocks", () => {
     const rows = MASTODON_BLOCKS.map((b) => ({
-      domain: b.domain, severity: b.severity, reject_media: b.rejectMedia ? 1 : 0, reject_reports: b.rejectReports ? 1 : 0, public_comment: b.publicComment, obfuscate: b.obfuscate ? 1 : 0,
+      domain: b.domain,
+      severity: b.severity,
+      reject_media: b.rejectMedia ? 1 : 0,
+      reject_reports: b.rejectReports ? 1 : 0,
+      public_comment: b.publicComment,
+      obfuscate: b.obfuscate ? 1 : 0,
     }));
     const exported = blockCsv(rows);
     const lines = exported.trimEnd().split(/\r?\n/);
@@ -58,7 +88,10 @@ describe("parseBlockCsv", () => {
   it("reads a header without '#', normalizing domains", () => {
     const parsed = parseBlockCsv(read("domain_blocks_no_hash.csv"));
     expect(parsed.problems).toEqual([]);
-    expect(parsed.blocks).toEqual([block("spam.example", "suspend", { rejectMedia: true, publicComment: "No hash header" }), block("quiet.example", "silence")]);
+    expect(parsed.blocks).toEqual([
+      block("spam.example", "suspend", { rejectMedia: true, publicComment: "No hash header" }),
+      block("quiet.example", "silence"),
+    ]);
   });
 
   it("reads an `instance` column; a list without severities suspends", () => {
@@ -70,7 +103,11 @@ describe("parseBlockCsv", () => {
   it("reads a list of bare domains (no header): each one suspended, wildcards and URLs normalized", () => {
     const parsed = parseBlockCsv(read("domain_blocks_domains_only.csv"));
     expect(parsed.problems).toEqual([]);
-    expect(parsed.blocks).toEqual([block("first.example", "suspend"), block("second.example", "suspend"), block("third.example", "suspend")]);
+    expect(parsed.blocks).toEqual([
+      block("first.example", "suspend"),
+      block("second.example", "suspend"),
+      block("third.example", "suspend"),
+    ]);
   });
 
   it("reports a bad domain, a bad severity and an empty domain by their 1-based line, and keeps the good rows", () => {
@@ -80,11 +117,24 @@ describe("parseBlockCsv", () => {
       { line: 5, message: 'severity "ban" is not suspend, silence or noop' },
       { line: 6, message: '"" is not a domain name' },
     ]);
-    expect(parsed.blocks).toEqual([block("good.example", "suspend"), block("fine.example", "silence", { rejectMedia: true }), block("last.example", "noop", { rejectReports: true })]);
+    expect(parsed.blocks).toEqual([
+      block("good.example", "suspend"),
+      block("fine.example", "silence", { rejectMedia: true }),
+      block("last.example", "noop", { rejectReports: true }),
+    ]);
   });
 
   it("counts blank lines when it reports a line number (hand-edited lists have them)", () => {
-    const text = [HEADER_LINE, "good.example,suspend,false,false,,false", "", "not a domain,suspend,false,false,,false", "", "", "other.example,bogus,false,false,,false"].join("\n") + "\n";
+    const text =
+      [
+        HEADER_LINE,
+        "good.example,suspend,false,false,,false",
+        "",
+        "not a domain,suspend,false,false,,false",
+        "",
+        "",
+        "other.example,bogus,false,false,,false",
+      ].join("\n") + "\n";
     const parsed = parseBlockCsv(text);
     expect(parsed.blocks.map((b) => b.domain)).toEqual(["good.example"]);
     expect(parsed.problems.map((p) => p.line)).toEqual([4, 7]);
@@ -150,7 +200,9 @@ describe.each(dialects)("planImport and applyImport on %s", (dialect) => {
     );
     expect(list.problems).toEqual([]);
     const plan = await planImport(db, list);
-    expect(plan.map((c) => ({ domain: c.block.domain, status: c.status, followsCut: c.followsCut, coveredBy: c.coveredBy }))).toEqual([
+    expect(
+      plan.map((c) => ({ domain: c.block.domain, status: c.status, followsCut: c.followsCut, coveredBy: c.coveredBy })),
+    ).toEqual([
       { domain: "new.example", status: "new", followsCut: 2, coveredBy: undefined },
       { domain: "quiet.example", status: "new", followsCut: 0, coveredBy: undefined },
       { domain: "changed.example", status: "changed", followsCut: 1, coveredBy: undefined },
@@ -161,15 +213,25 @@ describe.each(dialects)("planImport and applyImport on %s", (dialect) => {
       { domain: "loud.calm.example", status: "new", followsCut: 0, coveredBy: undefined },
     ]);
     // The review wrote nothing.
-    expect((await listDomainBlocks(db)).map((b) => b.domain)).toEqual(["calm.example", "changed.example", "parent.example", "same.example"]);
+    expect((await listDomainBlocks(db)).map((b) => b.domain)).toEqual([
+      "calm.example",
+      "changed.example",
+      "parent.example",
+      "same.example",
+    ]);
     expect(await countFollows(db)).toBe(5);
 
     const result = await applyImport(db, plan);
     expect(result).toEqual({ applied: 4, purged: { actors: 3, follows: 3, posts: 0 } });
     const after = await listDomainBlocks(db);
     expect(after.map((b) => [b.domain, b.severity])).toEqual([
-      ["calm.example", "silence"], ["changed.example", "suspend"], ["loud.calm.example", "suspend"], ["new.example", "suspend"],
-      ["parent.example", "suspend"], ["quiet.example", "silence"], ["same.example", "suspend"],
+      ["calm.example", "silence"],
+      ["changed.example", "suspend"],
+      ["loud.calm.example", "suspend"],
+      ["new.example", "suspend"],
+      ["parent.example", "suspend"],
+      ["quiet.example", "silence"],
+      ["same.example", "suspend"],
     ]);
     // Left: the follow with quiet.example (silenced) and with the bystander.
     expect(await countFollows(db)).toBe(2);
@@ -179,7 +241,15 @@ describe.each(dialects)("planImport and applyImport on %s", (dialect) => {
 
     // The same list again changes nothing.
     const again = await planImport(db, list);
-    expect(again.map((c) => c.status)).toEqual(["unchanged", "unchanged", "unchanged", "unchanged", "covered", "covered", "unchanged"]);
+    expect(again.map((c) => c.status)).toEqual([
+      "unchanged",
+      "unchanged",
+      "unchanged",
+      "unchanged",
+      "covered",
+      "covered",
+      "unchanged",
+    ]);
     expect((await applyImport(db, again)).applied).toBe(0);
   });
 
@@ -200,7 +270,12 @@ describe.each(dialects)("planImport and applyImport on %s", (dialect) => {
     const nina = await seedRemoteActor(db, "new.example", "nina");
     await seedFollow(db, nina, lenaId);
     const list = parseBlockCsv(
-      [HEADER_LINE, "first.example,suspend,false,false,,false", "new.example,suspend,false,false,,false", `long.example,silence,false,false,${"x".repeat(1001)},false`].join("\n"),
+      [
+        HEADER_LINE,
+        "first.example,suspend,false,false,,false",
+        "new.example,suspend,false,false,,false",
+        `long.example,silence,false,false,${"x".repeat(1001)},false`,
+      ].join("\n"),
     );
     const plan = await planImport(db, list);
     expect(plan.map((c) => c.status)).toEqual(["new", "new", "new"]);
@@ -212,13 +287,20 @@ describe.each(dialects)("planImport and applyImport on %s", (dialect) => {
   });
 
   it("keeps the comments written here on a block the list changes (the list carries no private comment)", async () => {
-    await blockDomain(db, { domain: "kept.example", severity: "silence", publicComment: "Spam", privateComment: "ticket #42: reported by three members" });
+    await blockDomain(db, {
+      domain: "kept.example",
+      severity: "silence",
+      publicComment: "Spam",
+      privateComment: "ticket #42: reported by three members",
+    });
     const plan = await planImport(db, parseBlockCsv(`${HEADER_LINE}\nkept.example,suspend,false,false,,false\n`));
     expect(plan.map((c) => c.status)).toEqual(["changed"]);
     await applyImport(db, plan);
     const row = (await listDomainBlocks(db)).find((b) => b.domain === "kept.example");
     expect(row?.severity).toBe("suspend");
-    expect(row?.private_comment, "the private comment survives the import").toBe("ticket #42: reported by three members");
+    expect(row?.private_comment, "the private comment survives the import").toBe(
+      "ticket #42: reported by three members",
+    );
     expect(row?.public_comment, "the public comment is kept when the list has none").toBe("Spam");
   });
 

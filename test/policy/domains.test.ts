@@ -5,7 +5,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DomainError } from "../../src/errors.ts";
 import { domainKeys, normalizeDomain, obfuscateDomain } from "../../src/policy/domains.ts";
 import { DomainPolicy } from "../../src/policy/matcher.ts";
-import { allowDomain, blockDomain, disallowDomain, listDomainAllows, listDomainBlocks, setFederationMode, unblockDomain } from "../../src/policy/service.ts";
+import {
+  allowDomain,
+  blockDomain,
+  disallowDomain,
+  listDomainAllows,
+  listDomainBlocks,
+  setFederationMode,
+  unblockDomain,
+} from "../../src/policy/service.ts";
 import { dialects, freshDatabase, type TestDatabase } from "../helpers/databases.ts";
 
 describe("normalizeDomain", () => {
@@ -35,7 +43,24 @@ describe("normalizeDomain", () => {
   });
 
   it("rejects what is not a domain name", () => {
-    for (const bad of ["", "   ", "exa mple.com", "-bad.com", "bad-.com", "a..b", ".example.com", "under_score.com", "example.com/path", "user@example.com", "*", "*.", "http://", "example.com:abc", "a:1:2", "example.com:"]) {
+    for (const bad of [
+      "",
+      "   ",
+      "exa mple.com",
+      "-bad.com",
+      "bad-.com",
+      "a..b",
+      ".example.com",
+      "under_score.com",
+      "example.com/path",
+      "user@example.com",
+      "*",
+      "*.",
+      "http://",
+      "example.com:abc",
+      "a:1:2",
+      "example.com:",
+    ]) {
       expect(normalizeDomain(bad), JSON.stringify(bad)).toBeNull();
     }
     expect(normalizeDomain(`${"a".repeat(64)}.com`), "a 64-character label").toBeNull();
@@ -63,7 +88,12 @@ describe("domainKeys", () => {
   });
 
   it("puts host:port first, then the bare host and its parents (a block of example.com covers example.com:8443)", () => {
-    expect(domainKeys("social.example.com:8443")).toEqual(["social.example.com:8443", "social.example.com", "example.com", "com"]);
+    expect(domainKeys("social.example.com:8443")).toEqual([
+      "social.example.com:8443",
+      "social.example.com",
+      "example.com",
+      "com",
+    ]);
     expect(domainKeys("127.0.0.1:3000").slice(0, 2)).toEqual(["127.0.0.1:3000", "127.0.0.1"]);
   });
 
@@ -119,13 +149,39 @@ describe.each(dialects)("DomainPolicy.check on %s", (dialect) => {
     const result = await blockDomain(database.db, { domain: "Example.com", severity: "suspend" });
     expect(result).toEqual({ created: true, purged: { actors: 0, follows: 0, posts: 0 } });
     await policy.refresh();
-    for (const host of ["example.com", "EXAMPLE.COM", "social.example.com", "a.b.example.com", "example.com:8443", "social.example.com:8443", "https://a.social.example.com/users/x", "http://example.com:3000/inbox"]) {
-      expect(policy.check(host), host).toEqual({ severity: "suspend", rejectMedia: false, rejectReports: false, matched: "example.com" });
+    for (const host of [
+      "example.com",
+      "EXAMPLE.COM",
+      "social.example.com",
+      "a.b.example.com",
+      "example.com:8443",
+      "social.example.com:8443",
+      "https://a.social.example.com/users/x",
+      "http://example.com:3000/inbox",
+    ]) {
+      expect(policy.check(host), host).toEqual({
+        severity: "suspend",
+        rejectMedia: false,
+        rejectReports: false,
+        matched: "example.com",
+      });
       expect(policy.isSuspended(host), host).toBe(true);
       expect(policy.isSilenced(host), host).toBe(false);
     }
-    for (const host of ["notexample.com", "example.com.evil.net", "example.org", "https://evil.net/example.com", "com", "kindred.example"]) {
-      expect(policy.check(host), host).toEqual({ severity: null, rejectMedia: false, rejectReports: false, matched: null });
+    for (const host of [
+      "notexample.com",
+      "example.com.evil.net",
+      "example.org",
+      "https://evil.net/example.com",
+      "com",
+      "kindred.example",
+    ]) {
+      expect(policy.check(host), host).toEqual({
+        severity: null,
+        rejectMedia: false,
+        rejectReports: false,
+        matched: null,
+      });
     }
   });
 
@@ -147,17 +203,40 @@ describe.each(dialects)("DomainPolicy.check on %s", (dialect) => {
     await blockDomain(database.db, { domain: "127.0.0.1", severity: "silence" });
     await policy.refresh();
     expect(policy.check("127.0.0.1:4001")).toMatchObject({ severity: "silence", matched: "127.0.0.1" });
-    expect(policy.check("127.0.0.1:4000"), "the port's own block is more specific").toMatchObject({ severity: "suspend", matched: "127.0.0.1:4000" });
+    expect(policy.check("127.0.0.1:4000"), "the port's own block is more specific").toMatchObject({
+      severity: "suspend",
+      matched: "127.0.0.1:4000",
+    });
   });
 
   it("prefers the most specific block, and reports its media and report flags", async () => {
     await blockDomain(database.db, { domain: "example.com", severity: "silence", rejectMedia: true });
     await blockDomain(database.db, { domain: "bad.example.com", severity: "suspend" });
-    await blockDomain(database.db, { domain: "media.example.com", severity: "noop", rejectMedia: true, rejectReports: true });
+    await blockDomain(database.db, {
+      domain: "media.example.com",
+      severity: "noop",
+      rejectMedia: true,
+      rejectReports: true,
+    });
     await policy.refresh();
-    expect(policy.check("other.example.com")).toEqual({ severity: "silence", rejectMedia: true, rejectReports: false, matched: "example.com" });
-    expect(policy.check("x.bad.example.com")).toEqual({ severity: "suspend", rejectMedia: false, rejectReports: false, matched: "bad.example.com" });
-    expect(policy.check("media.example.com")).toEqual({ severity: "noop", rejectMedia: true, rejectReports: true, matched: "media.example.com" });
+    expect(policy.check("other.example.com")).toEqual({
+      severity: "silence",
+      rejectMedia: true,
+      rejectReports: false,
+      matched: "example.com",
+    });
+    expect(policy.check("x.bad.example.com")).toEqual({
+      severity: "suspend",
+      rejectMedia: false,
+      rejectReports: false,
+      matched: "bad.example.com",
+    });
+    expect(policy.check("media.example.com")).toEqual({
+      severity: "noop",
+      rejectMedia: true,
+      rejectReports: true,
+      matched: "media.example.com",
+    });
     expect(policy.isSilenced("other.example.com")).toBe(true);
     expect(policy.isSuspended("media.example.com")).toBe(false);
     expect(policy.isSilenced("media.example.com")).toBe(false);
@@ -190,11 +269,27 @@ describe.each(dialects)("DomainPolicy.check on %s", (dialect) => {
     await setFederationMode(database.db, "allowlist");
     await policy.refresh();
     expect((await listDomainAllows(database.db)).map((a) => a.domain)).toEqual(["127.0.0.1:5000", "friendly.example"]);
-    for (const host of ["friendly.example", "social.friendly.example", "friendly.example:8443", "https://friendly.example/users/a", "127.0.0.1:5000"]) {
-      expect(policy.check(host), host).toEqual({ severity: null, rejectMedia: false, rejectReports: false, matched: null });
+    for (const host of [
+      "friendly.example",
+      "social.friendly.example",
+      "friendly.example:8443",
+      "https://friendly.example/users/a",
+      "127.0.0.1:5000",
+    ]) {
+      expect(policy.check(host), host).toEqual({
+        severity: null,
+        rejectMedia: false,
+        rejectReports: false,
+        matched: null,
+      });
     }
     for (const host of ["other.example", "notfriendly.example", "127.0.0.1:5001", "https://other.example/inbox"]) {
-      expect(policy.check(host), host).toEqual({ severity: "suspend", rejectMedia: true, rejectReports: true, matched: null });
+      expect(policy.check(host), host).toEqual({
+        severity: "suspend",
+        rejectMedia: true,
+        rejectReports: true,
+        matched: null,
+      });
     }
     expect(policy.check(LOCAL).severity, "our own host").toBeNull();
     expect(policy.check(`https://${LOCAL}/users/alice`).severity).toBeNull();
@@ -214,20 +309,41 @@ describe.each(dialects)("DomainPolicy.check on %s", (dialect) => {
   });
 
   it("stores blocks under their normalized domain, updates in place, and names a bad domain in its error", async () => {
-    expect((await blockDomain(database.db, { domain: "*.Spam.EXAMPLE.", severity: "silence", publicComment: "  spam  ", privateComment: "" })).created).toBe(true);
-    expect((await blockDomain(database.db, { domain: "spam.example", severity: "noop", rejectMedia: true })).created).toBe(false);
+    expect(
+      (
+        await blockDomain(database.db, {
+          domain: "*.Spam.EXAMPLE.",
+          severity: "silence",
+          publicComment: "  spam  ",
+          privateComment: "",
+        })
+      ).created,
+    ).toBe(true);
+    expect(
+      (await blockDomain(database.db, { domain: "spam.example", severity: "noop", rejectMedia: true })).created,
+    ).toBe(false);
     const rows = await listDomainBlocks(database.db);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ domain: "spam.example", severity: "noop", reject_media: 1, reject_reports: 0, obfuscate: 0 });
+    expect(rows[0]).toMatchObject({
+      domain: "spam.example",
+      severity: "noop",
+      reject_media: 1,
+      reject_reports: 0,
+      obfuscate: 0,
+    });
     // Comments not given in an update are kept (an imported list carries no private comments).
     expect(rows[0]!.public_comment).toBe("spam");
 
-    const bad = await blockDomain(database.db, { domain: "not a domain", severity: "suspend" }).catch((e: unknown) => e);
+    const bad = await blockDomain(database.db, { domain: "not a domain", severity: "suspend" }).catch(
+      (e: unknown) => e,
+    );
     expect(bad).toBeInstanceOf(DomainError);
     expect((bad as DomainError).code).toBe("invalid");
     expect((bad as DomainError).message).toContain('"not a domain" is not a domain name');
 
-    const badSeverity = await blockDomain(database.db, { domain: "x.example", severity: "ban" as "suspend" }).catch((e: unknown) => e);
+    const badSeverity = await blockDomain(database.db, { domain: "x.example", severity: "ban" as "suspend" }).catch(
+      (e: unknown) => e,
+    );
     expect((badSeverity as DomainError).code).toBe("invalid");
     expect((badSeverity as DomainError).message).toContain("severity");
 

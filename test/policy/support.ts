@@ -9,13 +9,30 @@ import { fixture, snowflake, uuid, type Delivery, type Peer, type PeerActor } fr
 import { PASSWORD } from "../helpers/seed.ts";
 
 /** A remote Mastodon-style person at `host` (e.g. `social.example.com:8443`), as persistActor stores one. */
-export function seedRemoteActor(db: Db, host: string, username: string, extra: { name?: string; avatarUrl?: string } = {}): Promise<string> {
+export function seedRemoteActor(
+  db: Db,
+  host: string,
+  username: string,
+  extra: { name?: string; avatarUrl?: string } = {},
+): Promise<string> {
   const iri = `https://${host}/users/${username}`;
   return upsertRemoteActor(db, {
-    iri, type: "Person", username, host, name: extra.name ?? username, summaryHtml: `<p>${username} here</p>`, url: `https://${host}/@${username}`,
-    inboxUrl: `${iri}/inbox`, sharedInboxUrl: `https://${host}/inbox`, outboxUrl: `${iri}/outbox`, followersUrl: `${iri}/followers`,
-    followingUrl: `${iri}/following`, featuredUrl: null, avatarUrl: extra.avatarUrl ?? `https://${host}/avatars/${username}.png`,
-    manuallyApprovesFollowers: false, discoverable: true,
+    iri,
+    type: "Person",
+    username,
+    host,
+    name: extra.name ?? username,
+    summaryHtml: `<p>${username} here</p>`,
+    url: `https://${host}/@${username}`,
+    inboxUrl: `${iri}/inbox`,
+    sharedInboxUrl: `https://${host}/inbox`,
+    outboxUrl: `${iri}/outbox`,
+    followersUrl: `${iri}/followers`,
+    followingUrl: `${iri}/following`,
+    featuredUrl: null,
+    avatarUrl: extra.avatarUrl ?? `https://${host}/avatars/${username}.png`,
+    manuallyApprovesFollowers: false,
+    discoverable: true,
   });
 }
 
@@ -29,12 +46,23 @@ export async function seedFollow(db: Db, followerId: string, followeeId: string)
   const ts = new Date().toISOString();
   await db
     .insertInto("follows")
-    .values({ id: randomUUID(), iri: `https://follows.invalid/${randomUUID()}`, follower_id: followerId, followee_id: followeeId, status: "accepted", created_at: ts, accepted_at: ts })
+    .values({
+      id: randomUUID(),
+      iri: `https://follows.invalid/${randomUUID()}`,
+      follower_id: followerId,
+      followee_id: followeeId,
+      status: "accepted",
+      created_at: ts,
+      accepted_at: ts,
+    })
     .execute();
 }
 
 export async function countFollows(db: Db): Promise<number> {
-  const row = await db.selectFrom("follows").select((eb) => eb.fn.countAll<string | number>().as("n")).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom("follows")
+    .select((eb) => eb.fn.countAll<string | number>().as("n"))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -42,17 +70,33 @@ export async function countFollows(db: Db): Promise<number> {
 // Mastodon-shaped traffic (the JSON of test/fixtures/mastodon/), as the interop suite sends it
 
 /** A Mastodon `Follow` of `object`. */
-export const mastodonFollow = (peer: Peer, actor: PeerActor, object: string) => fixture("mastodon/follow.json", { origin: peer.origin, uuid: uuid(), actor: actor.id, object });
+export const mastodonFollow = (peer: Peer, actor: PeerActor, object: string) =>
+  fixture("mastodon/follow.json", { origin: peer.origin, uuid: uuid(), actor: actor.id, object });
 
 /** A Mastodon `Like` of `object`. */
-export const mastodonLike = (actor: PeerActor, object: string) => fixture("mastodon/like.json", { actor: actor.id, id: snowflake(), object });
+export const mastodonLike = (actor: PeerActor, object: string) =>
+  fixture("mastodon/like.json", { actor: actor.id, id: snowflake(), object });
 
 /** A public Mastodon `Create(Note)` that mentions `mentioned` (a community: the post lands there). */
-export function mastodonNote(peer: Peer, actor: PeerActor, options: { text: string; mentioned: { iri: string; name: string }; inReplyTo?: string | null }) {
+export function mastodonNote(
+  peer: Peer,
+  actor: PeerActor,
+  options: { text: string; mentioned: { iri: string; name: string }; inReplyTo?: string | null },
+) {
   return fixture("mastodon/create_note.json", {
-    origin: peer.origin, host: peer.host, actor: actor.id, username: actor.username, id: snowflake(), published: new Date().toISOString(),
-    inReplyTo: options.inReplyTo ?? null, mentioned: options.mentioned.iri, mentionedUrl: options.mentioned.iri, mentionedName: options.mentioned.name,
-    mentionedHost: new URL(options.mentioned.iri).host, text: options.text, hashtag: "pacing",
+    origin: peer.origin,
+    host: peer.host,
+    actor: actor.id,
+    username: actor.username,
+    id: snowflake(),
+    published: new Date().toISOString(),
+    inReplyTo: options.inReplyTo ?? null,
+    mentioned: options.mentioned.iri,
+    mentionedUrl: options.mentioned.iri,
+    mentionedName: options.mentioned.name,
+    mentionedHost: new URL(options.mentioned.iri).host,
+    text: options.text,
+    hashtag: "pacing",
   });
 }
 
@@ -64,7 +108,12 @@ export function withAvatar(peer: Peer, actor: PeerActor): string {
 }
 
 /** The `id` of an embedded object or the IRI itself. */
-export const idOf = (o: unknown): string | undefined => (typeof o === "string" ? o : typeof o === "object" && o !== null ? ((o as { id?: string }).id ?? undefined) : undefined);
+export const idOf = (o: unknown): string | undefined =>
+  typeof o === "string"
+    ? o
+    : typeof o === "object" && o !== null
+      ? ((o as { id?: string }).id ?? undefined)
+      : undefined;
 
 /** Every string anywhere inside a JSON value. */
 export function allStrings(value: unknown): string[] {
@@ -79,7 +128,9 @@ export const announceOfCreate = (community: string, iri: string) => (b: any) =>
   b.type === "Announce" && b.actor === community && b.object?.type === "Create" && idOf(b.object.object) === iri;
 
 /** Deliveries to `peer` from index `since` on that mention `needle` anywhere in their body. */
-export const deliveriesMentioning = (peer: Peer, needle: string, since = 0) => peer.deliveries.slice(since).filter((d) => allStrings(d.body).some((s) => s.includes(needle)));
+export const deliveriesMentioning = (peer: Peer, needle: string, since = 0) =>
+  peer.deliveries.slice(since).filter((d) => allStrings(d.body).some((s) => s.includes(needle)));
 
 /** A summary of deliveries for failure messages. */
-export const describeDeliveries = (deliveries: Delivery[]) => deliveries.map((d) => ({ path: d.path, type: d.body?.type, actor: d.body?.actor, object: idOf(d.body?.object) }));
+export const describeDeliveries = (deliveries: Delivery[]) =>
+  deliveries.map((d) => ({ path: d.path, type: d.body?.type, actor: d.body?.actor, object: idOf(d.body?.object) }));

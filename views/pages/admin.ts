@@ -7,10 +7,17 @@ export interface AdminSettingsValues {
   registrations: "open" | "closed";
 }
 
-export function adminPage(page: PageContext, v: AdminSettingsValues, state: { saved?: boolean; errors?: Record<string, string>; message?: string } = {}): Html {
+export function adminPage(
+  page: PageContext,
+  v: AdminSettingsValues,
+  state: { saved?: boolean; errors?: Record<string, string>; message?: string } = {},
+): Html {
   const radio = (name: string, value: string, label: string, current: string) =>
     html`<label class="check"><input type="radio" name="${name}" value="${value}"${current === value ? html` checked` : ""}> ${label}</label>`;
-  return layout(page, "Instance settings", html`<h1>Instance settings</h1>
+  return layout(
+    page,
+    "Instance settings",
+    html`<h1>Instance settings</h1>
 <p><a href="/admin/federation">Federation: blocked and allowed servers</a></p>
 ${state.saved ? html`<div class="notice" role="status">Saved.</div>` : ""}
 ${formErrors(state.message)}
@@ -28,5 +35,6 @@ ${formErrors(state.message)}
     ${radio("registrations", "closed", "Closed (admins create accounts with the CLI)", v.registrations)}
   </fieldset>
   <button type="submit">Save</button>
-</form>`);
+</form>`,
+  );
 }

@@ -25,7 +25,8 @@ const described: Record<string, string> = {
 
 /** The human-readable index of an export archive: a standalone page, no external resources. */
 export function readmeHtml(d: ArchiveReadme): string {
-  const file = (name: string) => html`<tr><td><code>${name}</code></td><td>${described[name] ?? (name.startsWith("avatar") ? "Your profile picture." : "")}</td></tr>`;
+  const file = (name: string) =>
+    html`<tr><td><code>${name}</code></td><td>${described[name] ?? (name.startsWith("avatar") ? "Your profile picture." : "")}</td></tr>`;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Your Kindred data: ${d.handle}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}td{padding:.25rem .75rem .25rem 0;vertical-align:top}</style></head>

@@ -10,8 +10,13 @@ export interface FormState {
 export function signUpPage(page: PageContext, state: FormState = {}, registrationsOpen = true): Html {
   const v = state.values ?? {};
   const e = state.errors;
-  return layout(page, "Sign up", html`<h1>Create an account</h1>
-${registrationsOpen ? html`<p>Choose a pseudonym: your username is public and cannot be changed. Your email is optional and never shown to anyone.</p>
+  return layout(
+    page,
+    "Sign up",
+    html`<h1>Create an account</h1>
+${
+  registrationsOpen
+    ? html`<p>Choose a pseudonym: your username is public and cannot be changed. Your email is optional and never shown to anyone.</p>
 ${formErrors(state.message)}
 <form method="post" action="/signup" class="stack">
   ${csrfField(page.csrf)}
@@ -26,12 +31,18 @@ ${formErrors(state.message)}
   ${fieldError(e, "email")}
   <button type="submit">Sign up</button>
 </form>
-<p>Already have an account? <a href="/login">Log in</a>.</p>` : html`<p>Sign-ups are closed on this instance.</p>`}`);
+<p>Already have an account? <a href="/login">Log in</a>.</p>`
+    : html`<p>Sign-ups are closed on this instance.</p>`
+}`,
+  );
 }
 
 export function logInPage(page: PageContext, state: FormState = {}, next = ""): Html {
   const v = state.values ?? {};
-  return layout(page, "Log in", html`<h1>Log in</h1>
+  return layout(
+    page,
+    "Log in",
+    html`<h1>Log in</h1>
 ${formErrors(state.message)}
 <form method="post" action="/login" class="stack">
   ${csrfField(page.csrf)}
@@ -42,7 +53,8 @@ ${formErrors(state.message)}
   <input id="password" name="password" type="password" required maxlength="256" autocomplete="current-password">
   <button type="submit">Log in</button>
 </form>
-<p>New here? <a href="/signup">Create an account</a>.</p>`);
+<p>New here? <a href="/signup">Create an account</a>.</p>`,
+  );
 }
 
 export interface SettingsView {
@@ -52,9 +64,16 @@ export interface SettingsView {
   avatarUrl: string | null;
 }
 
-export function settingsPage(page: PageContext, profile: SettingsView, state: FormState & { saved?: boolean; passwordErrors?: Record<string, string>; passwordMessage?: string } = {}): Html {
+export function settingsPage(
+  page: PageContext,
+  profile: SettingsView,
+  state: FormState & { saved?: boolean; passwordErrors?: Record<string, string>; passwordMessage?: string } = {},
+): Html {
   const e = state.errors;
-  return layout(page, "Settings", html`<h1>Settings</h1>
+  return layout(
+    page,
+    "Settings",
+    html`<h1>Settings</h1>
 <p><a href="/settings/filters">Muted and blocked people and servers</a> · <a href="/settings/data">Your data: download or erase it</a></p>
 ${state.saved ? html`<div class="notice" role="status">Saved.</div>` : ""}
 <section aria-labelledby="profile-h">
@@ -71,8 +90,12 @@ ${formErrors(state.message)}
   <label for="email">Email <span class="hint">(optional, private)</span></label>
   <input id="email" name="email" type="email" maxlength="254" value="${profile.email}"${describedBy(e, "email")}>
   ${fieldError(e, "email")}
-  ${profile.avatarUrl ? html`<p><img class="avatar large" src="${profile.avatarUrl}" alt="Your current avatar" width="96" height="96"></p>
-  <label class="check"><input type="checkbox" name="removeAvatar" value="1"> Remove avatar</label>` : ""}
+  ${
+    profile.avatarUrl
+      ? html`<p><img class="avatar large" src="${profile.avatarUrl}" alt="Your current avatar" width="96" height="96"></p>
+  <label class="check"><input type="checkbox" name="removeAvatar" value="1"> Remove avatar</label>`
+      : ""
+  }
   <label for="avatar">Avatar <span class="hint">(PNG, JPEG, GIF or WebP, up to 512 KiB)</span></label>
   <input id="avatar" name="avatar" type="file" accept="image/png,image/jpeg,image/gif,image/webp"${describedBy(e, "avatar")}>
   ${fieldError(e, "avatar")}
@@ -93,5 +116,6 @@ ${formErrors(state.passwordMessage)}
   <button type="submit">Change password</button>
 </form>
 <p class="hint">Changing your password signs out every other device.</p>
-</section>`);
+</section>`,
+  );
 }

@@ -1,6 +1,17 @@
 import { html } from "hono/html";
 import { threadSummary, type PostItem } from "../components.ts";
-import { csrfField, describedBy, fieldError, formErrors, layout, pager, time, trusted, type Html, type PageContext } from "../layout.ts";
+import {
+  csrfField,
+  describedBy,
+  fieldError,
+  formErrors,
+  layout,
+  pager,
+  time,
+  trusted,
+  type Html,
+  type PageContext,
+} from "../layout.ts";
 import type { FormState } from "./auth.ts";
 
 export interface CommunityItem {
@@ -14,8 +25,14 @@ export interface CommunityItem {
   threads?: number;
 }
 
-export function homePage(page: PageContext, data: { descriptionHtml: string; communities: CommunityItem[]; nextHref: string | null; mayCreate: boolean }): Html {
-  return layout(page, "Communities", html`<section class="intro">
+export function homePage(
+  page: PageContext,
+  data: { descriptionHtml: string; communities: CommunityItem[]; nextHref: string | null; mayCreate: boolean },
+): Html {
+  return layout(
+    page,
+    "Communities",
+    html`<section class="intro">
   <h1>${page.instanceName}</h1>
   <div class="content">${trusted(data.descriptionHtml)}</div>
 </section>
@@ -23,7 +40,8 @@ export function homePage(page: PageContext, data: { descriptionHtml: string; com
   <div class="row"><h2 id="communities-h">Communities</h2>${data.mayCreate ? html`<a class="button" href="/communities/new">Create a community</a>` : ""}</div>
   ${data.communities.length === 0 ? html`<p>No communities yet.</p>` : html`<ul class="cards">${data.communities.map((c) => communityCard(c))}</ul>`}
   ${pager(data.nextHref)}
-</section>`);
+</section>`,
+  );
 }
 
 function communityCard(c: CommunityItem): Html {
@@ -53,7 +71,10 @@ export interface CommunityPageData {
 
 export function communityPage(page: PageContext, d: CommunityPageData): Html {
   const c = d.community;
-  return layout(page, c.name ?? c.slug, html`<header class="community">
+  return layout(
+    page,
+    c.name ?? c.slug,
+    html`<header class="community">
   <h1>${c.name ?? c.slug}</h1>
   <p class="meta">@${c.slug}${c.local === 1 ? html` · ${c.members} ${c.members === 1 ? "member" : "members"}` : html` · hosted on ${c.host} · ${c.members} ${c.members === 1 ? "member" : "members"} here · <a href="${c.iri}" rel="nofollow noopener">view on ${c.host}</a>`}${badges(c)}</p>
   <div class="actions">${membershipControls(page, d)}
@@ -62,21 +83,26 @@ export function communityPage(page: PageContext, d: CommunityPageData): Html {
 <div class="columns">
 <section class="threads" aria-labelledby="threads-h">
   <div class="row"><h2 id="threads-h">Threads</h2>${d.canRead && d.loggedIn ? html`<a class="button" href="/@${c.slug}/submit">New thread</a>` : ""}</div>
-  ${d.canRead
-    ? html`${d.pinned.map((p) => threadSummary(p))}${d.threads.length + d.pinned.length === 0 ? html`<p>No threads yet.</p>` : d.threads.map((p) => threadSummary(p))}${pager(d.nextHref)}`
-    : html`<p class="notice">This community is for members only. ${d.membership === "pending" ? "Your request to join is waiting for a moderator." : "Join it to read and post."}</p>`}
+  ${
+    d.canRead
+      ? html`${d.pinned.map((p) => threadSummary(p))}${d.threads.length + d.pinned.length === 0 ? html`<p>No threads yet.</p>` : d.threads.map((p) => threadSummary(p))}${pager(d.nextHref)}`
+      : html`<p class="notice">This community is for members only. ${d.membership === "pending" ? "Your request to join is waiting for a moderator." : "Join it to read and post."}</p>`
+  }
 </section>
 <aside aria-labelledby="about-h">
   <h2 id="about-h">About</h2>
   ${c.descriptionHtml ? html`<div class="content">${trusted(c.descriptionHtml)}</div>` : html`<p>No description.</p>`}
-  ${c.local === 1
-    ? html`<h3>Rules</h3>
+  ${
+    c.local === 1
+      ? html`<h3>Rules</h3>
   ${c.rulesHtml ? html`<div class="content">${trusted(c.rulesHtml)}</div>` : html`<p>No rules set.</p>`}
   <h3>Moderators</h3>
   <ul>${d.moderators.map((m) => html`<li><a href="/@${m.username}">${m.name ?? m.username}</a></li>`)}</ul>`
-    : html`<p class="hint">Its rules and moderators are on <a href="${c.iri}" rel="nofollow noopener">${c.host}</a>, where the community lives.</p>`}
+      : html`<p class="hint">Its rules and moderators are on <a href="${c.iri}" rel="nofollow noopener">${c.host}</a>, where the community lives.</p>`
+  }
 </aside>
-</div>`);
+</div>`,
+  );
 }
 
 function membershipControls(page: PageContext, d: CommunityPageData): Html {
@@ -102,19 +128,30 @@ export interface CommunityFormValues {
   allowAnonymize?: string;
 }
 
-export function communityForm(page: PageContext, mode: { kind: "create" } | { kind: "edit"; slug: string }, state: FormState & { values?: CommunityFormValues } = {}): Html {
+export function communityForm(
+  page: PageContext,
+  mode: { kind: "create" } | { kind: "edit"; slug: string },
+  state: FormState & { values?: CommunityFormValues } = {},
+): Html {
   const v = state.values ?? {};
   const e = state.errors;
   const editing = mode.kind === "edit";
   const option = (name: string, value: string, label: string, current: string | undefined, fallback: string) =>
     html`<label class="check"><input type="radio" name="${name}" value="${value}"${(current ?? fallback) === value ? html` checked` : ""}> ${label}</label>`;
-  return layout(page, editing ? "Community settings" : "Create a community", html`<h1>${editing ? "Community settings" : "Create a community"}</h1>
+  return layout(
+    page,
+    editing ? "Community settings" : "Create a community",
+    html`<h1>${editing ? "Community settings" : "Create a community"}</h1>
 ${formErrors(state.message)}
 <form method="post" action="${editing ? `/@${mode.slug}/settings` : "/communities"}" class="stack">
   ${csrfField(page.csrf)}
-  ${editing ? "" : html`<label for="slug">Handle <span class="hint">(letters, digits, '_' and '-'; becomes @handle, cannot be changed)</span></label>
+  ${
+    editing
+      ? ""
+      : html`<label for="slug">Handle <span class="hint">(letters, digits, '_' and '-'; becomes @handle, cannot be changed)</span></label>
   <input id="slug" name="slug" required maxlength="30" value="${v.slug ?? ""}"${describedBy(e, "slug")}>
-  ${fieldError(e, "slug")}`}
+  ${fieldError(e, "slug")}`
+  }
   <label for="name">Name</label>
   <input id="name" name="name" required maxlength="100" value="${v.name ?? ""}"${describedBy(e, "name")}>
   ${fieldError(e, "name")}
@@ -144,7 +181,8 @@ ${formErrors(state.message)}
   ${fieldError(e, "retentionDays")}
   <label class="check"><input type="checkbox" name="allowAnonymize" value="1"${v.allowAnonymize === "1" ? html` checked` : ""}> Members who erase their account may leave their posts here, anonymized</label>
   <button type="submit">${editing ? "Save" : "Create community"}</button>
-</form>`);
+</form>`,
+  );
 }
 
 export interface ModerationPageData {
@@ -158,16 +196,25 @@ export interface ModerationPageData {
 }
 
 export function moderationPage(page: PageContext, d: ModerationPageData): Html {
-  return layout(page, `Moderation · ${d.name ?? d.slug}`, html`<h1>Moderation: <a href="/@${d.slug}">${d.name ?? d.slug}</a></h1>
+  return layout(
+    page,
+    `Moderation · ${d.name ?? d.slug}`,
+    html`<h1>Moderation: <a href="/@${d.slug}">${d.name ?? d.slug}</a></h1>
 <p><a href="/@${d.slug}/settings">Community settings</a></p>
 <section aria-labelledby="pending-h">
 <h2 id="pending-h">Join requests</h2>
-${d.pending.length === 0 ? html`<p>No pending requests.</p>` : html`<ul class="plain">${d.pending.map((p) => html`<li>
+${
+  d.pending.length === 0
+    ? html`<p>No pending requests.</p>`
+    : html`<ul class="plain">${d.pending.map(
+        (p) => html`<li>
   <strong>${p.name ?? p.username}</strong> ${p.local ? `@${p.username}` : `@${p.username}@${p.host}`} · requested ${time(p.requestedAt)}
   ${d.newServers.includes(p.host) ? html`<p class="alert" role="note">First member from <strong>${p.host}</strong>: once approved, the admins of ${p.host} will be able to read ${d.visibility === "members" ? "this members-only community" : "everything this member receives from the community"}.</p>` : ""}
   <form method="post" action="/@${d.slug}/members/${p.id}/approve" class="inline">${csrfField(page.csrf)}<button>Approve</button></form>
   <form method="post" action="/@${d.slug}/members/${p.id}/reject" class="inline">${csrfField(page.csrf)}<button class="secondary">Reject</button></form>
-</li>`)}</ul>`}
+</li>`,
+      )}</ul>`
+}
 </section>
 <section aria-labelledby="mods-h">
 <h2 id="mods-h">Moderators</h2>
@@ -181,5 +228,6 @@ ${d.pending.length === 0 ? html`<p>No pending requests.</p>` : html`<ul class="p
 <section aria-labelledby="log-h">
 <h2 id="log-h">Moderation log</h2>
 ${d.log.length === 0 ? html`<p>Nothing yet.</p>` : html`<table><thead><tr><th>When</th><th>Moderator</th><th>Action</th><th>Target</th></tr></thead><tbody>${d.log.map((l) => html`<tr><td>${time(l.createdAt)}</td><td>${l.moderator ?? "—"}</td><td>${l.action}</td><td>${l.target ?? "—"}</td></tr>`)}</tbody></table>`}
-</section>`);
+</section>`,
+  );
 }

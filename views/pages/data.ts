@@ -28,7 +28,8 @@ export interface DataPageState {
   eraseErrors?: Record<string, string>;
 }
 
-const size = (bytes: number) => (bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+const size = (bytes: number) =>
+  bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const percent = (e: ExportItem) => (e.total > 0 ? Math.floor((e.progress / e.total) * 100) : 0);
 
 function exportRow(e: ExportItem, now: string): Html {
@@ -49,7 +50,11 @@ function exportRow(e: ExportItem, now: string): Html {
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Settings → Your data: the archive (GDPR Art. 15, 20); it reloads itself while one is being built. */
-export function dataPage(page: PageContext, d: { exports: ExportItem[]; now: string; nextExportAt: string | null }, state: DataPageState = {}): Html {
+export function dataPage(
+  page: PageContext,
+  d: { exports: ExportItem[]; now: string; nextExportAt: string | null },
+  state: DataPageState = {},
+): Html {
   const busy = d.exports.some((e) => e.status === "queued" || e.status === "running");
   const waiting = d.nextExportAt !== null && d.nextExportAt > d.now;
   return layout(
@@ -92,10 +97,14 @@ export function erasePage(page: PageContext, s: ErasureSummaryView, state: DataP
 ${formErrors(state.eraseMessage)}
 <form method="post" action="/settings/erase" class="stack">
   ${csrfField(page.csrf)}
-  ${s.anonymizable.length > 0 ? html`<fieldset><legend>Your posts</legend>
+  ${
+    s.anonymizable.length > 0
+      ? html`<fieldset><legend>Your posts</legend>
     <label class="check"><input type="radio" name="mode" value="delete" checked> Delete all of them (default)</label>
     <label class="check"><input type="radio" name="mode" value="anonymize"> Keep my posts in ${s.anonymizable.map((c, i) => html`${i > 0 ? ", " : ""}${c.name ?? c.slug} (${c.posts})`)} here, without my name (copies on other servers are deleted); delete everything else</label>
-  </fieldset>` : ""}
+  </fieldset>`
+      : ""
+  }
   <label for="erase-password">Your password</label>
   <input id="erase-password" name="password" type="password" required autocomplete="current-password">
   <label class="check"><input type="checkbox" name="confirm" value="yes" required> I understand that my account and posts will be erased for good</label>
@@ -110,7 +119,14 @@ export interface ReceiptView {
   mode: "delete" | "anonymize";
   requestedAt: string;
   completedAt: string | null;
-  servers: { host: string; status: "queued" | "delivered" | "retrying" | "given up"; deliveries: number; attempts: number; lastAttemptAt: string; deliveredAt: string | null }[];
+  servers: {
+    host: string;
+    status: "queued" | "delivered" | "retrying" | "given up";
+    deliveries: number;
+    attempts: number;
+    lastAttemptAt: string;
+    deliveredAt: string | null;
+  }[];
 }
 
 /** The deletion receipt, at an unguessable address: no personal data beyond the handle. */
@@ -123,9 +139,14 @@ export function receiptPage(page: PageContext, r: ReceiptView, justErased: boole
 ${justErased ? html`<div class="notice" role="status">Your account was erased. Keep this page's address: it is the only way to see this receipt again.</div>` : ""}
 <p>Account <strong>${r.handle}</strong> was erased on ${time(r.requestedAt)}${r.mode === "anonymize" ? " (posts in communities that allow it were kept without a name)" : ""}.</p>
 <p>${r.servers.length === 0 ? (r.completedAt ? html`Finished on ${time(r.completedAt)}.` : html`Finishing.`) : r.completedAt ? html`Finished on ${time(r.completedAt)}: every server was reached or given up on, and the account's keys were destroyed.` : html`Deletion requests are still on their way: ${delivered} of ${r.servers.length} servers accepted it so far. Servers that are down are retried for about two days, or held up to seven while unreachable.`}</p>
-${r.servers.length === 0 ? html`<p>No other server had received anything from this account.</p>` : html`<table><thead><tr><th>Server</th><th>Status</th><th>Requests</th><th>Last attempt</th></tr></thead><tbody>${r.servers.map(
-      (s) => html`<tr><td>${s.host}</td><td class="receipt-status" data-status="${s.status}">${s.status}${s.deliveredAt && s.status === "delivered" ? html` (${time(s.deliveredAt)})` : ""}</td><td>${s.deliveries}</td><td>${time(s.lastAttemptAt)}</td></tr>`,
-    )}</tbody></table>`}`,
+${
+  r.servers.length === 0
+    ? html`<p>No other server had received anything from this account.</p>`
+    : html`<table><thead><tr><th>Server</th><th>Status</th><th>Requests</th><th>Last attempt</th></tr></thead><tbody>${r.servers.map(
+        (s) =>
+          html`<tr><td>${s.host}</td><td class="receipt-status" data-status="${s.status}">${s.status}${s.deliveredAt && s.status === "delivered" ? html` (${time(s.deliveredAt)})` : ""}</td><td>${s.deliveries}</td><td>${time(s.lastAttemptAt)}</td></tr>`,
+      )}</tbody></table>`
+}`,
     r.completedAt ? {} : { refreshSeconds: 15 },
   );
 }

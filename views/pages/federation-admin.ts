@@ -13,8 +13,21 @@ export interface BlockRow {
 
 const severityLabel = { suspend: "Suspend", silence: "Limit", noop: "No action" } as const;
 
-export function federationAdminPage(page: PageContext, d: { mode: "open" | "allowlist"; blocks: BlockRow[]; allows: string[]; errors?: Record<string, string>; message?: string; notice?: string }): Html {
-  return layout(page, "Federation", html`<h1>Federation</h1>
+export function federationAdminPage(
+  page: PageContext,
+  d: {
+    mode: "open" | "allowlist";
+    blocks: BlockRow[];
+    allows: string[];
+    errors?: Record<string, string>;
+    message?: string;
+    notice?: string;
+  },
+): Html {
+  return layout(
+    page,
+    "Federation",
+    html`<h1>Federation</h1>
 ${d.notice ? html`<div class="notice" role="status">${d.notice}</div>` : ""}
 ${formErrors(d.message)}
 <section aria-labelledby="mode-h">
@@ -29,12 +42,18 @@ ${formErrors(d.message)}
 <section aria-labelledby="blocks-h">
 <h2 id="blocks-h">Blocked servers (${d.blocks.length})</h2>
 <p><a href="/admin/federation/blocks.csv" download>Export as CSV</a> (Mastodon's format)</p>
-${d.blocks.length === 0 ? html`<p>No blocks.</p>` : html`<table><thead><tr><th>Domain</th><th>Severity</th><th>Flags</th><th>Comments</th><th></th></tr></thead><tbody>${d.blocks.map((b) => html`<tr>
+${
+  d.blocks.length === 0
+    ? html`<p>No blocks.</p>`
+    : html`<table><thead><tr><th>Domain</th><th>Severity</th><th>Flags</th><th>Comments</th><th></th></tr></thead><tbody>${d.blocks.map(
+        (b) => html`<tr>
   <td>${b.domain}</td><td>${severityLabel[b.severity]}</td>
   <td>${[b.reject_media ? "reject media" : "", b.reject_reports ? "reject reports" : "", b.obfuscate ? "obfuscated" : ""].filter(Boolean).join(", ") || "—"}</td>
   <td>${b.public_comment ?? ""}${b.private_comment ? html`<br><span class="hint">Private: ${b.private_comment}</span>` : ""}</td>
   <td><form method="post" action="/admin/federation/blocks/${encodeURIComponent(b.domain)}/remove" class="inline">${csrfField(page.csrf)}<button class="link danger">Remove</button></form></td>
-</tr>`)}</tbody></table>`}
+</tr>`,
+      )}</tbody></table>`
+}
 <h3>Block a server</h3>
 <form method="post" action="/admin/federation/blocks" class="stack">
   ${csrfField(page.csrf)}
@@ -73,7 +92,8 @@ ${d.blocks.length === 0 ? html`<p>No blocks.</p>` : html`<table><thead><tr><th>D
   <input id="allow-domain" name="domain" required maxlength="253">
   <button type="submit" class="secondary">Allow</button>
 </form>
-</section>`);
+</section>`,
+  );
 }
 
 export interface ReviewRow {
@@ -84,10 +104,16 @@ export interface ReviewRow {
   followsCut: number;
 }
 
-export function importReviewPage(page: PageContext, d: { rows: ReviewRow[]; problems: { line: number; message: string }[]; csv: string }): Html {
+export function importReviewPage(
+  page: PageContext,
+  d: { rows: ReviewRow[]; problems: { line: number; message: string }[]; csv: string },
+): Html {
   const changes = d.rows.filter((r) => r.status === "new" || r.status === "changed");
   const cut = changes.reduce((n, r) => n + r.followsCut, 0);
-  return layout(page, "Review import", html`<h1>Review the import</h1>
+  return layout(
+    page,
+    "Review import",
+    html`<h1>Review the import</h1>
 <p>${changes.length} ${changes.length === 1 ? "change" : "changes"}; ${cut} local ${cut === 1 ? "follow" : "follows"} would be cut; ${d.problems.length} ${d.problems.length === 1 ? "row" : "rows"} rejected.</p>
 ${d.problems.length > 0 ? html`<h2>Rejected rows</h2><ul>${d.problems.map((p) => html`<li>Line ${p.line}: ${p.message}</li>`)}</ul>` : ""}
 <table><thead><tr><th>Domain</th><th>Severity</th><th>Change</th><th>Local follows cut</th></tr></thead><tbody>${d.rows.map((r) => html`<tr><td>${r.domain}</td><td>${r.severity}</td><td>${r.status === "covered" ? `already covered by ${r.coveredBy}` : r.status}</td><td>${r.followsCut}</td></tr>`)}</tbody></table>
@@ -96,11 +122,19 @@ ${d.problems.length > 0 ? html`<h2>Rejected rows</h2><ul>${d.problems.map((p) =>
   <input type="hidden" name="csv" value="${d.csv}">
   <button type="submit"${changes.length === 0 ? html` disabled` : ""}>Apply ${changes.length} ${changes.length === 1 ? "change" : "changes"}</button>
 </form>
-<p><a href="/admin/federation">Cancel</a></p>`);
+<p><a href="/admin/federation">Cancel</a></p>`,
+  );
 }
 
-export function moderatedServersPage(page: PageContext, rows: { domain: string; severity: "suspend" | "silence"; comment: string | null }[]): Html {
-  return layout(page, "Moderated servers", html`<h1>Moderated servers</h1>
+export function moderatedServersPage(
+  page: PageContext,
+  rows: { domain: string; severity: "suspend" | "silence"; comment: string | null }[],
+): Html {
+  return layout(
+    page,
+    "Moderated servers",
+    html`<h1>Moderated servers</h1>
 <p>This instance does not exchange content with suspended servers, and limits what it shows from limited ones.</p>
-${rows.length === 0 ? html`<p>None.</p>` : html`<table><thead><tr><th>Server</th><th>Severity</th><th>Reason</th></tr></thead><tbody>${rows.map((r) => html`<tr><td>${r.domain}</td><td>${r.severity === "suspend" ? "Suspended" : "Limited"}</td><td>${r.comment ?? ""}</td></tr>`)}</tbody></table>`}`);
+${rows.length === 0 ? html`<p>None.</p>` : html`<table><thead><tr><th>Server</th><th>Severity</th><th>Reason</th></tr></thead><tbody>${rows.map((r) => html`<tr><td>${r.domain}</td><td>${r.severity === "suspend" ? "Suspended" : "Limited"}</td><td>${r.comment ?? ""}</td></tr>`)}</tbody></table>`}`,
+  );
 }

@@ -9,20 +9,36 @@ export interface FilterRow {
 
 const kindLabel = { mute: "Muted", block: "Blocked", block_domain: "Blocked server" } as const;
 
-export function filtersPage(page: PageContext, rows: FilterRow[], state: { message?: string; notice?: string } = {}): Html {
-  return layout(page, "Muted and blocked", html`<h1>Muted and blocked</h1>
+export function filtersPage(
+  page: PageContext,
+  rows: FilterRow[],
+  state: { message?: string; notice?: string } = {},
+): Html {
+  return layout(
+    page,
+    "Muted and blocked",
+    html`<h1>Muted and blocked</h1>
 ${state.notice ? html`<div class="notice" role="status">${state.notice}</div>` : ""}
 ${formErrors(state.message)}
 <p class="hint">Muted people's posts are hidden from you. Blocked people's posts are hidden too, and their direct messages to you are refused. A blocked server is hidden entirely, and your follows with it end. Nobody is told.</p>
-${rows.length === 0 ? html`<p>Nothing muted or blocked.</p>` : html`<ul class="plain">${rows.map((r) => html`<li><span class="tag">${kindLabel[r.kind]}</span> ${r.label}
-  ${r.kind === "block_domain"
-    ? html`<form method="post" action="/settings/filters/servers/${encodeURIComponent(r.handle)}/remove" class="inline">${csrfField(page.csrf)}<button class="link">Unblock</button></form>`
-    : html`<form method="post" action="/@${r.handle}/unfilter" class="inline">${csrfField(page.csrf)}<button class="link">${r.kind === "mute" ? "Unmute" : "Unblock"}</button></form>`}</li>`)}</ul>`}
+${
+  rows.length === 0
+    ? html`<p>Nothing muted or blocked.</p>`
+    : html`<ul class="plain">${rows.map(
+        (r) => html`<li><span class="tag">${kindLabel[r.kind]}</span> ${r.label}
+  ${
+    r.kind === "block_domain"
+      ? html`<form method="post" action="/settings/filters/servers/${encodeURIComponent(r.handle)}/remove" class="inline">${csrfField(page.csrf)}<button class="link">Unblock</button></form>`
+      : html`<form method="post" action="/@${r.handle}/unfilter" class="inline">${csrfField(page.csrf)}<button class="link">${r.kind === "mute" ? "Unmute" : "Unblock"}</button></form>`
+  }</li>`,
+      )}</ul>`
+}
 <h2>Block a server</h2>
 <form method="post" action="/settings/filters/servers" class="stack">
   ${csrfField(page.csrf)}
   <label for="domain">Domain</label>
   <input id="domain" name="domain" required maxlength="253" placeholder="example.social">
   <button type="submit" class="secondary">Block server</button>
-</form>`);
+</form>`,
+  );
 }

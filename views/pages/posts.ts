@@ -1,6 +1,16 @@
 import { html } from "hono/html";
 import { authorLink, edited, likeButton, postBody, threadSummary, type PostItem } from "../components.ts";
-import { csrfField, describedBy, fieldError, formErrors, layout, pager, time, type Html, type PageContext } from "../layout.ts";
+import {
+  csrfField,
+  describedBy,
+  fieldError,
+  formErrors,
+  layout,
+  pager,
+  time,
+  type Html,
+  type PageContext,
+} from "../layout.ts";
 import type { FormState } from "./auth.ts";
 
 export interface ThreadPageData {
@@ -33,7 +43,10 @@ export function threadPage(page: PageContext, d: ThreadPageData): Html {
     if (!kids) return "";
     return html`<ol class="replies${depth > 6 ? " flat" : ""}">${kids.map((p) => html`<li id="post-${p.id}">${replyArticle(page, d, p)}${tree(p.id, depth + 1)}</li>`)}</ol>`;
   };
-  return layout(page, r.title ?? "Thread", html`${d.community ? html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/@${d.community.slug}">${d.community.name ?? d.community.slug}</a></nav>` : ""}
+  return layout(
+    page,
+    r.title ?? "Thread",
+    html`${d.community ? html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/@${d.community.slug}">${d.community.name ?? d.community.slug}</a></nav>` : ""}
 <article class="thread" id="post-${r.id}">
   <h1>${r.deletedAt ? "[deleted]" : (r.title ?? (d.community ? "(untitled)" : "Post"))}</h1>
   <p class="meta">${authorLink(r)} · ${time(r.publishedAt)}${edited(r)}${r.locked ? html` · <span class="tag">Locked</span>` : ""}</p>
@@ -45,7 +58,8 @@ export function threadPage(page: PageContext, d: ThreadPageData): Html {
   ${d.canReply ? replyForm(page, r.id, "reply-root", d.replyTo === r.id || d.replyTo === undefined ? d.state : undefined) : d.viewerId ? (r.locked ? html`<p class="notice">This thread is locked.</p>` : "") : html`<p><a href="/login?next=/posts/${r.id}">Log in</a> to reply.</p>`}
   ${tree(r.id, 0)}
   ${pager(d.nextHref)}
-</section>`);
+</section>`,
+  );
 }
 
 function replyArticle(page: PageContext, d: ThreadPageData, p: PostItem): Html {
@@ -79,10 +93,17 @@ function replyForm(page: PageContext, parentId: string, idPrefix: string, state:
 </form>`;
 }
 
-export function composePage(page: PageContext, community: { slug: string; name: string | null }, state: FormState = {}): Html {
+export function composePage(
+  page: PageContext,
+  community: { slug: string; name: string | null },
+  state: FormState = {},
+): Html {
   const v = state.values ?? {};
   const e = state.errors;
-  return layout(page, `New thread · ${community.name ?? community.slug}`, html`<h1>New thread in <a href="/@${community.slug}">${community.name ?? community.slug}</a></h1>
+  return layout(
+    page,
+    `New thread · ${community.name ?? community.slug}`,
+    html`<h1>New thread in <a href="/@${community.slug}">${community.name ?? community.slug}</a></h1>
 ${formErrors(state.message)}
 <form method="post" action="/@${community.slug}/submit" class="stack">
   ${csrfField(page.csrf)}
@@ -96,37 +117,54 @@ ${formErrors(state.message)}
   <input id="cw" name="cw" maxlength="500" value="${v.cw ?? ""}"${describedBy(e, "cw")}>
   ${fieldError(e, "cw")}
   <button type="submit">Post thread</button>
-</form>`);
+</form>`,
+  );
 }
 
 export function editPage(page: PageContext, post: { id: string; isThread: boolean }, state: FormState = {}): Html {
   const v = state.values ?? {};
   const e = state.errors;
-  return layout(page, "Edit post", html`<h1>Edit ${post.isThread ? "thread" : "reply"}</h1>
+  return layout(
+    page,
+    "Edit post",
+    html`<h1>Edit ${post.isThread ? "thread" : "reply"}</h1>
 ${formErrors(state.message)}
 <form method="post" action="/posts/${post.id}/edit" class="stack">
   ${csrfField(page.csrf)}
-  ${post.isThread ? html`<label for="title">Title</label>
+  ${
+    post.isThread
+      ? html`<label for="title">Title</label>
   <input id="title" name="title" required maxlength="200" value="${v.title ?? ""}"${describedBy(e, "title")}>
-  ${fieldError(e, "title")}` : ""}
+  ${fieldError(e, "title")}`
+      : ""
+  }
   <label for="body">Body <span class="hint">(Markdown)</span></label>
   <textarea id="body" name="body" rows="10" maxlength="50000"${describedBy(e, "body")}>${v.body ?? ""}</textarea>
   ${fieldError(e, "body")}
   <label for="cw">Content warning</label>
   <input id="cw" name="cw" maxlength="500" value="${v.cw ?? ""}">
   <button type="submit">Save</button> <a href="/posts/${post.id}">Cancel</a>
-</form>`);
+</form>`,
+  );
 }
 
 export function tagPage(page: PageContext, tag: string, posts: PostItem[], nextHref: string | null): Html {
-  return layout(page, `#${tag}`, html`<h1>#${tag}</h1>
+  return layout(
+    page,
+    `#${tag}`,
+    html`<h1>#${tag}</h1>
 ${posts.length === 0 ? html`<p>No public posts with this tag.</p>` : posts.map((p) => (p.parentId ? html`<article class="thread-summary"><p class="meta">${authorLink(p)} · <a href="/posts/${p.id}">${time(p.publishedAt)}</a></p>${postBody(p)}</article>` : threadSummary(p)))}
-${pager(nextHref)}`);
+${pager(nextHref)}`,
+  );
 }
 
 export function feedPage(page: PageContext, posts: PostItem[], nextHref: string | null): Html {
-  return layout(page, "Your feed", html`<h1>Your feed</h1>
+  return layout(
+    page,
+    "Your feed",
+    html`<h1>Your feed</h1>
 <p class="hint">New threads in the communities you joined, here and on other servers, and posts by people you follow.</p>
 ${posts.length === 0 ? html`<p>Nothing yet. Join a community or follow someone to fill your feed.</p>` : posts.map((p) => (p.parentId || !p.title ? html`<article class="thread-summary"><p class="meta">${authorLink(p)} · <a href="/posts/${p.id}">${time(p.publishedAt)}</a></p>${postBody(p)}</article>` : threadSummary(p)))}
-${pager(nextHref)}`);
+${pager(nextHref)}`,
+  );
 }

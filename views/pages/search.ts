@@ -8,7 +8,10 @@ export interface SearchResult {
 }
 
 export function searchPage(page: PageContext, query: string, results: SearchResult[], message?: string): Html {
-  return layout(page, "Search", html`<h1>Search</h1>
+  return layout(
+    page,
+    "Search",
+    html`<h1>Search</h1>
 <form method="get" action="/search" class="stack" role="search">
   <label for="q">Community name, <code>@name@server</code> or a link to a profile or community elsewhere</label>
   <input id="q" name="q" value="${query}" maxlength="300">
@@ -16,5 +19,6 @@ export function searchPage(page: PageContext, query: string, results: SearchResu
 </form>
 ${formErrors(message)}
 ${query && results.length === 0 && !message ? html`<p>Nothing found for “${query}”.</p>` : ""}
-${results.length > 0 ? html`<ul class="plain">${results.map((r) => html`<li><a href="${r.href}">${r.title}</a> <span class="meta">${r.detail}</span></li>`)}</ul>` : ""}`);
+${results.length > 0 ? html`<ul class="plain">${results.map((r) => html`<li><a href="${r.href}">${r.title}</a> <span class="meta">${r.detail}</span></li>`)}</ul>` : ""}`,
+  );
 }
