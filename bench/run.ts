@@ -4,17 +4,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { openDatabase, type DatabaseHandle, type Dialect } from "../db/connect.ts";
-import { migrateToLatest } from "../db/migrate.ts";
+import { type DatabaseHandle, type Dialect, openDatabase } from "../db/connect.ts";
 import { KyselyMessageQueue } from "../db/message-queue.ts";
+import { migrateToLatest } from "../db/migrate.ts";
+import { hashPassword } from "../src/accounts/passwords.ts";
 import { createUser } from "../src/accounts/service.ts";
 import { createCommunity } from "../src/communities/service.ts";
 import { loadConfig } from "../src/config.ts";
+import { domainKeys } from "../src/policy/domains.ts";
+import { DomainPolicy } from "../src/policy/matcher.ts";
 import { createReply, createThread, listReplies, listThreads } from "../src/posts/service.ts";
 import { createApp } from "../src/web/app.ts";
-import { hashPassword } from "../src/accounts/passwords.ts";
-import { DomainPolicy } from "../src/policy/matcher.ts";
-import { domainKeys } from "../src/policy/domains.ts";
 import { exportBench } from "./export.ts";
 
 const ORIGIN = "http://bench.local";
@@ -197,7 +197,7 @@ async function policyCheck(dialect: Dialect) {
 const dialects: Dialect[] = (await postgresAvailable()) ? ["sqlite", "postgres"] : ["sqlite"];
 if (dialects.length === 1) console.log(`(PostgreSQL at ${postgresUrl} not reachable: SQLite only)`);
 
-let t = performance.now();
+const t = performance.now();
 for (let i = 0; i < 5; i++) await hashPassword("a password to hash");
 console.log(`argon2id hash: ${fmt(ms(t) / 5)} ms each`);
 

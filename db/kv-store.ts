@@ -3,7 +3,7 @@
 // alike and lives in the same backups as everything else.
 import { isDeepStrictEqual } from "node:util";
 import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from "@fedify/fedify";
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from "kysely";
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from "kysely";
 import type { Database } from "./schema.ts";
 
 type Eb = ExpressionBuilder<Database, "fedify_kv">;

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Dialect } from "./connect.ts";
 import type { Database } from "./schema.ts";
 

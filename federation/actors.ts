@@ -1,8 +1,8 @@
 import type { Federation } from "@fedify/fedify";
-import { Temporal } from "@js-temporal/polyfill";
 import { Application, Endpoints, Group, Image, Person, PropertyValue } from "@fedify/fedify/vocab";
-import { findErasingActor, findLocalActor } from "../src/actors/service.ts";
+import { Temporal } from "@js-temporal/polyfill";
 import { ensureInstanceActor, INSTANCE_IDENTIFIER } from "../src/actors/instance.ts";
+import { findErasingActor, findLocalActor } from "../src/actors/service.ts";
 import type { AppContext } from "../src/context.ts";
 import { paths } from "../src/urls.ts";
 import { keyPairsOf } from "./keys.ts";

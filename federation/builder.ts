@@ -1,25 +1,25 @@
 import {
   createExponentialBackoffPolicy,
   createFederation,
-  getAuthenticatedDocumentLoader,
-  kvCache,
   type Federation,
   type FederationFetchOptions,
+  getAuthenticatedDocumentLoader,
+  kvCache,
 } from "@fedify/fedify";
 import { getDocumentLoader } from "@fedify/fedify/runtime";
-import { keyContextLoader, normalizeWireResponse } from "./wire.ts";
-import { policyLoader, refuseBlockedInbox } from "./policy.ts";
-import { logger } from "../src/logging.ts";
 import { KyselyKvStore } from "../db/kv-store.ts";
-import { LedgerQueue } from "./ledger.ts";
 import type { AppContext, RemoteLookup } from "../src/context.ts";
-import { remoteLookup } from "./lookup.ts";
+import { logger } from "../src/logging.ts";
 import { registerActors } from "./actors.ts";
 import { registerCollections } from "./collections.ts";
-import { registerNodeInfo } from "./nodeinfo.ts";
 import { registerInbox } from "./inbox/index.ts";
-import { startOutbox } from "./outbox.ts";
+import { LedgerQueue } from "./ledger.ts";
+import { remoteLookup } from "./lookup.ts";
+import { registerNodeInfo } from "./nodeinfo.ts";
 import { registerObjects } from "./objects.ts";
+import { startOutbox } from "./outbox.ts";
+import { policyLoader, refuseBlockedInbox } from "./policy.ts";
+import { keyContextLoader, normalizeWireResponse } from "./wire.ts";
 
 export interface FederationHandle {
   federation: Federation<AppContext>;

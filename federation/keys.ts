@@ -1,6 +1,6 @@
 import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
 import type { Db } from "../db/schema.ts";
-import { loadKeys, saveKeys, type StoredKey } from "../src/actors/keys.ts";
+import { loadKeys, type StoredKey, saveKeys } from "../src/actors/keys.ts";
 
 /**
  * An actor's key pairs, generated on first use and kept: RSA-2048 (what

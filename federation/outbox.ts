@@ -7,28 +7,28 @@ import {
   Accept,
   Activity,
   Announce,
+  type Object as ApObject,
   Create,
   Delete,
   Follow,
   Like,
+  PUBLIC_COLLECTION,
   Reject,
   Tombstone,
   Undo,
   Update,
-  PUBLIC_COLLECTION,
-  type Object as ApObject,
 } from "@fedify/fedify/vocab";
 import { KyselyMessageQueue } from "../db/message-queue.ts";
 import { findActorById } from "../src/actors/remote.ts";
 import type { AppContext } from "../src/context.ts";
-import { EVENTS_CHANNEL, recordEvent, type DomainEvent } from "../src/events.ts";
+import { markUndeliverable } from "../src/deliveries/ledger.ts";
+import { type ErasurePlan, erasureSent, markErasureSent } from "../src/erasure/service.ts";
+import { type DomainEvent, EVENTS_CHANNEL, recordEvent } from "../src/events.ts";
+import { remoteFollowers } from "../src/follows/service.ts";
 import { newId } from "../src/ids.ts";
 import { logger } from "../src/logging.ts";
 import { followForFederation, likeForFederation, postRouting } from "../src/posts/outbound.ts";
 import { postForFederation } from "../src/posts/service.ts";
-import { remoteFollowers } from "../src/follows/service.ts";
-import { erasureSent, markErasureSent, type ErasurePlan } from "../src/erasure/service.ts";
-import { markUndeliverable } from "../src/deliveries/ledger.ts";
 import { keyPairsOf } from "./keys.ts";
 import { toApObject } from "./objects.ts";
 import { deliverable } from "./policy.ts";

@@ -1,8 +1,9 @@
 // Translating remote ActivityPub objects into the values our domain stores:
 // actors persisted by IRI, posts with sanitized HTML.
 import type { Context, DocumentLoader } from "@fedify/fedify";
-import { Temporal } from "@js-temporal/polyfill";
 import {
+  type Actor,
+  type Object as ApObject,
   Application,
   Article,
   Group,
@@ -13,14 +14,13 @@ import {
   Page,
   PUBLIC_COLLECTION,
   Service,
-  type Actor,
-  type Object as ApObject,
 } from "@fedify/fedify/vocab";
-import { findActorByIri, upsertRemoteActor } from "../src/actors/remote.ts";
-import type { AppContext } from "../src/context.ts";
-import { htmlToText, sanitizeHtml } from "../src/content/markdown.ts";
+import { Temporal } from "@js-temporal/polyfill";
 import type { ActorType, PostAudience } from "../db/schema.ts";
 import { INSTANCE_IDENTIFIER } from "../src/actors/instance.ts";
+import { findActorByIri, upsertRemoteActor } from "../src/actors/remote.ts";
+import { htmlToText, sanitizeHtml } from "../src/content/markdown.ts";
+import type { AppContext } from "../src/context.ts";
 
 export type PostObject = Note | Page | Article;
 export const isPostObject = (o: unknown): o is PostObject =>

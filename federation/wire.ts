@@ -1,5 +1,6 @@
 import type { DocumentLoader } from "@fedify/fedify/runtime";
 import { detachSignature, importJwk, signJsonLd } from "@fedify/fedify/sig";
+
 // What goes on the wire must be read by software that does not do JSON-LD
 // processing (Mastodon, Lemmy, snac…). Fedify's compaction can leave CURIEs
 // such as "as:Public", "as:sensitive" or "as:Hashtag" where those servers look

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
-import type { Config } from "./config.ts";
 import type { Dialect } from "../db/connect.ts";
 import type { Database } from "../db/schema.ts";
+import type { Config } from "./config.ts";
 import type { DomainPolicy } from "./policy/matcher.ts";
 
 /** What request handlers and CLI commands are given: the database and the configuration. */

@@ -2,8 +2,9 @@
 // (a row in the "events" queue). The federation outbox consumes them after
 // commit, so a remote server being down never fails or rolls back a local
 // action, and a crash between commit and delivery loses nothing.
-import type { Db } from "../db/schema.ts";
+
 import { queueRow } from "../db/message-queue.ts";
+import type { Db } from "../db/schema.ts";
 import type { ErasurePlan } from "./erasure/service.ts";
 
 export const EVENTS_CHANNEL = "events";

@@ -3,9 +3,9 @@
 // upkeep (erasure receipts, retention, expired archives, rate-limit windows).
 import { unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { queueRow, KyselyMessageQueue } from "../db/message-queue.ts";
-import { scrubErasedPages } from "../db/scrub.ts";
+import { KyselyMessageQueue, queueRow } from "../db/message-queue.ts";
 import type { Db } from "../db/schema.ts";
+import { scrubErasedPages } from "../db/scrub.ts";
 import { applyRetention } from "./communities/retention.ts";
 import type { AppContext } from "./context.ts";
 import { completeErasures } from "./erasure/service.ts";

@@ -1,14 +1,14 @@
-import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import type { Federation } from "@fedify/fedify";
+import { type ServerType, serve } from "@hono/node-server";
+import { archiveRenderer } from "../federation/archive.ts";
 import { buildFederation } from "../federation/builder.ts";
-import type { AppContext } from "./context.ts";
 import type { Config } from "./config.ts";
+import type { AppContext } from "./context.ts";
+import { runJobs } from "./jobs.ts";
 import { logger } from "./logging.ts";
 import { openRuntime, type Runtime } from "./runtime.ts";
 import { createApp } from "./web/app.ts";
-import { archiveRenderer } from "../federation/archive.ts";
-import { runJobs } from "./jobs.ts";
 
 export interface RunningInstance {
   runtime: Runtime;

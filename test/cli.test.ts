@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type DatabaseHandle } from "../db/connect.ts";
+import { type DatabaseHandle, openDatabase } from "../db/connect.ts";
 import { authenticate } from "../src/accounts/service.ts";
 import { dialects, freshDatabase, type TestDatabase } from "./helpers/databases.ts";
 

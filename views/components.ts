@@ -1,5 +1,5 @@
 import { html } from "hono/html";
-import { csrfField, time, trusted, type Html } from "./layout.ts";
+import { csrfField, type Html, time, trusted } from "./layout.ts";
 
 /** A post as the views need it (see src/posts/service.ts PostView). */
 export interface PostItem {

@@ -1,5 +1,5 @@
 import type { InboxContext } from "@fedify/fedify";
-import { Create, Delete, Like, Update, type Announce } from "@fedify/fedify/vocab";
+import { type Announce, Create, Delete, Like, Update } from "@fedify/fedify/vocab";
 import { findActorByIri } from "../../src/actors/remote.ts";
 import type { AppContext } from "../../src/context.ts";
 import { logger } from "../../src/logging.ts";

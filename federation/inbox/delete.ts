@@ -1,5 +1,5 @@
 import type { Context, InboxContext, RequestContext, UnverifiedActivityReason } from "@fedify/fedify";
-import { Delete, type Activity } from "@fedify/fedify/vocab";
+import { type Activity, Delete } from "@fedify/fedify/vocab";
 import { scrubErasedPages } from "../../db/scrub.ts";
 import { findActorByIri } from "../../src/actors/remote.ts";
 import type { AppContext } from "../../src/context.ts";

@@ -1,6 +1,7 @@
 import type { Federation, InboxContext } from "@fedify/fedify";
 import {
   Accept,
+  type Activity,
   Announce,
   Create,
   Delete,
@@ -9,11 +10,10 @@ import {
   Reject,
   Undo,
   Update,
-  type Activity,
 } from "@fedify/fedify/vocab";
+import { INSTANCE_IDENTIFIER } from "../../src/actors/instance.ts";
 import type { AppContext } from "../../src/context.ts";
 import { logger } from "../../src/logging.ts";
-import { INSTANCE_IDENTIFIER } from "../../src/actors/instance.ts";
 import { onAnnounce } from "./announce.ts";
 import { onCreate } from "./create.ts";
 import { onDelete, onUnverifiedDelete } from "./delete.ts";

@@ -2,17 +2,17 @@ import type { Context } from "@fedify/fedify";
 import { isActor } from "@fedify/fedify/vocab";
 import { findActorByIri } from "../../src/actors/remote.ts";
 import type { AppContext } from "../../src/context.ts";
-import { logger } from "../../src/logging.ts";
-import { findPostByIri, receivePost, type ReceiveResult } from "../../src/posts/remote.ts";
 import { refusesMessagesFrom } from "../../src/filters/service.ts";
+import { logger } from "../../src/logging.ts";
+import { findPostByIri, type ReceiveResult, receivePost } from "../../src/posts/remote.ts";
 import {
   actorIdFor,
   audienceOf,
   instanceLoader,
   isPostObject,
+  type PostObject,
   persistActor,
   postValues,
-  type PostObject,
 } from "../remote.ts";
 
 const log = logger("federation", "inbox", "posts");

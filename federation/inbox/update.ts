@@ -1,9 +1,9 @@
 import type { Context, InboxContext } from "@fedify/fedify";
 import { isActor, type Update } from "@fedify/fedify/vocab";
+import { findActorByIri } from "../../src/actors/remote.ts";
 import type { AppContext } from "../../src/context.ts";
 import { logger } from "../../src/logging.ts";
 import { receivePostUpdate } from "../../src/posts/remote.ts";
-import { findActorByIri } from "../../src/actors/remote.ts";
 import { isPostObject, persistActor, postValues } from "../remote.ts";
 
 const log = logger("federation", "inbox", "update");

@@ -1,16 +1,16 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { Hono } from "hono";
 import { logInPage, settingsPage, signUpPage } from "../../views/pages/auth.ts";
 import { DomainError } from "../errors.ts";
 import { getSettings } from "../instance/settings.ts";
-import { avatarType, avatarDir, removeAvatar, saveAvatar } from "../media/avatars.ts";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { avatarDir, avatarType, removeAvatar, saveAvatar } from "../media/avatars.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
-import { AT, formFields, handleOf, safeNext } from "../web/forms.ts";
 import { httpStatus } from "../web/errors.ts";
+import { AT, formFields, handleOf, safeNext } from "../web/forms.ts";
 import { consume } from "../web/rate-limit.ts";
 import { endSession, requireAdmin, requireUser, startSession } from "../web/session.ts";
-import { getConnInfo } from "@hono/node-server/conninfo";
 import {
   authenticate,
   changePassword,

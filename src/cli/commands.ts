@@ -2,16 +2,27 @@
 // through the same services as the web app; this module only parses arguments,
 // prints results and maps errors to one `kindred: …` line and an exit code.
 import { randomBytes } from "node:crypto";
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { readFile, stat } from "node:fs/promises";
+import { resolve as resolvePath } from "node:path";
+import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { z } from "zod";
 import { migrateToLatest } from "../../db/migrate.ts";
-import { scrubErasedPages } from "../../db/scrub.ts";
 import type { Db } from "../../db/schema.ts";
+import { scrubErasedPages } from "../../db/scrub.ts";
 import { createUser, findLocalUser, findOldestAdmin, listUsers, setClinician, setRole } from "../accounts/service.ts";
 import { communitySettingsInput, createCommunity, getCommunity, listCommunities } from "../communities/service.ts";
-import { ConfigError, loadConfig, type Config } from "../config.ts";
+import { type Config, ConfigError, loadConfig } from "../config.ts";
+import { removeErasedFiles } from "../erasure/files.ts";
+import {
+  completeErasures,
+  type ErasureReceipt,
+  eraseAccount,
+  erasureReceipt,
+  erasureSettled,
+  latestErasureOf,
+} from "../erasure/service.ts";
 import { DomainError, notFound } from "../errors.ts";
-import { createThread } from "../posts/service.ts";
+import { writeArchive } from "../export/archive.ts";
 import { allowCsv, blockCsv, parseBlockCsv } from "../policy/csv.ts";
 import { applyImport, planImport } from "../policy/import.ts";
 import {
@@ -23,18 +34,7 @@ import {
   setFederationMode,
   unblockDomain,
 } from "../policy/service.ts";
-import { readFile, stat } from "node:fs/promises";
-import { resolve as resolvePath } from "node:path";
-import {
-  completeErasures,
-  eraseAccount,
-  erasureReceipt,
-  erasureSettled,
-  latestErasureOf,
-  type ErasureReceipt,
-} from "../erasure/service.ts";
-import { removeErasedFiles } from "../erasure/files.ts";
-import { writeArchive } from "../export/archive.ts";
+import { createThread } from "../posts/service.ts";
 import { openRuntime, type Runtime } from "../runtime.ts";
 
 export interface Io {

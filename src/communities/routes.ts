@@ -1,19 +1,20 @@
 import { Hono } from "hono";
 import { communityForm, communityPage, moderationPage } from "../../views/pages/communities.ts";
-import { DomainError, forbidden, notFound } from "../errors.ts";
 import { findLocalUser } from "../accounts/service.ts";
-import { listThreads } from "../posts/service.ts";
+import { DomainError, forbidden, notFound } from "../errors.ts";
 import { followRemote, unfollowRemote } from "../follows/service.ts";
+import { listThreads } from "../posts/service.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
 import {
   addModerator,
+  type Community,
   createCommunity,
   decideMembership,
-  hasMemberOnServer,
   getCommunity,
+  hasMemberOnServer,
   isModerator,
   join,
   leave,
@@ -24,7 +25,6 @@ import {
   moderators,
   pendingMembers,
   updateCommunity,
-  type Community,
 } from "./service.ts";
 
 export const communityRoutes = new Hono<WebEnv>();

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import type { Db, FollowStatus, JoinPolicy, Visibility } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
-import { assertNameFree } from "../accounts/service.ts";
 import { handleSchema, RESERVED_NAMES, SYSTEM_NAMES } from "../accounts/names.ts";
+import { assertNameFree } from "../accounts/service.ts";
 import { renderMarkdown } from "../content/markdown.ts";
 import { conflict, DomainError, forbidden, notFound, parseInput } from "../errors.ts";
-import { newId, now } from "../ids.ts";
 import { recordEvent } from "../events.ts";
+import { newId, now } from "../ids.ts";
 import { getSettings } from "../instance/settings.ts";
 import { allowedBy, parseDomainList } from "../policy/domains.ts";
 import { actorIri, followIri, hostOf } from "../urls.ts";

@@ -1,7 +1,8 @@
 // Markdown for local text, sanitizing for every piece of HTML we show or send.
+
+import { decodeHTML } from "entities";
 import MarkdownIt from "markdown-it";
 import sanitize from "sanitize-html";
-import { decodeHTML } from "entities";
 
 const md = new MarkdownIt({ html: false, linkify: true, typographer: false, breaks: false });
 

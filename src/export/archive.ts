@@ -7,13 +7,13 @@ import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { chmod, copyFile, mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { create as createTar } from "tar";
 import type { SelectQueryBuilder } from "kysely";
+import { create as createTar } from "tar";
 import type { Database, Db } from "../../db/schema.ts";
+import { readmeHtml } from "../../views/pages/archive-readme.ts";
 import type { ArchiveRenderer } from "../context.ts";
 import { avatarDir } from "../media/avatars.ts";
 import { hostOf } from "../urls.ts";
-import { readmeHtml } from "../../views/pages/archive-readme.ts";
 
 const AS_CONTEXT = "https://www.w3.org/ns/activitystreams";
 const PAGE = 500;

@@ -1,7 +1,8 @@
 // Export requests: one archive a day per member, built by the background job
 // runner (src/jobs.ts), downloadable by its owner for seven days.
-import { join } from "node:path";
+
 import { readdir, rm, stat, unlink } from "node:fs/promises";
+import { join } from "node:path";
 import type { Db } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { DomainError, notFound } from "../errors.ts";

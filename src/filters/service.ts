@@ -2,12 +2,12 @@
 // block a whole server. Muted and blocked people's posts are hidden from the
 // member's pages; a block also drops their direct messages to the member, and
 // a server block ends the member's follows with that server.
-import { sql, type Expression, type ExpressionBuilder } from "kysely";
+import { type Expression, type ExpressionBuilder, sql } from "kysely";
 import type { Database, Db } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { forbidden, notFound, parseInput } from "../errors.ts";
-import { newId, now } from "../ids.ts";
 import { recordEvent } from "../events.ts";
+import { newId, now } from "../ids.ts";
 import { domainSchema } from "../policy/domains.ts";
 
 export type PersonFilter = "mute" | "block";

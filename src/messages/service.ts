@@ -6,10 +6,10 @@ import { inTransaction } from "../../db/transaction.ts";
 import { extractHashtags, renderMarkdown } from "../content/markdown.ts";
 import { forbidden, notFound, parseInput } from "../errors.ts";
 import { recordEvent } from "../events.ts";
-import { newId, now } from "../ids.ts";
-import { deletePost, BODY_MAX } from "../posts/service.ts";
-import { postIri } from "../urls.ts";
 import { refusesMessagesFrom } from "../filters/service.ts";
+import { newId, now } from "../ids.ts";
+import { BODY_MAX, deletePost } from "../posts/service.ts";
+import { postIri } from "../urls.ts";
 
 export const messageInput = z.object({
   body: z

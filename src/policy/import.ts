@@ -4,9 +4,9 @@ import type { ParsedBlockList } from "./csv.ts";
 import {
   blockDomain,
   coveringBlock,
+  type DomainBlock,
   listDomainBlocks,
   localFollowsWith,
-  type DomainBlock,
   type PurgeCounts,
 } from "./service.ts";
 

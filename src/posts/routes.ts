@@ -1,13 +1,13 @@
 import { Hono } from "hono";
+import type { FormState } from "../../views/pages/auth.ts";
 import { composePage, editPage, threadPage } from "../../views/pages/posts.ts";
 import { assertMayPost, communityOfPost, getCommunity, isModerator, mayRead } from "../communities/service.ts";
-import { DomainError, notFound } from "../errors.ts";
 import { extractMentions } from "../content/markdown.ts";
-import { pageContext, wantsActivityJson, type WebContext, type WebEnv } from "../web/env.ts";
+import { DomainError, notFound } from "../errors.ts";
+import { pageContext, type WebContext, type WebEnv, wantsActivityJson } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
-import type { FormState } from "../../views/pages/auth.ts";
 import {
   createReply,
   createThread,

@@ -1,14 +1,14 @@
-import { z } from "zod";
 import type { ExpressionBuilder } from "kysely";
+import { z } from "zod";
 import type { Database, Db, PostAudience } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
+import { mentionedActorIds } from "../actors/service.ts";
 import { assertMayPost, isModerator, mayRead } from "../communities/service.ts";
 import { extractHashtags, extractMentions, renderMarkdown } from "../content/markdown.ts";
-import { mentionedActorIds } from "../actors/service.ts";
-import { notFilteredFor } from "../filters/service.ts";
 import { DomainError, forbidden, invalid, notFound, parseInput } from "../errors.ts";
-import { newId, now } from "../ids.ts";
 import { recordEvent } from "../events.ts";
+import { notFilteredFor } from "../filters/service.ts";
+import { newId, now } from "../ids.ts";
 import { hostOf, likeIri, postIri } from "../urls.ts";
 
 export const TITLE_MAX = 200;

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
+import type { PageContext } from "../../views/layout.ts";
 import type { SessionUser } from "../accounts/service.ts";
 import type { AppContext } from "../context.ts";
-import type { PageContext } from "../../views/layout.ts";
 
 /** Hono variables every handler can read. */
 export interface WebEnv {

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { createSession, deleteSession, SESSION_DAYS, userForSession, type SessionUser } from "../accounts/service.ts";
+import { createSession, deleteSession, SESSION_DAYS, type SessionUser, userForSession } from "../accounts/service.ts";
 import { DomainError } from "../errors.ts";
 import type { WebContext, WebEnv } from "./env.ts";
 

@@ -13,8 +13,8 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exited, freePort, ROOT, runCli, spawnServer, stopProcess, waitUntilServing } from "../helpers/processes.ts";
 import { CHROMIUM_PATH, launchChromium } from "../helpers/browser.ts";
+import { exited, freePort, ROOT, runCli, spawnServer, stopProcess, waitUntilServing } from "../helpers/processes.ts";
 
 const SCREENSHOTS = join(ROOT, "test-output", "screenshots");
 

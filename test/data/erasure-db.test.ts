@@ -3,16 +3,16 @@
 // is told, receipts, byte scans) is in test/federation/erasure*.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join as joinCommunity } from "../../src/communities/service.ts";
+import { ensureAnonymousActor } from "../../src/erasure/anonymous.ts";
 import { eraseAccount, erasureReceipt, erasureSummary } from "../../src/erasure/service.ts";
 import { requestExport } from "../../src/export/service.ts";
 import { filterPerson } from "../../src/filters/service.ts";
+import { newId } from "../../src/ids.ts";
 import { sendMessage } from "../../src/messages/service.ts";
 import { createReply, createThread, deletePost, like } from "../../src/posts/service.ts";
-import { ensureAnonymousActor } from "../../src/erasure/anonymous.ts";
-import { newId } from "../../src/ids.ts";
 import { postIri } from "../../src/urls.ts";
-import { eventually } from "../helpers/federation.ts";
 import { dialects } from "../helpers/databases.ts";
+import { eventually } from "../helpers/federation.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
 import { scanDatabase } from "../helpers/scan.ts";
 import { loggedIn, seedCommunity, seedUser } from "../helpers/seed.ts";

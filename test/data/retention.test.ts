@@ -19,7 +19,7 @@ import { followRemote } from "../../src/follows/service.ts";
 import { createReply, createThread, deletePost, like } from "../../src/posts/service.ts";
 import type { WebClient } from "../helpers/client.ts";
 import { eventually, Peer, quiesce, until } from "../helpers/federation.ts";
-import { fixture, Peer as FakeServer, snowflake, uuid, type PeerActor } from "../helpers/peer.ts";
+import { Peer as FakeServer, fixture, type PeerActor, snowflake, uuid } from "../helpers/peer.ts";
 import { alertText, element, loggedIn, seedCommunity, seedUser, threadTitles, unescapeHtml } from "../helpers/seed.ts";
 
 type Community = Awaited<ReturnType<typeof seedCommunity>>;

@@ -1,5 +1,5 @@
-import { Temporal } from "@js-temporal/polyfill";
 import type { KvKey } from "@fedify/fedify";
+import { Temporal } from "@js-temporal/polyfill";
 import { describe, expect, it } from "vitest";
 import { KyselyKvStore } from "../../db/kv-store.ts";
 import { dialects, freshDatabase } from "../helpers/databases.ts";

@@ -11,8 +11,8 @@
 // anything: the receipt says "given up" and the erasure completes.
 import { createPublicKey, type JsonWebKey as NodeJwk } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Kysely } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../db/schema.ts";
 import type { LocalUser } from "../../src/accounts/service.ts";
 import { join } from "../../src/communities/service.ts";

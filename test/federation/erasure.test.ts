@@ -17,12 +17,13 @@ import type { Database } from "../../db/schema.ts";
 import type { LocalUser } from "../../src/accounts/service.ts";
 import { join as joinCommunity } from "../../src/communities/service.ts";
 import { followRemote } from "../../src/follows/service.ts";
-import { createReply } from "../../src/posts/service.ts";
 import { avatarDir } from "../../src/media/avatars.ts";
+import { createReply } from "../../src/posts/service.ts";
+import { WebClient } from "../helpers/client.ts";
 import { eventually, Peer, quiesce, until } from "../helpers/federation.ts";
-import { fixture, Peer as FakeServer, PUBLIC, uuid, type PeerActor } from "../helpers/peer.ts";
+import { Peer as FakeServer, fixture, type PeerActor, PUBLIC, uuid } from "../helpers/peer.ts";
 import { runCli } from "../helpers/processes.ts";
-import { scanDatabaseAt, scanFiles, sqliteFiles, tableColumns, type DbHit } from "../helpers/scan.ts";
+import { type DbHit, scanDatabaseAt, scanFiles, sqliteFiles, tableColumns } from "../helpers/scan.ts";
 import {
   alertText,
   forms,
@@ -33,7 +34,6 @@ import {
   tinyPng,
   unescapeHtml,
 } from "../helpers/seed.ts";
-import { WebClient } from "../helpers/client.ts";
 import { idOf } from "../interop/support.ts";
 
 type Community = Awaited<ReturnType<typeof seedCommunity>>;

@@ -8,8 +8,9 @@
 // edits, deletes and leaves; A's members do the same the other way. C also
 // follows A's open community and hears of B's posts only through A's
 // `Announce` (FEP-1b12).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import type { Kysely } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../db/schema.ts";
 import type { LocalUser } from "../../src/accounts/service.ts";
 import { decideMembership, join, pendingMembers, updateCommunity } from "../../src/communities/service.ts";

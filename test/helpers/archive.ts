@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { list, extract } from "tar";
+import { extract, list } from "tar";
 
 export interface ArchiveEntry {
   path: string;

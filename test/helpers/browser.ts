@@ -1,7 +1,7 @@
 // Browser tests drive Debian's own Chromium through playwright-core. Nothing is
 // ever downloaded: playwright-core ships no browser, and the machines that run
 // these tests have no internet access anyway.
-import { chromium, type Browser } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 
 export const CHROMIUM_PATH = "/usr/bin/chromium";
 

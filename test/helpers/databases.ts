@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { openDatabase, type DatabaseHandle, type Dialect } from "../../db/connect.ts";
+import { type DatabaseHandle, type Dialect, openDatabase } from "../../db/connect.ts";
 import { migrateToLatest } from "../../db/migrate.ts";
 
 export interface TestDatabase extends DatabaseHandle {

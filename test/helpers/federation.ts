@@ -7,15 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Federation } from "@fedify/fedify";
 import type { Kysely } from "kysely";
-import { openDatabase, type Dialect } from "../../db/connect.ts";
+import { type Dialect, openDatabase } from "../../db/connect.ts";
 import type { Database } from "../../db/schema.ts";
-import { loadConfig, type Config } from "../../src/config.ts";
+import { type Config, loadConfig } from "../../src/config.ts";
 import type { AppContext } from "../../src/context.ts";
 import type { Runtime } from "../../src/runtime.ts";
-import { startInstance, type RunningInstance } from "../../src/server.ts";
-import { freePort } from "./processes.ts";
+import { type RunningInstance, startInstance } from "../../src/server.ts";
 import { freshDatabase, type TestDatabase } from "./databases.ts";
 import type { TestInstance } from "./instance.ts";
+import { freePort } from "./processes.ts";
 
 /**
  * A real Kindred on 127.0.0.1 that survives restarts: `stop()` closes the

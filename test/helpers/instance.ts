@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig, type Config } from "../../src/config.ts";
-import { startInstance, type RunningInstance } from "../../src/server.ts";
-import { freePort } from "./processes.ts";
-import { freshDatabase, type TestDatabase } from "./databases.ts";
 import type { Dialect } from "../../db/connect.ts";
+import { type Config, loadConfig } from "../../src/config.ts";
+import { type RunningInstance, startInstance } from "../../src/server.ts";
+import { freshDatabase, type TestDatabase } from "./databases.ts";
+import { freePort } from "./processes.ts";
 
 export interface TestInstance extends RunningInstance {
   /** http://127.0.0.1:<port> — also the instance's ORIGIN. */

@@ -2,7 +2,7 @@
 // database (found by Kysely's introspection, read over a connection of its
 // own), and the raw bytes of a SQLite database file and its write-ahead log.
 import { existsSync, readFileSync } from "node:fs";
-import { sql, type Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { openDatabase } from "../../db/connect.ts";
 
 /** One place a needle was found in a database. */

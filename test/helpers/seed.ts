@@ -2,11 +2,11 @@
 // threads written straight through the services (as the CLI does), row counts,
 // and small HTML readers. Everything a test asserts on still goes over HTTP.
 import { request as httpRequest } from "node:http";
-import { deflateSync, crc32 } from "node:zlib";
+import { crc32, deflateSync } from "node:zlib";
 import { expect } from "vitest";
 import type { Database } from "../../db/schema.ts";
 import { createUser, type LocalUser } from "../../src/accounts/service.ts";
-import { createCommunity, getCommunity, type CreateCommunityInput } from "../../src/communities/service.ts";
+import { type CreateCommunityInput, createCommunity, getCommunity } from "../../src/communities/service.ts";
 import { createThread } from "../../src/posts/service.ts";
 import { WebClient } from "./client.ts";
 import type { TestInstance } from "./instance.ts";

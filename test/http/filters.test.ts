@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCommunity, getCommunity } from "../../src/communities/service.ts";
 import { createThread } from "../../src/posts/service.ts";
-import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
-import { loggedIn, seedUser } from "../helpers/seed.ts";
 import type { WebClient } from "../helpers/client.ts";
 import { dialects } from "../helpers/databases.ts";
+import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
+import { loggedIn, seedUser } from "../helpers/seed.ts";
 
 /** Titles of the thread cards on a page. */
 const titles = (html: string) => [...html.matchAll(/<h3><a href="\/posts\/[^"]+">([^<]+)<\/a>/g)].map((m) => m[1]);

@@ -6,7 +6,7 @@ import type { LocalUser } from "../../src/accounts/service.ts";
 import { followRemote } from "../../src/follows/service.ts";
 import { createThread } from "../../src/posts/service.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
-import { fixture, Peer, PUBLIC, uuid, waitFor, type PeerActor } from "../helpers/peer.ts";
+import { fixture, Peer, type PeerActor, PUBLIC, uuid, waitFor } from "../helpers/peer.ts";
 import { seedCommunity, seedUser } from "../helpers/seed.ts";
 import { actorByIri, addressing, followRow, idOf, likeCount, postByIri, queueIdle } from "./support.ts";
 

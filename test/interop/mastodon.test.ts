@@ -9,7 +9,7 @@ import { decideMembership, join } from "../../src/communities/service.ts";
 import { createReply, createThread } from "../../src/posts/service.ts";
 import { dialects } from "../helpers/databases.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
-import { fixture, Peer, PUBLIC, snowflake, uuid, waitFor as waitForImpl, type PeerActor } from "../helpers/peer.ts";
+import { fixture, Peer, type PeerActor, PUBLIC, snowflake, uuid, waitFor as waitForImpl } from "../helpers/peer.ts";
 import { postOnOwnConnection, seedCommunity, seedUser } from "../helpers/seed.ts";
 import {
   actorByIri,

@@ -2,7 +2,7 @@
 // mentions a community becomes a thread there, with sanitized content.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
-import { fixture, Peer, waitFor, type PeerActor } from "../helpers/peer.ts";
+import { fixture, Peer, type PeerActor, waitFor } from "../helpers/peer.ts";
 import { seedCommunity, seedUser } from "../helpers/seed.ts";
 import { actorByIri, postByIri } from "./support.ts";
 

@@ -9,21 +9,21 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { withKeyContext } from "../../federation/wire.ts";
-import { describe, expect, it } from "vitest";
 import type { DocumentLoader } from "@fedify/fedify";
 import { preloadedContexts } from "@fedify/fedify/runtime";
 import {
   Activity,
+  Object as ApObject,
   Article,
   Collection,
   getTypeId,
   isActor,
   Note,
-  Object as ApObject,
   Page,
 } from "@fedify/fedify/vocab";
+import { describe, expect, it } from "vitest";
 import { postValues } from "../../federation/remote.ts";
+import { withKeyContext } from "../../federation/wire.ts";
 import { htmlToText } from "../../src/content/markdown.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));

@@ -22,7 +22,7 @@ import { join as joinCommunity } from "../../src/communities/service.ts";
 import { followRemote } from "../../src/follows/service.ts";
 import { createReply, createThread } from "../../src/posts/service.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
-import { fixture, Peer, uuid, waitFor, type PeerActor } from "../helpers/peer.ts";
+import { fixture, Peer, type PeerActor, uuid, waitFor } from "../helpers/peer.ts";
 import { seedCommunity, seedUser } from "../helpers/seed.ts";
 import { actorByIri, followRow, getJson, idOf, likeCount, postByIri, queueIdle } from "./support.ts";
 

@@ -8,7 +8,7 @@ import type { LocalUser } from "../../src/accounts/service.ts";
 import { updateProfile } from "../../src/accounts/service.ts";
 import { createReply, createThread } from "../../src/posts/service.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
-import { fixture, Peer, uuid, type Delivery, type PeerActor } from "../helpers/peer.ts";
+import { type Delivery, fixture, Peer, type PeerActor, uuid } from "../helpers/peer.ts";
 import { seedCommunity, seedUser } from "../helpers/seed.ts";
 import { getJson, idOf } from "./support.ts";
 

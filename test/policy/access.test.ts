@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decideMembership, getCommunity, updateCommunity } from "../../src/communities/service.ts";
 import { createThread } from "../../src/posts/service.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
-import { Peer, PUBLIC, type PeerActor } from "../helpers/peer.ts";
+import { Peer, type PeerActor, PUBLIC } from "../helpers/peer.ts";
 import { seedCommunity, seedUser } from "../helpers/seed.ts";
 import { addressing, queueIdle } from "../interop/support.ts";
 import { mastodonFollow } from "./support.ts";

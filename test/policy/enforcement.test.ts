@@ -5,14 +5,14 @@
 // from logged-out visitors), reject_media, and noop.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalUser } from "../../src/accounts/service.ts";
-import { createReply, createThread } from "../../src/posts/service.ts";
+import { followRemote } from "../../src/follows/service.ts";
 import { allowDomain, blockDomain, purgeDomain, setFederationMode } from "../../src/policy/service.ts";
+import { createReply, createThread } from "../../src/posts/service.ts";
+import { WebClient } from "../helpers/client.ts";
 import { dialects, freshDatabase } from "../helpers/databases.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
-import { fixture, Peer, PUBLIC, uuid, waitFor, type PeerActor } from "../helpers/peer.ts";
-import { followRemote } from "../../src/follows/service.ts";
+import { fixture, Peer, type PeerActor, PUBLIC, uuid, waitFor } from "../helpers/peer.ts";
 import { loggedIn, seedCommunity, seedUser } from "../helpers/seed.ts";
-import { WebClient } from "../helpers/client.ts";
 import { actorByIri, followRow, likeCount, postByIri, queueIdle } from "../interop/support.ts";
 import {
   announceOfCreate,

@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { Db } from "../../db/schema.ts";
 import { createUser, type LocalUser } from "../../src/accounts/service.ts";
 import { upsertRemoteActor } from "../../src/actors/remote.ts";
-import { fixture, snowflake, uuid, type Delivery, type Peer, type PeerActor } from "../helpers/peer.ts";
+import { type Delivery, fixture, type Peer, type PeerActor, snowflake, uuid } from "../helpers/peer.ts";
 import { PASSWORD } from "../helpers/seed.ts";
 
 /** A remote Mastodon-style person at `host` (e.g. `social.example.com:8443`), as persistActor stores one. */

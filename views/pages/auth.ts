@@ -1,5 +1,5 @@
 import { html } from "hono/html";
-import { csrfField, describedBy, fieldError, formErrors, layout, type Html, type PageContext } from "../layout.ts";
+import { csrfField, describedBy, fieldError, formErrors, type Html, layout, type PageContext } from "../layout.ts";
 
 export interface FormState {
   values?: Record<string, string>;

@@ -1,16 +1,16 @@
 import { html } from "hono/html";
-import { threadSummary, type PostItem } from "../components.ts";
+import { type PostItem, threadSummary } from "../components.ts";
 import {
   csrfField,
   describedBy,
   fieldError,
   formErrors,
+  type Html,
   layout,
+  type PageContext,
   pager,
   time,
   trusted,
-  type Html,
-  type PageContext,
 } from "../layout.ts";
 import type { FormState } from "./auth.ts";
 

@@ -1,5 +1,5 @@
 import { html } from "hono/html";
-import { csrfField, fieldError, formErrors, layout, time, type Html, type PageContext } from "../layout.ts";
+import { csrfField, fieldError, formErrors, type Html, layout, type PageContext, time } from "../layout.ts";
 
 export interface ExportItem {
   id: string;

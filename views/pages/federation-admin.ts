@@ -1,5 +1,5 @@
 import { html } from "hono/html";
-import { csrfField, fieldError, formErrors, layout, type Html, type PageContext } from "../layout.ts";
+import { csrfField, fieldError, formErrors, type Html, layout, type PageContext } from "../layout.ts";
 
 export interface BlockRow {
   domain: string;

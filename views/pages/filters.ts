@@ -1,5 +1,5 @@
 import { html } from "hono/html";
-import { csrfField, formErrors, layout, type Html, type PageContext } from "../layout.ts";
+import { csrfField, formErrors, type Html, layout, type PageContext } from "../layout.ts";
 
 export interface FilterRow {
   kind: "mute" | "block" | "block_domain";

@@ -1,6 +1,6 @@
 import { html } from "hono/html";
 import { postBody } from "../components.ts";
-import { csrfField, fieldError, formErrors, layout, time, type Html, type PageContext } from "../layout.ts";
+import { csrfField, fieldError, formErrors, type Html, layout, type PageContext, time } from "../layout.ts";
 
 export interface ConversationItem {
   handle: string;

@@ -1,6 +1,6 @@
 import { html } from "hono/html";
-import { clinicianBadge, postBody, threadSummary, type PostItem } from "../components.ts";
-import { csrfField, layout, pager, time, trusted, type Html, type PageContext } from "../layout.ts";
+import { clinicianBadge, type PostItem, postBody, threadSummary } from "../components.ts";
+import { csrfField, type Html, layout, type PageContext, pager, time, trusted } from "../layout.ts";
 
 export interface ProfileData {
   username: string;

@@ -1,15 +1,15 @@
 import { html } from "hono/html";
-import { authorLink, edited, likeButton, postBody, threadSummary, type PostItem } from "../components.ts";
+import { authorLink, edited, likeButton, type PostItem, postBody, threadSummary } from "../components.ts";
 import {
   csrfField,
   describedBy,
   fieldError,
   formErrors,
+  type Html,
   layout,
+  type PageContext,
   pager,
   time,
-  type Html,
-  type PageContext,
 } from "../layout.ts";
 import type { FormState } from "./auth.ts";
 

@@ -1,5 +1,5 @@
 import { html } from "hono/html";
-import { formErrors, layout, type Html, type PageContext } from "../layout.ts";
+import { formErrors, type Html, layout, type PageContext } from "../layout.ts";
 
 export interface SearchResult {
   href: string;
