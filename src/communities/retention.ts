@@ -6,7 +6,7 @@ import type { Db } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { recordEvent } from "../events.ts";
 import { now } from "../ids.ts";
-import { tombstonePosts } from "../posts/service.ts";
+import { tombstonePosts } from "../posts/tombstone.ts";
 
 const BATCH = 200;
 

@@ -4,6 +4,7 @@ import { inTransaction } from "../../db/transaction.ts";
 import { notFound, parseInput } from "../errors.ts";
 import { now } from "../ids.ts";
 import { updateSettings } from "../instance/settings.ts";
+import { tombstonePosts } from "../posts/tombstone.ts";
 import { domainKeys, domainSchema } from "./domains.ts";
 
 const optionalText = (max: number) =>
@@ -109,32 +110,28 @@ export async function purgeDomain(db: Db, domain: string): Promise<PurgeCounts> 
   await db.deleteFrom("likes").where("actor_id", "in", ids).execute();
   await db.deleteFrom("post_mentions").where("actor_id", "in", ids).execute();
   await db.deleteFrom("post_recipients").where("actor_id", "in", ids).execute();
-  const posts = await db.selectFrom("posts").select("id").where("author_id", "in", ids).execute();
-  const postIds = posts.map((p) => p.id);
-  if (postIds.length > 0) {
-    await db.deleteFrom("post_tags").where("post_id", "in", postIds).execute();
-    await db.deleteFrom("likes").where("post_id", "in", postIds).execute();
-    // Posts nobody else answered go; the others stay as tombstones.
-    await db
-      .deleteFrom("posts")
-      .where("id", "in", postIds)
-      .where((eb) =>
-        eb.not(eb.exists(eb.selectFrom("posts as c").select("c.id").whereRef("c.parent_id", "=", "posts.id"))),
-      )
-      .execute();
-    await db
-      .updateTable("posts")
-      .set({ title: null, source: null, content_html: "", summary: null, sensitive: 0, deleted_at: ts })
-      .where("author_id", "in", ids)
-      .execute();
-  }
+  const theirs = db.selectFrom("posts").select("id").where("author_id", "in", ids);
+  const posts = await db
+    .selectFrom("posts")
+    .select((eb) => eb.fn.countAll().as("n"))
+    .where("author_id", "in", ids)
+    .executeTakeFirst();
+  await tombstonePosts(db, theirs, ts);
+  // Posts nobody else answered go; the others stay as tombstones.
+  await db
+    .deleteFrom("posts")
+    .where("author_id", "in", ids)
+    .where((eb) =>
+      eb.not(eb.exists(eb.selectFrom("posts as c").select("c.id").whereRef("c.parent_id", "=", "posts.id"))),
+    )
+    .execute();
   // The actor rows stay (tombstoned posts point at them), emptied of what they said about themselves.
   await db
     .updateTable("actors")
     .set({ name: null, summary_html: null, avatar_url: null, url: null, deleted_at: ts })
     .where("id", "in", ids)
     .execute();
-  return { actors: ids.length, follows: Number(follows.numDeletedRows), posts: postIds.length };
+  return { actors: ids.length, follows: Number(follows.numDeletedRows), posts: Number(posts?.n ?? 0) };
 }
 
 // ---- allow list and mode ----

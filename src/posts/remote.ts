@@ -5,6 +5,7 @@ import { inTransaction } from "../../db/transaction.ts";
 import { communityAllows, isBanned } from "../communities/service.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
+import { tombstonePosts } from "./tombstone.ts";
 
 export interface RemotePostInput {
   iri: string;
@@ -223,14 +224,7 @@ export async function receivePostDelete(
       allowed = mod !== undefined;
     }
     if (!allowed) return false;
-    const ts = now();
-    await trx
-      .updateTable("posts")
-      .set({ title: null, source: null, content_html: "", summary: null, sensitive: 0, deleted_at: ts, updated_at: ts })
-      .where("id", "=", post.id)
-      .execute();
-    await trx.deleteFrom("post_tags").where("post_id", "=", post.id).execute();
-    await trx.deleteFrom("likes").where("post_id", "=", post.id).execute();
+    await tombstonePosts(trx, [post.id], now());
     if (activity !== undefined && post.community_id && (await isLocalCommunity(trx, post.community_id)))
       await recordEvent(trx, { type: "post.received", postId: post.id, activity });
     return true;
@@ -285,14 +279,7 @@ export async function receiveUnlike(
 export async function receiveActorDeleted(db: Db, actorId: string): Promise<void> {
   await inTransaction(db, async (trx) => {
     const ts = now();
-    await trx
-      .updateTable("posts")
-      .set({ title: null, source: null, content_html: "", summary: null, sensitive: 0, deleted_at: ts })
-      .where("author_id", "=", actorId)
-      .where("deleted_at", "is", null)
-      .execute();
-    const postIds = trx.selectFrom("posts").select("id").where("author_id", "=", actorId);
-    await trx.deleteFrom("post_tags").where("post_id", "in", postIds).execute();
+    await tombstonePosts(trx, trx.selectFrom("posts").select("id").where("author_id", "=", actorId), ts);
     await trx.deleteFrom("likes").where("actor_id", "=", actorId).execute();
     await trx
       .deleteFrom("follows")

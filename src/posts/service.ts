@@ -10,6 +10,7 @@ import { recordEvent } from "../events.ts";
 import { notFilteredFor } from "../filters/service.ts";
 import { newId, now } from "../ids.ts";
 import { hostOf, likeIri, postIri } from "../urls.ts";
+import { tombstonePosts } from "./tombstone.ts";
 
 export const TITLE_MAX = 200;
 export const BODY_MAX = 50_000;
@@ -219,17 +220,6 @@ export async function editPost(
         .execute();
     await recordEvent(trx, { type: "post.updated", postId });
   });
-}
-
-/** Empties posts to tombstones (no text left; the rows keep replies in place), with their tags and likes. */
-export async function tombstonePosts(db: Db, ids: string[], ts: string): Promise<void> {
-  await db
-    .updateTable("posts")
-    .set({ title: null, source: null, content_html: "", summary: null, sensitive: 0, deleted_at: ts, updated_at: ts })
-    .where("id", "in", ids)
-    .execute();
-  await db.deleteFrom("post_tags").where("post_id", "in", ids).execute();
-  await db.deleteFrom("likes").where("post_id", "in", ids).execute();
 }
 
 /**
