@@ -5,7 +5,7 @@
 
 import { queueRow } from "../db/message-queue.ts";
 import type { Db } from "../db/schema.ts";
-import type { ErasurePlan } from "./erasure/service.ts";
+import type { ErasurePlan } from "./erasure/plan.ts";
 
 export const EVENTS_CHANNEL = "events";
 

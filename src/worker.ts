@@ -2,8 +2,8 @@
 // PostgreSQL: run web nodes with WORKER=false and one or more of these.
 import { archiveRenderer } from "../federation/archive.ts";
 import { buildFederation } from "../federation/builder.ts";
+import { runJobs } from "./background.ts";
 import { loadConfigOrExit } from "./config.ts";
-import { runJobs } from "./jobs.ts";
 import { logger, setUpLogging } from "./logging.ts";
 import { openRuntime } from "./runtime.ts";
 

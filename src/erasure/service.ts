@@ -5,30 +5,16 @@
 // the rows it would read are gone. The actor row stays, emptied, so the name
 // stays reserved; its keys stay until the `Delete`s are delivered or given up.
 import { createHash, randomBytes } from "node:crypto";
-import { sql } from "kysely";
 import type { Db } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { verifyPassword } from "../accounts/passwords.ts";
 import { DomainError, forbidden, notFound } from "../errors.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
+import { tombstonePosts } from "../posts/tombstone.ts";
 import { hostOf } from "../urls.ts";
 import { ensureAnonymousActor } from "./anonymous.ts";
-
-export type ErasureMode = "delete" | "anonymize";
-
-/** Where the outbox sends an erased member's `Delete`s. */
-export interface ErasurePlan {
-  erasureId: string;
-  actorId: string;
-  actorIri: string;
-  identifier: string;
-  deleteIri: string;
-  /** Every inbox that received something of theirs, or follows them, or that they follow. */
-  inboxes: string[];
-  /** Their posts per community, whose followers must hear of each deletion. */
-  communities: { groupKey: string | null; groupIri: string; inbox: string | null; postIris: string[] }[];
-}
+import type { ErasureMode, ErasurePlan } from "./plan.ts";
 
 const sha256 = (token: string) => createHash("sha256").update(token).digest("hex");
 
@@ -310,23 +296,9 @@ async function anonymizePosts(db: Db, origin: string, actorId: string): Promise<
  */
 async function removeContent(db: Db, actorId: string): Promise<void> {
   const theirs = db.selectFrom("posts").select("id").where("author_id", "=", actorId);
-  const ts = now();
-  await db
-    .updateTable("posts")
-    .set({
-      title: null,
-      source: null,
-      content_html: "",
-      summary: null,
-      sensitive: 0,
-      language: null,
-      url: null,
-      deleted_at: sql<string>`coalesce(deleted_at, ${ts})`,
-      updated_at: ts,
-    })
-    .where("author_id", "=", actorId)
-    .execute();
-  for (const table of ["post_tags", "post_mentions", "post_recipients", "likes", "hidden_posts"] as const) {
+  await tombstonePosts(db, theirs, now());
+  // Beyond the tombstone rule: whom they wrote to and whom they named are theirs too (the plan has the inboxes).
+  for (const table of ["post_mentions", "post_recipients", "hidden_posts"] as const) {
     await db.deleteFrom(table).where("post_id", "in", theirs).execute();
   }
   // Leaves first: a tombstone goes once nothing hangs off it (bounded by the thread depth).
