@@ -60,7 +60,7 @@ async function postgresAvailable(): Promise<boolean> {
 }
 
 const ms = (t0: number) => performance.now() - t0;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
 async function queueThroughput(dialect: Dialect, n: number): Promise<number> {

@@ -104,11 +104,11 @@ export class KyselyMessageQueue implements MessageQueue {
     this.#channel = options.channel ?? "fedify";
   }
 
-  async enqueue(message: any, options?: MessageQueueEnqueueOptions): Promise<void> {
+  async enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
     await this.enqueueMany([message], options);
   }
 
-  async enqueueMany(messages: readonly any[], options?: MessageQueueEnqueueOptions): Promise<void> {
+  async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
     if (messages.length === 0) return;
     const delayMs = options?.delay == null ? 0 : Math.max(0, options.delay.total({ unit: "millisecond" }) as number);
     // uuid's v7 is monotonic within a process, so ids keep the array's order:
@@ -133,8 +133,9 @@ export class KyselyMessageQueue implements MessageQueue {
     for (const wake of this.#wakers) wake();
   }
 
-  async listen(
-    handler: (message: any) => Promise<void> | void,
+  /** Messages come back as they were enqueued (JSON); a channel's consumer knows their type. */
+  async listen<T = unknown>(
+    handler: (message: T) => Promise<void> | void,
     options: MessageQueueListenOptions = {},
   ): Promise<void> {
     const { signal } = options;
@@ -252,7 +253,7 @@ export class KyselyMessageQueue implements MessageQueue {
   }
 
   /** Runs the handler; never rejects. */
-  async #process(row: Row, handler: (message: any) => Promise<void> | void): Promise<void> {
+  async #process<T>(row: Row, handler: (message: T) => Promise<void> | void): Promise<void> {
     const log = { messageId: row.id, attempts: row.attempts };
     try {
       // Claimed this often without ever finishing: it probably kills its worker.

@@ -259,7 +259,10 @@ export interface DomainAllowsTable {
   created_at: Iso;
 }
 
-/** A member's own filter: "mute" hides a person's posts from them; "block" also refuses their messages; "block_domain" hides a whole server. */
+/**
+ * A member's own filter: "mute" hides a person's posts from them; "block" also
+ * refuses their messages; "block_domain" hides a whole server.
+ */
 export interface MemberFiltersTable {
   id: string;
   user_id: string;

@@ -7,7 +7,10 @@ import type { AppContext } from "../src/context.ts";
 import { paths } from "../src/urls.ts";
 import { keyPairsOf } from "./keys.ts";
 
-/** Users (`Person`) and communities (`Group`) share one path and one WebFinger namespace; `instance` is the `Application`. */
+/**
+ * Users (`Person`) and communities (`Group`) share one path and one WebFinger
+ * namespace; `instance` is the `Application`.
+ */
 export function registerActors(federation: Federation<AppContext>): void {
   federation
     .setActorDispatcher(paths.actor as "/@{identifier}", async (ctx, identifier) => {

@@ -35,7 +35,7 @@ export function registerCollections(federation: Federation<AppContext>): void {
             endpoints: r.sharedInboxUrl ? { sharedInbox: new URL(r.sharedInboxUrl) } : null,
           })),
         ),
-        nextCursor: cursor !== null && rows.length === PAGE ? rows[rows.length - 1]!.followId : null,
+        nextCursor: cursor !== null && rows.length === PAGE ? (rows.at(-1)?.followId ?? null) : null,
       };
     })
     .setCounter(async (ctx, identifier) => {
@@ -104,7 +104,7 @@ export function registerCollections(federation: Federation<AppContext>): void {
   federation
     .setCollectionDispatcher("moderators", Person, "/@{identifier}/moderators", async (ctx, values) => {
       const actor = await findLocalActor(ctx.data.db, values.identifier);
-      if (!actor || actor.type !== "Group") return null;
+      if (actor?.type !== "Group") return null;
       const mods = await moderators(ctx.data.db, actor.id);
       return { items: mods.map((m) => new Person({ id: new URL(m.iri) })) };
     })

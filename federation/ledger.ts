@@ -60,7 +60,8 @@ export class LedgerQueue extends KyselyMessageQueue {
     const kept: unknown[] = [];
     for (const m of messages) {
       if (isOutbox(m) && attempt?.id === m.id) attempt.retried = true;
-      // Content of an erased member never goes back into the queue (a retry, a fan-out in flight): only their Deletes do.
+      // Content of an erased member never goes back into the queue (a retry, a fan-out
+      // in flight): only their Deletes do.
       if (await this.#byErasedActor(m)) continue;
       kept.push(
         isOutbox(m) && m.attempt === 0 && isActorDelete(m.activity)
@@ -91,8 +92,11 @@ export class LedgerQueue extends KyselyMessageQueue {
     return actor?.deleted_at != null;
   }
 
-  override listen(handler: (message: any) => Promise<void> | void, options?: MessageQueueListenOptions): Promise<void> {
-    return super.listen(async (message) => {
+  override listen<T = unknown>(
+    handler: (message: T) => Promise<void> | void,
+    options?: MessageQueueListenOptions,
+  ): Promise<void> {
+    return super.listen(async (message: T) => {
       if (!isOutbox(message)) return handler(message);
       const attempt = { retried: false, id: message.id } as { failed?: string; retried: boolean; id: string };
       await this.#current.run(attempt, () => handler(message));

@@ -13,8 +13,9 @@ export function remoteLookup(federation: Federation<AppContext>, data: AppContex
       const q = query.trim();
       const ctx = federation.createContext(new URL(data.config.origin), data);
       const handle = HANDLE.exec(q);
-      if (handle) {
-        const known = await findRemoteActorByHandle(data.db, handle[1]!, handle[2]!);
+      const [, username, host] = handle ?? [];
+      if (username && host) {
+        const known = await findRemoteActorByHandle(data.db, username, host);
         if (known) return known.id;
       } else if (/^https?:\/\//.test(q)) {
         const known = await findActorByIri(data.db, q);

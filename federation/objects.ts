@@ -25,7 +25,7 @@ export function registerObjects(federation: Federation<AppContext>): void {
 /** Live local posts of communities; direct messages are never served. */
 async function servablePost(ctx: RequestContext<AppContext>, id: string) {
   const post = await postForFederation(ctx.data.db, id);
-  if (!post || post.local !== 1 || post.deletedAt || post.removedAt || post.audience === "direct") return undefined;
+  if (post?.local !== 1 || post.deletedAt || post.removedAt || post.audience === "direct") return undefined;
   // Local-only communities are never offered outside the instance.
   if (post.communityFederation === "local") return undefined;
   return post;

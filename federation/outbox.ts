@@ -83,7 +83,7 @@ export async function dispatch(
         event.postId,
         (object, actor) =>
           new Create({
-            id: new URL(`${object.id!.href}#create`),
+            id: new URL(`${object.id?.href}#create`),
             actor,
             object,
             tos: object.toIds,
@@ -158,7 +158,7 @@ async function postActivity(
   if (route.communityLocal === 0 && route.communityIri)
     direct.push(recipient(route.communityIri, route.communityInbox, route.communitySharedInbox));
   await sendTo(ctx, author, direct, activity);
-  if (route.communityLocal === 1 && route.communityKey) {
+  if (route.communityLocal === 1 && route.communityKey && route.communityId) {
     await announce(
       ctx,
       route.communityKey,
@@ -167,7 +167,7 @@ async function postActivity(
       post.audience === "public",
     );
     // Mastodon applies edits only when the author sends them.
-    if (activity instanceof Update) await sendToFollowersAs(ctx, author, route.communityId!, activity);
+    if (activity instanceof Update) await sendToFollowersAs(ctx, author, route.communityId, activity);
   }
 }
 
@@ -258,9 +258,9 @@ async function postDeleted(ctx: Context<AppContext>, postId: string, byActorId: 
   }
   if (route.communityLocal === 0 && route.communityIri)
     await sendTo(ctx, sender, recipient(route.communityIri, route.communityInbox, route.communitySharedInbox), del);
-  if (route.communityLocal === 1 && route.communityKey && route.communityFederation !== "local") {
+  if (route.communityLocal === 1 && route.communityKey && route.communityId && route.communityFederation !== "local") {
     await announce(ctx, route.communityKey, del, undefined, true);
-    await sendToFollowersAs(ctx, sender, route.communityId!, del);
+    await sendToFollowersAs(ctx, sender, route.communityId, del);
   }
 }
 
@@ -277,7 +277,7 @@ async function likeActivity(
       : await findActorById(ctx.data.db, event.actorId).then(
           (a) => a && { iri: a.iri, key: a.username_key, local: a.local, likeIri: event.likeIri, postId: event.postId },
         );
-  if (!liker || liker.local !== 1) return;
+  if (liker?.local !== 1) return;
   const route = await postRouting(ctx.data.db, liker.postId);
   if (!route || (route.communityLocal === 1 && route.communityFederation === "local")) return;
   const like = new Like({ id: new URL(liker.likeIri), actor: new URL(liker.iri), object: new URL(route.iri) });
@@ -361,7 +361,7 @@ async function actorUpdated(
   actorId: string,
 ): Promise<void> {
   const actor = await findActorById(ctx.data.db, actorId);
-  if (!actor || actor.local !== 1 || actor.deleted_at) return;
+  if (actor?.local !== 1 || actor.deleted_at) return;
   // The actor document comes from its dispatcher, which needs a request context.
   const object = await federation.createContext(new Request(actor.iri), ctx.data).getActor(actor.username_key);
   if (!object) return;

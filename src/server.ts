@@ -20,7 +20,10 @@ export interface RunningInstance {
 
 const log = logger("server");
 
-/** Opens the database (migrating it), serves HTTP and, unless WORKER=false, runs the delivery worker and background jobs. */
+/**
+ * Opens the database (migrating it), serves HTTP and, unless WORKER=false,
+ * runs the delivery worker and background jobs.
+ */
 export async function startInstance(config: Config): Promise<RunningInstance> {
   const runtime = await openRuntime(config);
   const { federation, runWorkers, remote, handle } = buildFederation(runtime);

@@ -25,7 +25,7 @@ export async function onAnnounce(ctx: InboxContext<AppContext>, announce: Announ
   if (!announce.actorId || !announce.objectId) return;
   const db = ctx.data.db;
   const group = await findActorByIri(db, announce.actorId.href);
-  if (!group || group.type !== "Group" || group.local === 1) return log.debug("Announce from a non-community dropped");
+  if (group?.type !== "Group" || group.local === 1) return log.debug("Announce from a non-community dropped");
   const following = await db
     .selectFrom("follows")
     .select("id")

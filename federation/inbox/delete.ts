@@ -34,11 +34,9 @@ export async function applyDelete(
     log.info("remote actor {actor} deleted; their content is purged", { actor: actor.iri });
     return;
   }
-  const deleted = await receivePostDelete(
-    ctx.data.db,
-    { iri: del.objectId.href, actorId: viaGroupId ?? actor!.id },
-    activity,
-  );
+  const by = viaGroupId ?? actor?.id;
+  if (!by) return;
+  const deleted = await receivePostDelete(ctx.data.db, { iri: del.objectId.href, actorId: by }, activity);
   if (!deleted) log.debug("Delete of {object} not applied", { object: del.objectId.href });
 }
 
@@ -51,7 +49,7 @@ export async function onUnverifiedDelete(
   ctx: RequestContext<AppContext>,
   activity: Activity,
   reason: UnverifiedActivityReason,
-): Promise<Response | void> {
+): Promise<Response | undefined> {
   if (!(activity instanceof Delete) || !activity.actorId || activity.objectId?.href !== activity.actorId.href) return;
   const actor = await findActorByIri(ctx.data.db, activity.actorId.href);
   if (!actor || actor.local === 1) return new Response(null, { status: 202 });

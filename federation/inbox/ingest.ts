@@ -111,6 +111,7 @@ async function isCommunityTraffic(ctx: Context<AppContext>, object: PostObject, 
 
 /** Keeps a private post only as a direct message to the local people it names. */
 async function ingestAsPrivate(ctx: Context<AppContext>, object: PostObject, authorId: string): Promise<ReceiveResult> {
+  if (!object.id) return { stored: false, reason: "no id or author" };
   const recipientIds: string[] = [];
   for (const iri of [...object.toIds, ...object.ccIds]) {
     const a = await findActorByIri(ctx.data.db, iri.href);
@@ -122,7 +123,7 @@ async function ingestAsPrivate(ctx: Context<AppContext>, object: PostObject, aut
   const values = await postValues(object);
   return receivePost(ctx.data.db, {
     ...values,
-    iri: object.id!.href,
+    iri: object.id.href,
     authorId,
     communityId: null,
     parentId: null,

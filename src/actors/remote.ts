@@ -53,7 +53,8 @@ export async function upsertRemoteActor(db: Db, a: RemoteActorInput): Promise<st
       .where("iri", "=", a.iri)
       .executeTakeFirst();
     if (existing) {
-      // A deleted account stays deleted (as in Mastodon): a document served again later does not bring its profile back.
+      // A deleted account stays deleted (as in Mastodon): a document served again later
+      // does not bring its profile back.
       if (existing.local === 1 || existing.deleted_at) return existing.id;
       await trx.updateTable("actors").set(values).where("id", "=", existing.id).execute();
       return existing.id;

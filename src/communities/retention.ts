@@ -19,7 +19,8 @@ export async function applyRetention(db: Db, at: Date = new Date()): Promise<num
     .execute();
   let expired = 0;
   for (const c of communities) {
-    const cutoff = new Date(at.getTime() - c.retention_days! * 86_400_000).toISOString();
+    if (c.retention_days === null) continue;
+    const cutoff = new Date(at.getTime() - c.retention_days * 86_400_000).toISOString();
     for (;;) {
       const threads = await db
         .selectFrom("posts")

@@ -341,7 +341,7 @@ export async function listCommunities(
   const page = rows
     .slice(0, limit)
     .map((r) => ({ ...r, members: Number(r.members ?? 0), threads: Number(r.threads ?? 0) }));
-  return { items: page, nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+  return { items: page, nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
 }
 
 export async function membership(db: Db, communityId: string, actorId: string): Promise<FollowStatus | null> {

@@ -50,7 +50,7 @@ function textRule(name: string, pattern: RegExp, render: (m: RegExpMatchArray, s
         let last = 0;
         const text = token.content;
         for (const m of text.matchAll(pattern)) {
-          const start = m.index + m[1]!.length;
+          const start = m.index + (m[1] ?? "").length;
           if (start > last) out.push(textToken(state, text.slice(last, start)));
           out.push(...render(m, state, env));
           last = m.index + m[0].length;
@@ -65,7 +65,7 @@ function textRule(name: string, pattern: RegExp, render: (m: RegExpMatchArray, s
 
 // Hashtags link to the tag page.
 textRule("hashtags", HASHTAG, (m, state, env) => {
-  const tag = m[2]!;
+  const tag = m[2] ?? "";
   env.tags?.push(tag.toLowerCase());
   const open = new state.Token("link_open", "a", 1);
   open.attrs = [
@@ -79,16 +79,18 @@ textRule("hashtags", HASHTAG, (m, state, env) => {
 // Mentions become Mastodon-style h-card links (the Mention tags that travel
 // with the post are what other servers act on).
 textRule("mentions", MENTION, (m, state, env) => {
-  const username = m[2]!;
+  const username = m[2] ?? "";
   const host = m[3] ?? null;
   env.mentions?.push({ username, host: host?.toLowerCase() ?? null });
   const handle = host ? `${username}@${host}` : username;
   const span = new state.Token("html_inline", "", 0);
-  span.content = `<span class="h-card"><a href="${env.origin ?? ""}/@${encodeURI(handle)}" class="u-url mention">@<span>${md.utils.escapeHtml(username)}</span></a></span>`;
+  const href = `${env.origin ?? ""}/@${encodeURI(handle)}`;
+  const name = md.utils.escapeHtml(username);
+  span.content = `<span class="h-card"><a href="${href}" class="u-url mention">@<span>${name}</span></a></span>`;
   return [span];
 });
 
-function textToken(state: { Token: new (type: string, tag: string, nesting: -1 | 0 | 1) => any }, content: string) {
+function textToken(state: CoreState, content: string): Token {
   const t = new state.Token("text", "", 0);
   t.content = content;
   return t;

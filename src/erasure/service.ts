@@ -201,7 +201,10 @@ export async function eraseAccount(
   });
 }
 
-/** Inboxes of everyone who received their objects (the ledger) or has a follow with them, one per server where a shared inbox exists. */
+/**
+ * Inboxes of everyone who received their objects (the ledger) or has a follow
+ * with them, one per server where a shared inbox exists.
+ */
 async function inboxesToTell(db: Db, actorId: string): Promise<string[]> {
   const ledger = await db
     .selectFrom("deliveries")

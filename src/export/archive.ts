@@ -220,14 +220,15 @@ async function* pagedIds(
   for (;;) {
     const rows = await filter(postsQuery(db)).where("id", ">", after).orderBy("id").limit(PAGE).execute();
     for (const r of rows) yield r.id;
-    if (rows.length < PAGE) return;
-    after = rows[rows.length - 1]!.id;
+    const last = rows.at(-1);
+    if (rows.length < PAGE || !last) return;
+    after = last.id;
   }
 }
 const postsQuery = (db: Db) => db.selectFrom("posts").select("id");
 
 /** Live direct messages `userId` sent or received. */
-function theirMessages<Q extends SelectQueryBuilder<Database, "posts", any>>(q: Q, userId: string): Q {
+function theirMessages<Q extends SelectQueryBuilder<Database, "posts", object>>(q: Q, userId: string): Q {
   return q
     .where("audience", "=", "direct")
     .where("deleted_at", "is", null)
@@ -253,8 +254,9 @@ async function* keyset<R extends { id: string }>(
   for (;;) {
     const rows = await fetchPage(after, PAGE);
     if (rows.length > 0) yield rows;
-    if (rows.length < PAGE) return;
-    after = rows[rows.length - 1]!.id;
+    const last = rows.at(-1);
+    if (rows.length < PAGE || !last) return;
+    after = last.id;
   }
 }
 
@@ -331,10 +333,10 @@ async function writeFollowing(db: Db, userId: string, dir: string): Promise<void
     .execute();
   await writeText(
     join(dir, "following_accounts.csv"),
-    [
+    `${[
       "Account address,Show boosts,Notify on new posts,Languages",
       ...following.map((a) => `${csvCell(`${a.username}@${a.host}`)},true,false,`),
-    ].join("\n") + "\n",
+    ].join("\n")}\n`,
   );
   const filters = await db
     .selectFrom("member_filters")
@@ -347,7 +349,7 @@ async function writeFollowing(db: Db, userId: string, dir: string): Promise<void
     filters.filter((f) => f.kind === kind && f.username).map((f) => csvCell(`${f.username}@${f.host}`));
   await writeText(
     join(dir, "muted_accounts.csv"),
-    ["Account address,Hide notifications", ...accounts("mute").map((a) => `${a},true`)].join("\n") + "\n",
+    `${["Account address,Hide notifications", ...accounts("mute").map((a) => `${a},true`)].join("\n")}\n`,
   );
   await writeText(
     join(dir, "blocked_accounts.csv"),

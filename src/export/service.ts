@@ -37,7 +37,8 @@ export async function requestExport(db: Db, userId: string): Promise<string> {
     if (next) {
       throw new DomainError(
         "rate_limited",
-        `you can request one archive a day; the next one can be requested after ${next.slice(0, 16).replace("T", " ")} UTC`,
+        "you can request one archive a day; " +
+          `the next one can be requested after ${next.slice(0, 16).replace("T", " ")} UTC`,
       );
     }
     const id = newId();
@@ -95,7 +96,7 @@ export async function exportFile(
     .where("id", "=", exportId)
     .where("user_id", "=", userId)
     .executeTakeFirst();
-  if (!row || row.status !== "ready" || !row.file_name) throw notFound("archive");
+  if (row?.status !== "ready" || !row.file_name) throw notFound("archive");
   if (!row.expires_at || row.expires_at < now())
     throw new DomainError("not_found", "this archive has expired; request a new one");
   return {

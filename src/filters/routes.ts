@@ -42,7 +42,7 @@ async function render(c: WebContext, state: { message?: string; notice?: string 
       rows.map((r) => ({
         kind: r.kind,
         label: r.domain ?? (r.local === 1 ? `@${r.username}` : `@${r.username}@${r.host}`),
-        handle: r.domain ?? (r.local === 1 ? r.username! : `${r.username}@${r.host}`),
+        handle: r.domain ?? (r.local === 1 ? (r.username ?? "") : `${r.username}@${r.host}`),
       })),
       state,
     ),
@@ -57,9 +57,8 @@ filterRoutes.post("/settings/filters/servers", async (c) => {
   const form = await formFields(c);
   try {
     const { followsEnded } = await blockServer(c.get("app").db, user.actorId, form.domain ?? "");
-    return render(c, {
-      notice: `Blocked ${form.domain?.trim().toLowerCase()} for you${followsEnded > 0 ? `; ${followsEnded} follows ended` : ""}.`,
-    });
+    const ended = followsEnded > 0 ? `; ${followsEnded} follows ended` : "";
+    return render(c, { notice: `Blocked ${form.domain?.trim().toLowerCase()} for you${ended}.` });
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
     return render(c, { message: e.message }, httpStatus(e.code) as 422);

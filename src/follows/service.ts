@@ -33,7 +33,7 @@ export async function receiveFollow(
       ])
       .where("actors.id", "=", input.followeeId)
       .executeTakeFirst();
-    if (!target || target.local !== 1 || target.deleted_at || target.federation === "local") return "refused";
+    if (target?.local !== 1 || target.deleted_at || target.federation === "local") return "refused";
     const follower = await trx
       .selectFrom("actors")
       .select("host")
@@ -156,7 +156,7 @@ export async function answerOurFollow(
   input: { iri?: string; followerId?: string; followeeId: string },
   accepted: boolean,
 ): Promise<boolean> {
-  let row;
+  let row: { id: string } | undefined;
   if (input.iri)
     row = await db
       .selectFrom("follows")

@@ -183,7 +183,7 @@ export async function conversations(db: Db, viewerId: string) {
     .select(["id", "username", "host", "local", "name"])
     .where("id", "in", [...latest.keys()])
     .execute();
-  return people.map((p) => ({ ...p, lastAt: latest.get(p.id)! })).sort((a, b) => b.lastAt.localeCompare(a.lastAt));
+  return people.map((p) => ({ ...p, lastAt: latest.get(p.id) ?? "" })).sort((a, b) => b.lastAt.localeCompare(a.lastAt));
 }
 
 /**

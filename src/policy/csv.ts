@@ -51,23 +51,27 @@ export function parseBlockCsv(text: string): ParsedBlockList {
     };
   }
   if (rows.length === 0) return { blocks: [], problems: [{ line: 1, message: "the file is empty" }] };
-  const header = rows[0]!.map((h) => h.replace(/^#/, "").trim().toLowerCase());
+  const header = (rows[0] ?? []).map((h) => h.replace(/^#/, "").trim().toLowerCase());
   const hasHeader = header.includes("domain") || header.includes("instance");
   const col = (name: string) => header.indexOf(name);
   const domainCol = hasHeader ? (col("domain") >= 0 ? col("domain") : col("instance")) : 0;
   const severityCol = hasHeader ? col("severity") : -1;
   const problems: CsvProblem[] = [];
   const seen = new Map<string, DomainBlock>();
-  rows.slice(hasHeader ? 1 : 0).forEach((row, i) => {
-    const line = lines[i + (hasHeader ? 1 : 0)]!;
+  for (const [i, row] of rows.slice(hasHeader ? 1 : 0).entries()) {
+    const line = lines[i + (hasHeader ? 1 : 0)] ?? 0;
     const rawDomain = row[domainCol] ?? "";
-    if (rawDomain.startsWith("#") && !hasHeader) return; // a comment line
+    if (rawDomain.startsWith("#") && !hasHeader) continue; // a comment line
     const domain = normalizeDomain(rawDomain);
-    if (!domain) return problems.push({ line, message: `"${rawDomain}" is not a domain name` });
+    if (!domain) {
+      problems.push({ line, message: `"${rawDomain}" is not a domain name` });
+      continue;
+    }
     const rawSeverity = (severityCol >= 0 ? row[severityCol] : "")?.trim().toLowerCase() ?? "";
     const severity = rawSeverity === "" ? "suspend" : rawSeverity;
     if (severity !== "suspend" && severity !== "silence" && severity !== "noop") {
-      return problems.push({ line, message: `severity "${rawSeverity}" is not suspend, silence or noop` });
+      problems.push({ line, message: `severity "${rawSeverity}" is not suspend, silence or noop` });
+      continue;
     }
     const get = (name: string) => (col(name) >= 0 && hasHeader ? row[col(name)] : undefined);
     seen.set(domain, {
@@ -79,7 +83,7 @@ export function parseBlockCsv(text: string): ParsedBlockList {
       privateComment: null,
       obfuscate: truthy(get("obfuscate")),
     });
-  });
+  }
   return { blocks: [...seen.values()], problems };
 }
 

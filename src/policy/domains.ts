@@ -47,8 +47,8 @@ export const domainSchema = z.string().transform((v, ctx) => {
  */
 export function domainKeys(host: string): string[] {
   const h = host.toLowerCase();
-  const [name, port] = h.split(":");
-  const labels = name!.split(".");
+  const [name = "", port] = h.split(":");
+  const labels = name.split(".");
   const keys: string[] = port ? [h] : [];
   for (let i = 0; i < labels.length; i++) keys.push(labels.slice(i).join("."));
   return keys;
@@ -60,7 +60,10 @@ export function obfuscateDomain(domain: string): string {
   return [...domain].map((ch, i) => (i > visible && i < domain.length - visible && ch !== "." ? "*" : ch)).join("");
 }
 
-/** Parses a one-domain-per-line list (blank lines and `#` comments skipped); returns the domains and the lines that are not domains. */
+/**
+ * Parses a one-domain-per-line list (blank lines and `#` comments skipped);
+ * returns the domains and the lines that are not domains.
+ */
 export function parseDomainList(text: string): { domains: string[]; invalid: string[] } {
   const domains = new Set<string>();
   const invalid: string[] = [];

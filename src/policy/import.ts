@@ -14,7 +14,10 @@ const strength: Record<BlockSeverity, number> = { noop: 0, silence: 1, suspend: 
 
 export interface PlannedChange {
   block: DomainBlock;
-  /** new: not blocked yet; changed: blocked differently; unchanged; covered: a parent domain's block already applies. */
+  /**
+   * new: not blocked yet; changed: blocked differently; unchanged;
+   * covered: a parent domain's block already applies.
+   */
   status: "new" | "changed" | "unchanged" | "covered";
   coveredBy?: string;
   /** Follows between local and remote actors that a suspension would cut. */
@@ -30,7 +33,8 @@ export async function planImport(db: Db, list: ParsedBlockList): Promise<Planned
     const current = existing.get(block.domain);
     const parent = coveringBlock(severities, block.domain);
     const followsCut = block.severity === "suspend" ? await localFollowsWith(db, block.domain) : 0;
-    if (!current && parent && strength[severities.get(parent)!] >= strength[block.severity]) {
+    const parentSeverity = parent ? severities.get(parent) : undefined;
+    if (!current && parent && parentSeverity && strength[parentSeverity] >= strength[block.severity]) {
       plan.push({ block, status: "covered", coveredBy: parent, followsCut: 0 });
     } else if (!current) {
       plan.push({ block, status: "new", followsCut });

@@ -131,7 +131,11 @@ policyRoutes.post("/admin/federation/import/confirm", async (c) => {
     const db = c.get("app").db;
     const parsed = parseBlockCsv(form.csv ?? "");
     const result = await applyImport(db, await planImport(db, parsed));
-    return `Imported ${result.applied} blocks (${parsed.problems.length} rows rejected). Purged ${result.purged.actors} accounts, ${result.purged.posts} posts and ${result.purged.follows} follows.`;
+    const { actors, posts, follows } = result.purged;
+    return (
+      `Imported ${result.applied} blocks (${parsed.problems.length} rows rejected). ` +
+      `Purged ${actors} accounts, ${posts} posts and ${follows} follows.`
+    );
   });
 });
 

@@ -1,6 +1,9 @@
 import type { Db } from "../../db/schema.ts";
 
-/** What federation needs to address a post's activities: its community (local or remote) and the author of its parent. */
+/**
+ * What federation needs to address a post's activities: its community (local
+ * or remote) and the author of its parent.
+ */
 export async function postRouting(db: Db, postId: string) {
   return db
     .selectFrom("posts")

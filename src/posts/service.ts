@@ -415,7 +415,7 @@ async function pageOf(
   if (options.cursor) page = page.where("posts.id", order === "desc" ? "<" : ">", options.cursor);
   const rows = (await page.execute()).map(shape);
   const items = rows.slice(0, limit);
-  return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+  return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
 }
 
 /** Threads of a community, newest first; pinned threads lead the first page. */

@@ -10,6 +10,7 @@ export async function formFields(c: WebContext): Promise<Record<string, string>>
 
 /** A same-site path to go back to after logging in; anything else goes home. */
 export const safeNext = (next: string | undefined) =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what it refuses.
   next && /^\/(?![/\\])[^\s\x00-\x1f\\]*$/.test(next) ? next : "/";
 
 /** `@name` route parameter (see AT) without the `@`. */

@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { addModerator, getCommunity, join as joinCommunity } from "../../src/communities/service.ts";
+import { addModerator, join as joinCommunity } from "../../src/communities/service.ts";
 import { exportsDir, pruneExports } from "../../src/export/service.ts";
 import { blockServer, filterPerson } from "../../src/filters/service.ts";
 import { followRemote } from "../../src/follows/service.ts";
@@ -830,7 +830,7 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
       ORIGIN: a.url,
       LOG_LEVEL: "error",
     });
-    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
     it("writes the same archive as the web export, refuses to overwrite without --force, and names an unknown user", async () => {
       const { archive: web } = await wrensArchive();
@@ -867,7 +867,7 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
         expect(result.stderr, file).toBe("");
         expect(result.code, file).toBe(0);
         expect(result.stdout).toMatch(
-          new RegExp(`^wrote ${escape(file)} \\(${statSync(file).size} bytes\\) in \\d+\\.\\d s\\n$`),
+          new RegExp(`^wrote ${escapeRegExp(file)} \\(${statSync(file).size} bytes\\) in \\d+\\.\\d s\\n$`),
         );
         // Health data: readable by the server's user only.
         expect(statSync(file).mode & 0o777, file).toBe(0o600);

@@ -407,12 +407,12 @@ describe("community retention", () => {
     });
 
     it("sends a Mastodon follower the author's Delete and the community's Announce(Delete), both signed by Kindred", async () => {
-      const after = () => mastodon.deliveries.slice(deliveriesBefore);
+      const sinceExpiry = () => mastodon.deliveries.slice(deliveriesBefore);
       const deleteOf = (iri: string) => (b: any) => b?.type === "Delete" && (b.object?.id ?? b.object) === iri;
       const announced = (iri: string, by: string) =>
         mastodon.waitForDelivery(
           (b, d) =>
-            after().includes(d) &&
+            sinceExpiry().includes(d) &&
             b.type === "Announce" &&
             b.actor === fatigue.iri &&
             deleteOf(iri)(b.object) &&
@@ -422,7 +422,7 @@ describe("community retention", () => {
           },
         );
       const direct = (iri: string, by: string) =>
-        mastodon.waitForDelivery((b, d) => after().includes(d) && deleteOf(iri)(b) && b.actor === by, {
+        mastodon.waitForDelivery((b, d) => sinceExpiry().includes(d) && deleteOf(iri)(b) && b.actor === by, {
           label: `Delete ${iri} from ${by}`,
         });
 
@@ -447,11 +447,12 @@ describe("community retention", () => {
       await quiesce(A, B);
       for (const iri of keeping)
         expect(
-          after().filter((d) => d.raw.includes(iri)),
+          sinceExpiry().filter((d) => d.raw.includes(iri)),
           iri,
         ).toEqual([]);
-      expect(after().filter((d) => d.raw.includes(posts.y2.iri))).toEqual([]);
-      for (const text of [TEXT.t1, TEXT.r1, TEXT.r3]) expect(after().filter((d) => d.raw.includes(text))).toEqual([]);
+      expect(sinceExpiry().filter((d) => d.raw.includes(posts.y2.iri))).toEqual([]);
+      for (const text of [TEXT.t1, TEXT.r1, TEXT.r3])
+        expect(sinceExpiry().filter((d) => d.raw.includes(text))).toEqual([]);
     });
 
     it("does nothing more when it runs again", async () => {

@@ -92,7 +92,7 @@ async function startPeers<const L extends readonly string[]>(
   ...labels: L
 ): Promise<{ [K in keyof L]: Peer }> {
   const peers = await Promise.all(labels.map(() => Peer.start({ dialect })));
-  peers.forEach((p, i) => names.set(p, labels[i]!));
+  for (const [i, p] of peers.entries()) names.set(p, labels[i]!);
   return peers as { [K in keyof L]: Peer };
 }
 

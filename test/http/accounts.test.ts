@@ -233,7 +233,10 @@ describe.each(dialects)("accounts over HTTP (%s)", (dialect) => {
             "x-forwarded-for": `203.0.113.${i + 1}`,
           },
           body: new URLSearchParams({ _csrf: web.csrf, username: "hammered", password: `guess ${i}` }),
-        }).then(async (r) => (await r.text(), r.status));
+        }).then(async (r) => {
+          await r.text();
+          return r.status;
+        });
       const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => attempt(i)));
       expect(statuses.filter((s) => s === 401).length, `statuses: ${statuses.join(",")}`).toBe(10);
       expect(statuses.filter((s) => s === 429).length).toBe(10);

@@ -60,7 +60,7 @@ function mastodonNote(
 }
 
 /** Sends a Mastodon Follow to the community's inbox and waits for the Accept; returns the Follow. */
-async function followAndWait(instance: TestInstance, peer: Peer, actor: PeerActor, community: Community) {
+async function followAndWait(_instance: TestInstance, peer: Peer, actor: PeerActor, community: Community) {
   const follow = mastodonFollow(peer, actor, community.iri);
   const res = await peer.send(actor, `${community.iri}/inbox`, follow);
   expect(res.status, res.text).toBe(202);
@@ -246,7 +246,7 @@ describe("Mastodon interop", () => {
     });
     expect(post.url).toBe(create.object.url);
     expect(post.content_html).toContain("Brain fog is worse after hot showers.");
-    expect(post.content_html).toContain('<span class="h-card"><a href="' + community.iri + '" class="u-url mention"');
+    expect(post.content_html).toContain(`<span class="h-card"><a href="${community.iri}" class="u-url mention"`);
     expect(post.content_html).toContain("@<span>long-covid</span></a></span>");
     for (const bad of ["<script", "alert(", "<img", "onerror", "javascript:"])
       expect(post.content_html).not.toContain(bad);

@@ -40,11 +40,14 @@ const AS = "https://www.w3.org/ns/activitystreams#";
 const attempted: string[] = [];
 const standIns: Record<string, unknown> = {};
 function standIn(url: string): unknown {
-  if (/\/schemas\/litepub-0\.1\.jsonld$/.test(url))
-    return (standIns.litepub ??= JSON.parse(readFileSync(join(contexts, "litepub-0.1.jsonld"), "utf8")));
-  if (url === "https://fedia.io/contexts")
-    return (standIns.mbin ??= JSON.parse(readFileSync(join(contexts, "mbin-contexts.jsonld"), "utf8")));
-  return undefined;
+  const file = /\/schemas\/litepub-0\.1\.jsonld$/.test(url)
+    ? "litepub-0.1.jsonld"
+    : url === "https://fedia.io/contexts"
+      ? "mbin-contexts.jsonld"
+      : undefined;
+  if (!file) return undefined;
+  standIns[file] ??= JSON.parse(readFileSync(join(contexts, file), "utf8"));
+  return standIns[file];
 }
 const offline: DocumentLoader = async (url) => {
   const document = preloadedContexts[url] ?? standIn(url);

@@ -125,16 +125,15 @@ describe("parseBlockCsv", () => {
   });
 
   it("counts blank lines when it reports a line number (hand-edited lists have them)", () => {
-    const text =
-      [
-        HEADER_LINE,
-        "good.example,suspend,false,false,,false",
-        "",
-        "not a domain,suspend,false,false,,false",
-        "",
-        "",
-        "other.example,bogus,false,false,,false",
-      ].join("\n") + "\n";
+    const text = `${[
+      HEADER_LINE,
+      "good.example,suspend,false,false,,false",
+      "",
+      "not a domain,suspend,false,false,,false",
+      "",
+      "",
+      "other.example,bogus,false,false,,false",
+    ].join("\n")}\n`;
     const parsed = parseBlockCsv(text);
     expect(parsed.blocks.map((b) => b.domain)).toEqual(["good.example"]);
     expect(parsed.problems.map((p) => p.line)).toEqual([4, 7]);
