@@ -1,5 +1,5 @@
 import { html } from "hono/html";
-import { csrfField, type Html, time, trusted } from "./layout.ts";
+import { type Html, inlineForm, plural, time, trusted } from "./layout.ts";
 
 /** A post as the views need it (see src/posts/service.ts PostView). */
 export interface PostItem {
@@ -41,11 +41,13 @@ export function authorLink(p: {
   if (p.authorDeletedAt) return html`<span class="author deleted">[deleted]</span>`;
   const handle = p.authorLocal ? `@${p.authorUsername}` : `@${p.authorUsername}@${p.authorHost}`;
   const href = p.authorLocal ? `/${handle}` : (p.authorUrl ?? `/${handle}`);
-  return html`<a class="author" href="${href}">${p.authorName ?? p.authorUsername}</a> <span class="handle">${handle}</span>${p.authorClinician ? clinicianBadge() : ""}`;
+  const name = p.authorName ?? p.authorUsername;
+  const badge = p.authorClinician ? clinicianBadge() : "";
+  return html`<a class="author" href="${href}">${name}</a> <span class="handle">${handle}</span>${badge}`;
 }
 
-export const clinicianBadge = () =>
-  html` <span class="badge" title="An admin of this instance verified this member as a clinician">Verified clinician</span>`;
+const clinicianHint = "An admin of this instance verified this member as a clinician";
+export const clinicianBadge = () => html` <span class="badge" title="${clinicianHint}">Verified clinician</span>`;
 
 /** Body of a post: content warnings collapse behind <details>. */
 export function postBody(p: {
@@ -63,18 +65,32 @@ export function postBody(p: {
 }
 
 export function threadSummary(p: PostItem, options: { communitySlug?: string } = {}): Html {
+  const pinned = p.pinnedAt ? html` <span class="tag">Pinned</span>` : "";
+  const locked = p.locked ? html` <span class="tag">Locked</span>` : "";
+  const slug = options.communitySlug;
+  const where = slug ? html` · in <a href="/@${slug}">${slug}</a>` : "";
+  const counts = `${plural(p.replies, "reply", "replies")} · ${plural(p.likes, "like")}`;
   return html`<article class="thread-summary${p.pinnedAt ? " pinned" : ""}">
-  <h3><a href="/posts/${p.id}">${p.title ?? "(untitled)"}</a>${p.pinnedAt ? html` <span class="tag">Pinned</span>` : ""}${p.locked ? html` <span class="tag">Locked</span>` : ""}</h3>
-  <p class="meta">${authorLink(p)} · ${time(p.publishedAt)}${options.communitySlug ? html` · in <a href="/@${options.communitySlug}">${options.communitySlug}</a>` : ""} · ${p.replies} ${p.replies === 1 ? "reply" : "replies"} · ${p.likes} ${p.likes === 1 ? "like" : "likes"}</p>
+  <h3><a href="/posts/${p.id}">${p.title ?? "(untitled)"}</a>${pinned}${locked}</h3>
+  <p class="meta">${authorLink(p)} · ${time(p.publishedAt)}${where} · ${counts}</p>
   ${p.summary ? html`<p class="cw-note">Content warning: ${p.summary}</p>` : ""}
 </article>`;
 }
 
 export function likeButton(p: PostItem, csrf: string, canAct: boolean): Html | string {
-  if (!canAct || p.deletedAt) return html`<span class="likes">${p.likes} ${p.likes === 1 ? "like" : "likes"}</span>`;
-  return html`<form method="post" action="/posts/${p.id}/${p.likedByViewer ? "unlike" : "like"}" class="inline">${csrfField(csrf)}<button class="link" aria-pressed="${p.likedByViewer ? "true" : "false"}">${p.likedByViewer ? "Unlike" : "Like"}</button> <span class="likes">${p.likes}</span></form>`;
+  if (!canAct || p.deletedAt) return html`<span class="likes">${plural(p.likes, "like")}</span>`;
+  const liked = p.likedByViewer;
+  const action = `/posts/${p.id}/${liked ? "unlike" : "like"}`;
+  const button = html`<button class="link" aria-pressed="${String(liked)}">${liked ? "Unlike" : "Like"}</button>`;
+  return inlineForm(csrf, action, html`${button} <span class="likes">${p.likes}</span>`);
 }
 
 export function edited(p: { updatedAt: string | null; deletedAt: string | null }): Html | string {
   return p.updatedAt && !p.deletedAt ? html` · <span class="edited">edited ${time(p.updatedAt)}</span>` : "";
 }
+
+/** A tag in a line of meta data, after a middle dot. */
+export const metaTag = (label: string) => html` · <span class="tag">${label}</span>`;
+
+/** A link to another server, which search engines should not credit. */
+export const externalLink = (href: string, text: string) => html`<a href="${href}" rel="nofollow noopener">${text}</a>`;

@@ -16,12 +16,18 @@ export interface PageContext {
   csrf: string;
 }
 
+/** The search box in every page's header. */
+const searchLabel = html`<label for="site-search" class="visually-hidden">Search</label>`;
+const searchInput = html`<input id="site-search" name="q" type="search" placeholder="Search or @name@server"
+  maxlength="300">`;
+
 export function layout(
   page: PageContext,
   title: string,
   body: Html,
   options: {
-    description?: string /** Reload every n seconds (progress pages; no JavaScript). */;
+    description?: string;
+    /** Reload every n seconds (progress pages; no JavaScript). */
     refreshSeconds?: number;
   } = {},
 ): Html {
@@ -42,7 +48,7 @@ ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.re
 <header class="site">
   <nav aria-label="Site">
     <a class="brand" href="/">${page.instanceName}</a>
-    <form class="search" method="get" action="/search" role="search"><label for="site-search" class="visually-hidden">Search</label><input id="site-search" name="q" type="search" placeholder="Search or @name@server" maxlength="300"></form>
+    <form class="search" method="get" action="/search" role="search">${searchLabel}${searchInput}</form>
     <ul>
       ${
         v
@@ -51,7 +57,7 @@ ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.re
       <li><a href="/feed">Feed</a></li>
       <li><a href="/messages">Messages</a></li>
       <li><a href="/settings">Settings</a></li>
-      <li><form method="post" action="/logout" class="inline">${csrfField(page.csrf)}<button class="link">Log out</button></form></li>`
+      <li>${inlineForm(page.csrf, "/logout", html`<button class="link">Log out</button>`)}</li>`
           : html`<li><a href="/login">Log in</a></li>
       <li><a href="/signup">Sign up</a></li>`
       }
@@ -71,6 +77,12 @@ export const csrfField = (token: string) => html`<input type="hidden" name="_csr
 /** Pre-sanitized HTML (rendered Markdown or sanitized remote content). */
 export const trusted = (sanitized: string) => raw(sanitized);
 
+/** A block of pre-sanitized rich text: a description, rules, a bio. */
+export const richText = (sanitized: string) => html`<div class="content">${trusted(sanitized)}</div>`;
+
+/** A parenthesized hint after a label's text. */
+export const hint = (text: string | Html) => html`<span class="hint">(${text})</span>`;
+
 export function fieldError(errors: Record<string, string> | undefined, name: string): Html | string {
   const e = errors?.[name];
   return e ? html`<p class="error" id="${name}-error" role="alert">${e}</p>` : "";
@@ -85,8 +97,38 @@ export const describedBy = (errors: Record<string, string> | undefined, name: st
 
 export function time(iso: string): Html {
   const d = new Date(iso);
-  return html`<time datetime="${iso}" title="${d.toUTCString()}">${d.toISOString().slice(0, 16).replace("T", " ")} UTC</time>`;
+  const minute = d.toISOString().slice(0, 16).replace("T", " ");
+  return html`<time datetime="${iso}" title="${d.toUTCString()}">${minute} UTC</time>`;
 }
+
+/** A form that posts to `action` from inside a line of text; `content` holds its button. */
+export const inlineForm = (csrf: string, action: string, content: Html) =>
+  html`<form method="post" action="${action}" class="inline">${csrfField(csrf)}${content}</form>`;
+
+/** A boolean attribute such as ` checked` or ` disabled`, present when `on`. */
+export const flag = (name: string, on: boolean) => (on ? raw(` ${name}`) : "");
+
+/** A radio button or checkbox followed by its label text. */
+export function choice(
+  type: "radio" | "checkbox",
+  name: string,
+  value: string,
+  label: string | Html,
+  { checked = false, required = false }: { checked?: boolean; required?: boolean } = {},
+): Html {
+  const flags = html`${flag("checked", checked)}${flag("required", required)}`;
+  return html`<label class="check"><input type="${type}" name="${name}" value="${value}"${flags}> ${label}</label>`;
+}
+
+/** A table with one row of column headings; `rows` are <tr> elements, as `row` makes them. */
+export function table(headings: string[], rows: Html[]): Html {
+  return html`<table><thead><tr>${headings.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+export const row = (...cells: (Html | string | number)[]) => html`<tr>${cells.map((c) => html`<td>${c}</td>`)}</tr>`;
+
+/** "1 reply", "2 replies". */
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export function pager(nextHref: string | null): Html | string {
   return nextHref

@@ -1,5 +1,5 @@
 import { html } from "hono/html";
-import { csrfField, fieldError, formErrors, type Html, layout, type PageContext } from "../layout.ts";
+import { choice, csrfField, fieldError, formErrors, type Html, hint, layout, type PageContext } from "../layout.ts";
 
 export interface AdminSettingsValues {
   description: string;
@@ -13,7 +13,7 @@ export function adminPage(
   state: { saved?: boolean; errors?: Record<string, string>; message?: string } = {},
 ): Html {
   const radio = (name: string, value: string, label: string, current: string) =>
-    html`<label class="check"><input type="radio" name="${name}" value="${value}"${current === value ? html` checked` : ""}> ${label}</label>`;
+    choice("radio", name, value, label, { checked: current === value });
   return layout(
     page,
     "Instance settings",
@@ -23,7 +23,7 @@ ${state.saved ? html`<div class="notice" role="status">Saved.</div>` : ""}
 ${formErrors(state.message)}
 <form method="post" action="/admin" class="stack">
   ${csrfField(page.csrf)}
-  <label for="description">Instance description <span class="hint">(Markdown, shown on the home and about pages)</span></label>
+  <label for="description">Instance description ${hint("Markdown, shown on the home and about pages")}</label>
   <textarea id="description" name="description" rows="5" maxlength="5000">${v.description}</textarea>
   ${fieldError(state.errors, "description")}
   <fieldset><legend>Who may create communities</legend>

@@ -1,4 +1,5 @@
-import { html } from "hono/html";
+import { html, raw } from "hono/html";
+import { table } from "../layout.ts";
 
 export interface ArchiveReadme {
   handle: string;
@@ -23,16 +24,27 @@ const described: Record<string, string> = {
   "deliveries.json": "Which servers received which of your posts, and when.",
 };
 
+const style = raw(
+  "body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}" +
+    "td{padding:.25rem .75rem .25rem 0;vertical-align:top}",
+);
+
 /** The human-readable index of an export archive: a standalone page, no external resources. */
 export function readmeHtml(d: ArchiveReadme): string {
-  const file = (name: string) =>
-    html`<tr><td><code>${name}</code></td><td>${described[name] ?? (name.startsWith("avatar") ? "Your profile picture." : "")}</td></tr>`;
+  const file = (name: string) => {
+    const what = described[name] ?? (name.startsWith("avatar") ? "Your profile picture." : "");
+    return html`<tr><td><code>${name}</code></td><td>${what}</td></tr>`;
+  };
+  const c = d.counts;
+  const contents =
+    `${c.posts} posts, ${c.messages} direct messages, ${c.likes} likes, ` +
+    `${c.following} follows (${c.communities} communities) and ${c.deliveries} delivery records`;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Your Kindred data: ${d.handle}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}td{padding:.25rem .75rem .25rem 0;vertical-align:top}</style></head>
+<style>${style}</style></head>
 <body><h1>Your data: ${d.handle}</h1>
-<p>Made on ${d.generatedAt}. It holds ${d.counts.posts} posts, ${d.counts.messages} direct messages, ${d.counts.likes} likes, ${d.counts.following} follows (${d.counts.communities} communities) and ${d.counts.deliveries} delivery records.</p>
-<table><thead><tr><th>File</th><th>What it holds</th></tr></thead><tbody>${d.files.map(file)}</tbody></table>
+<p>Made on ${d.generatedAt}. It holds ${contents}.</p>
+${table(["File", "What it holds"], d.files.map(file))}
 <p>The JSON files are ActivityPub documents or plain JSON; the CSV files import into Mastodon and Kindred.</p>
 </body></html>
 `.toString();

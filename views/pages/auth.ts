@@ -1,11 +1,25 @@
 import { html } from "hono/html";
-import { csrfField, describedBy, fieldError, formErrors, type Html, layout, type PageContext } from "../layout.ts";
+import {
+  choice,
+  csrfField,
+  describedBy,
+  fieldError,
+  formErrors,
+  type Html,
+  hint,
+  layout,
+  type PageContext,
+} from "../layout.ts";
 
 export interface FormState {
   values?: Record<string, string>;
   errors?: Record<string, string>;
   message?: string;
 }
+
+const signUpIntro =
+  "Choose a pseudonym: your username is public and cannot be changed. " +
+  "Your email is optional and never shown to anyone.";
 
 export function signUpPage(page: PageContext, state: FormState = {}, registrationsOpen = true): Html {
   const v = state.values ?? {};
@@ -16,18 +30,21 @@ export function signUpPage(page: PageContext, state: FormState = {}, registratio
     html`<h1>Create an account</h1>
 ${
   registrationsOpen
-    ? html`<p>Choose a pseudonym: your username is public and cannot be changed. Your email is optional and never shown to anyone.</p>
+    ? html`<p>${signUpIntro}</p>
 ${formErrors(state.message)}
 <form method="post" action="/signup" class="stack">
   ${csrfField(page.csrf)}
   <label for="username">Username</label>
-  <input id="username" name="username" required maxlength="30" autocomplete="username" value="${v.username ?? ""}"${describedBy(e, "username")}>
+  <input id="username" name="username" required maxlength="30" autocomplete="username"
+    value="${v.username ?? ""}"${describedBy(e, "username")}>
   ${fieldError(e, "username")}
-  <label for="password">Password <span class="hint">(at least 8 characters)</span></label>
-  <input id="password" name="password" type="password" required minlength="8" maxlength="256" autocomplete="new-password"${describedBy(e, "password")}>
+  <label for="password">Password ${hint("at least 8 characters")}</label>
+  <input id="password" name="password" type="password" required minlength="8" maxlength="256"
+    autocomplete="new-password"${describedBy(e, "password")}>
   ${fieldError(e, "password")}
-  <label for="email">Email <span class="hint">(optional)</span></label>
-  <input id="email" name="email" type="email" maxlength="254" autocomplete="email" value="${v.email ?? ""}"${describedBy(e, "email")}>
+  <label for="email">Email ${hint("optional")}</label>
+  <input id="email" name="email" type="email" maxlength="254" autocomplete="email"
+    value="${v.email ?? ""}"${describedBy(e, "email")}>
   ${fieldError(e, "email")}
   <button type="submit">Sign up</button>
 </form>
@@ -57,6 +74,9 @@ ${formErrors(state.message)}
   );
 }
 
+const filtersLink = html`<a href="/settings/filters">Muted and blocked people and servers</a>`;
+const dataLink = html`<a href="/settings/data">Your data: download or erase it</a>`;
+
 export interface SettingsView {
   displayName: string;
   bio: string;
@@ -74,7 +94,7 @@ export function settingsPage(
     page,
     "Settings",
     html`<h1>Settings</h1>
-<p><a href="/settings/filters">Muted and blocked people and servers</a> · <a href="/settings/data">Your data: download or erase it</a></p>
+<p>${filtersLink} · ${dataLink}</p>
 ${state.saved ? html`<div class="notice" role="status">Saved.</div>` : ""}
 <section aria-labelledby="profile-h">
 <h2 id="profile-h">Profile</h2>
@@ -82,22 +102,25 @@ ${formErrors(state.message)}
 <form method="post" action="/settings/profile" class="stack" enctype="multipart/form-data">
   ${csrfField(page.csrf)}
   <label for="displayName">Display name</label>
-  <input id="displayName" name="displayName" maxlength="100" value="${profile.displayName}"${describedBy(e, "displayName")}>
+  <input id="displayName" name="displayName" maxlength="100"
+    value="${profile.displayName}"${describedBy(e, "displayName")}>
   ${fieldError(e, "displayName")}
-  <label for="bio">Bio <span class="hint">(Markdown)</span></label>
+  <label for="bio">Bio ${hint("Markdown")}</label>
   <textarea id="bio" name="bio" rows="5" maxlength="5000"${describedBy(e, "bio")}>${profile.bio}</textarea>
   ${fieldError(e, "bio")}
-  <label for="email">Email <span class="hint">(optional, private)</span></label>
+  <label for="email">Email ${hint("optional, private")}</label>
   <input id="email" name="email" type="email" maxlength="254" value="${profile.email}"${describedBy(e, "email")}>
   ${fieldError(e, "email")}
   ${
     profile.avatarUrl
-      ? html`<p><img class="avatar large" src="${profile.avatarUrl}" alt="Your current avatar" width="96" height="96"></p>
-  <label class="check"><input type="checkbox" name="removeAvatar" value="1"> Remove avatar</label>`
+      ? html`<p><img class="avatar large" src="${profile.avatarUrl}" alt="Your current avatar"
+    width="96" height="96"></p>
+  ${choice("checkbox", "removeAvatar", "1", "Remove avatar")}`
       : ""
   }
-  <label for="avatar">Avatar <span class="hint">(PNG, JPEG, GIF or WebP, up to 512 KiB)</span></label>
-  <input id="avatar" name="avatar" type="file" accept="image/png,image/jpeg,image/gif,image/webp"${describedBy(e, "avatar")}>
+  <label for="avatar">Avatar ${hint("PNG, JPEG, GIF or WebP, up to 512 KiB")}</label>
+  <input id="avatar" name="avatar" type="file"
+    accept="image/png,image/jpeg,image/gif,image/webp"${describedBy(e, "avatar")}>
   ${fieldError(e, "avatar")}
   <button type="submit">Save profile</button>
 </form>
@@ -111,7 +134,8 @@ ${formErrors(state.passwordMessage)}
   <input id="current" name="current" type="password" required autocomplete="current-password">
   ${fieldError(state.passwordErrors, "current")}
   <label for="new-password">New password</label>
-  <input id="new-password" name="password" type="password" required minlength="8" maxlength="256" autocomplete="new-password">
+  <input id="new-password" name="password" type="password" required minlength="8" maxlength="256"
+    autocomplete="new-password">
   ${fieldError(state.passwordErrors, "password")}
   <button type="submit">Change password</button>
 </form>

@@ -1,16 +1,22 @@
 import { html } from "hono/html";
-import { type PostItem, threadSummary } from "../components.ts";
+import { externalLink, metaTag, type PostItem, threadSummary } from "../components.ts";
 import {
+  choice,
   csrfField,
   describedBy,
   fieldError,
   formErrors,
   type Html,
+  hint,
+  inlineForm,
   layout,
   type PageContext,
   pager,
+  plural,
+  richText,
+  row,
+  table,
   time,
-  trusted,
 } from "../layout.ts";
 import type { FormState } from "./auth.ts";
 
@@ -29,31 +35,42 @@ export function homePage(
   page: PageContext,
   data: { descriptionHtml: string; communities: CommunityItem[]; nextHref: string | null; mayCreate: boolean },
 ): Html {
+  const create = data.mayCreate ? html`<a class="button" href="/communities/new">Create a community</a>` : "";
+  const list =
+    data.communities.length === 0
+      ? html`<p>No communities yet.</p>`
+      : html`<ul class="cards">${data.communities.map((c) => communityCard(c))}</ul>`;
   return layout(
     page,
     "Communities",
     html`<section class="intro">
   <h1>${page.instanceName}</h1>
-  <div class="content">${trusted(data.descriptionHtml)}</div>
+  ${richText(data.descriptionHtml)}
 </section>
 <section aria-labelledby="communities-h">
-  <div class="row"><h2 id="communities-h">Communities</h2>${data.mayCreate ? html`<a class="button" href="/communities/new">Create a community</a>` : ""}</div>
-  ${data.communities.length === 0 ? html`<p>No communities yet.</p>` : html`<ul class="cards">${data.communities.map((c) => communityCard(c))}</ul>`}
+  <div class="row"><h2 id="communities-h">Communities</h2>${create}</div>
+  ${list}
   ${pager(data.nextHref)}
 </section>`,
   );
 }
 
 function communityCard(c: CommunityItem): Html {
+  const members = c.members !== undefined ? ` · ${plural(c.members, "member")}` : "";
+  const threads = c.threads !== undefined ? ` · ${plural(c.threads, "thread")}` : "";
   return html`<li class="card">
   <h3><a href="/@${c.slug}">${c.name ?? c.slug}</a></h3>
-  <p class="meta">@${c.slug}${c.members !== undefined ? html` · ${c.members} ${c.members === 1 ? "member" : "members"}` : ""}${c.threads !== undefined ? html` · ${c.threads} ${c.threads === 1 ? "thread" : "threads"}` : ""}${badges(c)}</p>
-  ${c.visibility === "public" && c.descriptionHtml ? html`<div class="content">${trusted(c.descriptionHtml)}</div>` : ""}
+  <p class="meta">@${c.slug}${members}${threads}${badges(c)}</p>
+  ${c.visibility === "public" && c.descriptionHtml ? richText(c.descriptionHtml) : ""}
 </li>`;
 }
 
 function badges(c: CommunityItem): Html {
-  return html`${c.visibility === "members" ? html` · <span class="tag">Members only</span>` : ""}${c.joinPolicy === "approval" ? html` · <span class="tag">Approval required</span>` : ""}${c.federation === "local" ? html` · <span class="tag">This instance only</span>` : ""}`;
+  return html`${[
+    c.visibility === "members" ? metaTag("Members only") : "",
+    c.joinPolicy === "approval" ? metaTag("Approval required") : "",
+    c.federation === "local" ? metaTag("This instance only") : "",
+  ]}`;
 }
 
 export interface CommunityPageData {
@@ -71,48 +88,74 @@ export interface CommunityPageData {
 
 export function communityPage(page: PageContext, d: CommunityPageData): Html {
   const c = d.community;
+  const members = plural(c.members, "member");
+  const where =
+    c.local === 1
+      ? ` · ${members}`
+      : html` · hosted on ${c.host} · ${members} here · ${externalLink(c.iri, `view on ${c.host}`)}`;
+  const pending = d.pendingCount > 0 ? ` (${d.pendingCount} pending)` : "";
+  const moderation = d.isModerator ? html`<a href="/@${c.slug}/moderation">Moderation${pending}</a>` : "";
+  const newThread = d.canRead && d.loggedIn ? html`<a class="button" href="/@${c.slug}/submit">New thread</a>` : "";
   return layout(
     page,
     c.name ?? c.slug,
     html`<header class="community">
   <h1>${c.name ?? c.slug}</h1>
-  <p class="meta">@${c.slug}${c.local === 1 ? html` · ${c.members} ${c.members === 1 ? "member" : "members"}` : html` · hosted on ${c.host} · ${c.members} ${c.members === 1 ? "member" : "members"} here · <a href="${c.iri}" rel="nofollow noopener">view on ${c.host}</a>`}${badges(c)}</p>
+  <p class="meta">@${c.slug}${where}${badges(c)}</p>
   <div class="actions">${membershipControls(page, d)}
-  ${d.isModerator ? html`<a href="/@${c.slug}/moderation">Moderation${d.pendingCount > 0 ? ` (${d.pendingCount} pending)` : ""}</a>` : ""}</div>
+  ${moderation}</div>
 </header>
 <div class="columns">
 <section class="threads" aria-labelledby="threads-h">
-  <div class="row"><h2 id="threads-h">Threads</h2>${d.canRead && d.loggedIn ? html`<a class="button" href="/@${c.slug}/submit">New thread</a>` : ""}</div>
-  ${
-    d.canRead
-      ? html`${d.pinned.map((p) => threadSummary(p))}${d.threads.length + d.pinned.length === 0 ? html`<p>No threads yet.</p>` : d.threads.map((p) => threadSummary(p))}${pager(d.nextHref)}`
-      : html`<p class="notice">This community is for members only. ${d.membership === "pending" ? "Your request to join is waiting for a moderator." : "Join it to read and post."}</p>`
-  }
+  <div class="row"><h2 id="threads-h">Threads</h2>${newThread}</div>
+  ${threadList(d)}
 </section>
 <aside aria-labelledby="about-h">
   <h2 id="about-h">About</h2>
-  ${c.descriptionHtml ? html`<div class="content">${trusted(c.descriptionHtml)}</div>` : html`<p>No description.</p>`}
-  ${
-    c.local === 1
-      ? html`<h3>Rules</h3>
-  ${c.rulesHtml ? html`<div class="content">${trusted(c.rulesHtml)}</div>` : html`<p>No rules set.</p>`}
-  <h3>Moderators</h3>
-  <ul>${d.moderators.map((m) => html`<li><a href="/@${m.username}">${m.name ?? m.username}</a></li>`)}</ul>`
-      : html`<p class="hint">Its rules and moderators are on <a href="${c.iri}" rel="nofollow noopener">${c.host}</a>, where the community lives.</p>`
-  }
+  ${c.descriptionHtml ? richText(c.descriptionHtml) : html`<p>No description.</p>`}
+  ${rulesAndModerators(d)}
 </aside>
 </div>`,
   );
 }
 
+function threadList(d: CommunityPageData): Html {
+  if (!d.canRead) {
+    const next =
+      d.membership === "pending" ? "Your request to join is waiting for a moderator." : "Join it to read and post.";
+    return html`<p class="notice">This community is for members only. ${next}</p>`;
+  }
+  const threads =
+    d.threads.length + d.pinned.length === 0 ? html`<p>No threads yet.</p>` : d.threads.map((p) => threadSummary(p));
+  return html`${d.pinned.map((p) => threadSummary(p))}${threads}${pager(d.nextHref)}`;
+}
+
+/** Only this instance knows the rules and moderators of the communities it hosts. */
+function rulesAndModerators(d: CommunityPageData): Html {
+  const c = d.community;
+  if (c.local !== 1) {
+    const home = externalLink(c.iri, c.host);
+    return html`<p class="hint">Its rules and moderators are on ${home}, where the community lives.</p>`;
+  }
+  const moderators = d.moderators.map((m) => html`<li><a href="/@${m.username}">${m.name ?? m.username}</a></li>`);
+  return html`<h3>Rules</h3>
+  ${c.rulesHtml ? richText(c.rulesHtml) : html`<p>No rules set.</p>`}
+  <h3>Moderators</h3>
+  <ul>${moderators}</ul>`;
+}
+
 function membershipControls(page: PageContext, d: CommunityPageData): Html {
   const slug = d.community.slug;
   if (!d.loggedIn) return html`<a class="button" href="/login?next=/@${slug}">Log in to join</a>`;
-  if (d.membership === "accepted")
-    return html`<form method="post" action="/@${slug}/leave" class="inline">${csrfField(page.csrf)}<button class="secondary">Leave</button></form>`;
-  if (d.membership === "pending")
-    return html`<form method="post" action="/@${slug}/leave" class="inline">${csrfField(page.csrf)}<span class="tag">Request pending</span> <button class="secondary">Withdraw request</button></form>`;
-  return html`<form method="post" action="/@${slug}/join" class="inline">${csrfField(page.csrf)}<button>${d.community.joinPolicy === "approval" || d.community.visibility === "members" ? "Request to join" : "Join"}</button></form>`;
+  if (d.membership === "accepted") {
+    return inlineForm(page.csrf, `/@${slug}/leave`, html`<button class="secondary">Leave</button>`);
+  }
+  if (d.membership === "pending") {
+    const withdraw = html`<span class="tag">Request pending</span> <button class="secondary">Withdraw request</button>`;
+    return inlineForm(page.csrf, `/@${slug}/leave`, withdraw);
+  }
+  const asks = d.community.joinPolicy === "approval" || d.community.visibility === "members";
+  return inlineForm(page.csrf, `/@${slug}/join`, html`<button>${asks ? "Request to join" : "Join"}</button>`);
 }
 
 export interface CommunityFormValues {
@@ -128,6 +171,11 @@ export interface CommunityFormValues {
   allowAnonymize?: string;
 }
 
+const slugHint = html`letters, digits, '_' and '-'; becomes @handle, cannot be changed`;
+const serversHint =
+  "one domain per line, subdomains included; leave empty for every server this instance federates with";
+const retentionHint = "leave empty to keep them; deletions reach other servers too";
+
 export function communityForm(
   page: PageContext,
   mode: { kind: "create" } | { kind: "edit"; slug: string },
@@ -136,8 +184,10 @@ export function communityForm(
   const v = state.values ?? {};
   const e = state.errors;
   const editing = mode.kind === "edit";
-  const option = (name: string, value: string, label: string, current: string | undefined, fallback: string) =>
-    html`<label class="check"><input type="radio" name="${name}" value="${value}"${(current ?? fallback) === value ? html` checked` : ""}> ${label}</label>`;
+  const defaults = { visibility: "public", join: "open", federation: "federated" } as const;
+  const option = (name: keyof typeof defaults, value: string, label: string) =>
+    choice("radio", name, value, label, { checked: (v[name] ?? defaults[name]) === value });
+  const anonymize = "Members who erase their account may leave their posts here, anonymized";
   return layout(
     page,
     editing ? "Community settings" : "Create a community",
@@ -148,38 +198,40 @@ ${formErrors(state.message)}
   ${
     editing
       ? ""
-      : html`<label for="slug">Handle <span class="hint">(letters, digits, '_' and '-'; becomes @handle, cannot be changed)</span></label>
+      : html`<label for="slug">Handle ${hint(slugHint)}</label>
   <input id="slug" name="slug" required maxlength="30" value="${v.slug ?? ""}"${describedBy(e, "slug")}>
   ${fieldError(e, "slug")}`
   }
   <label for="name">Name</label>
   <input id="name" name="name" required maxlength="100" value="${v.name ?? ""}"${describedBy(e, "name")}>
   ${fieldError(e, "name")}
-  <label for="description">Description <span class="hint">(Markdown)</span></label>
+  <label for="description">Description ${hint("Markdown")}</label>
   <textarea id="description" name="description" rows="4" maxlength="10000">${v.description ?? ""}</textarea>
   ${fieldError(e, "description")}
-  <label for="rules">Rules <span class="hint">(Markdown)</span></label>
+  <label for="rules">Rules ${hint("Markdown")}</label>
   <textarea id="rules" name="rules" rows="4" maxlength="10000">${v.rules ?? ""}</textarea>
   ${fieldError(e, "rules")}
   <fieldset><legend>Who can read threads</legend>
-    ${option("visibility", "public", "Everyone", v.visibility, "public")}
-    ${option("visibility", "members", "Members only (threads go to members, never public)", v.visibility, "public")}
+    ${option("visibility", "public", "Everyone")}
+    ${option("visibility", "members", "Members only (threads go to members, never public)")}
   </fieldset>
   <fieldset><legend>Who can join</legend>
-    ${option("join", "open", "Anyone", v.join, "open")}
-    ${option("join", "approval", "Moderators approve each member", v.join, "open")}
+    ${option("join", "open", "Anyone")}
+    ${option("join", "approval", "Moderators approve each member")}
   </fieldset>
   <fieldset><legend>Federation</legend>
-    ${option("federation", "federated", "Open to the fediverse (Mastodon, Lemmy, other Kindred instances)", v.federation, "federated")}
-    ${option("federation", "local", "This instance only", v.federation, "federated")}
+    ${option("federation", "federated", "Open to the fediverse (Mastodon, Lemmy, other Kindred instances)")}
+    ${option("federation", "local", "This instance only")}
   </fieldset>
-  <label for="allowedServers">Only these servers <span class="hint">(one domain per line, subdomains included; leave empty for every server this instance federates with)</span></label>
-  <textarea id="allowedServers" name="allowedServers" rows="3"${describedBy(e, "allowedServers")}>${v.allowedServers ?? ""}</textarea>
+  <label for="allowedServers">Only these servers ${hint(serversHint)}</label>
+  <textarea id="allowedServers" name="allowedServers"
+    rows="3"${describedBy(e, "allowedServers")}>${v.allowedServers ?? ""}</textarea>
   ${fieldError(e, "allowedServers")}
-  <label for="retentionDays">Delete threads after this many days <span class="hint">(leave empty to keep them; deletions reach other servers too)</span></label>
-  <input id="retentionDays" name="retentionDays" inputmode="numeric" pattern="[0-9]*" maxlength="5" value="${v.retentionDays ?? ""}"${describedBy(e, "retentionDays")}>
+  <label for="retentionDays">Delete threads after this many days ${hint(retentionHint)}</label>
+  <input id="retentionDays" name="retentionDays" inputmode="numeric" pattern="[0-9]*" maxlength="5"
+    value="${v.retentionDays ?? ""}"${describedBy(e, "retentionDays")}>
   ${fieldError(e, "retentionDays")}
-  <label class="check"><input type="checkbox" name="allowAnonymize" value="1"${v.allowAnonymize === "1" ? html` checked` : ""}> Members who erase their account may leave their posts here, anonymized</label>
+  ${choice("checkbox", "allowAnonymize", "1", anonymize, { checked: v.allowAnonymize === "1" })}
   <button type="submit">${editing ? "Save" : "Create community"}</button>
 </form>`,
   );
@@ -195,6 +247,22 @@ export interface ModerationPageData {
   log: { action: string; moderator: string | null; target: string | null; createdAt: string }[];
 }
 
+function joinRequest(page: PageContext, d: ModerationPageData, p: ModerationPageData["pending"][number]): Html {
+  const reach =
+    d.visibility === "members" ? "this members-only community" : "everything this member receives from the community";
+  const readers = `the admins of ${p.host} will be able to read ${reach}`;
+  const firstFromServer = d.newServers.includes(p.host)
+    ? html`<p class="alert" role="note">First member from <strong>${p.host}</strong>: once approved, ${readers}.</p>`
+    : "";
+  const handle = p.local ? `@${p.username}` : `@${p.username}@${p.host}`;
+  return html`<li>
+  <strong>${p.name ?? p.username}</strong> ${handle} · requested ${time(p.requestedAt)}
+  ${firstFromServer}
+  ${inlineForm(page.csrf, `/@${d.slug}/members/${p.id}/approve`, html`<button>Approve</button>`)}
+  ${inlineForm(page.csrf, `/@${d.slug}/members/${p.id}/reject`, html`<button class="secondary">Reject</button>`)}
+</li>`;
+}
+
 export function moderationPage(page: PageContext, d: ModerationPageData): Html {
   return layout(
     page,
@@ -206,14 +274,7 @@ export function moderationPage(page: PageContext, d: ModerationPageData): Html {
 ${
   d.pending.length === 0
     ? html`<p>No pending requests.</p>`
-    : html`<ul class="plain">${d.pending.map(
-        (p) => html`<li>
-  <strong>${p.name ?? p.username}</strong> ${p.local ? `@${p.username}` : `@${p.username}@${p.host}`} · requested ${time(p.requestedAt)}
-  ${d.newServers.includes(p.host) ? html`<p class="alert" role="note">First member from <strong>${p.host}</strong>: once approved, the admins of ${p.host} will be able to read ${d.visibility === "members" ? "this members-only community" : "everything this member receives from the community"}.</p>` : ""}
-  <form method="post" action="/@${d.slug}/members/${p.id}/approve" class="inline">${csrfField(page.csrf)}<button>Approve</button></form>
-  <form method="post" action="/@${d.slug}/members/${p.id}/reject" class="inline">${csrfField(page.csrf)}<button class="secondary">Reject</button></form>
-</li>`,
-      )}</ul>`
+    : html`<ul class="plain">${d.pending.map((p) => joinRequest(page, d, p))}</ul>`
 }
 </section>
 <section aria-labelledby="mods-h">
@@ -227,7 +288,14 @@ ${
 </section>
 <section aria-labelledby="log-h">
 <h2 id="log-h">Moderation log</h2>
-${d.log.length === 0 ? html`<p>Nothing yet.</p>` : html`<table><thead><tr><th>When</th><th>Moderator</th><th>Action</th><th>Target</th></tr></thead><tbody>${d.log.map((l) => html`<tr><td>${time(l.createdAt)}</td><td>${l.moderator ?? "—"}</td><td>${l.action}</td><td>${l.target ?? "—"}</td></tr>`)}</tbody></table>`}
+${
+  d.log.length === 0
+    ? html`<p>Nothing yet.</p>`
+    : table(
+        ["When", "Moderator", "Action", "Target"],
+        d.log.map((l) => row(time(l.createdAt), l.moderator ?? "—", l.action, l.target ?? "—")),
+      )
+}
 </section>`,
   );
 }

@@ -1,5 +1,17 @@
 import { html } from "hono/html";
-import { csrfField, fieldError, formErrors, type Html, layout, type PageContext, time } from "../layout.ts";
+import {
+  choice,
+  csrfField,
+  fieldError,
+  flag,
+  formErrors,
+  type Html,
+  layout,
+  type PageContext,
+  plural,
+  table,
+  time,
+} from "../layout.ts";
 
 export interface ExportItem {
   id: string;
@@ -32,22 +44,26 @@ const size = (bytes: number) =>
   bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const percent = (e: ExportItem) => (e.total > 0 ? Math.floor((e.progress / e.total) * 100) : 0);
 
+function exportState(e: ExportItem, now: string): Html {
+  if (e.status === "failed") return html`failed: ${e.error ?? "unknown error"}`;
+  if (e.status === "queued") return html`waiting to start`;
+  if (e.status === "running") {
+    return html`<progress max="100" value="${percent(e)}">${percent(e)}%</progress> ${e.progress} of ${e.total} items`;
+  }
+  if (e.expiresAt !== null && e.expiresAt < now) return html`expired`;
+  const until = e.expiresAt === null ? "" : html`, available until ${time(e.expiresAt)}`;
+  return html`<a href="/settings/data/exports/${e.id}" download>Download</a> (${size(e.sizeBytes ?? 0)})${until}`;
+}
+
 function exportRow(e: ExportItem, now: string): Html {
-  const expired = e.expiresAt !== null && e.expiresAt < now;
-  const state =
-    e.status === "ready"
-      ? expired
-        ? html`expired`
-        : html`<a href="/settings/data/exports/${e.id}" download>Download</a> (${size(e.sizeBytes ?? 0)}), available until ${time(e.expiresAt!)}`
-      : e.status === "failed"
-        ? html`failed: ${e.error ?? "unknown error"}`
-        : e.status === "queued"
-          ? html`waiting to start`
-          : html`<progress max="100" value="${percent(e)}">${percent(e)}%</progress> ${e.progress} of ${e.total} items`;
+  const state = exportState(e, now);
   return html`<tr><td>${time(e.createdAt)}</td><td class="export-status" data-status="${e.status}">${state}</td></tr>`;
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const archiveIntro =
+  "One archive holds your profile, every thread and reply, likes, direct messages, follows, communities, " +
+  "account details, moderation records about you, and which servers received your posts. " +
+  "It reads like a Mastodon archive. You can ask for one archive a day; each can be downloaded for seven days.";
 
 /** Settings → Your data: the archive (GDPR Art. 15, 20); it reloads itself while one is being built. */
 export function dataPage(
@@ -56,7 +72,15 @@ export function dataPage(
   state: DataPageState = {},
 ): Html {
   const busy = d.exports.some((e) => e.status === "queued" || e.status === "running");
-  const waiting = d.nextExportAt !== null && d.nextExportAt > d.now;
+  const waitUntil = d.nextExportAt !== null && d.nextExportAt > d.now ? d.nextExportAt : null;
+  const rows = d.exports.map((e) => exportRow(e, d.now));
+  const archives = rows.length > 0 ? table(["Requested", "Archive"], rows) : "";
+  const disabled = flag("disabled", busy || waitUntil !== null);
+  const requestButton = html`<button type="submit"${disabled}>Request an archive</button>`;
+  const nextRequest =
+    waitUntil !== null && !busy
+      ? html`<p class="hint">The next archive can be requested after ${time(waitUntil)}.</p>`
+      : "";
   return layout(
     page,
     "Your data",
@@ -64,12 +88,12 @@ export function dataPage(
 <p><a href="/settings">Back to settings</a></p>
 <section aria-labelledby="export-h">
 <h2 id="export-h">Download your data</h2>
-<p>One archive holds your profile, every thread and reply, likes, direct messages, follows, communities, account details, moderation records about you, and which servers received your posts. It reads like a Mastodon archive. You can ask for one archive a day; each can be downloaded for seven days.</p>
+<p>${archiveIntro}</p>
 ${formErrors(state.exportMessage)}
-${d.exports.length > 0 ? html`<table><thead><tr><th>Requested</th><th>Archive</th></tr></thead><tbody>${d.exports.map((e) => exportRow(e, d.now))}</tbody></table>` : ""}
+${archives}
 ${busy ? html`<p class="hint">This page reloads itself until the archive is ready.</p>` : ""}
-<form method="post" action="/settings/data/exports" class="stack">${csrfField(page.csrf)}<button type="submit"${busy || waiting ? html` disabled` : ""}>Request an archive</button>
-${waiting && !busy ? html`<p class="hint">The next archive can be requested after ${time(d.nextExportAt!)}.</p>` : ""}</form>
+<form method="post" action="/settings/data/exports" class="stack">${csrfField(page.csrf)}${requestButton}
+${nextRequest}</form>
 </section>
 <section aria-labelledby="erase-h">
 <h2 id="erase-h">Erase your account</h2>
@@ -82,32 +106,43 @@ ${waiting && !busy ? html`<p class="hint">The next archive can be requested afte
 
 /** Settings → Erase your account (GDPR Art. 17): what goes, then the password. */
 export function erasePage(page: PageContext, s: ErasureSummaryView, state: DataPageState = {}): Html {
+  const downloadFirst = html`you may want to <a href="/settings/data">download an archive</a> first`;
+  const posts = `${plural(s.threads, "thread")} and ${plural(s.replies, "reply", "replies")}`;
+  const messages = `${plural(s.messages, "direct message")} you sent`;
+  const deletionRequests =
+    "A deletion request goes to every server that received your posts or follows you " +
+    `(${plural(s.servers, "server")} known so far), and each community asks its followers to delete your posts. ` +
+    "You get a receipt showing which servers accepted it. Your username stays reserved so nobody can impersonate you.";
+  const kept = s.anonymizable.map((c, i) => html`${i > 0 ? ", " : ""}${c.name ?? c.slug} (${c.posts})`);
+  const elsewhere = "(copies on other servers are deleted); delete everything else";
+  const anonymize = html`Keep my posts in ${kept} here, without my name ${elsewhere}`;
+  const understood = "I understand that my account and posts will be erased for good";
   return layout(
     page,
     "Erase your account",
     html`<h1>Erase your account</h1>
-<p><a href="/settings/data">Back to your data</a> · you may want to <a href="/settings/data">download an archive</a> first.</p>
+<p><a href="/settings/data">Back to your data</a> · ${downloadFirst}.</p>
 <p>This cannot be undone. It removes:</p>
 <ul>
-  <li>${plural(s.threads, "thread")} and ${plural(s.replies, "reply", "replies")} (replies others wrote in your threads stay, under "[deleted]");</li>
-  <li>${plural(s.messages, "direct message")} you sent, ${plural(s.likes, "like")} and ${plural(s.memberships, "community membership")};</li>
+  <li>${posts} (replies others wrote in your threads stay, under "[deleted]");</li>
+  <li>${messages}, ${plural(s.likes, "like")} and ${plural(s.memberships, "community membership")};</li>
   <li>your profile, email, password, sessions, filters and archives.</li>
 </ul>
-<p>A deletion request goes to every server that received your posts or follows you (${plural(s.servers, "server")} known so far), and each community asks its followers to delete your posts. You get a receipt showing which servers accepted it. Your username stays reserved so nobody can impersonate you.</p>
+<p>${deletionRequests}</p>
 ${formErrors(state.eraseMessage)}
 <form method="post" action="/settings/erase" class="stack">
   ${csrfField(page.csrf)}
   ${
     s.anonymizable.length > 0
       ? html`<fieldset><legend>Your posts</legend>
-    <label class="check"><input type="radio" name="mode" value="delete" checked> Delete all of them (default)</label>
-    <label class="check"><input type="radio" name="mode" value="anonymize"> Keep my posts in ${s.anonymizable.map((c, i) => html`${i > 0 ? ", " : ""}${c.name ?? c.slug} (${c.posts})`)} here, without my name (copies on other servers are deleted); delete everything else</label>
+    ${choice("radio", "mode", "delete", "Delete all of them (default)", { checked: true })}
+    ${choice("radio", "mode", "anonymize", anonymize)}
   </fieldset>`
       : ""
   }
   <label for="erase-password">Your password</label>
   <input id="erase-password" name="password" type="password" required autocomplete="current-password">
-  <label class="check"><input type="checkbox" name="confirm" value="yes" required> I understand that my account and posts will be erased for good</label>
+  ${choice("checkbox", "confirm", "yes", understood, { required: true })}
   ${fieldError(state.eraseErrors, "confirm")}
   <button type="submit" class="danger">Erase my account</button>
 </form>`,
@@ -129,24 +164,44 @@ export interface ReceiptView {
   }[];
 }
 
+const keepAddress = html`Keep this page's address: it is the only way to see this receipt again.`;
+
 /** The deletion receipt, at an unguessable address: no personal data beyond the handle. */
 export function receiptPage(page: PageContext, r: ReceiptView, justErased: boolean): Html {
-  const delivered = r.servers.filter((s) => s.status === "delivered").length;
+  const erased = justErased
+    ? html`<div class="notice" role="status">Your account was erased. ${keepAddress}</div>`
+    : "";
+  const kept = r.mode === "anonymize" ? " (posts in communities that allow it were kept without a name)" : "";
   return layout(
     page,
     "Deletion receipt",
     html`<h1>Deletion receipt</h1>
-${justErased ? html`<div class="notice" role="status">Your account was erased. Keep this page's address: it is the only way to see this receipt again.</div>` : ""}
-<p>Account <strong>${r.handle}</strong> was erased on ${time(r.requestedAt)}${r.mode === "anonymize" ? " (posts in communities that allow it were kept without a name)" : ""}.</p>
-<p>${r.servers.length === 0 ? (r.completedAt ? html`Finished on ${time(r.completedAt)}.` : html`Finishing.`) : r.completedAt ? html`Finished on ${time(r.completedAt)}: every server was reached or given up on, and the account's keys were destroyed.` : html`Deletion requests are still on their way: ${delivered} of ${r.servers.length} servers accepted it so far. Servers that are down are retried for about two days, or held up to seven while unreachable.`}</p>
+${erased}
+<p>Account <strong>${r.handle}</strong> was erased on ${time(r.requestedAt)}${kept}.</p>
+<p>${receiptProgress(r)}</p>
 ${
   r.servers.length === 0
     ? html`<p>No other server had received anything from this account.</p>`
-    : html`<table><thead><tr><th>Server</th><th>Status</th><th>Requests</th><th>Last attempt</th></tr></thead><tbody>${r.servers.map(
-        (s) =>
-          html`<tr><td>${s.host}</td><td class="receipt-status" data-status="${s.status}">${s.status}${s.deliveredAt && s.status === "delivered" ? html` (${time(s.deliveredAt)})` : ""}</td><td>${s.deliveries}</td><td>${time(s.lastAttemptAt)}</td></tr>`,
-      )}</tbody></table>`
+    : table(["Server", "Status", "Requests", "Last attempt"], r.servers.map(receiptRow))
 }`,
     r.completedAt ? {} : { refreshSeconds: 15 },
   );
+}
+
+function receiptProgress(r: ReceiptView): Html {
+  if (r.servers.length === 0) return r.completedAt ? html`Finished on ${time(r.completedAt)}.` : html`Finishing.`;
+  if (r.completedAt) {
+    const finished = html`Finished on ${time(r.completedAt)}`;
+    return html`${finished}: every server was reached or given up on, and the account's keys were destroyed.`;
+  }
+  const delivered = r.servers.filter((s) => s.status === "delivered").length;
+  const accepted = `${delivered} of ${r.servers.length} servers accepted it so far`;
+  const retries = "Servers that are down are retried for about two days, or held up to seven while unreachable.";
+  return html`Deletion requests are still on their way: ${accepted}. ${retries}`;
+}
+
+function receiptRow(s: ReceiptView["servers"][number]): Html {
+  const when = s.deliveredAt && s.status === "delivered" ? html` (${time(s.deliveredAt)})` : "";
+  const status = html`<td class="receipt-status" data-status="${s.status}">${s.status}${when}</td>`;
+  return html`<tr><td>${s.host}</td>${status}<td>${s.deliveries}</td><td>${time(s.lastAttemptAt)}</td></tr>`;
 }

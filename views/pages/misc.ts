@@ -1,6 +1,6 @@
 import { html } from "hono/html";
-import { clinicianBadge, type PostItem, postBody, threadSummary } from "../components.ts";
-import { csrfField, type Html, layout, type PageContext, pager, time, trusted } from "../layout.ts";
+import { clinicianBadge, externalLink, metaTag, type PostItem, postBody, threadSummary } from "../components.ts";
+import { type Html, inlineForm, layout, type PageContext, pager, richText, time } from "../layout.ts";
 
 export interface ProfileData {
   username: string;
@@ -22,6 +22,9 @@ export interface ProfileData {
 }
 
 export function profilePage(page: PageContext, d: ProfileData): Html {
+  const role = d.role === "admin" ? metaTag("Admin") : "";
+  const joined = d.remote ? "" : html` · joined ${time(d.createdAt)}`;
+  const message = d.canMessage ? html`<a class="button secondary" href="/messages/${d.username}">Message</a>` : "";
   return layout(
     page,
     d.name ?? d.username,
@@ -29,32 +32,65 @@ export function profilePage(page: PageContext, d: ProfileData): Html {
   ${d.avatarUrl ? html`<img class="avatar large" src="${d.avatarUrl}" alt="" width="96" height="96">` : ""}
   <div>
   <h1>${d.name ?? d.username}${d.isClinician ? clinicianBadge() : ""}</h1>
-  <p class="meta">@${d.username}${d.role === "admin" ? html` · <span class="tag">Admin</span>` : ""}${d.remote ? "" : html` · joined ${time(d.createdAt)}`}</p>
-  ${d.bioHtml ? html`<div class="content">${trusted(d.bioHtml)}</div>` : ""}
-  ${
-    d.remote
-      ? html`<p class="meta">On another server: <a href="${d.remote.url}" rel="nofollow noopener">${d.remote.url}</a></p>
-  ${d.remote.canFollow ? html`<form method="post" action="/@${d.username}/${d.remote.following ? "unfollow" : "follow"}" class="inline">${csrfField(page.csrf)}<button class="${d.remote.following ? "secondary" : ""}">${d.remote.following === "accepted" ? "Unfollow" : d.remote.following === "pending" ? "Cancel follow request" : "Follow"}</button></form>` : ""}`
-      : ""
-  }
-  ${d.canMessage ? html`<a class="button secondary" href="/messages/${d.username}">Message</a>` : ""}
-  ${
-    d.filter
-      ? d.filter.current
-        ? html`<form method="post" action="/@${d.username}/unfilter" class="inline">${csrfField(page.csrf)}<button class="secondary">${d.filter.current === "mute" ? "Unmute" : "Unblock"}</button></form>`
-        : html`<form method="post" action="/@${d.username}/mute" class="inline">${csrfField(page.csrf)}<button class="link">Mute</button></form> <form method="post" action="/@${d.username}/block" class="inline">${csrfField(page.csrf)}<button class="link danger">Block</button></form>`
-      : ""
-  }
-  ${d.viewerIsAdmin ? html`<form method="post" action="/@${d.username}/clinician" class="inline">${csrfField(page.csrf)}<input type="hidden" name="verified" value="${d.isClinician ? "0" : "1"}"><button class="secondary">${d.isClinician ? "Revoke clinician badge" : "Mark as verified clinician"}</button></form>` : ""}
+  <p class="meta">@${d.username}${role}${joined}</p>
+  ${d.bioHtml ? richText(d.bioHtml) : ""}
+  ${d.remote ? remoteProfile(page, d.username, d.remote) : ""}
+  ${message}
+  ${d.filter ? filterControls(page, d.username, d.filter.current) : ""}
+  ${d.viewerIsAdmin ? clinicianControl(page, d) : ""}
   </div>
 </header>
 <section aria-labelledby="posts-h">
 <h2 id="posts-h">Posts</h2>
-${d.posts.length === 0 ? html`<p>No public posts yet.</p>` : d.posts.map((p) => (p.parentId ? html`<article class="thread-summary"><p class="meta"><a href="/posts/${p.id}">Reply · ${time(p.publishedAt)}</a></p>${postBody(p)}</article>` : threadSummary(p)))}
+${
+  d.posts.length === 0
+    ? html`<p>No public posts yet.</p>`
+    : d.posts.map((p) => (p.parentId ? replySummary(p) : threadSummary(p)))
+}
 ${pager(d.nextHref)}
 </section>`,
   );
 }
+
+/** Where a person on another server lives, and following them from here. */
+function remoteProfile(page: PageContext, username: string, remote: NonNullable<ProfileData["remote"]>): Html {
+  const following = remote.following;
+  const label = following === "accepted" ? "Unfollow" : following === "pending" ? "Cancel follow request" : "Follow";
+  const button = html`<button class="${following ? "secondary" : ""}">${label}</button>`;
+  const action = `/@${username}/${following ? "unfollow" : "follow"}`;
+  return html`<p class="meta">On another server: ${externalLink(remote.url, remote.url)}</p>
+  ${remote.canFollow ? inlineForm(page.csrf, action, button) : ""}`;
+}
+
+function filterControls(page: PageContext, username: string, current: "mute" | "block" | null): Html {
+  if (current) {
+    const button = html`<button class="secondary">${current === "mute" ? "Unmute" : "Unblock"}</button>`;
+    return inlineForm(page.csrf, `/@${username}/unfilter`, button);
+  }
+  const mute = inlineForm(page.csrf, `/@${username}/mute`, html`<button class="link">Mute</button>`);
+  const block = inlineForm(page.csrf, `/@${username}/block`, html`<button class="link danger">Block</button>`);
+  return html`${mute} ${block}`;
+}
+
+function clinicianControl(page: PageContext, d: ProfileData): Html {
+  const verified = html`<input type="hidden" name="verified" value="${d.isClinician ? "0" : "1"}">`;
+  const label = d.isClinician ? "Revoke clinician badge" : "Mark as verified clinician";
+  return inlineForm(
+    page.csrf,
+    `/@${d.username}/clinician`,
+    html`${verified}<button class="secondary">${label}</button>`,
+  );
+}
+
+function replySummary(p: PostItem): Html {
+  const meta = html`<p class="meta"><a href="/posts/${p.id}">Reply · ${time(p.publishedAt)}</a></p>`;
+  return html`<article class="thread-summary">${meta}${postBody(p)}</article>`;
+}
+
+const privacy =
+  "This instance loads nothing from other sites and uses no trackers. " +
+  "Your email address, if you give one, is never shown. " +
+  "What you post in a public community is shared with the servers of its followers.";
 
 export function aboutPage(
   page: PageContext,
@@ -64,13 +100,13 @@ export function aboutPage(
     page,
     "About",
     html`<h1>About ${page.instanceName}</h1>
-<div class="content">${trusted(d.descriptionHtml)}</div>
+${richText(d.descriptionHtml)}
 <dl class="stats"><dt>Members</dt><dd>${d.users}</dd><dt>Communities</dt><dd>${d.communities}</dd></dl>
 <h2>Administrators</h2>
 <ul>${d.admins.map((a) => html`<li><a href="/@${a}">@${a}</a></li>`)}</ul>
 <p><a href="/about/moderated-servers">Moderated servers</a></p>
 <h2>Privacy</h2>
-<p>This instance loads nothing from other sites and uses no trackers. Your email address, if you give one, is never shown. What you post in a public community is shared with the servers of its followers.</p>`,
+<p>${privacy}</p>`,
   );
 }
 

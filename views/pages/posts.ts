@@ -1,14 +1,18 @@
 import { html } from "hono/html";
-import { authorLink, edited, likeButton, type PostItem, postBody, threadSummary } from "../components.ts";
+import { authorLink, edited, likeButton, metaTag, type PostItem, postBody, threadSummary } from "../components.ts";
 import {
   csrfField,
   describedBy,
   fieldError,
+  flag,
   formErrors,
   type Html,
+  hint,
+  inlineForm,
   layout,
   type PageContext,
   pager,
+  plural,
   time,
 } from "../layout.ts";
 import type { FormState } from "./auth.ts";
@@ -41,40 +45,65 @@ export function threadPage(page: PageContext, d: ThreadPageData): Html {
   const tree = (parentId: string, depth: number): Html | string => {
     const kids = children.get(parentId);
     if (!kids) return "";
-    return html`<ol class="replies${depth > 6 ? " flat" : ""}">${kids.map((p) => html`<li id="post-${p.id}">${replyArticle(page, d, p)}${tree(p.id, depth + 1)}</li>`)}</ol>`;
+    const items = kids.map((p) => html`<li id="post-${p.id}">${replyArticle(page, d, p)}${tree(p.id, depth + 1)}</li>`);
+    return html`<ol class="replies${depth > 6 ? " flat" : ""}">${items}</ol>`;
   };
+  const c = d.community;
+  const crumbs = c
+    ? html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/@${c.slug}">${c.name ?? c.slug}</a></nav>`
+    : "";
   return layout(
     page,
     r.title ?? "Thread",
-    html`${d.community ? html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/@${d.community.slug}">${d.community.name ?? d.community.slug}</a></nav>` : ""}
+    html`${crumbs}
 <article class="thread" id="post-${r.id}">
-  <h1>${r.deletedAt ? "[deleted]" : (r.title ?? (d.community ? "(untitled)" : "Post"))}</h1>
-  <p class="meta">${authorLink(r)} · ${time(r.publishedAt)}${edited(r)}${r.locked ? html` · <span class="tag">Locked</span>` : ""}</p>
+  <h1>${r.deletedAt ? "[deleted]" : (r.title ?? (c ? "(untitled)" : "Post"))}</h1>
+  <p class="meta">${authorLink(r)} · ${time(r.publishedAt)}${edited(r)}${r.locked ? metaTag("Locked") : ""}</p>
   ${postBody(r)}
   <footer class="post-actions">${likeButton(r, page.csrf, d.viewerId !== undefined)}${ownerActions(page, d, r)}</footer>
 </article>
 <section class="discussion" aria-labelledby="replies-h">
-  <h2 id="replies-h">${r.replies} ${r.replies === 1 ? "reply" : "replies"}</h2>
-  ${d.canReply ? replyForm(page, r.id, "reply-root", d.replyTo === r.id || d.replyTo === undefined ? d.state : undefined) : d.viewerId ? (r.locked ? html`<p class="notice">This thread is locked.</p>` : "") : html`<p><a href="/login?next=/posts/${r.id}">Log in</a> to reply.</p>`}
+  <h2 id="replies-h">${plural(r.replies, "reply", "replies")}</h2>
+  ${rootReply(page, d)}
   ${tree(r.id, 0)}
   ${pager(d.nextHref)}
 </section>`,
   );
 }
 
+/** Under the thread: the reply form, or why there is none. */
+function rootReply(page: PageContext, d: ThreadPageData): Html | string {
+  const r = d.root;
+  if (d.canReply) {
+    return replyForm(page, r.id, "reply-root", d.replyTo === r.id || d.replyTo === undefined ? d.state : undefined);
+  }
+  if (d.viewerId) return r.locked ? html`<p class="notice">This thread is locked.</p>` : "";
+  return html`<p><a href="/login?next=/posts/${r.id}">Log in</a> to reply.</p>`;
+}
+
 function replyArticle(page: PageContext, d: ThreadPageData, p: PostItem): Html {
+  const permalink = html`<a href="/posts/${p.id}" class="permalink">${time(p.publishedAt)}</a>`;
   return html`<article class="reply">
-  <p class="meta">${authorLink(p)} · <a href="/posts/${p.id}" class="permalink">${time(p.publishedAt)}</a>${edited(p)}</p>
+  <p class="meta">${authorLink(p)} · ${permalink}${edited(p)}</p>
   ${postBody(p)}
   <footer class="post-actions">${likeButton(p, page.csrf, d.viewerId !== undefined)}${ownerActions(page, d, p)}
-  ${d.canReply && !p.deletedAt ? html`<details class="reply-box"${d.replyTo === p.id ? html` open` : ""}><summary>Reply</summary>${replyForm(page, p.id, `reply-${p.id}`, d.replyTo === p.id ? d.state : undefined)}</details>` : ""}</footer>
+  ${d.canReply && !p.deletedAt ? foldedReplyForm(page, d, p) : ""}</footer>
 </article>`;
+}
+
+/** The form to answer a reply, folded under it unless it is the reply being answered. */
+function foldedReplyForm(page: PageContext, d: ThreadPageData, p: PostItem): Html {
+  const open = d.replyTo === p.id;
+  const form = replyForm(page, p.id, `reply-${p.id}`, open ? d.state : undefined);
+  return html`<details class="reply-box"${flag("open", open)}><summary>Reply</summary>${form}</details>`;
 }
 
 function ownerActions(page: PageContext, d: ThreadPageData, p: PostItem): Html | string {
   if (p.deletedAt) return "";
   const mine = d.viewerAuthorOf(p);
-  return html`${mine ? html` <a href="/posts/${p.id}/edit">Edit</a>` : ""}${mine || d.isModerator ? html` <form method="post" action="/posts/${p.id}/delete" class="inline">${csrfField(page.csrf)}<button class="link danger">Delete</button></form>` : ""}`;
+  const deleteButton = html`<button class="link danger">Delete</button>`;
+  const remove = html` ${inlineForm(page.csrf, `/posts/${p.id}/delete`, deleteButton)}`;
+  return html`${mine ? html` <a href="/posts/${p.id}/edit">Edit</a>` : ""}${mine || d.isModerator ? remove : ""}`;
 }
 
 function replyForm(page: PageContext, parentId: string, idPrefix: string, state: FormState | undefined): Html {
@@ -82,8 +111,9 @@ function replyForm(page: PageContext, parentId: string, idPrefix: string, state:
   return html`<form method="post" action="/posts/${parentId}/replies" class="stack reply-form">
   ${csrfField(page.csrf)}
   ${formErrors(state?.message)}
-  <label for="${idPrefix}-body">Your reply <span class="hint">(Markdown)</span></label>
-  <textarea id="${idPrefix}-body" name="body" rows="4" required maxlength="50000">${state?.values?.body ?? ""}</textarea>
+  <label for="${idPrefix}-body">Your reply ${hint("Markdown")}</label>
+  <textarea id="${idPrefix}-body" name="body" rows="4" required
+    maxlength="50000">${state?.values?.body ?? ""}</textarea>
   ${fieldError(e, "body")}
   <details><summary>Add a content warning</summary>
   <label for="${idPrefix}-cw">Content warning</label>
@@ -110,10 +140,10 @@ ${formErrors(state.message)}
   <label for="title">Title</label>
   <input id="title" name="title" required maxlength="200" value="${v.title ?? ""}"${describedBy(e, "title")}>
   ${fieldError(e, "title")}
-  <label for="body">Body <span class="hint">(Markdown; #hashtags work)</span></label>
+  <label for="body">Body ${hint("Markdown; #hashtags work")}</label>
   <textarea id="body" name="body" rows="10" maxlength="50000"${describedBy(e, "body")}>${v.body ?? ""}</textarea>
   ${fieldError(e, "body")}
-  <label for="cw">Content warning <span class="hint">(optional: readers must click to see the post)</span></label>
+  <label for="cw">Content warning ${hint("optional: readers must click to see the post")}</label>
   <input id="cw" name="cw" maxlength="500" value="${v.cw ?? ""}"${describedBy(e, "cw")}>
   ${fieldError(e, "cw")}
   <button type="submit">Post thread</button>
@@ -138,7 +168,7 @@ ${formErrors(state.message)}
   ${fieldError(e, "title")}`
       : ""
   }
-  <label for="body">Body <span class="hint">(Markdown)</span></label>
+  <label for="body">Body ${hint("Markdown")}</label>
   <textarea id="body" name="body" rows="10" maxlength="50000"${describedBy(e, "body")}>${v.body ?? ""}</textarea>
   ${fieldError(e, "body")}
   <label for="cw">Content warning</label>
@@ -148,23 +178,40 @@ ${formErrors(state.message)}
   );
 }
 
+/** A reply or an untitled post in a list: who, when, and the post itself. */
+function postSummary(p: PostItem): Html {
+  const meta = html`<p class="meta">${authorLink(p)} · <a href="/posts/${p.id}">${time(p.publishedAt)}</a></p>`;
+  return html`<article class="thread-summary">${meta}${postBody(p)}</article>`;
+}
+
 export function tagPage(page: PageContext, tag: string, posts: PostItem[], nextHref: string | null): Html {
   return layout(
     page,
     `#${tag}`,
     html`<h1>#${tag}</h1>
-${posts.length === 0 ? html`<p>No public posts with this tag.</p>` : posts.map((p) => (p.parentId ? html`<article class="thread-summary"><p class="meta">${authorLink(p)} · <a href="/posts/${p.id}">${time(p.publishedAt)}</a></p>${postBody(p)}</article>` : threadSummary(p)))}
+${
+  posts.length === 0
+    ? html`<p>No public posts with this tag.</p>`
+    : posts.map((p) => (p.parentId ? postSummary(p) : threadSummary(p)))
+}
 ${pager(nextHref)}`,
   );
 }
+
+const feedHint =
+  "New threads in the communities you joined, here and on other servers, and posts by people you follow.";
 
 export function feedPage(page: PageContext, posts: PostItem[], nextHref: string | null): Html {
   return layout(
     page,
     "Your feed",
     html`<h1>Your feed</h1>
-<p class="hint">New threads in the communities you joined, here and on other servers, and posts by people you follow.</p>
-${posts.length === 0 ? html`<p>Nothing yet. Join a community or follow someone to fill your feed.</p>` : posts.map((p) => (p.parentId || !p.title ? html`<article class="thread-summary"><p class="meta">${authorLink(p)} · <a href="/posts/${p.id}">${time(p.publishedAt)}</a></p>${postBody(p)}</article>` : threadSummary(p)))}
+<p class="hint">${feedHint}</p>
+${
+  posts.length === 0
+    ? html`<p>Nothing yet. Join a community or follow someone to fill your feed.</p>`
+    : posts.map((p) => (p.parentId || !p.title ? postSummary(p) : threadSummary(p)))
+}
 ${pager(nextHref)}`,
   );
 }

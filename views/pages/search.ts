@@ -7,6 +7,9 @@ export interface SearchResult {
   detail: string;
 }
 
+const resultItem = (r: SearchResult) =>
+  html`<li><a href="${r.href}">${r.title}</a> <span class="meta">${r.detail}</span></li>`;
+
 export function searchPage(page: PageContext, query: string, results: SearchResult[], message?: string): Html {
   return layout(
     page,
@@ -19,6 +22,6 @@ export function searchPage(page: PageContext, query: string, results: SearchResu
 </form>
 ${formErrors(message)}
 ${query && results.length === 0 && !message ? html`<p>Nothing found for “${query}”.</p>` : ""}
-${results.length > 0 ? html`<ul class="plain">${results.map((r) => html`<li><a href="${r.href}">${r.title}</a> <span class="meta">${r.detail}</span></li>`)}</ul>` : ""}`,
+${results.length > 0 ? html`<ul class="plain">${results.map(resultItem)}</ul>` : ""}`,
   );
 }
