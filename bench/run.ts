@@ -13,7 +13,8 @@ import { createCommunity } from "../src/communities/service.ts";
 import { loadConfig } from "../src/config.ts";
 import { domainKeys } from "../src/policy/domains.ts";
 import { DomainPolicy } from "../src/policy/matcher.ts";
-import { createReply, createThread, listReplies, listThreads } from "../src/posts/service.ts";
+import { listReplies, listThreads } from "../src/posts/queries.ts";
+import { createReply, createThread } from "../src/posts/service.ts";
 import { createApp } from "../src/web/app.ts";
 import { exportBench } from "./export.ts";
 

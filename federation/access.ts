@@ -4,7 +4,7 @@
 // their threads only to requests signed by an actor whose server has an
 // approved member; anyone else gets 401 (or 404 when there is no such object).
 import type { RequestContext } from "@fedify/fedify";
-import { hasMemberOnServer } from "../src/communities/service.ts";
+import { hasMemberOnServer } from "../src/communities/membership.ts";
 import type { AppContext } from "../src/context.ts";
 import { instanceLoader } from "./remote.ts";
 

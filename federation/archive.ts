@@ -4,7 +4,7 @@
 import type { Federation } from "@fedify/fedify";
 import { Create } from "@fedify/fedify/vocab";
 import type { AppContext, ArchiveRenderer } from "../src/context.ts";
-import { postForFederation } from "../src/posts/service.ts";
+import { postForFederation } from "../src/posts/outbound.ts";
 import { toApObject } from "./objects.ts";
 import { normalizeWireJson } from "./wire.ts";
 

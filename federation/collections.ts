@@ -1,11 +1,11 @@
 import type { Federation } from "@fedify/fedify";
 import { Create, Person, PUBLIC_COLLECTION } from "@fedify/fedify/vocab";
 import { findLocalActor, followerCount, followingOf, publicPostIds } from "../src/actors/service.ts";
-import { communityServers, moderators } from "../src/communities/service.ts";
+import { communityServers, moderators } from "../src/communities/membership.ts";
 import type { AppContext } from "../src/context.ts";
 import { remoteFollowers } from "../src/follows/service.ts";
 import { allowedBy } from "../src/policy/domains.ts";
-import { postForFederation } from "../src/posts/service.ts";
+import { postForFederation } from "../src/posts/outbound.ts";
 import { mayFetch, mayFetchMembersOnly } from "./access.ts";
 import { toApObject } from "./objects.ts";
 import { deliverable } from "./policy.ts";

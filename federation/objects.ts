@@ -2,7 +2,7 @@ import type { Federation, RequestContext } from "@fedify/fedify";
 import { Hashtag, Mention, Note, Page, PUBLIC_COLLECTION, Source } from "@fedify/fedify/vocab";
 import { Temporal } from "@js-temporal/polyfill";
 import type { AppContext } from "../src/context.ts";
-import { type FederatedPost, postForFederation } from "../src/posts/service.ts";
+import { type FederatedPost, postForFederation } from "../src/posts/outbound.ts";
 import { paths } from "../src/urls.ts";
 import { mayFetch, mayFetchMembersOnly } from "./access.ts";
 

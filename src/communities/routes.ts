@@ -3,27 +3,29 @@ import { communityForm, communityPage, moderationPage } from "../../views/pages/
 import { findLocalUser } from "../accounts/service.ts";
 import { DomainError, forbidden, notFound } from "../errors.ts";
 import { followRemote, unfollowRemote } from "../follows/service.ts";
-import { listThreads } from "../posts/service.ts";
+import { listThreads } from "../posts/queries.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
 import {
   addModerator,
-  type Community,
-  createCommunity,
   decideMembership,
-  getCommunity,
   hasMemberOnServer,
   isModerator,
   join,
   leave,
-  mayCreateCommunity,
   mayRead,
-  memberCount,
   membership,
   moderators,
   pendingMembers,
+} from "./membership.ts";
+import {
+  type Community,
+  createCommunity,
+  getCommunity,
+  mayCreateCommunity,
+  memberCount,
   updateCommunity,
 } from "./service.ts";
 

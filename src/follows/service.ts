@@ -3,7 +3,7 @@
 // accepted follow of the community's Group either way.)
 import type { Db } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
-import { communityAllows, isBanned } from "../communities/service.ts";
+import { communityAllows, isBanned } from "../communities/membership.ts";
 import { forbidden, notFound } from "../errors.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";

@@ -81,3 +81,64 @@ export async function followForFederation(db: Db, followId: string) {
     .where("follows.id", "=", followId)
     .executeTakeFirst();
 }
+
+/** What an ActivityPub rendering of a post needs: IRIs of its author, community and parent, and its tags. */
+export async function postForFederation(db: Db, postId: string) {
+  const post = await db
+    .selectFrom("posts")
+    .innerJoin("actors as author", "author.id", "posts.author_id")
+    .leftJoin("actors as community", "community.id", "posts.community_id")
+    .leftJoin("communities", "communities.actor_id", "posts.community_id")
+    .leftJoin("posts as parent", "parent.id", "posts.parent_id")
+    .select([
+      "communities.federation as communityFederation",
+      "posts.id",
+      "posts.iri",
+      "posts.url",
+      "posts.type",
+      "posts.title",
+      "posts.source",
+      "posts.content_html as contentHtml",
+      "posts.summary",
+      "posts.sensitive",
+      "posts.audience",
+      "posts.language",
+      "posts.published_at as publishedAt",
+      "posts.updated_at as updatedAt",
+      "posts.deleted_at as deletedAt",
+      "posts.removed_at as removedAt",
+      "posts.local",
+      "author.iri as authorIri",
+      "posts.community_id as communityId",
+      "community.iri as communityIri",
+      "community.followers_url as communityFollowers",
+      "parent.iri as parentIri",
+    ])
+    .where("posts.id", "=", postId)
+    .executeTakeFirst();
+  if (!post) return undefined;
+  const tags = await db.selectFrom("post_tags").select("tag").where("post_id", "=", postId).orderBy("tag").execute();
+  const [recipients, mentions] = await Promise.all([
+    addressedActors(db, "post_recipients", postId),
+    addressedActors(db, "post_mentions", postId),
+  ]);
+  return { ...post, tags: tags.map((t) => t.tag), recipients, mentions };
+}
+export type FederatedPost = NonNullable<Awaited<ReturnType<typeof postForFederation>>>;
+
+/** The actors a post is addressed to (recipients) or names (mentions), with where to deliver. */
+function addressedActors(db: Db, table: "post_recipients" | "post_mentions", postId: string) {
+  return db
+    .selectFrom(table)
+    .innerJoin("actors", "actors.id", `${table}.actor_id`)
+    .select([
+      "actors.iri",
+      "actors.username",
+      "actors.host",
+      "actors.local",
+      "actors.inbox_url as inboxUrl",
+      "actors.shared_inbox_url as sharedInboxUrl",
+    ])
+    .where(`${table}.post_id`, "=", postId)
+    .execute();
+}

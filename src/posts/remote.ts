@@ -2,7 +2,7 @@
 // validated values; these functions store them the way local posts are stored.
 import type { Db, PostAudience } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
-import { communityAllows, isBanned } from "../communities/service.ts";
+import { communityAllows, isBanned } from "../communities/membership.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
 import { tombstonePosts } from "./tombstone.ts";

@@ -1,24 +1,16 @@
 import { Hono } from "hono";
 import type { FormState } from "../../views/pages/auth.ts";
 import { composePage, editPage, threadPage } from "../../views/pages/posts.ts";
-import { assertMayPost, communityOfPost, getCommunity, isModerator, mayRead } from "../communities/service.ts";
+import { assertMayPost, communityOfPost, isModerator, mayRead } from "../communities/membership.ts";
+import { getCommunity } from "../communities/service.ts";
 import { extractMentions } from "../content/markdown.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { pageContext, type WebContext, type WebEnv, wantsActivityJson } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
-import {
-  createReply,
-  createThread,
-  deletePost,
-  editPost,
-  getPost,
-  like,
-  listReplies,
-  readablePost,
-  unlike,
-} from "./service.ts";
+import { getPost, listReplies, readablePost } from "./queries.ts";
+import { createReply, createThread, deletePost, editPost, like, unlike } from "./service.ts";
 
 export const postRoutes = new Hono<WebEnv>();
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { join as joinCommunity } from "../../src/communities/service.ts";
+import { join as joinCommunity } from "../../src/communities/membership.ts";
 import { CHROMIUM_PATH, launchChromium } from "../helpers/browser.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
 import { ROOT } from "../helpers/processes.ts";

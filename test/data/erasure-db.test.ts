@@ -2,7 +2,7 @@
 // in every text column, on SQLite and on PostgreSQL. The federation side (who
 // is told, receipts, byte scans) is in test/federation/erasure*.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { join as joinCommunity } from "../../src/communities/service.ts";
+import { join as joinCommunity } from "../../src/communities/membership.ts";
 import { ensureAnonymousActor } from "../../src/erasure/anonymous.ts";
 import { eraseAccount, erasureReceipt, erasureSummary } from "../../src/erasure/service.ts";
 import { requestExport } from "../../src/export/service.ts";

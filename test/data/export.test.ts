@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { addModerator, join as joinCommunity } from "../../src/communities/service.ts";
+import { addModerator, join as joinCommunity } from "../../src/communities/membership.ts";
 import { exportsDir, pruneExports } from "../../src/export/service.ts";
 import { blockServer, filterPerson } from "../../src/filters/service.ts";
 import { followRemote } from "../../src/follows/service.ts";

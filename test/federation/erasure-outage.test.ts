@@ -15,7 +15,7 @@ import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../db/schema.ts";
 import type { LocalUser } from "../../src/accounts/service.ts";
-import { join } from "../../src/communities/service.ts";
+import { join } from "../../src/communities/membership.ts";
 import { erasureReceipt } from "../../src/erasure/service.ts";
 import { followRemote } from "../../src/follows/service.ts";
 import { createThread } from "../../src/posts/service.ts";

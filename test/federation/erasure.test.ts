@@ -15,7 +15,7 @@ import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../db/schema.ts";
 import type { LocalUser } from "../../src/accounts/service.ts";
-import { join as joinCommunity } from "../../src/communities/service.ts";
+import { join as joinCommunity } from "../../src/communities/membership.ts";
 import { followRemote } from "../../src/follows/service.ts";
 import { avatarDir } from "../../src/media/avatars.ts";
 import { createReply } from "../../src/posts/service.ts";

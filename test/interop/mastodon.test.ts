@@ -5,7 +5,7 @@
 // database and in what the fake Mastodon's inboxes record.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalUser } from "../../src/accounts/service.ts";
-import { decideMembership, join } from "../../src/communities/service.ts";
+import { decideMembership, join } from "../../src/communities/membership.ts";
 import { createReply, createThread } from "../../src/posts/service.ts";
 import { dialects } from "../helpers/databases.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalUser } from "../../src/accounts/service.ts";
-import { join as joinCommunity } from "../../src/communities/service.ts";
+import { join as joinCommunity } from "../../src/communities/membership.ts";
 import { followRemote } from "../../src/follows/service.ts";
 import { createReply, createThread } from "../../src/posts/service.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";

@@ -2,7 +2,8 @@
 // authorized fetch, against Mastodon-shaped peers.
 import { signRequest } from "@fedify/fedify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decideMembership, getCommunity, updateCommunity } from "../../src/communities/service.ts";
+import { decideMembership } from "../../src/communities/membership.ts";
+import { getCommunity, updateCommunity } from "../../src/communities/service.ts";
 import { createThread } from "../../src/posts/service.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
 import { Peer, type PeerActor, PUBLIC } from "../helpers/peer.ts";

@@ -1,0 +1,300 @@
+// Reading posts: threads, replies, feeds and single posts, each filtered to
+// what the viewer may read (audience, membership, removals, their own filters).
+import type { ExpressionBuilder } from "kysely";
+import type { Database, Db } from "../../db/schema.ts";
+import { mayRead } from "../communities/membership.ts";
+import { DomainError, notFound } from "../errors.ts";
+import { notFilteredFor } from "../filters/service.ts";
+
+function postQuery(db: Db, viewerId: string | undefined) {
+  return db
+    .selectFrom("posts")
+    .innerJoin("actors as author", "author.id", "posts.author_id")
+    .leftJoin("users", "users.actor_id", "posts.author_id")
+    .select([
+      "posts.id",
+      "posts.iri",
+      "posts.url",
+      "posts.type",
+      "posts.community_id as communityId",
+      "posts.parent_id as parentId",
+      "posts.thread_id as threadId",
+      "posts.title",
+      "posts.source",
+      "posts.content_html as contentHtml",
+      "posts.summary",
+      "posts.sensitive",
+      "posts.audience",
+      "posts.published_at as publishedAt",
+      "posts.updated_at as updatedAt",
+      "posts.deleted_at as deletedAt",
+      "posts.removed_at as removedAt",
+      "posts.locked",
+      "posts.pinned_at as pinnedAt",
+      "posts.local",
+      "author.id as authorId",
+      "author.username as authorUsername",
+      "author.host as authorHost",
+      "author.local as authorLocal",
+      "author.name as authorName",
+      "author.iri as authorIri",
+      "author.url as authorUrl",
+      "author.avatar_url as authorAvatar",
+      "author.deleted_at as authorDeletedAt",
+      "users.is_clinician as authorClinician",
+    ])
+    .select((eb) => [
+      eb
+        .selectFrom("likes")
+        .select((e) => e.fn.countAll<string | number>().as("n"))
+        .whereRef("likes.post_id", "=", "posts.id")
+        .as("likes"),
+      eb
+        .selectFrom("posts as r")
+        .select((e) => e.fn.countAll<string | number>().as("n"))
+        .whereRef("r.thread_id", "=", "posts.id")
+        .whereRef("r.id", "!=", "posts.id")
+        .where("r.deleted_at", "is", null)
+        .as("replies"),
+      (viewerId
+        ? eb
+            .selectFrom("likes")
+            .select((e) => e.fn.countAll<string | number>().as("n"))
+            .whereRef("likes.post_id", "=", "posts.id")
+            .where("likes.actor_id", "=", viewerId)
+        : eb
+            .selectFrom("likes")
+            .select((e) => e.fn.countAll<string | number>().as("n"))
+            .where(eb.lit(false))
+      ).as("likedByViewer"),
+    ]);
+}
+
+type PostRow = Awaited<ReturnType<ReturnType<typeof postQuery>["execute"]>>[number];
+
+/**
+ * Which audiences a reader sees in a community (or a person's posts): public
+ * for everyone, followers-only for its accepted members (or followers), never
+ * direct messages.
+ */
+function visibleAudience(
+  eb: ExpressionBuilder<Database & { author: Database["actors"] }, "posts" | "author">,
+  viewerId: string | undefined,
+  followeeId: string,
+) {
+  if (!viewerId) return eb("posts.audience", "=", "public");
+  return eb.or([
+    eb("posts.audience", "in", ["public", "unlisted"]),
+    eb("posts.author_id", "=", viewerId),
+    eb.and([
+      eb("posts.audience", "=", "followers"),
+      eb.exists(
+        eb
+          .selectFrom("follows as vf")
+          .select("vf.id")
+          .where("vf.follower_id", "=", viewerId)
+          .where("vf.followee_id", "=", followeeId)
+          .where("vf.status", "=", "accepted"),
+      ),
+    ]),
+  ]);
+}
+
+function shape(r: PostRow) {
+  return {
+    ...r,
+    sensitive: r.sensitive === 1,
+    locked: r.locked === 1,
+    local: r.local === 1,
+    authorLocal: r.authorLocal === 1,
+    authorClinician: r.authorClinician === 1,
+    likes: Number(r.likes ?? 0),
+    replies: Number(r.replies ?? 0),
+    likedByViewer: Number(r.likedByViewer ?? 0) > 0,
+  };
+}
+export type PostView = ReturnType<typeof shape>;
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Cursor pagination by id (ids are time-ordered): newest first by default. */
+async function pageOf(
+  q: ReturnType<typeof postQuery>,
+  options: { cursor?: string; limit?: number; viewerId?: string },
+  order: "asc" | "desc" = "desc",
+): Promise<Page<PostView>> {
+  const limit = options.limit ?? 25;
+  let page = q.orderBy("posts.id", order).limit(limit + 1);
+  // People and servers the reader muted or blocked stay out of every list.
+  if (options.viewerId) page = page.where(notFilteredFor(options.viewerId));
+  if (options.cursor) page = page.where("posts.id", order === "desc" ? "<" : ">", options.cursor);
+  const rows = (await page.execute()).map(shape);
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+/** Threads of a community, newest first; pinned threads lead the first page. */
+export async function listThreads(
+  db: Db,
+  communityId: string,
+  options: { cursor?: string; limit?: number; viewerId?: string } = {},
+): Promise<Page<PostView> & { pinned: PostView[] }> {
+  const page = await pageOf(
+    postQuery(db, options.viewerId)
+      .where("posts.community_id", "=", communityId)
+      .where("posts.parent_id", "is", null)
+      // Logged-out visitors see public threads only (not those of limited servers);
+      // followers-only threads are for the community's members.
+      .where((eb) => visibleAudience(eb, options.viewerId, communityId))
+      .where("posts.deleted_at", "is", null)
+      .where("posts.removed_at", "is", null)
+      .where("posts.pinned_at", "is", null),
+    options,
+  );
+  const pinned = options.cursor
+    ? []
+    : (
+        await postQuery(db, options.viewerId)
+          .where("posts.community_id", "=", communityId)
+          .where("posts.parent_id", "is", null)
+          .where("posts.deleted_at", "is", null)
+          .where("posts.pinned_at", "is not", null)
+          .orderBy("posts.pinned_at", "desc")
+          .execute()
+      ).map(shape);
+  return { ...page, pinned };
+}
+
+export async function getPost(db: Db, postId: string, viewerId?: string): Promise<PostView> {
+  const row = await postQuery(db, viewerId).where("posts.id", "=", postId).executeTakeFirst();
+  if (!row) throw notFound("post");
+  return shape(row);
+}
+
+export const REPLIES_PAGE = 200;
+
+/** A thread's replies in creation order, a page at a time; the view builds the tree. */
+export async function listReplies(
+  db: Db,
+  threadId: string,
+  options: { cursor?: string; limit?: number; viewerId?: string } = {},
+): Promise<Page<PostView>> {
+  const thread = await db
+    .selectFrom("posts")
+    .select(["community_id", "author_id"])
+    .where("id", "=", threadId)
+    .executeTakeFirst();
+  return pageOf(
+    postQuery(db, options.viewerId)
+      .where("posts.thread_id", "=", threadId)
+      .where("posts.id", "!=", threadId)
+      .where((eb) => visibleAudience(eb, options.viewerId, thread?.community_id ?? thread?.author_id ?? "")),
+    { limit: REPLIES_PAGE, ...options },
+    "asc",
+  );
+}
+
+/** A user's posts for their profile, newest first, only from communities the viewer may read. */
+export async function listByAuthor(
+  db: Db,
+  authorId: string,
+  options: { cursor?: string; limit?: number; viewerId?: string } = {},
+): Promise<Page<PostView>> {
+  return pageOf(
+    postQuery(db, options.viewerId)
+      .where("posts.author_id", "=", authorId)
+      .where("posts.deleted_at", "is", null)
+      .where("posts.removed_at", "is", null)
+      .where("posts.audience", "in", options.viewerId === authorId ? ["public", "unlisted", "followers"] : ["public"]),
+    options,
+  );
+}
+
+/** Public posts carrying a hashtag, newest first. */
+export async function listByTag(
+  db: Db,
+  tag: string,
+  options: { cursor?: string; limit?: number; viewerId?: string } = {},
+): Promise<Page<PostView>> {
+  return pageOf(
+    postQuery(db, options.viewerId)
+      .where("posts.id", "in", db.selectFrom("post_tags").select("post_id").where("tag", "=", tag.toLowerCase()))
+      .where("posts.audience", "=", "public")
+      .where("posts.deleted_at", "is", null)
+      .where("posts.removed_at", "is", null),
+    options,
+  );
+}
+
+/** Resolves a post for a reader, enforcing the community's visibility. */
+export async function readablePost(db: Db, postId: string, viewerId: string | undefined) {
+  const post = await getPost(db, postId, viewerId);
+  if (post.audience === "followers" && post.authorId !== viewerId) {
+    // Followers-only: for members of its community, or followers of its author.
+    const followee = post.communityId ?? post.authorId;
+    const follows = viewerId
+      ? await db
+          .selectFrom("follows")
+          .select("id")
+          .where("follower_id", "=", viewerId)
+          .where("followee_id", "=", followee)
+          .where("status", "=", "accepted")
+          .executeTakeFirst()
+      : undefined;
+    if (!follows) throw new DomainError("not_found", "post not found");
+  }
+  if (post.audience === "direct") {
+    const recipient = viewerId
+      ? await db
+          .selectFrom("post_recipients")
+          .select("actor_id")
+          .where("post_id", "=", postId)
+          .where("actor_id", "=", viewerId)
+          .executeTakeFirst()
+      : undefined;
+    if (post.authorId !== viewerId && !recipient) throw new DomainError("not_found", "post not found");
+  }
+  if (post.communityId) {
+    const community = await db
+      .selectFrom("communities")
+      .select(["actor_id as id", "visibility"])
+      .where("actor_id", "=", post.communityId)
+      .executeTakeFirst();
+    if (community && !(await mayRead(db, community, viewerId))) {
+      throw new DomainError("not_found", "post not found");
+    }
+  }
+  return post;
+}
+
+/** A member's feed: new threads in communities they joined and posts by people they follow, newest first. */
+export async function listFeed(
+  db: Db,
+  viewerId: string,
+  options: { cursor?: string; limit?: number } = {},
+): Promise<Page<PostView>> {
+  const followed = db
+    .selectFrom("follows")
+    .select("followee_id")
+    .where("follower_id", "=", viewerId)
+    .where("status", "=", "accepted");
+  return pageOf(
+    postQuery(db, viewerId)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb("posts.community_id", "in", followed), eb("posts.parent_id", "is", null)]),
+          eb.and([
+            eb("posts.author_id", "in", followed),
+            eb("posts.community_id", "is", null),
+            eb("posts.audience", "in", ["public", "unlisted", "followers"]),
+          ]),
+        ]),
+      )
+      .where("posts.deleted_at", "is", null)
+      .where("posts.removed_at", "is", null),
+    { ...options, viewerId },
+  );
+}
