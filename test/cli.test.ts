@@ -1,46 +1,16 @@
-// The self-hosters' CLI, run for real: each call spawns `node src/cli/bin.ts`
-// against a database of its own, then the database is checked directly.
-import { spawn } from "node:child_process";
+// The self-hosters' CLI: the commands run in this process through `main`,
+// each against a database of its own, which is then checked directly; a few
+// runs of `node src/cli/bin.ts` at the end check the real process.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DatabaseHandle, openDatabase } from "../db/connect.ts";
 import { authenticate } from "../src/accounts/service.ts";
+import { runMain as cli, ORIGIN, SPAWN_TIMEOUT, spawnCli } from "./helpers/cli.ts";
 import { dialects, freshDatabase, type TestDatabase } from "./helpers/databases.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const ORIGIN = "http://localhost:3000";
 const POST_IRI = /^http:\/\/localhost:3000\/posts\/[0-9a-f-]{36}$/;
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI with `env` on top of this process's environment; `input` is piped to stdin. */
-function cli(env: Record<string, string>, args: string[], input?: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["src/cli/bin.ts", ...args], {
-      cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: "info", ORIGIN, ...env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      // Whatever happens, a self-hoster never sees a stack trace.
-      expect(stderr, `stderr of kindred ${args.join(" ")}`).not.toContain("    at ");
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
 
 const lastLine = (text: string) => text.trimEnd().split("\n").at(-1);
 
@@ -121,7 +91,10 @@ describe.each(dialects)("kindred CLI on %s", (dialect) => {
   let pg: TestDatabase | undefined;
   let handle: DatabaseHandle | undefined;
   /** The CLI's database, opened here (after `migrate` created it) to check what the CLI wrote. */
-  const db = async () => (handle ??= await openDatabase(env.DATABASE_URL!)).db;
+  const db = async () => {
+    handle ??= await openDatabase(env.DATABASE_URL ?? "");
+    return handle.db;
+  };
   const users = async () =>
     await (await db())
       .selectFrom("users")
@@ -179,9 +152,10 @@ describe.each(dialects)("kindred CLI on %s", (dialect) => {
     expect(r).toMatchObject({ code: 0, stderr: "" });
     const generated = /password.*: ([A-Za-z0-9_-]{20})$/m.exec(r.stdout)?.[1];
     expect(generated).toBeDefined();
-    expect(r.stdout.split(generated!)).toHaveLength(2);
+    const password = generated ?? "";
+    expect(r.stdout.split(password)).toHaveLength(2);
     expect(lastLine(r.stdout)).toBe(`${ORIGIN}/@bob`);
-    await expect(authenticate(await db(), "bob", generated!)).resolves.toEqual(expect.any(String));
+    await expect(authenticate(await db(), "bob", password)).resolves.toEqual(expect.any(String));
   });
 
   it("a taken username (any case) exits 1 and writes nothing; a bad one exits with the reason", async () => {
@@ -274,7 +248,7 @@ describe.each(dialects)("kindred CLI on %s", (dialect) => {
     ]);
     expect(r).toMatchObject({ code: 0, stderr: "" });
     expect(r.stdout.endsWith("\n")).toBe(true);
-    const iri = lastLine(r.stdout)!;
+    const iri = lastLine(r.stdout) ?? "";
     expect(iri).toMatch(POST_IRI);
     expect(r.stdout).not.toContain("Pacing tips");
     expect(r.stdout).not.toContain("What helps");
@@ -305,5 +279,45 @@ describe.each(dialects)("kindred CLI on %s", (dialect) => {
   it("post create in an unknown community exits 1 with 'not found'", async () => {
     const r = await cli(env, ["post", "create", "--as", "alice", "--community", "nope", "--title", "T", "--body", "B"]);
     expect(r).toMatchObject({ code: 1, stdout: "", stderr: 'kindred: community "nope" not found\n' });
+  });
+});
+
+describe("kindred CLI as a process", () => {
+  let dir: string;
+  let env: Record<string, string>;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "kindred-cli-"));
+    env = { DATABASE_URL: `sqlite:${join(dir, "k.sqlite")}`, DATA_DIR: dir };
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("prints the usage for help, and exits 2 with it for an unknown command", { timeout: SPAWN_TIMEOUT }, async () => {
+    const [help, unknown] = await Promise.all([spawnCli(env, ["help"]), spawnCli(env, ["frobnicate"])]);
+    expect(help).toMatchObject({ code: 0, stderr: "", stdout: (await cli(env, ["help"])).stdout });
+    expect(help.stdout).toContain("user create");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stdout).toBe("");
+    expect(unknown.stderr.split("\n")[0]).toBe('kindred: unknown command "frobnicate"');
+    expect(unknown.stderr).toContain("Usage: kindred <command>");
+  });
+
+  it("reports an unreachable database in one line, with no stack trace", { timeout: SPAWN_TIMEOUT }, async () => {
+    const r = await spawnCli({ ...env, DATABASE_URL: "postgres://127.0.0.1:1/kindred" }, ["user", "list"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^kindred: cannot use the database in DATABASE_URL: .*ECONNREFUSED.*\n$/);
+  });
+
+  it("user create reads a --password-stdin line, exits with stdin open", { timeout: SPAWN_TIMEOUT }, async () => {
+    const password = "piped horse battery staple";
+    const r = await spawnCli(env, ["user", "create", "carol", "--password-stdin"], `${password}\nnot read\n`);
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(lastLine(r.stdout)).toBe(`${ORIGIN}/@carol`);
+    expect(r.stdout).not.toContain(password);
+    const handle = await openDatabase(env.DATABASE_URL ?? "");
+    try {
+      await expect(authenticate(handle.db, "carol", password)).resolves.toEqual(expect.any(String));
+    } finally {
+      await handle.close();
+    }
   });
 });

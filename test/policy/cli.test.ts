@@ -1,26 +1,18 @@
-// The domain-policy CLI, run for real: each call spawns `node src/cli/bin.ts`
-// against a temporary SQLite database, which is then checked directly.
-import { spawn } from "node:child_process";
+// The domain-policy CLI: the commands run in this process through `main`
+// against a temporary SQLite database, which is then checked directly; one
+// round trip runs `node src/cli/bin.ts` for real.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../db/schema.ts";
 import { getSettings } from "../../src/instance/settings.ts";
 import { listDomainAllows, listDomainBlocks } from "../../src/policy/service.ts";
+import { type CliResult, ORIGIN, runMain, SPAWN_TIMEOUT, spawnCli } from "../helpers/cli.ts";
 import { freshDatabase, type TestDatabase } from "../helpers/databases.ts";
 import { countFollows, seedFollow, seedLocalUser, seedRemoteActor } from "./support.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const ORIGIN = "http://localhost:3000";
 const HEADER_LINE = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate";
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe("kindred domain-block / domain-allow / federation mode", () => {
   let dir: string;
@@ -28,24 +20,8 @@ describe("kindred domain-block / domain-allow / federation mode", () => {
   let db: Db;
   let env: Record<string, string>;
 
-  /** Runs the CLI against this suite's database. */
-  const cli = (...args: string[]): Promise<Result> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ["src/cli/bin.ts", ...args], {
-        cwd: ROOT,
-        env: { ...process.env, LOG_LEVEL: "error", ORIGIN, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-      child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-      child.on("error", reject);
-      child.on("close", (code) => {
-        expect(stderr, `stderr of kindred ${args.join(" ")}`).not.toContain("    at ");
-        resolve({ code, stdout, stderr });
-      });
-    });
+  /** Runs the CLI in process against this suite's database. */
+  const cli = (...args: string[]): Promise<CliResult> => runMain(env, args);
   const file = (name: string, text: string) => {
     const path = join(dir, name);
     writeFileSync(path, text);
@@ -56,7 +32,7 @@ describe("kindred domain-block / domain-allow / federation mode", () => {
     dir = mkdtempSync(join(tmpdir(), "kindred-policy-cli-"));
     database = await freshDatabase("sqlite");
     db = database.db;
-    env = { DATABASE_URL: database.url, DATA_DIR: dir };
+    env = { DATABASE_URL: database.url, DATA_DIR: dir, LOG_LEVEL: "error" };
   });
   afterAll(async () => {
     await database?.drop();
@@ -167,14 +143,14 @@ describe("kindred domain-block / domain-allow / federation mode", () => {
     const before = await countFollows(db);
     const path = file(
       "dry.csv",
-      [
+      `${[
         HEADER_LINE,
         "new.example,suspend,false,false,,false",
         "bad domain,suspend,false,false,,false",
         "old.example,suspend,true,false,Worse now,false",
         "sub.old.example,silence,false,false,,false",
         "x.example,ban,false,false,,false",
-      ].join("\n") + "\n",
+      ].join("\n")}\n`,
     );
     const dry = await cli("domain-block", "import", path, "--dry-run");
     expect(dry.code).toBe(0);
@@ -197,12 +173,12 @@ describe("kindred domain-block / domain-allow / federation mode", () => {
   it("import applies the good rows and reports the rejected ones by line on stderr", async () => {
     const path = file(
       "apply.csv",
-      [
+      `${[
         HEADER_LINE,
         "good.example,suspend,false,false,Spam,false",
         ",suspend,false,false,,false",
         'fine.example,silence,true,false,"Bots, mostly",true',
-      ].join("\n") + "\n",
+      ].join("\n")}\n`,
     );
     const run = await cli("domain-block", "import", path);
     expect(run.code).toBe(0);
@@ -300,5 +276,21 @@ describe("kindred domain-block / domain-allow / federation mode", () => {
     const badAllow = await cli("domain-allow", "add", "not a domain");
     expect(badAllow.code).toBe(1);
     expect(badAllow.stderr).toContain('"not a domain" is not a domain name');
+  });
+
+  it("adds, lists and removes a block through real processes", { timeout: SPAWN_TIMEOUT }, async () => {
+    const add = await spawnCli(env, ["domain-block", "add", "process.example", "--severity", "silence"]);
+    expect(add).toEqual({ code: 0, stdout: "blocked process.example (silence)\n", stderr: "" });
+    const list = await spawnCli(env, ["domain-block", "list"]);
+    expect(list).toMatchObject({ code: 0, stderr: "" });
+    const rows = list.stdout
+      .trimEnd()
+      .split("\n")
+      .slice(1)
+      .map((l) => l.split(/\s{2,}/));
+    expect(rows).toEqual([["process.example", "silence", "-", "-", "no"]]);
+    const remove = await spawnCli(env, ["domain-block", "remove", "process.example"]);
+    expect(remove).toEqual({ code: 0, stdout: "unblocked process.example\n", stderr: "" });
+    expect(await listDomainBlocks(db)).toEqual([]);
   });
 });
