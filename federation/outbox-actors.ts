@@ -18,8 +18,8 @@ import {
 import { findActorById } from "../src/actors/remote.ts";
 import type { AppContext } from "../src/context.ts";
 import { markUndeliverable } from "../src/deliveries/ledger.ts";
+import { erasureSent, markErasureSent } from "../src/erasure/completion.ts";
 import type { ErasurePlan } from "../src/erasure/plan.ts";
-import { erasureSent, markErasureSent } from "../src/erasure/service.ts";
 import { type DomainEvent, recordEvent } from "../src/events.ts";
 import { logger } from "../src/logging.ts";
 import { followForFederation, likeForFederation, postRouting } from "../src/posts/outbound.ts";

@@ -4,8 +4,8 @@
 import { KyselyMessageQueue } from "../db/message-queue.ts";
 import { scrubErasedPages } from "../db/scrub.ts";
 import { applyRetention } from "./communities/retention.ts";
-import type { AppContext } from "./context.ts";
-import { completeErasures } from "./erasure/service.ts";
+import { type AppContext, queuedDeliveriesOf } from "./context.ts";
+import { completeErasures } from "./erasure/completion.ts";
 import { runExport } from "./export/run.ts";
 import { pruneExports } from "./export/service.ts";
 import { JOBS_CHANNEL, type Job } from "./jobs.ts";
@@ -37,7 +37,7 @@ export async function runJobs(ctx: AppContext, signal: AbortSignal, options: Job
     signal.addEventListener("abort", () => clearInterval(timer), { once: true });
     return run;
   };
-  every(options.erasureCheckMs ?? 2_000, "erasure completion", () => completeErasures(ctx.db));
+  every(options.erasureCheckMs ?? 2_000, "erasure completion", () => completeErasures(ctx.db, queuedDeliveriesOf(ctx)));
   const upkeep = every(options.upkeepMs ?? 3_600_000, "upkeep", async () => {
     const threads = await applyRetention(ctx.db);
     if (threads > 0) log.info("retention deleted {threads} threads", { threads });

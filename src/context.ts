@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Dialect } from "../db/connect.ts";
-import type { Database } from "../db/schema.ts";
+import type { Database, Db } from "../db/schema.ts";
 import type { Config } from "./config.ts";
 import type { DomainPolicy } from "./policy/matcher.ts";
 
@@ -15,6 +15,8 @@ export interface AppContext {
   remote?: RemoteLookup;
   /** ActivityPub documents for export archives; absent where no federation is built. */
   archive?: ArchiveRenderer;
+  /** Fedify's queued deliveries, which an erasure must wait for or drop; absent where no federation is built. */
+  queuedDeliveries?: QueuedDeliveries;
 }
 
 /** The ActivityPub side of an export archive (federation/archive.ts), without depending on it. */
@@ -32,4 +34,24 @@ export interface RemoteLookup {
    * storing it when unknown; returns its row id, or null when nothing is there.
    */
   resolveActor(query: string): Promise<string | null>;
+}
+
+/**
+ * Deliveries waiting in Fedify's queue, and its cache of remote documents
+ * (federation/queued-deliveries.ts), without knowing Fedify's formats.
+ */
+export interface QueuedDeliveries {
+  /** Whether deliveries of activities by `actorIri`, or of a community's re-share of one, still wait. */
+  holdsActivitiesBy(db: Db, actorIri: string): Promise<boolean>;
+  /**
+   * Drops those deliveries and the cached copies of the actor's documents (they
+   * hold an erased member's text); returns how many deliveries went.
+   */
+  forget(db: Db, actorIri: string): Promise<number>;
+}
+
+/** The queue port of a context the federation was plugged into (federation/attach.ts does it for every process). */
+export function queuedDeliveriesOf(ctx: Pick<AppContext, "queuedDeliveries">): QueuedDeliveries {
+  if (!ctx.queuedDeliveries) throw new Error("no federation is plugged in: Fedify's queue is out of reach");
+  return ctx.queuedDeliveries;
 }

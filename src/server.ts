@@ -1,8 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { Federation } from "@fedify/fedify";
 import { type ServerType, serve } from "@hono/node-server";
-import { archiveRenderer } from "../federation/archive.ts";
-import { buildFederation } from "../federation/builder.ts";
+import { attachFederation } from "../federation/attach.ts";
 import { runJobs } from "./background.ts";
 import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
@@ -26,9 +25,7 @@ const log = logger("server");
  */
 export async function startInstance(config: Config): Promise<RunningInstance> {
   const runtime = await openRuntime(config);
-  const { federation, runWorkers, remote, handle } = buildFederation(runtime);
-  runtime.remote = remote;
-  runtime.archive = archiveRenderer(federation, runtime);
+  const { federation, runWorkers, handle } = attachFederation(runtime);
   const app = createApp(runtime, handle);
   const worker = new AbortController();
   const queueDone = config.worker

@@ -1,7 +1,6 @@
 // A delivery and job worker without HTTP, for multi-process deployments on one
 // PostgreSQL: run web nodes with WORKER=false and one or more of these.
-import { archiveRenderer } from "../federation/archive.ts";
-import { buildFederation } from "../federation/builder.ts";
+import { attachFederation } from "../federation/attach.ts";
 import { runJobs } from "./background.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { logger, setUpLogging } from "./logging.ts";
@@ -10,9 +9,7 @@ import { openRuntime } from "./runtime.ts";
 const config = loadConfigOrExit();
 await setUpLogging(config.logLevel);
 const runtime = await openRuntime(config);
-const { federation, runWorkers, remote } = buildFederation(runtime);
-runtime.remote = remote;
-runtime.archive = archiveRenderer(federation, runtime);
+const { runWorkers } = attachFederation(runtime);
 const stop = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
 logger("worker").info("delivery worker started");

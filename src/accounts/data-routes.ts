@@ -5,8 +5,10 @@ import { Readable } from "node:stream";
 import { Hono } from "hono";
 import { scrubErasedPages } from "../../db/scrub.ts";
 import { type DataPageState, dataPage, erasePage, receiptPage } from "../../views/pages/data.ts";
+import { queuedDeliveriesOf } from "../context.ts";
 import { removeErasedFiles } from "../erasure/files.ts";
-import { confirmPassword, eraseAccount, erasureReceipt, erasureSummary } from "../erasure/service.ts";
+import { erasureReceipt } from "../erasure/receipt.ts";
+import { confirmPassword, eraseAccount, erasureSummary } from "../erasure/service.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { exportFile, listExports, nextExportAllowedAt, requestExport } from "../export/service.ts";
 import { now } from "../ids.ts";
@@ -75,6 +77,7 @@ dataRoutes.post("/settings/erase", async (c) => {
     await confirmPassword(app.db, user.actorId, form.password ?? "");
     const result = await eraseAccount(app.db, app.config.origin, user.actorId, {
       mode: form.mode === "anonymize" ? "anonymize" : "delete",
+      queued: queuedDeliveriesOf(app),
     });
     // Committed: whatever happens now, the member must get the receipt's address (only its hash is kept).
     await removeErasedFiles(app.config.dataDir, result.files).catch((error) =>

@@ -6,15 +6,11 @@ import { z } from "zod";
 import type { Db } from "../../db/schema.ts";
 import { scrubErasedPages } from "../../db/scrub.ts";
 import { createUser, findLocalUser, listUsers, setClinician, setRole } from "../accounts/service.ts";
+import { queuedDeliveriesOf } from "../context.ts";
+import { completeErasures, erasureSettled } from "../erasure/completion.ts";
 import { removeErasedFiles } from "../erasure/files.ts";
-import {
-  completeErasures,
-  type ErasureReceipt,
-  eraseAccount,
-  erasureReceipt,
-  erasureSettled,
-  latestErasureOf,
-} from "../erasure/service.ts";
+import { type ErasureReceipt, erasureReceipt, latestErasureOf } from "../erasure/receipt.ts";
+import { eraseAccount } from "../erasure/service.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { writeArchive } from "../export/archive.ts";
 import { type Command, choice, command, must, str, UsageError } from "./args.ts";
@@ -178,27 +174,31 @@ export const users: Command[] = [
     },
     async run({ values, args, io, rt, federate }) {
       const user = await requireUser(rt.db, args.username);
+      // Its queue port is needed to erase; its workers only to deliver the Deletes.
+      const federation = federate?.(rt);
+      const queued = queuedDeliveriesOf(rt);
       const result = await eraseAccount(rt.db, rt.config.origin, user.actorId, {
         mode: values.anonymize === true ? "anonymize" : "delete",
+        queued,
       });
       await removeErasedFiles(rt.config.dataDir, result.files);
       await scrubErasedPages(rt.db, rt.dialect);
       io.stdout.write(`erased ${result.handle}\n`);
       const wait = waitSeconds(values.wait);
-      const workers = wait > 0 ? federate?.(rt) : undefined;
+      const workers = wait > 0 ? federation : undefined;
       if (workers) {
         io.stdout.write(`delivering the Delete (waiting up to ${wait} s)...\n`);
         const stop = new AbortController();
         const running = workers.runWorkers(stop.signal);
         const deadline = Date.now() + wait * 1000;
         while (Date.now() < deadline) {
-          if (await erasureSettled(rt.db, result.erasureId)) break;
+          if (await erasureSettled(rt.db, result.erasureId, queued)) break;
           await new Promise((r) => setTimeout(r, 250));
         }
         stop.abort();
         await running.catch(() => undefined);
         // Settled here: destroy the keys now rather than at the server's next check.
-        await completeErasures(rt.db);
+        await completeErasures(rt.db, queued);
       }
       io.stdout.write(receiptText(await receiptOf(rt.db, result.erasureId)));
       io.stdout.write(

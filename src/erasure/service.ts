@@ -4,10 +4,11 @@
 // which carries what the outbox needs (where to send the `Delete`s) because
 // the rows it would read are gone. The actor row stays, emptied, so the name
 // stays reserved; its keys stay until the `Delete`s are delivered or given up.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { Db } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { verifyPassword } from "../accounts/passwords.ts";
+import type { QueuedDeliveries } from "../context.ts";
 import { DomainError, forbidden, notFound } from "../errors.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
@@ -15,8 +16,7 @@ import { tombstonePosts } from "../posts/tombstone.ts";
 import { hostOf } from "../urls.ts";
 import { ensureAnonymousActor } from "./anonymous.ts";
 import type { ErasureMode, ErasurePlan } from "./plan.ts";
-
-const sha256 = (token: string) => createHash("sha256").update(token).digest("hex");
+import { receiptTokenHash } from "./receipt.ts";
 
 /** What an erasure would remove, for the confirmation page. */
 export async function erasureSummary(db: Db, actorId: string) {
@@ -100,13 +100,14 @@ export interface ErasureResult {
 /**
  * Erases a local member. `anonymize` keeps their posts in communities that
  * allow it, detached from them (moved to the instance's anonymous actor);
- * everything else goes either way.
+ * everything else goes either way. `queued` is Fedify's queue, whose waiting
+ * deliveries of their content go too.
  */
 export async function eraseAccount(
   db: Db,
   origin: string,
   actorId: string,
-  options: { mode?: ErasureMode } = {},
+  options: { mode?: ErasureMode; queued: QueuedDeliveries },
 ): Promise<ErasureResult> {
   const mode = options.mode ?? "delete";
   return inTransaction(db, async (trx) => {
@@ -145,6 +146,8 @@ export async function eraseAccount(
     };
     await removeContent(trx, actorId);
     const exportFiles = await removePersonalData(trx, actor.id, actor.username_key);
+    // Deliveries of their content still waiting for a server that was down hold its text.
+    await options.queued.forget(trx, actor.iri);
     await trx
       .updateTable("actors")
       .set({
@@ -166,7 +169,7 @@ export async function eraseAccount(
         id: erasureId,
         actor_id: actorId,
         handle,
-        token_hash: sha256(receiptToken),
+        token_hash: receiptTokenHash(receiptToken),
         mode,
         activity_iri: deleteIri,
         created_at: ts,
@@ -321,7 +324,7 @@ async function removeContent(db: Db, actorId: string): Promise<void> {
 
 /**
  * Every other row about them: account, sessions, likes, follows, roles,
- * filters, reports and moderation records, exports, queued messages. Returns
+ * filters, reports and moderation records, exports. Returns
  * the export archives' file names (read as the rows go, so an archive that
  * became ready meanwhile is not missed).
  */
@@ -357,232 +360,5 @@ async function removePersonalData(db: Db, actorId: string, usernameKey: string):
   await db.deleteFrom("deliveries").where("actor_id", "=", actorId).execute();
   await db.deleteFrom("sessions").where("user_id", "=", actorId).execute();
   await db.deleteFrom("users").where("actor_id", "=", actorId).execute();
-  await dropQueuedMessages(db, actorId);
   return exports.flatMap((e) => (e.file_name ? [e.file_name] : []));
-}
-
-/**
- * Deliveries of their content still waiting in the queue (a server was down)
- * hold its text: they go too. Their domain events only name rows, which are gone.
- */
-async function dropQueuedMessages(db: Db, actorId: string): Promise<void> {
-  const actor = await db.selectFrom("actors").select("iri").where("id", "=", actorId).executeTakeFirstOrThrow();
-  const rows = await db
-    .selectFrom("fedify_queue")
-    .select(["id", "payload"])
-    .where("queue", "=", "fedify")
-    .where("payload", "like", `%${actor.iri}%`)
-    .execute();
-  const doomed = rows.filter((r) => queuedActivityBy(r.payload, actor.iri)).map((r) => r.id);
-  for (let i = 0; i < doomed.length; i += 500)
-    await db
-      .deleteFrom("fedify_queue")
-      .where("id", "in", doomed.slice(i, i + 500))
-      .execute();
-  // Remote copies of their own documents that Fedify may have cached.
-  await db.deleteFrom("fedify_kv").where("value", "like", `%${actor.iri}%`).execute();
-}
-
-/** Whether a queued Fedify message delivers an activity by `actorIri`, or a community's re-share of one. */
-function queuedActivityBy(payload: string, actorIri: string): boolean {
-  try {
-    const m = JSON.parse(payload) as { type?: string; activity?: Record<string, unknown> };
-    if (m.type !== "outbox" && m.type !== "fanout") return false;
-    const actorOf = (a: unknown) => (a && typeof a === "object" ? (a as { actor?: unknown }).actor : undefined);
-    const idOf = (v: unknown) =>
-      typeof v === "string" ? v : v && typeof v === "object" ? (v as { id?: unknown }).id : undefined;
-    return (
-      idOf(actorOf(m.activity)) === actorIri ||
-      idOf(actorOf(m.activity?.object)) === actorIri ||
-      JSON.stringify(m.activity?.object ?? "").includes(`"attributedTo":"${actorIri}"`)
-    );
-  } catch {
-    return false;
-  }
-}
-
-// ---- after the transaction: the outbox and the maintenance loop ----
-
-/** The outbox has handed every `Delete` of the erasure to the delivery queue. */
-export async function markErasureSent(db: Db, erasureId: string): Promise<void> {
-  await db
-    .updateTable("erasures")
-    .set({ sent_at: now() })
-    .where("id", "=", erasureId)
-    .where("sent_at", "is", null)
-    .execute();
-}
-
-export async function erasureSent(db: Db, erasureId: string): Promise<boolean> {
-  const row = await db.selectFrom("erasures").select("sent_at").where("id", "=", erasureId).executeTakeFirst();
-  return row?.sent_at != null;
-}
-
-/**
- * Completes erasures whose deliveries are all settled (made or given up):
- * the actor's keys are destroyed then, not before, so every server could
- * still check the `Delete`'s signature. Returns how many completed.
- */
-export async function completeErasures(db: Db): Promise<number> {
-  const open = await db
-    .selectFrom("erasures")
-    .innerJoin("actors", "actors.id", "erasures.actor_id")
-    .select(["erasures.id", "erasures.actor_id", "actors.iri"])
-    .where("erasures.sent_at", "is not", null)
-    .where("erasures.completed_at", "is", null)
-    .execute();
-  let completed = 0;
-  for (const e of open) {
-    // A delivery that never came back (its message lost with a crashed worker) is given up after the retry window.
-    await db
-      .updateTable("deliveries")
-      .set({ status: "failed", last_error: "no outcome within the retry window", updated_at: now() })
-      .where("actor_id", "=", e.actor_id)
-      .where("status", "in", ["pending", "retrying"])
-      .where("updated_at", "<", new Date(Date.now() - GIVE_UP_AFTER_MS).toISOString())
-      .execute();
-    if (await hasUnsettledDeliveries(db, e.actor_id)) continue;
-    // Fedify fans out deliveries to many inboxes later: their ledger rows don't exist yet.
-    if (await hasQueuedDeliveries(db, e.iri)) continue;
-    await inTransaction(db, async (trx) => {
-      await trx.deleteFrom("actor_keys").where("actor_id", "=", e.actor_id).execute();
-      await trx.updateTable("erasures").set({ completed_at: now() }).where("id", "=", e.id).execute();
-    });
-    completed++;
-  }
-  return completed;
-}
-
-/** Whether every `Delete` of an erasure was handed over and then delivered or given up. */
-export async function erasureSettled(db: Db, erasureId: string): Promise<boolean> {
-  const e = await db
-    .selectFrom("erasures")
-    .innerJoin("actors", "actors.id", "erasures.actor_id")
-    .select(["erasures.actor_id", "erasures.sent_at", "actors.iri"])
-    .where("erasures.id", "=", erasureId)
-    .executeTakeFirst();
-  return (
-    e?.sent_at != null && !(await hasUnsettledDeliveries(db, e.actor_id)) && !(await hasQueuedDeliveries(db, e.iri))
-  );
-}
-
-/** Fedify retries for about two days, and holds deliveries to unreachable servers up to seven. */
-const GIVE_UP_AFTER_MS = 8 * 86_400_000;
-
-/** Deliveries or fan-outs of theirs still in Fedify's queue. */
-async function hasQueuedDeliveries(db: Db, actorIri: string): Promise<boolean> {
-  const rows = await db
-    .selectFrom("fedify_queue")
-    .select("payload")
-    .where("queue", "=", "fedify")
-    .where("payload", "like", `%${actorIri}%`)
-    .execute();
-  return rows.some((r) => queuedActivityBy(r.payload, actorIri));
-}
-
-/** The erased actor's ledger holds only the erasure's deliveries: any still pending or retrying? */
-async function hasUnsettledDeliveries(db: Db, actorId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom("deliveries")
-    .select("id")
-    .where("actor_id", "=", actorId)
-    .where("status", "in", ["pending", "retrying"])
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
-export type ReceiptStatus = "queued" | "delivered" | "retrying" | "given up";
-
-export interface ErasureReceipt {
-  handle: string;
-  mode: ErasureMode;
-  requestedAt: string;
-  completedAt: string | null;
-  servers: {
-    host: string;
-    status: ReceiptStatus;
-    deliveries: number;
-    attempts: number;
-    lastAttemptAt: string;
-    deliveredAt: string | null;
-  }[];
-}
-
-/** The receipt: per server, whether the `Delete`s arrived. */
-export async function erasureReceipt(
-  db: Db,
-  by: { token: string } | { erasureId: string },
-): Promise<ErasureReceipt | undefined> {
-  const erasures = db.selectFrom("erasures").selectAll();
-  const erasure = await ("token" in by
-    ? erasures.where("token_hash", "=", sha256(by.token))
-    : erasures.where("id", "=", by.erasureId)
-  ).executeTakeFirst();
-  if (!erasure) return undefined;
-  const rows = await db
-    .selectFrom("deliveries")
-    .select(["host", "status", "attempts", "updated_at", "delivered_at"])
-    .where("actor_id", "=", erasure.actor_id)
-    .where("created_at", ">=", erasure.created_at)
-    .orderBy("host")
-    .execute();
-  const byHost = new Map<string, ErasureReceipt["servers"][number]>();
-  const rank: Record<ReceiptStatus, number> = { delivered: 0, "given up": 1, queued: 2, retrying: 3 };
-  for (const r of rows) {
-    const status: ReceiptStatus =
-      r.status === "delivered"
-        ? "delivered"
-        : r.status === "failed"
-          ? "given up"
-          : r.status === "retrying" || r.attempts > 0
-            ? "retrying"
-            : "queued";
-    const s = byHost.get(r.host) ?? {
-      host: r.host,
-      status,
-      deliveries: 0,
-      attempts: 0,
-      lastAttemptAt: r.updated_at,
-      deliveredAt: null,
-    };
-    // A server's status is its least settled delivery's.
-    if (rank[status] > rank[s.status]) s.status = status;
-    s.deliveries++;
-    s.attempts += r.attempts;
-    if (r.updated_at > s.lastAttemptAt) s.lastAttemptAt = r.updated_at;
-    if (r.delivered_at && (!s.deliveredAt || r.delivered_at > s.deliveredAt)) s.deliveredAt = r.delivered_at;
-    byHost.set(r.host, s);
-  }
-  return {
-    handle: erasure.handle,
-    mode: erasure.mode,
-    requestedAt: erasure.created_at,
-    completedAt: erasure.completed_at,
-    servers: [...byHost.values()],
-  };
-}
-
-/** The latest erasure of a local name, for `user erasure-status`. */
-export async function latestErasureOf(db: Db, username: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom("erasures")
-    .innerJoin("actors", "actors.id", "erasures.actor_id")
-    .select("erasures.id")
-    .where("actors.username_key", "=", username.replace(/^@/, "").toLowerCase())
-    .where("actors.local", "=", 1)
-    .orderBy("erasures.created_at", "desc")
-    .executeTakeFirst();
-  return row?.id;
-}
-
-/** Whether a local name belongs to an erased member (their profile answers 410 Gone). */
-export async function isErased(db: Db, usernameKey: string): Promise<boolean> {
-  const row = await db
-    .selectFrom("erasures")
-    .innerJoin("actors", "actors.id", "erasures.actor_id")
-    .select("erasures.id")
-    .where("actors.username_key", "=", usernameKey.toLowerCase())
-    .where("actors.local", "=", 1)
-    .executeTakeFirst();
-  return row !== undefined;
 }

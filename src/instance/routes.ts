@@ -11,7 +11,7 @@ import { membership } from "../communities/membership.ts";
 import { renderCommunity } from "../communities/routes.ts";
 import { findCommunityByHandle, listCommunities, mayCreateCommunity } from "../communities/service.ts";
 import { renderMarkdown } from "../content/markdown.ts";
-import { isErased } from "../erasure/service.ts";
+import { isErased } from "../erasure/receipt.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { filterOf } from "../filters/service.ts";
 import { followRemote, unfollowRemote } from "../follows/service.ts";

@@ -2,9 +2,11 @@
 // in every text column, on SQLite and on PostgreSQL. The federation side (who
 // is told, receipts, byte scans) is in test/federation/erasure*.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fedifyQueuedDeliveries } from "../../federation/queued-deliveries.ts";
 import { join as joinCommunity } from "../../src/communities/membership.ts";
 import { ensureAnonymousActor } from "../../src/erasure/anonymous.ts";
-import { eraseAccount, erasureReceipt, erasureSummary } from "../../src/erasure/service.ts";
+import { erasureReceipt } from "../../src/erasure/receipt.ts";
+import { eraseAccount, erasureSummary } from "../../src/erasure/service.ts";
 import { requestExport } from "../../src/export/service.ts";
 import { filterPerson } from "../../src/filters/service.ts";
 import { newId } from "../../src/ids.ts";
@@ -96,7 +98,7 @@ describe.each(dialects)("eraseAccount (%s)", (dialect) => {
     const summary = await erasureSummary(db, ivy.actorId);
     expect(summary).toMatchObject({ threads: 1, replies: 1, messages: 1, likes: 1, memberships: 1 });
 
-    const result = await eraseAccount(db, instance.url, ivy.actorId);
+    const result = await eraseAccount(db, instance.url, ivy.actorId, { queued: fedifyQueuedDeliveries });
     expect(result.handle).toBe(`@ivy@${new URL(instance.url).host}`);
     expect(result.receiptToken).toMatch(/^[A-Za-z0-9_-]{32}$/);
 
@@ -168,7 +170,9 @@ describe.each(dialects)("eraseAccount (%s)", (dialect) => {
     const receipt = await erasureReceipt(db, { token: result.receiptToken });
     expect(receipt).toMatchObject({ handle: result.handle, mode: "delete", servers: [] });
     // A second erasure of the same account is refused.
-    await expect(eraseAccount(db, instance.url, ivy.actorId)).rejects.toThrow(/not found/);
+    await expect(eraseAccount(db, instance.url, ivy.actorId, { queued: fedifyQueuedDeliveries })).rejects.toThrow(
+      /not found/,
+    );
   });
 
   it("announces the deletion of a large account's posts in batches, then completes", { timeout: 60_000 }, async () => {
@@ -217,7 +221,7 @@ describe.each(dialects)("eraseAccount (%s)", (dialect) => {
         .insertInto("posts")
         .values(rows.slice(i, i + 150))
         .execute();
-    const result = await eraseAccount(db, instance.url, lee.actorId);
+    const result = await eraseAccount(db, instance.url, lee.actorId, { queued: fedifyQueuedDeliveries });
     // 450 posts: three events (200, 200, 50); the last marks the erasure sent, then it completes.
     await eventually(
       "the erasure completed",
@@ -249,7 +253,9 @@ describe.each(dialects)("eraseAccount (%s)", (dialect) => {
     const db = instance.runtime.db;
     const onlyAdmin = await db.selectFrom("users").select("actor_id").where("role", "=", "admin").execute();
     expect(onlyAdmin).toHaveLength(1);
-    await expect(eraseAccount(db, instance.url, onlyAdmin[0]!.actor_id)).rejects.toThrow(/only admin/);
+    await expect(
+      eraseAccount(db, instance.url, onlyAdmin[0]!.actor_id, { queued: fedifyQueuedDeliveries }),
+    ).rejects.toThrow(/only admin/);
     expect(
       await db.selectFrom("users").select("actor_id").where("actor_id", "=", onlyAdmin[0]!.actor_id).executeTakeFirst(),
     ).toBeDefined();

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../db/schema.ts";
 import type { LocalUser } from "../../src/accounts/service.ts";
 import { join } from "../../src/communities/membership.ts";
-import { erasureReceipt } from "../../src/erasure/service.ts";
+import { erasureReceipt } from "../../src/erasure/receipt.ts";
 import { followRemote } from "../../src/follows/service.ts";
 import { createThread } from "../../src/posts/service.ts";
 import { deliveriesTo, eventually, Peer, quiesce, until } from "../helpers/federation.ts";

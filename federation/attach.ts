@@ -1,0 +1,15 @@
+// What a process entry point (server, worker, CLI) plugs into its runtime, so
+// that src/ reaches federation only through the ports of src/context.ts.
+import type { AppContext } from "../src/context.ts";
+import { archiveRenderer } from "./archive.ts";
+import { buildFederation } from "./builder.ts";
+import { fedifyQueuedDeliveries } from "./queued-deliveries.ts";
+
+/** Builds the federation and sets `remote`, `archive` and `queuedDeliveries` on `runtime`. */
+export function attachFederation(runtime: AppContext): ReturnType<typeof buildFederation> {
+  const built = buildFederation(runtime);
+  runtime.remote = built.remote;
+  runtime.archive = archiveRenderer(built.federation, runtime);
+  runtime.queuedDeliveries = fedifyQueuedDeliveries;
+  return built;
+}
