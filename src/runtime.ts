@@ -12,9 +12,18 @@ export interface Runtime extends AppContext {
 /** Opens the configured database and brings its schema up to date. */
 export async function openRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
   const handle = await openDatabase(config.databaseUrl);
-  if (options.migrate ?? true) await migrateToLatest(handle.db);
   const policy = new DomainPolicy(handle.db, hostOf(config.origin));
-  if (options.migrate ?? true) await policy.start();
+  try {
+    if (options.migrate ?? true) {
+      await migrateToLatest(handle.db);
+      await policy.start();
+    }
+  } catch (error) {
+    // A process that goes on (a test, the CLI run in process) must not keep a pool to a database it could not use.
+    policy.stop();
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
   return {
     db: handle.db,
     dialect: handle.dialect,
