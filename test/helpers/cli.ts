@@ -1,13 +1,11 @@
 // Runs the self-hosters' CLI two ways: in this process through `main` (fast:
 // for the commands' logic, words and exit codes), or as a real
 // `node src/cli/bin.ts` process (slow: for the end-to-end contract).
-import { spawn } from "node:child_process";
 import { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { main } from "../../src/cli/main.ts";
+import { runCli } from "./processes.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const ORIGIN = "http://localhost:3000";
 
 /** For tests that start CLI processes: a few seconds each on a loaded machine, never a race with the clock. */
@@ -56,32 +54,6 @@ export function runMain(env: Record<string, string>, args: string[], input?: str
   return run;
 }
 
-/**
- * Runs `node src/cli/bin.ts` with `env` (on top of LOG_LEVEL and ORIGIN) added
- * to this process's environment. `input` is written to its stdin, which is
- * then held open until the process exits, as a terminal or a slow pipe would:
- * the CLI must read what it needs and exit by itself.
- */
-export function spawnCli(env: Record<string, string>, args: string[], input?: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["src/cli/bin.ts", ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...baseEnv(env) },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    // Closing stdin after the process is gone may fail; that is fine.
-    child.stdin.on("error", () => undefined);
-    if (input === undefined) child.stdin.end();
-    else child.stdin.write(input);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      child.stdin.end();
-      expectNoStackTrace(args, stderr);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs `node src/cli/bin.ts` (see runCli) with `env`, on top of LOG_LEVEL and ORIGIN, added to this process's environment. */
+export const spawnCli = (env: Record<string, string>, args: string[], input?: string): Promise<CliResult> =>
+  runCli({ ...process.env, ...baseEnv(env) }, args, input);

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -69,11 +70,16 @@ export async function stopProcess(child: ChildProcess | undefined): Promise<void
   }
 }
 
-/** Runs the CLI with `input` on stdin. */
+/**
+ * Runs `node src/cli/bin.ts` with exactly `env`. `input` is written to its
+ * stdin, which is then held open until the process exits, as a terminal or a
+ * slow pipe would: the CLI must read what it needs and exit by itself.
+ * Whatever happens, a self-hoster never sees a stack trace.
+ */
 export function runCli(
   env: NodeJS.ProcessEnv,
   args: string[],
-  input = "",
+  input?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["src/cli/bin.ts", ...args], {
@@ -85,8 +91,15 @@ export function runCli(
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
     child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    // Closing stdin after the process is gone may fail; that is fine.
+    child.stdin.on("error", () => undefined);
+    if (input === undefined) child.stdin.end();
+    else child.stdin.write(input);
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
+    child.on("close", (code) => {
+      child.stdin.end();
+      expect(stderr, `stderr of kindred ${args.join(" ")}`).not.toContain("    at ");
+      resolve({ code, stdout, stderr });
+    });
   });
 }
