@@ -50,4 +50,20 @@ describe("package boundaries (ARCHITECTURE.md)", () => {
     const importers = files("src").filter((f) => imports(f).some((i) => i.includes("federation/")));
     expect(importers.sort()).toEqual(["src/cli/bin.ts", "src/server.ts", "src/worker.ts"]);
   });
+
+  // Biome formats at width 120 but cannot shorten a long string, comment or template (biome.jsonc).
+  it("no application line is wider than 120 characters and no application file is over 400 lines", () => {
+    const app = ["src", "federation", "db", "views"].flatMap(files);
+    const wide = app.flatMap((f) =>
+      readFileSync(join(root, f), "utf8")
+        .split("\n")
+        .flatMap((line, i) => (line.length > 120 ? [`${f}:${i + 1} (${line.length})`] : [])),
+    );
+    const long = app.flatMap((f) => {
+      const lines = readFileSync(join(root, f), "utf8").trimEnd().split("\n").length;
+      return lines > 400 ? [`${f} (${lines} lines)`] : [];
+    });
+    expect(wide).toEqual([]);
+    expect(long).toEqual([]);
+  });
 });
