@@ -3,16 +3,17 @@ import {
   createFederation,
   type Federation,
   type FederationFetchOptions,
-  getAuthenticatedDocumentLoader,
   kvCache,
+  signRequest,
 } from "@fedify/fedify";
-import { getDocumentLoader } from "@fedify/fedify/runtime";
 import { KyselyKvStore } from "../db/kv-store.ts";
 import type { AppContext, RemoteLookup } from "../src/context.ts";
 import { logger } from "../src/logging.ts";
 import { registerActors } from "./actors.ts";
 import { registerCollections } from "./collections.ts";
+import { boundedDocumentLoader, shippedContextLoader } from "./documents.ts";
 import { registerInbox } from "./inbox/index.ts";
+import { gateInbox } from "./inbox-gate.ts";
 import { LedgerQueue } from "./ledger.ts";
 import { remoteLookup } from "./lookup.ts";
 import { registerNodeInfo } from "./nodeinfo.ts";
@@ -39,40 +40,33 @@ const log = logger("federation", "delivery");
 
 export function buildFederation(ctx: AppContext): FederationHandle {
   // Fedify's messages, in our table; outbox deliveries also feed the delivery ledger.
-  const queue = new LedgerQueue(ctx.db, { dialect: ctx.dialect });
+  const queue = new LedgerQueue(ctx.db, { dialect: ctx.dialect, allowPrivateAddress: ctx.config.allowPrivateAddress });
   const kv = new KyselyKvStore(ctx.db);
   // Protects against SSRF; only a dev/test setting lifts it.
   const allowPrivate = ctx.config.allowPrivateAddress;
+  // Our bounded loader (federation/documents.ts), cached in our KV store as
+  // Fedify's is by default, plus the security context for actors that forget
+  // it (see wire.ts). The policy sits outside the cache: a document cached
+  // before a suspension is refused too. Contexts are never fetched.
+  const documentLoader = policyLoader(
+    kvCache({
+      loader: keyContextLoader(boundedDocumentLoader({ allowPrivateAddress: allowPrivate })),
+      kv,
+      prefix: ["_fedify", "remoteDocument"],
+    }),
+    ctx.policy,
+  );
+  const gate = { origin: ctx.config.origin, documentLoader, contextLoader: shippedContextLoader };
   const federation = createFederation<AppContext>({
     kv,
-    // Fedify's own loaders (cached in our KV store, as by default), plus the
-    // security context for actors that forget it (see wire.ts). Fedify does
-    // not take `allowPrivateAddress` together with custom loaders, so the
-    // loaders apply it themselves.
-    documentLoaderFactory: (options) =>
-      // The policy sits outside the cache: a document cached before a suspension is refused too.
-      policyLoader(
-        kvCache({
-          loader: keyContextLoader(
-            getDocumentLoader({ ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate }),
-          ),
-          kv,
-          prefix: ["_fedify", "remoteDocument"],
-        }),
-        ctx.policy,
-      ),
-    contextLoaderFactory: (options) =>
-      kvCache({
-        loader: getDocumentLoader({ ...options, allowPrivateAddress: options?.allowPrivateAddress || allowPrivate }),
-        kv,
-        prefix: ["_fedify", "remoteDocument"],
-      }),
-    authenticatedDocumentLoaderFactory: (identity, options) =>
+    documentLoaderFactory: () => documentLoader,
+    contextLoaderFactory: () => shippedContextLoader,
+    authenticatedDocumentLoaderFactory: (identity) =>
       policyLoader(
         keyContextLoader(
-          getAuthenticatedDocumentLoader(identity, {
-            ...options,
-            allowPrivateAddress: options?.allowPrivateAddress || allowPrivate,
+          boundedDocumentLoader({
+            allowPrivateAddress: allowPrivate,
+            sign: (request) => signRequest(request, identity.privateKey, identity.keyId),
           }),
         ),
         ctx.policy,
@@ -118,8 +112,13 @@ export function buildFederation(ctx: AppContext): FederationHandle {
   return {
     federation,
     remote: remoteLookup(federation, ctx),
-    handle: async (request, options) =>
-      refuseBlockedInbox(request, ctx.policy) ?? normalizeWireResponse(await federation.fetch(request, options)),
+    handle: async (request, options) => {
+      const refused = refuseBlockedInbox(request, ctx.policy);
+      if (refused) return refused;
+      const gated = await gateInbox(request, gate);
+      if (gated instanceof Response) return gated;
+      return normalizeWireResponse(await federation.fetch(gated, options));
+    },
     runWorkers: async (signal) => {
       await Promise.all([federation.startQueue(ctx, { signal }), startOutbox(federation, ctx, signal)]);
     },

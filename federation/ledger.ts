@@ -4,7 +4,10 @@
 // or the failure was permanent).
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
-import { KyselyMessageQueue } from "../db/message-queue.ts";
+import { validatePublicUrl } from "@fedify/fedify/runtime";
+import type { Kysely } from "kysely";
+import { KyselyMessageQueue, type KyselyMessageQueueOptions } from "../db/message-queue.ts";
+import type { Database } from "../db/schema.ts";
 import { recordDelivery } from "../src/deliveries/ledger.ts";
 import { logger } from "../src/logging.ts";
 import { idOf, isActorDelete, withRemoveData } from "./wire.ts";
@@ -48,6 +51,13 @@ export function ownerAndObject(activity: Record<string, unknown>): { owner: stri
 export class LedgerQueue extends KyselyMessageQueue {
   /** The outbox message being attempted, for `onOutboxError` (which is not told the inbox). */
   readonly #current = new AsyncLocalStorage<{ failed?: string; retried: boolean; id: string }>();
+  /** Fedify's delivery path checks no address: ours refuses private ones unless ALLOW_PRIVATE_ADDRESS. */
+  readonly #allowPrivateAddress: boolean;
+
+  constructor(db: Kysely<Database>, options: KyselyMessageQueueOptions & { allowPrivateAddress: boolean }) {
+    super(db, options);
+    this.#allowPrivateAddress = options.allowPrivateAddress;
+  }
 
   /** Call from Fedify's `onOutboxError`: the attempt running in this async context failed. */
   noteFailure(error: Error): void {
@@ -98,11 +108,27 @@ export class LedgerQueue extends KyselyMessageQueue {
   ): Promise<void> {
     return super.listen(async (message: T) => {
       if (!isOutbox(message)) return handler(message);
+      const refused = await this.#privateTarget(message.inbox);
+      // Never retried: the address will not become public by waiting (a follower's inbox is theirs to choose).
+      if (refused) return this.#record(message, "failed", refused);
       const attempt = { retried: false, id: message.id } as { failed?: string; retried: boolean; id: string };
       await this.#current.run(attempt, () => handler(message));
       // Retries were recorded when Fedify enqueued them.
       if (!attempt.retried) await this.#record(message, attempt.failed ? "failed" : "delivered", attempt.failed);
     }, options);
+  }
+
+  /** Why `inbox` may not be delivered to (a private or unresolvable address), or null when it may. */
+  async #privateTarget(inbox: string): Promise<string | null> {
+    if (this.#allowPrivateAddress) return null;
+    try {
+      await validatePublicUrl(inbox);
+      return null;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      log.info("delivery to {inbox} refused: {reason}", { inbox, reason });
+      return `refused: ${reason}`;
+    }
   }
 
   async #record(

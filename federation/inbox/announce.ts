@@ -1,5 +1,5 @@
 import type { InboxContext } from "@fedify/fedify";
-import { type Announce, Create, Delete, Like, Update } from "@fedify/fedify/vocab";
+import { Activity, type Announce, Create, Delete, Like, Update } from "@fedify/fedify/vocab";
 import { findActorByIri } from "../../src/actors/remote.ts";
 import type { AppContext } from "../../src/context.ts";
 import { logger } from "../../src/logging.ts";
@@ -36,7 +36,13 @@ export async function onAnnounce(ctx: InboxContext<AppContext>, announce: Announ
 
   const loader = await instanceLoader(ctx);
   const inner = await announce.getObject({ documentLoader: loader, crossOrigin: "trust" }).catch(() => null);
-  const vouched = inner?.id?.origin === announce.actorId.origin;
+  // The group's server vouches for what is on its own origin, by its own actors (FEP-fe34): an object it
+  // hosts attributed to someone elsewhere is a claim it cannot make.
+  const groupOrigin = announce.actorId.origin;
+  const author = inner instanceof Activity ? inner.actorId : isPostObject(inner) ? inner.attributionId : null;
+  if (inner?.id?.origin === groupOrigin && author && author.origin !== groupOrigin)
+    return log.debug("Announce of an object its group's server attributes to another server dropped");
+  const vouched = inner?.id?.origin === groupOrigin;
   const fetchFromSource = async (id: URL | null) =>
     id ? ctx.lookupObject(id, { documentLoader: loader }).catch(() => null) : null;
 

@@ -5,8 +5,19 @@ import { findActorByIri } from "../../src/actors/remote.ts";
 import type { AppContext } from "../../src/context.ts";
 import { logger } from "../../src/logging.ts";
 import { receiveActorDeleted, receivePostDelete } from "../../src/posts/remote.ts";
+import { fedifyQueuedDeliveries } from "../queued-deliveries.ts";
 
 const log = logger("federation", "inbox", "delete");
+
+/**
+ * A remote actor is gone: their content, our queued re-shares of it and the
+ * copies of their documents in our cache (their profile text) all go.
+ */
+async function purgeRemoteActor(ctx: Context<AppContext>, actor: { id: string; iri: string }): Promise<void> {
+  await receiveActorDeleted(ctx.data.db, actor.id);
+  await fedifyQueuedDeliveries.forget(ctx.data.db, actor.iri);
+  await scrubErasedPages(ctx.data.db, ctx.data.dialect);
+}
 
 export async function onDelete(ctx: InboxContext<AppContext>, del: Delete): Promise<void> {
   await applyDelete(ctx, del, undefined, await del.toJsonLd({ format: "compact" }));
@@ -29,8 +40,7 @@ export async function applyDelete(
   if (actor?.local === 1 || (!actor && !viaGroupId)) return;
   if (del.objectId.href === del.actorId.href) {
     if (!actor) return;
-    await receiveActorDeleted(ctx.data.db, actor.id);
-    await scrubErasedPages(ctx.data.db, ctx.data.dialect);
+    await purgeRemoteActor(ctx, actor);
     log.info("remote actor {actor} deleted; their content is purged", { actor: actor.iri });
     return;
   }
@@ -59,8 +69,7 @@ export async function onUnverifiedDelete(
     .then((r) => r.status === 410 || r.status === 404)
     .catch(() => false);
   if (gone) {
-    await receiveActorDeleted(ctx.data.db, actor.id);
-    await scrubErasedPages(ctx.data.db, ctx.data.dialect);
+    await purgeRemoteActor(ctx, actor);
     log.info("remote actor {actor} gone (unverifiable Delete, {reason}); their content is purged", {
       actor: actor.iri,
       reason: String((reason as { type?: string }).type ?? reason),

@@ -32,6 +32,8 @@ export async function ingestPost(
   options: { activity?: unknown; announcedBy?: string; depth?: number } = {},
 ): Promise<ReceiveResult> {
   if (!object.id || !object.attributionId) return { stored: false, reason: "no id or author" };
+  // FEP-fe34: a server speaks only for its own actors, so a post is its author's only if both live on one origin.
+  if (object.id.origin !== object.attributionId.origin) return { stored: false, reason: "author on another origin" };
   const db = ctx.data.db;
   const known = await findPostByIri(db, object.id.href);
   if (known) return { stored: true, postId: known.id, created: false };
@@ -65,6 +67,9 @@ export async function ingestPost(
   // in the community or re-shared to its followers.
   const community = communityId ?? parentCommunity ?? null;
   if (community && !(await isCommunityTraffic(ctx, object, community))) return ingestAsPrivate(ctx, object, authorId);
+  // A remote community's threads hold what the community itself re-shared, not what anyone addressed to it.
+  if (community && community !== options.announcedBy && !(await isLocalActor(ctx, community)))
+    return { stored: false, reason: "a remote community's post not re-shared by it" };
   const recipientIds: string[] = [];
   if (!communityId && !parentCommunity) {
     // Not in a community: a direct message to local actors, or nothing for us.
@@ -138,9 +143,14 @@ async function communityOf(ctx: Context<AppContext>, object: PostObject, announc
   const candidates = [...object.audienceIds, ...object.toIds, ...object.ccIds];
   for (const iri of candidates) {
     const a = await findActorByIri(db, iri.href);
-    if (a?.type === "Group" && !a.deleted_at) return a.id;
+    if (a?.type === "Group" && !a.deleted_at && (a.local === 1 || a.id === announcedBy)) return a.id;
   }
   return announcedBy ?? null;
+}
+
+async function isLocalActor(ctx: Context<AppContext>, actorId: string): Promise<boolean> {
+  const actor = await ctx.data.db.selectFrom("actors").select("local").where("id", "=", actorId).executeTakeFirst();
+  return actor?.local === 1;
 }
 
 /** Recipients minus those who blocked the author (or the author's server). */

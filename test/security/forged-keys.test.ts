@@ -1,0 +1,237 @@
+// Nobody can speak for someone else (FEP-fe34), written as the attacks that
+// worked on Kindred before: a server that serves a key document naming its
+// victim as `owner`, an account signing for a neighbour on its own server,
+// activities in a local member's name, objects claimed from another origin.
+// Each forged request is refused and changes nothing; the real actor's
+// requests still go through.
+import { signRequest } from "@fedify/fedify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createThread } from "../../src/posts/service.ts";
+import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
+import { fixture, Peer, type PeerActor, PUBLIC, snowflake, uuid } from "../helpers/peer.ts";
+import { seedCommunity, seedUser } from "../helpers/seed.ts";
+import { followRow, postByIri, queueIdle } from "../interop/support.ts";
+
+const AS = ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"];
+
+describe("forged keys and borrowed origins", () => {
+  let k: TestInstance;
+  let mastodon: Peer;
+  let evil: Peer;
+  let lemmy: Peer;
+  let vic: PeerActor;
+  let eve: PeerActor;
+  let mallory: PeerActor;
+  let community: Awaited<ReturnType<typeof seedCommunity>>;
+  let thread: { id: string; iri: string };
+  const forgedKeyFor = (victim: string) => `${evil.origin}/keys/${encodeURIComponent(victim)}`;
+
+  /** POSTs `body` to `inbox`, signed with mallory's private key under `keyId` (a key document evil serves). */
+  async function sendForged(inbox: string, body: Record<string, unknown>, keyId: string) {
+    const request = new Request(inbox, {
+      method: "POST",
+      headers: { "content-type": "application/activity+json" },
+      body: JSON.stringify(body),
+    });
+    const signed = await signRequest(request, mallory.privateKey, new URL(keyId), {
+      spec: "draft-cavage-http-signatures-12",
+    });
+    const res = await fetch(signed);
+    return { status: res.status, text: await res.text() };
+  }
+
+  /** Serves, on evil's server, a key document with mallory's public key that names `victim` as its owner. */
+  function publishForgedKey(victim: string) {
+    evil.publish({
+      "@context": AS,
+      id: forgedKeyFor(victim),
+      type: "CryptographicKey",
+      owner: victim,
+      publicKeyPem: mallory.publicKeyPem,
+    });
+  }
+
+  const note = (actor: PeerActor, text: string, inReplyTo: string, id = `${actor.id}/statuses/${snowflake()}`) => ({
+    id,
+    type: "Note",
+    attributedTo: actor.id,
+    content: `<p>${text}</p>`,
+    inReplyTo,
+    to: [PUBLIC],
+    cc: [actor.followers, community.iri],
+    published: new Date().toISOString(),
+  });
+  const create = (actor: PeerActor, object: Record<string, unknown>) => ({
+    "@context": AS,
+    id: `${actor.id}/activities/${uuid()}`,
+    type: "Create",
+    actor: actor.id,
+    to: [PUBLIC],
+    cc: [community.iri],
+    object,
+  });
+
+  beforeAll(async () => {
+    k = await startTestInstance();
+    [mastodon, evil, lemmy] = await Promise.all([Peer.start("mastodon"), Peer.start("mastodon"), Peer.start("lemmy")]);
+    vic = await mastodon.addActor("vic");
+    eve = await mastodon.addActor("eve");
+    mallory = await evil.addActor("mallory");
+    const admin = await seedUser(k, "admin", { role: "admin" });
+    const alice = await seedUser(k, "alice");
+    community = await seedCommunity(k, admin, { slug: "hivsupport", name: "HIV positive support" });
+    thread = await createThread(k.runtime.db, k.url, community, alice.actorId, { title: "Day one", body: "Hello" });
+    const follow = fixture("mastodon/follow.json", {
+      origin: mastodon.origin,
+      uuid: uuid(),
+      actor: vic.id,
+      object: community.iri,
+    });
+    expect((await mastodon.send(vic, `${community.iri}/inbox`, follow)).status).toBe(202);
+    await mastodon.waitForDelivery((b) => b.type === "Accept", { label: "Accept of vic's Follow" });
+  });
+  afterAll(async () => {
+    await Promise.all([k?.stop(), mastodon?.stop(), evil?.stop(), lemmy?.stop()]);
+  });
+
+  it("a key document on another server that names a remote member as owner speaks for nobody", async () => {
+    publishForgedKey(vic.id);
+    const inbox = `${community.iri}/inbox`;
+    const undo = {
+      "@context": AS,
+      id: `${vic.id}#undo-${uuid()}`,
+      type: "Undo",
+      actor: vic.id,
+      object: { id: `${mastodon.origin}/${uuid()}`, type: "Follow", actor: vic.id, object: community.iri },
+    };
+    const purge = {
+      "@context": AS,
+      id: `${vic.id}#delete`,
+      type: "Delete",
+      actor: vic.id,
+      object: vic.id,
+      to: [PUBLIC],
+    };
+    const post = create(vic, note(vic, "forged-in-vics-name-7KQ", thread.iri));
+    for (const body of [undo, purge, post]) {
+      const res = await sendForged(inbox, body, forgedKeyFor(vic.id));
+      expect(res.status, `${body.type}: ${res.text}`).toBe(401);
+    }
+    await queueIdle(k);
+    expect((await followRow(k, vic.id, community.iri))?.status).toBe("accepted");
+    expect(await postByIri(k, (post.object as { id: string }).id)).toBeUndefined();
+  });
+
+  it("another account on the member's own server cannot sign for her", async () => {
+    const post = create(vic, note(vic, "eve-signs-for-vic-3PD", thread.iri));
+    const res = await mastodon.send(vic, `${community.iri}/inbox`, post, { signAs: eve });
+    expect(res.status, res.text).toBe(401);
+    expect(await postByIri(k, (post.object as { id: string }).id)).toBeUndefined();
+  });
+
+  it("activities in a local member's name are never accepted from outside, forged key or not", async () => {
+    const aliceIri = `${k.url}/@alice`;
+    publishForgedKey(aliceIri);
+    const update = {
+      "@context": AS,
+      id: `${aliceIri}#update-${uuid()}`,
+      type: "Update",
+      actor: aliceIri,
+      object: {
+        id: thread.iri,
+        type: "Page",
+        attributedTo: aliceIri,
+        name: "Forged title 9ZX",
+        content: "<p>forged</p>",
+      },
+    };
+    const res = await sendForged(`${community.iri}/inbox`, update, forgedKeyFor(aliceIri));
+    expect(res.status, res.text).toBe(401);
+    expect(res.text).toContain("never accepted from elsewhere");
+    await queueIdle(k);
+    expect((await postByIri(k, thread.iri))?.title).toBe("Day one");
+    // Nothing forged was re-shared to the community's followers.
+    expect(mastodon.received((b) => JSON.stringify(b).includes("Forged title 9ZX"))).toEqual([]);
+  });
+
+  it("an activity or object whose id is on another server (ours included) is not stored under the sender", async () => {
+    for (const host of [k.url, evil.origin]) {
+      const object = note(vic, `id-on-${host}-5TR`, thread.iri, `${host}/posts/${uuid()}`);
+      // The whole claim on the other host, as the attack sent it: the Create's id and its object's.
+      const res = await mastodon.send(vic, `${community.iri}/inbox`, {
+        ...create(vic, object),
+        id: `${host}/activities/${uuid()}`,
+      });
+      expect(res.status, res.text).toBe(400);
+      // Only the object elsewhere: refetched from its own server, which does not have it.
+      await mastodon.send(vic, `${community.iri}/inbox`, create(vic, object));
+      await queueIdle(k);
+      expect(await postByIri(k, object.id)).toBeUndefined();
+    }
+  });
+
+  it("the member's own signed reply still goes through", async () => {
+    const real = note(vic, "vic-real-reply-8HV", thread.iri);
+    const res = await mastodon.send(vic, `${community.iri}/inbox`, create(vic, real));
+    expect(res.status, res.text).toBe(202);
+    await queueIdle(k);
+    expect((await postByIri(k, real.id))?.content_html).toContain("vic-real-reply-8HV");
+  });
+
+  it("a remote group's Announce of an object its server attributes to a third server stores nothing", async () => {
+    const group = await lemmy.addActor("hiv_remote", { type: "Group", name: "HIV remote" });
+    const groupId = await k.runtime.remote?.resolveActor(group.id);
+    expect(groupId).toBeTruthy();
+    const alice = await k.runtime.db
+      .selectFrom("actors")
+      .select("id")
+      .where("username", "=", "alice")
+      .executeTakeFirstOrThrow();
+    await k.runtime.db
+      .insertInto("follows")
+      .values({
+        id: uuid(),
+        iri: `${k.url}/follows/${uuid()}`,
+        follower_id: alice.id,
+        followee_id: groupId ?? "",
+        status: "accepted",
+        created_at: new Date().toISOString(),
+        accepted_at: new Date().toISOString(),
+      })
+      .execute();
+    const page = {
+      id: `${lemmy.origin}/post/${uuid()}`,
+      type: "Page",
+      attributedTo: vic.id,
+      name: "Attributed-to-vic-by-lemmy 6YU",
+      content: "<p>not vic's</p>",
+      to: [group.id, PUBLIC],
+      audience: group.id,
+      published: new Date().toISOString(),
+    };
+    const announce = {
+      "@context": AS,
+      id: `${lemmy.origin}/activities/announce/${uuid()}`,
+      type: "Announce",
+      actor: group.id,
+      to: [PUBLIC],
+      cc: [group.followers],
+      object: page,
+    };
+    expect((await lemmy.send(group, `${k.url}/inbox`, announce)).status).toBe(202);
+    // And an outsider's Create addressed to that group, which the group never re-shared.
+    const outsider = {
+      ...note(mallory, "outsider-in-remote-group-4BN", "", `${mallory.id}/statuses/${snowflake()}`),
+      inReplyTo: null,
+      cc: [group.id],
+      audience: group.id,
+      name: "Outsider",
+    };
+    evil.publish(outsider);
+    const res = await evil.send(mallory, `${k.url}/inbox`, { ...create(mallory, outsider), cc: [group.id] });
+    expect(res.status, res.text).toBe(202);
+    await queueIdle(k);
+    expect(await postByIri(k, page.id)).toBeUndefined();
+    expect(await postByIri(k, outsider.id)).toBeUndefined();
+  });
+});
