@@ -23,6 +23,16 @@ function cellText(value: unknown): string | undefined {
   return undefined;
 }
 
+/** The schema unqualified names resolve to on PostgreSQL (each test database is one); undefined on SQLite. */
+async function ownSchema(db: Kysely<any>): Promise<string | undefined> {
+  try {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+    return rows[0]?.schema;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Every (table, column) whose value contains one of `needles`, compared
  * case-insensitively, across every table the database has (Kysely's own
@@ -31,7 +41,10 @@ function cellText(value: unknown): string | undefined {
  * types is scanned too.
  */
 export async function scanDatabase(db: Kysely<any>, needles: readonly string[]): Promise<DbHit[]> {
-  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+  // PostgreSQL lists the tables of every schema: other test files' schemas (in the same database) are not ours.
+  const all = await db.introspection.getTables({ withInternalKyselyTables: true });
+  const own = await ownSchema(db);
+  const tables = own === undefined ? all : all.filter((t) => t.schema === own);
   const lowered = needles.map((n) => [n, n.toLowerCase()] as const);
   const hits: DbHit[] = [];
   for (const table of tables) {
@@ -53,7 +66,10 @@ export async function scanDatabase(db: Kysely<any>, needles: readonly string[]):
 
 /** The names of every table and its columns, to show a scan covered them. */
 export async function tableColumns(db: Kysely<any>): Promise<Map<string, string[]>> {
-  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+  // PostgreSQL lists the tables of every schema: other test files' schemas (in the same database) are not ours.
+  const all = await db.introspection.getTables({ withInternalKyselyTables: true });
+  const own = await ownSchema(db);
+  const tables = own === undefined ? all : all.filter((t) => t.schema === own);
   return new Map(tables.map((t) => [t.name, t.columns.map((c) => c.name)]));
 }
 
