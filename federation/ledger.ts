@@ -62,7 +62,8 @@ export class LedgerQueue extends KyselyMessageQueue {
   /** Call from Fedify's `onOutboxError`: the attempt running in this async context failed. */
   noteFailure(error: Error): void {
     const attempt = this.#current.getStore();
-    if (attempt) attempt.failed = error.message.slice(0, 500);
+    // The first line only: Fedify appends the remote server's response body, which is theirs, not ours to keep.
+    if (attempt) attempt.failed = (error.message.split("\n")[0] ?? "").slice(0, 300);
   }
 
   override async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
