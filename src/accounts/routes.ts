@@ -8,9 +8,10 @@ import { getSettings } from "../instance/settings.ts";
 import { avatarDir, avatarType, removeAvatar, saveAvatar } from "../media/avatars.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
-import { AT, formFields, handleOf, safeNext } from "../web/forms.ts";
-import { consume } from "../web/rate-limit.ts";
+import { AT, formBody, formFields, handleOf, safeNext } from "../web/forms.ts";
+import { consume, RateLimitedError } from "../web/rate-limit.ts";
 import { endSession, requireAdmin, requireUser, startSession } from "../web/session.ts";
+import { beginLogin } from "./login-limits.ts";
 import {
   authenticate,
   changePassword,
@@ -21,9 +22,8 @@ import {
   updateProfile,
 } from "./service.ts";
 
-const LOGIN_WINDOW_MS = 15 * 60_000;
-const LOGIN_PER_IP = 30;
-const LOGIN_PER_ACCOUNT = 10;
+const PASSWORD_CHANGE_WINDOW_MS = 15 * 60_000;
+const PASSWORD_CHANGES = 10;
 
 export const accountRoutes = new Hono<WebEnv>();
 
@@ -61,13 +61,17 @@ accountRoutes.post("/login", async (c) => {
   const username = (form.username ?? "").trim();
   const next = safeNext(form.next);
   try {
-    await consume(app.db, `login:ip:${clientIp(c)}`, LOGIN_PER_IP, LOGIN_WINDOW_MS);
-    await consume(app.db, `login:user:${username.toLowerCase().slice(0, 30)}`, LOGIN_PER_ACCOUNT, LOGIN_WINDOW_MS);
-    const actorId = await authenticate(app.db, username, form.password ?? "");
+    const attempt = await beginLogin(app.db, username, clientIp(c));
+    const actorId = await authenticate(app.db, username, form.password ?? "").catch(async (e: unknown) => {
+      await attempt.finish(false);
+      throw e;
+    });
+    await attempt.finish(true);
     await startSession(c, actorId);
     return c.redirect(next, 303);
   } catch (e) {
     if (!(e instanceof DomainError)) throw e;
+    if (e instanceof RateLimitedError) c.header("Retry-After", String(e.retryAfterSeconds));
     return c.html(logInPage(pageContext(c), { values: { username }, message: e.message }, next), httpStatus(e.code));
   }
 });
@@ -91,7 +95,7 @@ accountRoutes.get("/settings", async (c) =>
 accountRoutes.post("/settings/profile", async (c) => {
   const user = requireUser(c);
   const app = c.get("app");
-  const body = await c.req.parseBody();
+  const body = await formBody(c);
   const form = await formFields(c);
   try {
     const current = await findLocalUser(app.db, user.username);
@@ -133,7 +137,7 @@ accountRoutes.post("/settings/password", async (c) => {
   const app = c.get("app");
   const form = await formFields(c);
   try {
-    await consume(app.db, `password:${user.actorId}`, LOGIN_PER_ACCOUNT, LOGIN_WINDOW_MS);
+    await consume(app.db, `password:${user.actorId}`, PASSWORD_CHANGES, PASSWORD_CHANGE_WINDOW_MS);
     await changePassword(app.db, user.actorId, form.current ?? "", form.password ?? "");
     await startSession(c, user.actorId);
     return c.redirect("/settings?saved=1", 303);

@@ -17,12 +17,15 @@ import { table } from "./output.ts";
 
 const severityChoice = z.enum(["suspend", "silence", "noop"]);
 
-/** Reads and parses a CSV list, reporting each rejected row on stderr by its line. */
-async function readBlockList(path: string, io: Io) {
+/**
+ * Reads and parses a CSV list, reporting each rejected row on stderr by its
+ * line; a block list (with the instance's `origin`) may not name its own host.
+ */
+async function readBlockList(path: string, io: Io, origin?: string) {
   const text = await readFile(path, "utf8").catch((e: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read ${path}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
   });
-  const parsed = parseBlockCsv(text);
+  const parsed = parseBlockCsv(text, { origin });
   for (const p of parsed.problems) io.stderr.write(`kindred: line ${p.line}: ${p.message}\n`);
   return parsed;
 }
@@ -48,15 +51,19 @@ const domainBlocks: Command[] = [
       choice("--severity", values.severity, severityChoice);
     },
     async run({ values, args, io, rt }) {
-      const result = await blockDomain(rt.db, {
-        domain: args.domain,
-        severity: choice("--severity", values.severity, severityChoice),
-        rejectMedia: values["reject-media"] === true,
-        rejectReports: values["reject-reports"] === true,
-        publicComment: str(values["public-comment"]),
-        privateComment: str(values["private-comment"]),
-        obfuscate: values.obfuscate === true,
-      });
+      const result = await blockDomain(
+        rt.db,
+        {
+          domain: args.domain,
+          severity: choice("--severity", values.severity, severityChoice),
+          rejectMedia: values["reject-media"] === true,
+          rejectReports: values["reject-reports"] === true,
+          publicComment: str(values["public-comment"]),
+          privateComment: str(values["private-comment"]),
+          obfuscate: values.obfuscate === true,
+        },
+        { origin: rt.config.origin },
+      );
       const purged = result.purged
         ? `; purged ${result.purged.actors} actors, ${result.purged.posts} posts, ${result.purged.follows} follows`
         : "";
@@ -105,7 +112,7 @@ const domainBlocks: Command[] = [
     positionals: ["file"],
     options: { "dry-run": { type: "boolean" } },
     async run({ values, args, io, rt }) {
-      const parsed = await readBlockList(args.file, io);
+      const parsed = await readBlockList(args.file, io, rt.config.origin);
       const plan = await planImport(rt.db, parsed);
       for (const c of plan) {
         const note =
@@ -122,7 +129,7 @@ const domainBlocks: Command[] = [
         io.stdout.write(`dry run: ${changes} changes, ${rejected}; nothing written\n`);
         return;
       }
-      const result = await applyImport(rt.db, plan);
+      const result = await applyImport(rt.db, plan, { origin: rt.config.origin });
       const { actors, posts, follows } = result.purged;
       io.stdout.write(
         `applied ${result.applied} changes; purged ${actors} actors, ${posts} posts, ${follows} follows; ${rejected}\n`,

@@ -3,7 +3,7 @@
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import type { BlockSeverity } from "../../db/schema.ts";
-import { normalizeDomain } from "./domains.ts";
+import { normalizeDomain, ownHostProblem } from "./domains.ts";
 import type { DomainBlock } from "./service.ts";
 
 export const MASTODON_HEADER = [
@@ -27,8 +27,11 @@ export interface ParsedBlockList {
 
 const truthy = (v: string | undefined) => /^(true|1|yes)$/i.test((v ?? "").trim());
 
-/** Parses a block list. A bad row is reported with its line number; the rest still counts. */
-export function parseBlockCsv(text: string): ParsedBlockList {
+/**
+ * Parses a block list. A bad row is reported with its line number; the rest
+ * still counts. With `origin`, a row naming the instance's own host is one.
+ */
+export function parseBlockCsv(text: string, options: { origin?: string } = {}): ParsedBlockList {
   let rows: string[][];
   let lines: number[];
   try {
@@ -65,6 +68,11 @@ export function parseBlockCsv(text: string): ParsedBlockList {
     const domain = normalizeDomain(rawDomain);
     if (!domain) {
       problems.push({ line, message: `"${rawDomain}" is not a domain name` });
+      continue;
+    }
+    const ownHost = options.origin ? ownHostProblem(domain, options.origin) : null;
+    if (ownHost) {
+      problems.push({ line, message: ownHost });
       continue;
     }
     const rawSeverity = (severityCol >= 0 ? row[severityCol] : "")?.trim().toLowerCase() ?? "";

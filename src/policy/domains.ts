@@ -54,6 +54,17 @@ export function domainKeys(host: string): string[] {
   return keys;
 }
 
+/**
+ * Why `domain` may not be blocked by the instance at `origin`: it is the
+ * instance's own host (with the port it listens on). Null when it may.
+ */
+export function ownHostProblem(domain: string, origin: string): string | null {
+  const own = new URL(origin);
+  const port = own.port || (own.protocol === "https:" ? "443" : "80");
+  if (domain !== own.host && domain !== `${own.hostname}:${port}`) return null;
+  return `${domain} is this instance's own host: it cannot be blocked`;
+}
+
 /** Mastodon's obfuscation for the public list: the middle half of the name becomes '*', dots stay. */
 export function obfuscateDomain(domain: string): string {
   const visible = Math.floor(domain.length / 4);

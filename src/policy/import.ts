@@ -51,19 +51,27 @@ export async function planImport(db: Db, list: ParsedBlockList): Promise<Planned
   return plan;
 }
 
-/** Applies the new and changed entries of a plan, all or nothing. */
-export async function applyImport(db: Db, plan: PlannedChange[]): Promise<{ applied: number; purged: PurgeCounts }> {
+/** Applies the new and changed entries of a plan, all or nothing (our own host refused, given `origin`). */
+export async function applyImport(
+  db: Db,
+  plan: PlannedChange[],
+  instance: { origin?: string } = {},
+): Promise<{ applied: number; purged: PurgeCounts }> {
   return inTransaction(db, async (trx) => {
     const purged: PurgeCounts = { actors: 0, follows: 0, posts: 0 };
     let applied = 0;
     for (const change of plan) {
       if (change.status !== "new" && change.status !== "changed") continue;
       // Lists carry no private comments: the one written here stays.
-      const result = await blockDomain(trx, {
-        ...change.block,
-        privateComment: undefined,
-        publicComment: change.block.publicComment ?? undefined,
-      });
+      const result = await blockDomain(
+        trx,
+        {
+          ...change.block,
+          privateComment: undefined,
+          publicComment: change.block.publicComment ?? undefined,
+        },
+        instance,
+      );
       applied++;
       if (result.purged) {
         purged.actors += result.purged.actors;

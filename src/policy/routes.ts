@@ -4,7 +4,7 @@ import { DomainError } from "../errors.ts";
 import { getSettings } from "../instance/settings.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
-import { formFields } from "../web/forms.ts";
+import { formBody, formFields } from "../web/forms.ts";
 import { requireAdmin } from "../web/session.ts";
 import { blockCsv, parseBlockCsv } from "./csv.ts";
 import { obfuscateDomain } from "./domains.ts";
@@ -69,15 +69,20 @@ policyRoutes.post("/admin/federation/mode", async (c) => {
 policyRoutes.post("/admin/federation/blocks", async (c) => {
   const form = await formFields(c);
   return change(c, async () => {
-    const result = await blockDomain(c.get("app").db, {
-      domain: form.domain ?? "",
-      severity: (form.severity ?? "suspend") as "suspend",
-      rejectMedia: form.rejectMedia === "1",
-      rejectReports: form.rejectReports === "1",
-      publicComment: form.publicComment,
-      privateComment: form.privateComment,
-      obfuscate: form.obfuscate === "1",
-    });
+    const { db, config } = c.get("app");
+    const result = await blockDomain(
+      db,
+      {
+        domain: form.domain ?? "",
+        severity: (form.severity ?? "suspend") as "suspend",
+        rejectMedia: form.rejectMedia === "1",
+        rejectReports: form.rejectReports === "1",
+        publicComment: form.publicComment,
+        privateComment: form.privateComment,
+        obfuscate: form.obfuscate === "1",
+      },
+      { origin: config.origin },
+    );
     const purged = result.purged
       ? ` Purged ${result.purged.actors} accounts, ${result.purged.posts} posts and ${result.purged.follows} follows.`
       : "";
@@ -103,11 +108,11 @@ policyRoutes.get("/admin/federation/blocks.csv", async (c) => {
 // Import, step 1: parse and show what would change. Nothing is written yet.
 policyRoutes.post("/admin/federation/import", async (c) => {
   requireAdmin(c);
-  const body = await c.req.parseBody();
+  const body = await formBody(c);
   const file = body.csv;
   const text = file instanceof File ? await file.text() : typeof file === "string" ? file : "";
   if (text.trim() === "") return renderAdmin(c, { message: "Choose a CSV file to import." }, 422);
-  const parsed = parseBlockCsv(text);
+  const parsed = parseBlockCsv(text, { origin: c.get("app").config.origin });
   const plan = await planImport(c.get("app").db, parsed);
   return c.html(
     importReviewPage(pageContext(c), {
@@ -128,9 +133,9 @@ policyRoutes.post("/admin/federation/import", async (c) => {
 policyRoutes.post("/admin/federation/import/confirm", async (c) => {
   const form = await formFields(c);
   return change(c, async () => {
-    const db = c.get("app").db;
-    const parsed = parseBlockCsv(form.csv ?? "");
-    const result = await applyImport(db, await planImport(db, parsed));
+    const { db, config } = c.get("app");
+    const parsed = parseBlockCsv(form.csv ?? "", { origin: config.origin });
+    const result = await applyImport(db, await planImport(db, parsed), { origin: config.origin });
     const { actors, posts, follows } = result.purged;
     return (
       `Imported ${result.applied} blocks (${parsed.problems.length} rows rejected). ` +

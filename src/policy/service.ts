@@ -1,11 +1,11 @@
 import { z } from "zod";
 import type { BlockSeverity, Db } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
-import { notFound, parseInput } from "../errors.ts";
+import { invalid, notFound, parseInput } from "../errors.ts";
 import { now } from "../ids.ts";
 import { updateSettings } from "../instance/settings.ts";
 import { tombstonePosts } from "../posts/tombstone.ts";
-import { domainKeys, domainSchema } from "./domains.ts";
+import { domainKeys, domainSchema, ownHostProblem } from "./domains.ts";
 
 const optionalText = (max: number) =>
   z
@@ -44,7 +44,8 @@ function actorsUnder(db: Db, domain: string) {
 }
 
 /**
- * Adds or changes a block. A suspension purges what we hold from the domain
+ * Adds or changes a block. Every entry point (web, CLI, import) passes the
+ * instance's `origin`: our own host is refused. A suspension purges what we hold from the domain
  * in the same transaction: follows both ways, likes, cached actors and their
  * posts (a post others replied to stays as a "[deleted]" tombstone so the
  * thread holds together).
@@ -52,8 +53,11 @@ function actorsUnder(db: Db, domain: string) {
 export async function blockDomain(
   db: Db,
   input: DomainBlockInput,
+  instance: { origin?: string } = {},
 ): Promise<{ created: boolean; purged: PurgeCounts | null }> {
   const b = parseInput(domainBlockInput, input);
+  const ownHost = instance.origin ? ownHostProblem(b.domain, instance.origin) : null;
+  if (ownHost) throw invalid(ownHost, { domain: ownHost });
   return inTransaction(db, async (trx) => {
     const existing = await trx
       .selectFrom("domain_blocks")

@@ -5,7 +5,19 @@ import { inTransaction } from "../../db/transaction.ts";
 import { communityAllows, isBanned } from "../communities/membership.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
+import { logger } from "../logging.ts";
 import { tombstonePosts } from "./tombstone.ts";
+
+/**
+ * The hashtags a received post keeps, as Mastodon caps them: the post is
+ * stored with its text whatever its number of tags, only the first ones are
+ * indexed (a post carrying 17,000 would otherwise never be stored at all).
+ */
+export const MAX_TAGS_PER_POST = 100;
+/** Rows per INSERT: far under SQLite's 32,766 bound parameters (and PostgreSQL's 65,535). */
+const ROWS_PER_INSERT = 500;
+
+const log = logger("posts");
 
 export interface RemotePostInput {
   iri: string;
@@ -139,15 +151,12 @@ export async function receivePost(db: Db, input: RemotePostInput, activity?: unk
         created_at: ts,
       })
       .execute();
-    if (input.tags.length > 0)
-      await trx
-        .insertInto("post_tags")
-        .values([...new Set(input.tags)].map((tag) => ({ post_id: id, tag })))
-        .execute();
-    if (input.recipientIds?.length)
+    await storeTags(trx, id, input.tags);
+    const recipients = [...new Set(input.recipientIds ?? [])];
+    for (let i = 0; i < recipients.length; i += ROWS_PER_INSERT)
       await trx
         .insertInto("post_recipients")
-        .values([...new Set(input.recipientIds)].map((actor_id) => ({ post_id: id, actor_id })))
+        .values(recipients.slice(i, i + ROWS_PER_INSERT).map((actor_id) => ({ post_id: id, actor_id })))
         .execute();
     if (community?.local === 1 && activity !== undefined && audience !== "direct" && !input.limited)
       await recordEvent(trx, { type: "post.received", postId: id, activity });
@@ -189,11 +198,7 @@ export async function receivePostUpdate(
       .where("id", "=", post.id)
       .execute();
     await trx.deleteFrom("post_tags").where("post_id", "=", post.id).execute();
-    if (input.tags.length > 0)
-      await trx
-        .insertInto("post_tags")
-        .values([...new Set(input.tags)].map((tag) => ({ post_id: post.id, tag })))
-        .execute();
+    await storeTags(trx, post.id, input.tags);
     if (activity !== undefined && post.community_id && (await isLocalCommunity(trx, post.community_id)))
       await recordEvent(trx, { type: "post.received", postId: post.id, activity });
     return true;
@@ -229,6 +234,23 @@ export async function receivePostDelete(
       await recordEvent(trx, { type: "post.received", postId: post.id, activity });
     return true;
   });
+}
+
+/** Indexes a received post's hashtags: each once, at most MAX_TAGS_PER_POST of them, in bounded INSERTs. */
+async function storeTags(db: Db, postId: string, tags: string[]): Promise<void> {
+  const distinct = [...new Set(tags)];
+  const kept = distinct.slice(0, MAX_TAGS_PER_POST);
+  if (kept.length < distinct.length)
+    log.debug("post {postId}: kept {kept} hashtags, dropped {dropped}", {
+      postId,
+      kept: kept.length,
+      dropped: distinct.length - kept.length,
+    });
+  for (let i = 0; i < kept.length; i += ROWS_PER_INSERT)
+    await db
+      .insertInto("post_tags")
+      .values(kept.slice(i, i + ROWS_PER_INSERT).map((tag) => ({ post_id: postId, tag })))
+      .execute();
 }
 
 async function isLocalCommunity(db: Db, actorId: string): Promise<boolean> {

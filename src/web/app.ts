@@ -15,6 +15,7 @@ import { policyRoutes } from "../policy/routes.ts";
 import { postRoutes } from "../posts/routes.ts";
 import { pageContext, type WebEnv } from "./env.ts";
 import { httpStatus } from "./errors.ts";
+import { RateLimitedError } from "./rate-limit.ts";
 import { csrf, securityHeaders } from "./security.ts";
 import { loadSession } from "./session.ts";
 
@@ -56,21 +57,24 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
   // for HTML at an IRI, to the routes below.
   if (federation) {
     app.use(async (c, next) =>
-      federation(c.req.raw, {
-        contextData: ctx,
-        onNotFound: async () => {
-          await next();
-          return c.res;
-        },
-        onNotAcceptable: async () => {
-          await next();
-          if (c.res.status !== 404) return c.res;
-          return new Response("Not acceptable", {
-            status: 406,
-            headers: { "Content-Type": "text/plain", Vary: "Accept" },
-          });
-        },
-      }),
+      privateWhereSigned(
+        c.req.path,
+        await federation(c.req.raw, {
+          contextData: ctx,
+          onNotFound: async () => {
+            await next();
+            return c.res;
+          },
+          onNotAcceptable: async () => {
+            await next();
+            if (c.res.status !== 404) return c.res;
+            return new Response("Not acceptable", {
+              status: 406,
+              headers: { "Content-Type": "text/plain", Vary: "Accept" },
+            });
+          },
+        }),
+      ),
     );
   }
   app.use(csrf(ctx.config.secretKey, ctx.config.secure));
@@ -91,10 +95,23 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
         return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 302);
       }
       const status = httpStatus(err.code);
+      if (err instanceof RateLimitedError) c.header("Retry-After", String(err.retryAfterSeconds));
       return c.html(errorPage(pageContext(c), status, err.message), status);
     }
     log.error("unhandled error on {method} {path}: {error}", { method: c.req.method, path: c.req.path, error: err });
     return c.html(errorPage(pageContext(c), 500, "Something went wrong on our side. The error was logged."), 500);
   });
   return app;
+}
+
+/** Collections whose items depend on who signed the request (FEDERATION.md, "Privacy of membership"). */
+const SIGNER_DEPENDENT = /^\/@[^/]+\/(followers|following|moderators)$/;
+
+/** A shared cache must never hand the list one actor signed for to anyone else. */
+function privateWhereSigned(path: string, res: Response): Response {
+  if (!SIGNER_DEPENDENT.test(path) || res.headers.get("Content-Type")?.includes("html")) return res;
+  const headers = new Headers(res.headers);
+  headers.set("Cache-Control", "private");
+  headers.append("Vary", "Signature, Authorization");
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
 }

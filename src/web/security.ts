@@ -4,6 +4,7 @@ import { getCookie, setCookie } from "hono/cookie";
 import { secureHeaders } from "hono/secure-headers";
 import { DomainError } from "../errors.ts";
 import type { WebEnv } from "./env.ts";
+import { formBody } from "./forms.ts";
 
 /** Strict headers on every response: nothing loads from anywhere but us. */
 export const securityHeaders = (secure: boolean) =>
@@ -44,7 +45,7 @@ export function csrf(secret: string, secure: boolean): MiddlewareHandler<WebEnv>
     // Every state-changing request must carry the token, whatever its body type
     // (ActivityPub inbox POSTs were answered by Fedify before this point).
     if (!["GET", "HEAD", "OPTIONS"].includes(c.req.method)) {
-      const form = isForm(c.req.header("content-type")) ? await c.req.parseBody({ all: false }) : {};
+      const form = isForm(c.req.header("content-type")) ? await formBody(c) : {};
       const given = typeof form._csrf === "string" ? form._csrf : "";
       if (!safeEqual(given, expected)) {
         throw new DomainError("forbidden", "missing or invalid CSRF token: reload the page and try again");

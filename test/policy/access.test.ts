@@ -91,9 +91,15 @@ describe("a members-only community over ActivityPub", () => {
     expect(JSON.parse(res.body)).toMatchObject({ type: "Page", name: "Only for us" });
   });
 
-  it("keeps its member list to member servers", async () => {
-    expect((await fetchAs(null, `${communityIri}/followers`)).status).toBe(401);
-    expect((await fetchAs(ada, `${communityIri}/followers`)).status).toBe(200);
+  it("shows its member count to anyone and its member list to no one else (test/security/membership-privacy)", async () => {
+    for (const signer of [null, eve, ada]) {
+      const root = await fetchAs(signer, `${communityIri}/followers`);
+      expect(root.status).toBe(200);
+      expect(JSON.parse(root.body).totalItems).toBe(2); // the admin and ada
+      const page = await fetchAs(signer, `${communityIri}/followers?cursor=`);
+      expect(page.status).toBe(200);
+      expect(page.body).not.toContain(ada.id);
+    }
   });
 
   it("never appears on the public pages", async () => {

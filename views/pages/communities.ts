@@ -113,7 +113,7 @@ export function communityPage(page: PageContext, d: CommunityPageData): Html {
 <aside aria-labelledby="about-h">
   <h2 id="about-h">About</h2>
   ${c.descriptionHtml ? richText(c.descriptionHtml) : html`<p>No description.</p>`}
-  ${rulesAndModerators(d)}
+  ${rulesAndModerators(page, d)}
 </aside>
 </div>`,
   );
@@ -131,17 +131,26 @@ function threadList(d: CommunityPageData): Html {
 }
 
 /** Only this instance knows the rules and moderators of the communities it hosts. */
-function rulesAndModerators(d: CommunityPageData): Html {
+function rulesAndModerators(page: PageContext, d: CommunityPageData): Html {
   const c = d.community;
   if (c.local !== 1) {
     const home = externalLink(c.iri, c.host);
     return html`<p class="hint">Its rules and moderators are on ${home}, where the community lives.</p>`;
   }
-  const moderators = d.moderators.map((m) => html`<li><a href="/@${m.username}">${m.name ?? m.username}</a></li>`);
   return html`<h3>Rules</h3>
   ${c.rulesHtml ? richText(c.rulesHtml) : html`<p>No rules set.</p>`}
   <h3>Moderators</h3>
-  <ul>${moderators}</ul>`;
+  ${moderatorList(page, d)}`;
+}
+
+/** Who moderates a community is for its members (and admins) to see, as over ActivityPub. */
+function moderatorList(page: PageContext, d: CommunityPageData): Html {
+  if (d.membership !== "accepted" && !d.isModerator && page.viewer?.role !== "admin") {
+    const count = d.moderators.length === 1 ? "One moderator" : `${d.moderators.length} moderators`;
+    return html`<p class="hint">${count}; members see who.</p>`;
+  }
+  const moderators = d.moderators.map((m) => html`<li><a href="/@${m.username}">${m.name ?? m.username}</a></li>`);
+  return html`<ul>${moderators}</ul>`;
 }
 
 function membershipControls(page: PageContext, d: CommunityPageData): Html {
