@@ -20,7 +20,12 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationReport>
     provider: { getMigrations: async () => migrations },
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results = [] } = await migrator.migrateToLatest();
+  let outcome = await migrator.migrateToLatest();
+  // Kysely looks for its tables by introspecting every schema, which fails when another
+  // schema is dropped at that moment (several databases on one server): look again.
+  for (let retry = 0; retry < 5 && schema && droppedElsewhere(outcome.error, schema); retry++)
+    outcome = await migrator.migrateToLatest();
+  const { error, results = [] } = outcome;
   const failed = results.find((r) => r.status === "Error");
   if (error !== undefined || failed !== undefined) {
     const name = failed?.migrationName ?? "(migrator)";
@@ -29,4 +34,13 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationReport>
     });
   }
   return { applied: results.filter((r) => r.status === "Success").map((r) => r.migrationName) };
+}
+
+/** Whether `error` says that a schema other than ours vanished (PostgreSQL 3F000) while Kysely looked. */
+function droppedElsewhere(error: unknown, ownSchema: string): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "3F000" && !e.message.includes(`"${ownSchema}"`)) return true;
+  }
+  return false;
 }

@@ -41,10 +41,15 @@ async function ownSchema(db: Kysely<any>): Promise<string | undefined> {
  * types is scanned too.
  */
 export async function scanDatabase(db: Kysely<any>, needles: readonly string[]): Promise<DbHit[]> {
-  // PostgreSQL lists the tables of every schema: other test files' schemas (in the same database) are not ours.
-  const all = await db.introspection.getTables({ withInternalKyselyTables: true });
+  // On PostgreSQL only this database's schema: introspection lists (and trips over) other test files' schemas.
   const own = await ownSchema(db);
-  const tables = own === undefined ? all : all.filter((t) => t.schema === own);
+  const tables =
+    own === undefined
+      ? await db.introspection.getTables({ withInternalKyselyTables: true })
+      : (
+          await sql<{ name: string }>`select table_name as name from information_schema.tables
+            where table_schema = ${own} and table_type = 'BASE TABLE'`.execute(db)
+        ).rows;
   const lowered = needles.map((n) => [n, n.toLowerCase()] as const);
   const hits: DbHit[] = [];
   for (const table of tables) {
@@ -66,11 +71,17 @@ export async function scanDatabase(db: Kysely<any>, needles: readonly string[]):
 
 /** The names of every table and its columns, to show a scan covered them. */
 export async function tableColumns(db: Kysely<any>): Promise<Map<string, string[]>> {
-  // PostgreSQL lists the tables of every schema: other test files' schemas (in the same database) are not ours.
-  const all = await db.introspection.getTables({ withInternalKyselyTables: true });
   const own = await ownSchema(db);
-  const tables = own === undefined ? all : all.filter((t) => t.schema === own);
-  return new Map(tables.map((t) => [t.name, t.columns.map((c) => c.name)]));
+  if (own === undefined) {
+    const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+    return new Map(tables.map((t) => [t.name, t.columns.map((c) => c.name)]));
+  }
+  // On PostgreSQL only this database's schema: introspection lists (and trips over) other test files' schemas.
+  const { rows } = await sql<{ table: string; column: string }>`select table_name as table, column_name as column
+    from information_schema.columns where table_schema = ${own} order by table_name, ordinal_position`.execute(db);
+  const columns = new Map<string, string[]>();
+  for (const r of rows) columns.set(r.table, [...(columns.get(r.table) ?? []), r.column]);
+  return columns;
 }
 
 /** `scanDatabase` over a fresh connection to `url` (closed afterwards). */
