@@ -23,7 +23,7 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationReport>
   let outcome = await migrator.migrateToLatest();
   // Kysely looks for its tables by introspecting every schema, which fails when another
   // schema is dropped at that moment (several databases on one server): look again.
-  for (let retry = 0; retry < 5 && schema && droppedElsewhere(outcome.error, schema); retry++)
+  for (let retry = 0; retry < 20 && schema && trippedOverOthers(outcome); retry++)
     outcome = await migrator.migrateToLatest();
   const { error, results = [] } = outcome;
   const failed = results.find((r) => r.status === "Error");
@@ -36,11 +36,17 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationReport>
   return { applied: results.filter((r) => r.status === "Success").map((r) => r.migrationName) };
 }
 
-/** Whether `error` says that a schema other than ours vanished (PostgreSQL 3F000) while Kysely looked. */
-function droppedElsewhere(error: unknown, ownSchema: string): boolean {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (code === "3F000" && !e.message.includes(`"${ownSchema}"`)) return true;
+/** Codes PostgreSQL answers when a schema, table or column vanishes while the catalog is read. */
+const VANISHED = new Set(["3F000", "42P01", "42703"]);
+
+/**
+ * Whether the migrator failed before running any migration because something
+ * it introspected (in any schema) was dropped meanwhile.
+ */
+function trippedOverOthers(outcome: Awaited<ReturnType<Migrator["migrateToLatest"]>>): boolean {
+  if (outcome.error === undefined || outcome.results?.some((r) => r.status !== "NotExecuted")) return false;
+  for (let e: unknown = outcome.error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (VANISHED.has(String((e as { code?: unknown }).code))) return true;
   }
   return false;
 }
