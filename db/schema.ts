@@ -287,6 +287,18 @@ export interface ExportsTable {
   created_at: Iso;
   finished_at: Iso | null;
   expires_at: Iso | null;
+  /** The process building it (`host/pid/token`), while it runs. */
+  runner: string | null;
+  /** Until when that process vouches for the run; it renews this while it works. */
+  lease_until: Iso | null;
+}
+
+/** A local post an erasure removed outright: its IRI answers `410 Gone` with a `Tombstone`. */
+export interface GonePostsTable {
+  /** The post's id, as in its IRI (`/posts/{id}` or `/replies/{id}`). */
+  id: string;
+  type: "Page" | "Note";
+  gone_at: Iso;
 }
 
 /** One erasure and its receipt: which servers the `Delete` went to lives in the delivery ledger. */
@@ -349,6 +361,7 @@ export interface Database {
   member_filters: MemberFiltersTable;
   exports: ExportsTable;
   erasures: ErasuresTable;
+  gone_posts: GonePostsTable;
   fedify_kv: FedifyKvTable;
   fedify_queue: FedifyQueueTable;
 }

@@ -1,40 +1,73 @@
 import type { Federation, RequestContext } from "@fedify/fedify";
-import { Hashtag, Mention, Note, Page, PUBLIC_COLLECTION, Source } from "@fedify/fedify/vocab";
+import { Hashtag, Mention, Note, Page, PUBLIC_COLLECTION, Source, Tombstone } from "@fedify/fedify/vocab";
 import { Temporal } from "@js-temporal/polyfill";
 import type { AppContext } from "../src/context.ts";
+import { gonePost } from "../src/erasure/gone.ts";
 import { type FederatedPost, postForFederation } from "../src/posts/outbound.ts";
 import { paths } from "../src/urls.ts";
 import { mayFetch, mayFetchMembersOnly } from "./access.ts";
 
-/** Threads are `Page`s with a `name` (as Lemmy sends them); replies are `Note`s. */
+/**
+ * Threads are `Page`s with a `name` (as Lemmy sends them); replies are `Note`s.
+ * A deleted one is a `Tombstone`, which wire.ts answers with `410 Gone`.
+ */
 export function registerObjects(federation: Federation<AppContext>): void {
   federation
     .setObjectDispatcher(Page, paths.post as "/posts/{id}", async (ctx, { id }) => {
-      const post = await servablePost(ctx, id);
-      return post?.type === "Page" ? (toApObject(ctx, post) as Page) : null;
+      const post = await postForFederation(ctx.data.db, id);
+      if (servable(post) && post.type === "Page") return toApObject(ctx, post) as Page;
+      return asServed<Page>(await tombstoneOf(ctx, id, Page, post));
     })
     .authorize((ctx, { id }) => mayFetchPost(ctx, id));
   federation
     .setObjectDispatcher(Note, paths.reply as "/replies/{id}", async (ctx, { id }) => {
-      const post = await servablePost(ctx, id);
-      return post?.type === "Note" ? (toApObject(ctx, post) as Note) : null;
+      const post = await postForFederation(ctx.data.db, id);
+      if (servable(post) && post.type === "Note") return toApObject(ctx, post) as Note;
+      return asServed<Note>(await tombstoneOf(ctx, id, Note, post));
     })
     .authorize((ctx, { id }) => mayFetchPost(ctx, id));
 }
 
+/**
+ * Fedify types an object dispatcher's result as its class, but serves
+ * whatever it returns; the `Tombstone` of a deleted post is served in its
+ * place (and answered `410 Gone` by wire.ts, as Fedify does for actors).
+ */
+const asServed = <T>(tombstone: Tombstone | null): T | null => tombstone as unknown as T | null;
+
+/**
+ * The `Tombstone` of a local post deleted here, at its own IRI: kept as a
+ * tombstone row (its author, a moderator or retention deleted it) or removed
+ * by an erasure (src/erasure/gone.ts). NodeBB drops its copy on a `Delete`
+ * only when the IRI answers 410; the `Tombstone` says no more than that the
+ * IRI is gone.
+ */
+async function tombstoneOf(
+  ctx: RequestContext<AppContext>,
+  id: string,
+  type: typeof Page | typeof Note,
+  post: FederatedPost | undefined,
+): Promise<Tombstone | null> {
+  const kind = type === Page ? "Page" : "Note";
+  const gone = post
+    ? post.local === 1 && post.deletedAt !== null && post.type === kind
+    : (await gonePost(ctx.data.db, id))?.type === kind;
+  if (!gone) return null;
+  const iri = type === Page ? ctx.getObjectUri(Page, { id }) : ctx.getObjectUri(Note, { id });
+  return new Tombstone({ id: iri, formerType: type });
+}
+
 /** Live local posts of communities; direct messages are never served. */
-async function servablePost(ctx: RequestContext<AppContext>, id: string) {
-  const post = await postForFederation(ctx.data.db, id);
-  if (post?.local !== 1 || post.deletedAt || post.removedAt || post.audience === "direct") return undefined;
+function servable(post: FederatedPost | undefined): post is FederatedPost {
+  if (post?.local !== 1 || post.deletedAt || post.removedAt || post.audience === "direct") return false;
   // Local-only communities are never offered outside the instance.
-  if (post.communityFederation === "local") return undefined;
-  return post;
+  return post.communityFederation !== "local";
 }
 
 /** Public posts for everyone (or signed requests, with authorized fetch); members-only ones for member servers. */
 async function mayFetchPost(ctx: RequestContext<AppContext>, id: string): Promise<boolean> {
-  const post = await servablePost(ctx, id);
-  if (!post) return true; // the dispatcher answers 404
+  const post = await postForFederation(ctx.data.db, id);
+  if (!servable(post)) return true; // the dispatcher answers 404, or 410 with a Tombstone
   if (post.audience === "public" || post.audience === "unlisted") return mayFetch(ctx);
   return post.communityId !== null && mayFetchMembersOnly(ctx, post.communityId);
 }

@@ -11,7 +11,6 @@ import {
   Like,
   PUBLIC_COLLECTION,
   Reject,
-  Tombstone,
   Undo,
   Update,
 } from "@fedify/fedify/vocab";
@@ -145,8 +144,10 @@ const ERASURE_BATCH = 200;
 /**
  * An erased member: `Delete(Person)` to every server that holds anything of
  * theirs (Lemmy's `removeData` is added on the wire, see wire.ts), and a
- * `Delete` of each of their posts through its community, so copies held by the
- * community's followers go too. Large accounts go in batches, each batch
+ * `Delete` of each of their posts (the post's bare IRI, which answers `410
+ * Gone`) through its community, so copies held by the community's followers
+ * go too: NodeBB, for one, keeps the text on `Delete(Person)` and drops a
+ * post only on its own `Delete`. Large accounts go in batches, each batch
  * recording the next as a new event; the last marks the erasure sent.
  */
 export async function actorErased(ctx: Context<AppContext>, plan: ErasurePlan): Promise<void> {
@@ -177,12 +178,8 @@ export async function actorErased(ctx: Context<AppContext>, plan: ErasurePlan): 
     budget -= now.length;
     if (now.length < group.postIris.length) rest.push({ ...group, postIris: group.postIris.slice(now.length) });
     for (const postIri of now) {
-      const del = new Delete({
-        id: activityId(ctx),
-        actor,
-        object: new Tombstone({ id: new URL(postIri) }),
-        tos: [PUBLIC_COLLECTION],
-      });
+      // A bare IRI, as for any post deletion (outbox.ts): NodeBB drops its copy only then.
+      const del = new Delete({ id: activityId(ctx), actor, object: new URL(postIri), tos: [PUBLIC_COLLECTION] });
       if (group.groupKey) await announce(ctx, group.groupKey, del, undefined, true);
       else if (group.inbox) await sendTo(ctx, sender, recipient(group.groupIri, group.inbox, null), del);
     }

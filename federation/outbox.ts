@@ -5,15 +5,7 @@
 // send.ts.
 import type { Context, Federation } from "@fedify/fedify";
 import type { Recipient } from "@fedify/fedify/vocab";
-import {
-  Activity,
-  type Object as ApObject,
-  Create,
-  Delete,
-  PUBLIC_COLLECTION,
-  Tombstone,
-  Update,
-} from "@fedify/fedify/vocab";
+import { Activity, type Object as ApObject, Create, Delete, PUBLIC_COLLECTION, Update } from "@fedify/fedify/vocab";
 import { KyselyMessageQueue } from "../db/message-queue.ts";
 import { findActorById } from "../src/actors/remote.ts";
 import type { AppContext } from "../src/context.ts";
@@ -159,6 +151,12 @@ async function reshare(ctx: Context<AppContext>, postId: string, raw: unknown): 
   );
 }
 
+/**
+ * A post's deletion, by its author, a moderator or retention. The object is
+ * the bare IRI, as Lemmy sends it: Mastodon, Lemmy, Misskey and Kindred read
+ * either shape, and NodeBB hard-deletes its copy only for a bare IRI that
+ * answers `410 Gone` (ours do, with a `Tombstone`; see objects.ts).
+ */
 async function postDeleted(ctx: Context<AppContext>, postId: string, byActorId: string): Promise<void> {
   const route = await postRouting(ctx.data.db, postId);
   const by = await findActorById(ctx.data.db, byActorId);
@@ -166,7 +164,7 @@ async function postDeleted(ctx: Context<AppContext>, postId: string, byActorId: 
   const del = new Delete({
     id: activityId(ctx),
     actor: new URL(by.iri),
-    object: new Tombstone({ id: new URL(route.iri) }),
+    object: new URL(route.iri),
     tos: [PUBLIC_COLLECTION],
   });
   const sender = { identifier: by.username_key };

@@ -13,6 +13,8 @@ export function normalizeWireJson(value: unknown, key?: string): unknown {
   if (typeof value === "string") {
     if (key !== undefined && ADDRESSING.has(key) && (value === "as:Public" || value === "Public")) return PUBLIC;
     if (key === "type" && value in TERMS) return TERMS[value];
+    // A Tombstone's former type, as Mastodon and Lemmy spell it ("Page", not "as:Page"): the term is `@vocab`-typed.
+    if (key === "formerType" && value.startsWith("as:")) return value.slice(3);
     return value;
   }
   if (Array.isArray(value)) return value.map((v) => normalizeWireJson(v, key));
@@ -32,14 +34,20 @@ function withTerms(context: unknown): unknown {
   return list;
 }
 
-/** Rewrites an ActivityPub JSON response; anything else passes through. */
+/**
+ * Rewrites an ActivityPub JSON response; anything else passes through. A
+ * `Tombstone` served in place of an object (a deleted post, objects.ts) is
+ * answered `410 Gone`, as Fedify answers for actors: NodeBB hard-deletes its
+ * copy on a `Delete` only when the object's IRI says 410.
+ */
 export async function normalizeWireResponse(response: Response): Promise<Response> {
   const type = response.headers.get("content-type") ?? "";
   if (response.status !== 200 || !/application\/(activity\+json|ld\+json)/.test(type)) return response;
   const body = normalizeWireJson(await response.json());
   const headers = new Headers(response.headers);
   headers.delete("content-length");
-  return new Response(JSON.stringify(body), { status: 200, headers });
+  const gone = (body as { type?: unknown } | null)?.type === "Tombstone";
+  return new Response(JSON.stringify(body), { status: gone ? 410 : 200, headers });
 }
 
 const SECURITY_CONTEXT = "https://w3id.org/security/v1";

@@ -6,6 +6,7 @@ import { scrubErasedPages } from "../db/scrub.ts";
 import { applyRetention } from "./communities/retention.ts";
 import { type AppContext, queuedDeliveriesOf } from "./context.ts";
 import { completeErasures } from "./erasure/completion.ts";
+import { newRunner, recoverInterruptedExports } from "./export/recovery.ts";
 import { runExport } from "./export/run.ts";
 import { pruneExports } from "./export/service.ts";
 import { JOBS_CHANNEL, type Job } from "./jobs.ts";
@@ -19,6 +20,8 @@ export interface JobOptions {
   erasureCheckMs?: number;
   /** How often retention, archive expiry and rate-limit pruning run. */
   upkeepMs?: number;
+  /** How often exports whose process died elsewhere are looked for (at start too). */
+  exportCheckMs?: number;
 }
 
 /** Runs queued jobs and periodic upkeep until `signal` aborts. */
@@ -38,6 +41,13 @@ export async function runJobs(ctx: AppContext, signal: AbortSignal, options: Job
     return run;
   };
   every(options.erasureCheckMs ?? 2_000, "erasure completion", () => completeErasures(ctx.db, queuedDeliveriesOf(ctx)));
+  // Exports a crash left "running" are settled before any job runs; later, those of workers elsewhere.
+  const runner = newRunner();
+  const recover = every(options.exportCheckMs ?? 30_000, "export recovery", async () => {
+    const settled = await recoverInterruptedExports(ctx.db, ctx.config.dataDir, runner);
+    if (settled > 0) log.warn("{settled} exports were interrupted by a stopped process; marked failed", { settled });
+  });
+  await recover();
   const upkeep = every(options.upkeepMs ?? 3_600_000, "upkeep", async () => {
     const threads = await applyRetention(ctx.db);
     if (threads > 0) log.info("retention deleted {threads} threads", { threads });
@@ -47,9 +57,9 @@ export async function runJobs(ctx: AppContext, signal: AbortSignal, options: Job
     await scrubErasedPages(ctx.db, ctx.dialect);
   });
   void upkeep();
-  await queue.listen((job: Job) => runJob(ctx, job), { signal });
+  await queue.listen((job: Job) => runJob(ctx, job, runner), { signal });
 }
 
-async function runJob(ctx: AppContext, job: Job): Promise<void> {
-  if (job.type === "export") await runExport(ctx, job.exportId);
+async function runJob(ctx: AppContext, job: Job, runner: string): Promise<void> {
+  if (job.type === "export") await runExport(ctx, job.exportId, runner);
 }

@@ -4,11 +4,11 @@ import { attachFederation } from "../federation/attach.ts";
 import { runJobs } from "./background.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { logger, setUpLogging } from "./logging.ts";
-import { openRuntime } from "./runtime.ts";
+import { exitIfRefused, openRuntime } from "./runtime.ts";
 
 const config = loadConfigOrExit();
 await setUpLogging(config.logLevel);
-const runtime = await openRuntime(config);
+const runtime = await openRuntime(config).catch(exitIfRefused);
 const { runWorkers } = attachFederation(runtime);
 const stop = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());

@@ -9,7 +9,7 @@ import { createUser, findLocalUser, listUsers, setClinician, setRole } from "../
 import { queuedDeliveriesOf } from "../context.ts";
 import { completeErasures, erasureSettled } from "../erasure/completion.ts";
 import { removeErasedFiles } from "../erasure/files.ts";
-import { type ErasureReceipt, erasureReceipt, latestErasureOf } from "../erasure/receipt.ts";
+import { type ErasureReceipt, erasureReceipt, latestErasureOf, receiptStatusText } from "../erasure/receipt.ts";
 import { eraseAccount } from "../erasure/service.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { writeArchive } from "../export/archive.ts";
@@ -51,7 +51,13 @@ function receiptText(r: ErasureReceipt): string {
     head +
     table(
       ["SERVER", "STATUS", "REQUESTS", "ATTEMPTS", "LAST ATTEMPT"],
-      r.servers.map((s) => [s.host, s.status, String(s.deliveries), String(s.attempts), shortTime(s.lastAttemptAt)]),
+      r.servers.map((s) => [
+        s.host,
+        receiptStatusText(s.status),
+        String(s.deliveries),
+        String(s.attempts),
+        shortTime(s.lastAttemptAt),
+      ]),
     )
   );
 }
@@ -209,7 +215,8 @@ export const users: Command[] = [
   command({
     name: "user erasure-status",
     args: "<username>",
-    summary: "Show the deletion receipt of an erased user: each server and whether the Delete arrived.",
+    summary:
+      "Show the deletion receipt of an erased user: each server and whether it accepted the Delete (answered 2xx).",
     positionals: ["username"],
     options: {},
     async run({ args, io, rt }) {

@@ -1,6 +1,8 @@
-// The deletion receipt: per server, whether an erasure's Deletes arrived.
-// Reached by its secret address (only the token's hash is stored) or by the
-// CLI's erasure id.
+// The deletion receipt: per server, whether it accepted an erasure's Deletes.
+// All we can know is that a server answered 2xx ("accepted"), not that it
+// removed its copies (NodeBB answers 202 and keeps them, for one), so that is
+// what it says. Reached by its secret address (only the token's hash is
+// stored) or by the CLI's erasure id.
 import { createHash } from "node:crypto";
 import type { Db } from "../../db/schema.ts";
 import type { ErasureMode } from "./plan.ts";
@@ -8,7 +10,12 @@ import type { ErasureMode } from "./plan.ts";
 /** What is stored of a receipt's secret address. */
 export const receiptTokenHash = (token: string) => createHash("sha256").update(token).digest("hex");
 
-export type ReceiptStatus = "queued" | "delivered" | "retrying" | "given up";
+/** "accepted": the server answered 2xx to every request (what it did then, we cannot see). */
+export type ReceiptStatus = "queued" | "accepted" | "retrying" | "given up";
+
+/** How a status reads on the receipt page and in the CLI. */
+export const receiptStatusText = (status: ReceiptStatus) =>
+  status === "accepted" ? "accepted (answered 2xx)" : status;
 
 export interface ErasureReceipt {
   handle: string;
@@ -21,11 +28,12 @@ export interface ErasureReceipt {
     deliveries: number;
     attempts: number;
     lastAttemptAt: string;
-    deliveredAt: string | null;
+    /** When the last request was accepted. */
+    acceptedAt: string | null;
   }[];
 }
 
-/** The receipt: per server, whether the `Delete`s arrived. */
+/** The receipt: per server, whether it accepted the `Delete`s. */
 export async function erasureReceipt(
   db: Db,
   by: { token: string } | { erasureId: string },
@@ -44,11 +52,11 @@ export async function erasureReceipt(
     .orderBy("host")
     .execute();
   const byHost = new Map<string, ErasureReceipt["servers"][number]>();
-  const rank: Record<ReceiptStatus, number> = { delivered: 0, "given up": 1, queued: 2, retrying: 3 };
+  const rank: Record<ReceiptStatus, number> = { accepted: 0, "given up": 1, queued: 2, retrying: 3 };
   for (const r of rows) {
     const status: ReceiptStatus =
       r.status === "delivered"
-        ? "delivered"
+        ? "accepted"
         : r.status === "failed"
           ? "given up"
           : r.status === "retrying" || r.attempts > 0
@@ -60,14 +68,14 @@ export async function erasureReceipt(
       deliveries: 0,
       attempts: 0,
       lastAttemptAt: r.updated_at,
-      deliveredAt: null,
+      acceptedAt: null,
     };
     // A server's status is its least settled delivery's.
     if (rank[status] > rank[s.status]) s.status = status;
     s.deliveries++;
     s.attempts += r.attempts;
     if (r.updated_at > s.lastAttemptAt) s.lastAttemptAt = r.updated_at;
-    if (r.delivered_at && (!s.deliveredAt || r.delivered_at > s.deliveredAt)) s.deliveredAt = r.delivered_at;
+    if (r.delivered_at && (!s.acceptedAt || r.delivered_at > s.acceptedAt)) s.acceptedAt = r.delivered_at;
     byHost.set(r.host, s);
   }
   return {

@@ -15,6 +15,7 @@ import { newId, now } from "../ids.ts";
 import { tombstonePosts } from "../posts/tombstone.ts";
 import { hostOf } from "../urls.ts";
 import { ensureAnonymousActor } from "./anonymous.ts";
+import { forgetKeptPosts, recordGonePosts } from "./gone.ts";
 import type { ErasureMode, ErasurePlan } from "./plan.ts";
 import { receiptTokenHash } from "./receipt.ts";
 
@@ -302,7 +303,10 @@ async function anonymizePosts(db: Db, origin: string, actorId: string): Promise<
  */
 async function removeContent(db: Db, actorId: string): Promise<void> {
   const theirs = db.selectFrom("posts").select("id").where("author_id", "=", actorId);
-  await tombstonePosts(db, theirs, now());
+  const ts = now();
+  await tombstonePosts(db, theirs, ts);
+  // Their IRIs answer 410 Gone whether the row stays or not (gone.ts).
+  await recordGonePosts(db, actorId, ts);
   // Beyond the tombstone rule: whom they wrote to and whom they named are theirs too (the plan has the inboxes).
   for (const table of ["post_mentions", "post_recipients", "hidden_posts"] as const) {
     await db.deleteFrom(table).where("post_id", "in", theirs).execute();
@@ -320,6 +324,7 @@ async function removeContent(db: Db, actorId: string): Promise<void> {
       .executeTakeFirst();
     if (Number(removed.numDeletedRows) === 0) break;
   }
+  await forgetKeptPosts(db, actorId);
 }
 
 /**

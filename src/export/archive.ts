@@ -23,6 +23,16 @@ import {
 } from "./files.ts";
 import { account, communities, moderation, writeDeliveries, writeDirectMessages, writeFollowing } from "./sections.ts";
 
+/** Scratch folders (and their packed `.partial`) beside an archive being built: `.archive-<name>-XXXXXX`. */
+export const SCRATCH_PREFIX = ".archive-";
+
+/** The archive (for an export job: the export's id) a scratch entry was made for, if it says. */
+export function scratchOwner(entry: string): string | undefined {
+  if (!entry.startsWith(SCRATCH_PREFIX)) return undefined;
+  const name = entry.replace(/\.partial$/, "").slice(SCRATCH_PREFIX.length);
+  return /^(.+)-[^-]{6}$/.exec(name)?.[1];
+}
+
 /** Called as items are written: `done` of `total`. */
 export type Progress = (done: number, total: number) => Promise<void> | void;
 
@@ -55,7 +65,8 @@ export async function writeArchive(
     .where("actors.id", "=", userId)
     .executeTakeFirstOrThrow();
   await mkdir(dirname(outFile), { recursive: true });
-  const dir = await mkdtemp(join(dirname(outFile), ".archive-"));
+  // Named after the archive, so a worker starting after a crash can tell whose it was (recovery.ts).
+  const dir = await mkdtemp(join(dirname(outFile), `${SCRATCH_PREFIX}${basename(outFile, ".tar.gz")}-`));
   try {
     const totals = await countItems(src.db, userId);
     const total = totals.posts + totals.messages + totals.likes + totals.deliveries;

@@ -1,19 +1,40 @@
 // The export job: builds a member's archive in the background (queued by
-// requestExport, run by src/background.ts).
+// requestExport, run by src/background.ts). The process names itself on the
+// export and renews a short lease while it works, so that a crash is noticed
+// when a worker starts (recovery.ts) rather than a day later.
 import { unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { AppContext } from "../context.ts";
 import { logger } from "../logging.ts";
 import { writeArchive } from "./archive.ts";
-import { exportsDir, markExportFailed, markExportReady, markExportRunning, recordExportProgress } from "./service.ts";
+import { EXPORT_LEASE_MS } from "./recovery.ts";
+import {
+  claimExport,
+  exportsDir,
+  markExportFailed,
+  markExportReady,
+  recordExportProgress,
+  renewExportLease,
+} from "./service.ts";
 
 const log = logger("jobs");
 
-/** Builds one archive; a failure is recorded on the export (the member sees it) rather than retried forever. */
-export async function runExport(ctx: AppContext, exportId: string): Promise<void> {
-  const started = await markExportRunning(ctx.db, exportId);
-  if (!started) return;
+const leaseUntil = () => new Date(Date.now() + EXPORT_LEASE_MS).toISOString();
+
+/**
+ * Builds one archive as `runner` (recovery.ts's `newRunner`); a failure is
+ * recorded on the export (the member sees it) rather than retried forever.
+ */
+export async function runExport(ctx: AppContext, exportId: string, runner: string): Promise<void> {
   if (!ctx.archive) throw new Error("export archives need the federation's renderer");
+  const started = await claimExport(ctx.db, exportId, runner, leaseUntil());
+  if (!started) return;
+  const renew = setInterval(() => {
+    renewExportLease(ctx.db, exportId, runner, leaseUntil()).catch((error) =>
+      log.warn("could not renew the lease of export {exportId}: {error}", { exportId, error: String(error) }),
+    );
+  }, EXPORT_LEASE_MS / 4);
+  renew.unref();
   const fileName = `${exportId}.tar.gz`;
   const path = join(exportsDir(ctx.config.dataDir), fileName);
   try {
@@ -29,5 +50,7 @@ export async function runExport(ctx: AppContext, exportId: string): Promise<void
   } catch (error) {
     log.warn("export {exportId} failed: {error}", { exportId, error: String(error) });
     await markExportFailed(ctx.db, exportId, "the archive could not be built; please try again");
+  } finally {
+    clearInterval(renew);
   }
 }

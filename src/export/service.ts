@@ -16,7 +16,10 @@ export const EXPORT_TTL_MS = 7 * 24 * 3_600_000;
 
 export const exportsDir = (dataDir: string) => join(dataDir, "exports");
 
-/** When `userId` may request their next archive (null: now); failed attempts don't count. */
+/**
+ * When `userId` may request their next archive (null: now). Failed attempts
+ * don't count, nor do those a crash interrupted (recovery.ts marks them failed).
+ */
 export async function nextExportAllowedAt(db: Db, userId: string): Promise<string | null> {
   const last = await db
     .selectFrom("exports")
@@ -105,19 +108,38 @@ export async function exportFile(
   };
 }
 
-export async function markExportRunning(db: Db, exportId: string): Promise<{ userId: string } | undefined> {
-  const row = await db
-    .selectFrom("exports")
-    .select(["user_id", "status"])
+/**
+ * Takes a queued export for `runner` (`host/pid/token`, see recovery.ts), with
+ * a lease it renews while it works. Only a queued one: an export that ran
+ * already (finished, failed, or taken by another worker whose queue lease ran
+ * out) is never built twice by a job delivered again.
+ */
+export async function claimExport(
+  db: Db,
+  exportId: string,
+  runner: string,
+  leaseUntil: string,
+): Promise<{ userId: string } | undefined> {
+  const claimed = await db
+    .updateTable("exports")
+    .set({ status: "running", progress: 0, error: null, runner, lease_until: leaseUntil })
     .where("id", "=", exportId)
+    .where("status", "=", "queued")
     .executeTakeFirst();
-  if (!row || row.status === "ready") return undefined;
+  if (Number(claimed.numUpdatedRows) === 0) return undefined;
+  const row = await db.selectFrom("exports").select("user_id").where("id", "=", exportId).executeTakeFirst();
+  return row && { userId: row.user_id };
+}
+
+/** The running process vouches for its export until `leaseUntil`. */
+export async function renewExportLease(db: Db, exportId: string, runner: string, leaseUntil: string): Promise<void> {
   await db
     .updateTable("exports")
-    .set({ status: "running", progress: 0, error: null })
+    .set({ lease_until: leaseUntil })
     .where("id", "=", exportId)
+    .where("status", "=", "running")
+    .where("runner", "=", runner)
     .execute();
-  return { userId: row.user_id };
 }
 
 export async function recordExportProgress(db: Db, exportId: string, progress: number, total: number): Promise<void> {
@@ -135,6 +157,8 @@ export async function markExportReady(db: Db, exportId: string, fileName: string
       size_bytes: sizeBytes,
       finished_at: new Date(ts).toISOString(),
       expires_at: new Date(ts + EXPORT_TTL_MS).toISOString(),
+      runner: null,
+      lease_until: null,
     })
     .where("id", "=", exportId)
     .executeTakeFirst();
@@ -145,7 +169,7 @@ export async function markExportFailed(db: Db, exportId: string, error: string):
   // Never over a ready one (another worker may have finished it).
   await db
     .updateTable("exports")
-    .set({ status: "failed", error: error.slice(0, 300), finished_at: now() })
+    .set({ status: "failed", error: error.slice(0, 300), finished_at: now(), runner: null, lease_until: null })
     .where("id", "=", exportId)
     .where("status", "!=", "ready")
     .execute();

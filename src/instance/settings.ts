@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Db } from "../../db/schema.ts";
-import { parseInput } from "../errors.ts";
+import { DomainError, parseInput } from "../errors.ts";
 
 // Instance-wide settings an admin changes at run time (config is for what
 // needs a restart). Stored as key/value rows; defaults apply when absent.
@@ -39,4 +39,48 @@ export async function updateSettings(
       .execute();
   }
   return next;
+}
+
+// The origin a database was first started with. Every IRI in it (members,
+// communities, posts, activities) was minted on that host and cannot move, so
+// a process configured with another ORIGIN must not write to it.
+const ORIGIN_KEY = "origin";
+
+/** The origin stored at the database's first start, if any (also before the settings table exists). */
+export async function storedOrigin(db: Db): Promise<string | undefined> {
+  const row = await db
+    .selectFrom("instance_settings")
+    .select("value")
+    .where("key", "=", ORIGIN_KEY)
+    .executeTakeFirst()
+    .catch(() => undefined);
+  if (!row) return undefined;
+  const value: unknown = JSON.parse(row.value);
+  return typeof value === "string" ? value : undefined;
+}
+
+/** The refusal, naming both origins: one line for the CLI and the server's log. */
+export const originMismatch = (stored: string, configured: string) =>
+  new DomainError(
+    "conflict",
+    `this database belongs to ${stored} (the ORIGIN it was first started with), but ORIGIN is ${configured}; ` +
+      `set ORIGIN=${stored} (the IRIs in it cannot move to another host)`,
+  );
+
+/** Throws unless the database was created under `origin`; stores it on first use (a new or older database). */
+export async function claimOrigin(db: Db, origin: string): Promise<void> {
+  await db
+    .insertInto("instance_settings")
+    .values({ key: ORIGIN_KEY, value: JSON.stringify(origin) })
+    .onConflict((oc) => oc.column("key").doNothing())
+    .execute();
+  // Another process may have claimed it first: what is stored now is the answer.
+  const stored = await storedOrigin(db);
+  if (stored !== origin) throw originMismatch(stored ?? "(unreadable)", origin);
+}
+
+/** Refuses, before anything is written, a database created under another origin. */
+export async function checkOrigin(db: Db, origin: string): Promise<void> {
+  const stored = await storedOrigin(db);
+  if (stored !== undefined && stored !== origin) throw originMismatch(stored, origin);
 }

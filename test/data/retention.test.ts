@@ -408,7 +408,8 @@ describe("community retention", () => {
 
     it("sends a Mastodon follower the author's Delete and the community's Announce(Delete), both signed by Kindred", async () => {
       const sinceExpiry = () => mastodon.deliveries.slice(deliveriesBefore);
-      const deleteOf = (iri: string) => (b: any) => b?.type === "Delete" && (b.object?.id ?? b.object) === iri;
+      // The object is the bare IRI (NodeBB drops its copy only then), answered 410 Gone below.
+      const deleteOf = (iri: string) => (b: any) => b?.type === "Delete" && b.object === iri;
       const announced = (iri: string, by: string) =>
         mastodon.waitForDelivery(
           (b, d) =>
@@ -434,6 +435,11 @@ describe("community retention", () => {
         const d = await direct(posts[name].iri, alice.iri);
         expect(d.verified).toBe(true);
         expect(d.signer).toBe(alice.iri);
+        const gone = await fetch(posts[name].iri, { headers: { accept: "application/activity+json" } });
+        expect({ status: gone.status, body: await gone.json() }).toMatchObject({
+          status: 410,
+          body: { id: posts[name].iri, type: "Tombstone" },
+        });
       }
       // Posts from elsewhere (B, Mastodon): the community deletes them, as a moderator would.
       for (const name of ["r2", "r3", "t3"] as const) {

@@ -300,18 +300,18 @@ describe("erasure while a server holding the member's posts is down, across a re
     expect((await keysOf(A.db, alice.actorId)).length).toBe(2);
   });
 
-  it("once B is back the Delete arrives: B's copy has no text, the receipt says delivered, the keys are destroyed and `user erasure-status` says complete", async () => {
+  it("once B is back the Delete arrives: B's copy has no text, the receipt says accepted (answered 2xx), the keys are destroyed and `user erasure-status` says complete", async () => {
     await B.start();
 
     const page = await until(
-      "the receipt page lists B as delivered",
+      "the receipt page lists B as accepted",
       async () => ({
         page: await fetchReceiptPage(receiptUrl),
         held: (await deliveriesTo(A.db, B.url)).filter((m) => m.circuitHeld).length,
       }),
-      (v) => v.page.servers[hostOf(B)] === "delivered",
+      (v) => v.page.servers[hostOf(B)] === "accepted",
     );
-    expect(page.page.servers).toEqual({ [hostOf(B)]: "delivered" });
+    expect(page.page.servers).toEqual({ [hostOf(B)]: "accepted" });
 
     const onB = await until(
       "B's copy of alice's thread tombstoned",
@@ -346,7 +346,7 @@ describe("erasure while a server holding the member's posts is down, across a re
     expect(doc.text).not.toContain("publicKey");
 
     const finished = await fetchReceiptPage(receiptUrl);
-    expect(finished.servers).toEqual({ [hostOf(B)]: "delivered" });
+    expect(finished.servers).toEqual({ [hostOf(B)]: "accepted" });
     expect(finished.text).toContain("the account's keys were destroyed");
 
     const status = await kindred(A, "user", "erasure-status", "alice");
@@ -355,7 +355,7 @@ describe("erasure while a server holding the member's posts is down, across a re
     expect(receipt.head).toMatch(/: complete since \d{4}-\d\d-\d\d \d\d:\d\d UTC, keys destroyed$/);
     // Two requests reached B (the Delete(Person), and the community's Announce of the thread's Delete), each after a failed try.
     expect(receipt.rows.map((r) => ({ server: r.server, status: r.status, requests: r.requests }))).toEqual([
-      { server: hostOf(B), status: "delivered", requests: 2 },
+      { server: hostOf(B), status: "accepted (answered 2xx)", requests: 2 },
     ]);
     expect(receipt.rows[0]!.attempts).toBeGreaterThanOrEqual(4);
     expect(receipt.pageUrl, "the receipt's address is shown once, by `user erase`").toBeUndefined();

@@ -156,15 +156,19 @@ export interface ReceiptView {
   completedAt: string | null;
   servers: {
     host: string;
-    status: "queued" | "delivered" | "retrying" | "given up";
+    /** "accepted": the server answered 2xx; what it did then, no one here can see. */
+    status: "queued" | "accepted" | "retrying" | "given up";
     deliveries: number;
     attempts: number;
     lastAttemptAt: string;
-    deliveredAt: string | null;
+    acceptedAt: string | null;
   }[];
 }
 
 const keepAddress = html`Keep this page's address: it is the only way to see this receipt again.`;
+const acceptedMeans =
+  "Accepted means the server answered the deletion request with success (HTTP 2xx). " +
+  "Whether it then removed its copies is up to that server: this instance cannot see that.";
 
 /** The deletion receipt, at an unguessable address: no personal data beyond the handle. */
 export function receiptPage(page: PageContext, r: ReceiptView, justErased: boolean): Html {
@@ -182,7 +186,8 @@ ${erased}
 ${
   r.servers.length === 0
     ? html`<p>No other server had received anything from this account.</p>`
-    : table(["Server", "Status", "Requests", "Last attempt"], r.servers.map(receiptRow))
+    : html`${table(["Server", "Status", "Requests", "Last attempt"], r.servers.map(receiptRow))}
+<p>${acceptedMeans}</p>`
 }`,
     r.completedAt ? {} : { refreshSeconds: 15 },
   );
@@ -192,16 +197,18 @@ function receiptProgress(r: ReceiptView): Html {
   if (r.servers.length === 0) return r.completedAt ? html`Finished on ${time(r.completedAt)}.` : html`Finishing.`;
   if (r.completedAt) {
     const finished = html`Finished on ${time(r.completedAt)}`;
-    return html`${finished}: every server was reached or given up on, and the account's keys were destroyed.`;
+    return html`${finished}: every server accepted the requests or was given up on,
+and the account's keys were destroyed.`;
   }
-  const delivered = r.servers.filter((s) => s.status === "delivered").length;
-  const accepted = `${delivered} of ${r.servers.length} servers accepted it so far`;
+  const done = r.servers.filter((s) => s.status === "accepted").length;
+  const accepted = `${done} of ${r.servers.length} servers accepted it so far`;
   const retries = "Servers that are down are retried for about two days, or held up to seven while unreachable.";
   return html`Deletion requests are still on their way: ${accepted}. ${retries}`;
 }
 
 function receiptRow(s: ReceiptView["servers"][number]): Html {
-  const when = s.deliveredAt && s.status === "delivered" ? html` (${time(s.deliveredAt)})` : "";
-  const status = html`<td class="receipt-status" data-status="${s.status}">${s.status}${when}</td>`;
+  const when = s.acceptedAt && s.status === "accepted" ? html`, ${time(s.acceptedAt)}` : "";
+  const label = s.status === "accepted" ? html`accepted (answered 2xx${when})` : s.status;
+  const status = html`<td class="receipt-status" data-status="${s.status}">${label}</td>`;
   return html`<tr><td>${s.host}</td>${status}<td>${s.deliveries}</td><td>${time(s.lastAttemptAt)}</td></tr>`;
 }
