@@ -3,10 +3,12 @@
 import type { AppContext } from "../src/context.ts";
 import { archiveRenderer } from "./archive.ts";
 import { buildFederation } from "./builder.ts";
+import { boundOutgoingRequests } from "./outbound-http.ts";
 import { fedifyQueuedDeliveries } from "./queued-deliveries.ts";
 
-/** Builds the federation and sets `remote`, `archive` and `queuedDeliveries` on `runtime`. */
+/** Bounds outgoing requests, builds the federation and sets `remote`, `archive` and `queuedDeliveries` on `runtime`. */
 export function attachFederation(runtime: AppContext): ReturnType<typeof buildFederation> {
+  boundOutgoingRequests();
   const built = buildFederation(runtime);
   runtime.remote = built.remote;
   runtime.archive = archiveRenderer(built.federation, runtime);

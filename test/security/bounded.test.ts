@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { signRequest } from "@fedify/fedify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { upsertRemoteActor } from "../../src/actors/remote.ts";
 import { createThread } from "../../src/posts/service.ts";
 import { until } from "../helpers/federation.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
@@ -203,5 +204,53 @@ describe("deliveries to private addresses (ALLOW_PRIVATE_ADDRESS=false)", () => 
     expect(refused[0]?.last_error).toContain("refused");
     await queueIdle(k);
     expect(target.deliveries).toEqual([]);
+  });
+});
+
+describe("a delivery to a server that never answers", () => {
+  let k: TestInstance;
+  let silent: Awaited<ReturnType<typeof hostile>>;
+  afterAll(async () => {
+    await Promise.all([k?.stop(), silent?.stop()]);
+  });
+
+  it("gives up the attempt after the header timeout and schedules a retry, instead of waiting five minutes", {
+    timeout: 120_000,
+  }, async () => {
+    k = await startTestInstance();
+    silent = await hostile("silent");
+    const host = new URL(silent.url).host;
+    const admin = await seedUser(k, "admin", { role: "admin" });
+    const community = await seedCommunity(k, admin, { slug: "stall", name: "Stall" });
+    const sink = `${silent.url}/users/sink`;
+    const sinkId = await upsertRemoteActor(k.runtime.db, {
+      iri: sink,
+      type: "Person",
+      username: "sink",
+      host,
+      name: "sink",
+      summaryHtml: null,
+      url: null,
+      inboxUrl: `${sink}/inbox`,
+      sharedInboxUrl: null,
+      outboxUrl: null,
+      followersUrl: null,
+      followingUrl: null,
+      featuredUrl: null,
+      avatarUrl: null,
+      manuallyApprovesFollowers: false,
+      discoverable: true,
+    });
+    await seedFollow(k.runtime.db, sinkId, community.id);
+    await createThread(k.runtime.db, k.url, community, admin.actorId, { title: "Hello", body: "Anyone?" });
+    const rows = await until(
+      "the hung delivery recorded as retrying",
+      () => k.runtime.db.selectFrom("deliveries").selectAll().where("host", "=", host).execute(),
+      (r) => r.length > 0 && r.some((d) => d.status === "retrying"),
+      90_000,
+    );
+    // Node's own default would have held the attempt for 300 s, past this test's 90 s wait.
+    expect(rows.find((d) => d.status === "retrying")?.last_error).toContain("fetch failed");
+    expect(silent.stats.requests).toBeGreaterThan(0);
   });
 });
