@@ -1,4 +1,4 @@
-// Time bounds for every HTTP request this process makes, deliveries included:
+// Time and size bounds for every HTTP request this process makes, deliveries included:
 // Fedify sends with the global fetch and gives it no timeout, so a server that
 // accepts a connection and never answers would hold a delivery slot for Node's
 // default of five minutes. Document fetches have tighter bounds of their own
@@ -12,6 +12,8 @@ export const OUTBOUND_BOUNDS = {
   headersMs: 15_000,
   /** Between two pieces of a response body. */
   bodyIdleMs: 15_000,
+  /** Any response body (a delivery's error page, a WebFinger answer); documents are capped at 1 MiB before this. */
+  maxResponseBytes: 8 * 1024 * 1024,
 };
 
 let installed = false;
@@ -25,6 +27,7 @@ export function boundOutgoingRequests(): void {
       connect: { timeout: OUTBOUND_BOUNDS.connectMs },
       headersTimeout: OUTBOUND_BOUNDS.headersMs,
       bodyTimeout: OUTBOUND_BOUNDS.bodyIdleMs,
+      maxResponseSize: OUTBOUND_BOUNDS.maxResponseBytes,
     }),
   );
 }

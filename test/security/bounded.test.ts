@@ -18,14 +18,14 @@ import { seedFollow, seedRemoteActor } from "../policy/support.ts";
 const AS = "https://www.w3.org/ns/activitystreams";
 
 /** A server whose every answer is `behaviour`; counts requests and the bytes it managed to write. */
-async function hostile(behaviour: "endless" | "silent" | "huge") {
+async function hostile(behaviour: "endless" | "endless-error" | "silent" | "huge") {
   const stats = { requests: 0, bytes: 0, closed: 0 };
   const chunk = Buffer.alloc(64 * 1024, "a");
   const server: Server = createServer((req, res) => {
     stats.requests++;
     req.socket.on("close", () => stats.closed++);
     if (behaviour === "silent") return;
-    res.writeHead(200, { "content-type": "application/activity+json" });
+    res.writeHead(behaviour === "endless-error" ? 500 : 200, { "content-type": "application/activity+json" });
     if (behaviour === "huge") {
       const body = `{"id":"x","pad":"${"b".repeat(10 * 1024 * 1024)}"}`;
       stats.bytes += body.length;
@@ -207,22 +207,19 @@ describe("deliveries to private addresses (ALLOW_PRIVATE_ADDRESS=false)", () => 
   });
 });
 
-describe("a delivery to a server that never answers", () => {
+describe("a delivery to a server that never answers, or answers forever", () => {
   let k: TestInstance;
-  let silent: Awaited<ReturnType<typeof hostile>>;
+  const servers: Awaited<ReturnType<typeof hostile>>[] = [];
   afterAll(async () => {
-    await Promise.all([k?.stop(), silent?.stop()]);
+    await Promise.all([k?.stop(), ...servers.map((h) => h.stop())]);
   });
 
-  it("gives up the attempt after the header timeout and schedules a retry, instead of waiting five minutes", {
-    timeout: 120_000,
-  }, async () => {
-    k = await startTestInstance();
-    silent = await hostile("silent");
-    const host = new URL(silent.url).host;
-    const admin = await seedUser(k, "admin", { role: "admin" });
-    const community = await seedCommunity(k, admin, { slug: "stall", name: "Stall" });
-    const sink = `${silent.url}/users/sink`;
+  /** A community followed by one person whose inbox is on `server`; a thread is posted; resolves to the host. */
+  async function deliverTo(server: Awaited<ReturnType<typeof hostile>>, slug: string): Promise<string> {
+    const host = new URL(server.url).host;
+    const admin = await seedUser(k, `admin${slug}`, { role: "admin" });
+    const community = await seedCommunity(k, admin, { slug, name: slug });
+    const sink = `${server.url}/users/sink`;
     const sinkId = await upsertRemoteActor(k.runtime.db, {
       iri: sink,
       type: "Person",
@@ -243,14 +240,35 @@ describe("a delivery to a server that never answers", () => {
     });
     await seedFollow(k.runtime.db, sinkId, community.id);
     await createThread(k.runtime.db, k.url, community, admin.actorId, { title: "Hello", body: "Anyone?" });
-    const rows = await until(
-      "the hung delivery recorded as retrying",
+    return host;
+  }
+  const retrying = (host: string) =>
+    until(
+      `the delivery to ${host} recorded as retrying`,
       () => k.runtime.db.selectFrom("deliveries").selectAll().where("host", "=", host).execute(),
       (r) => r.length > 0 && r.some((d) => d.status === "retrying"),
       90_000,
     );
-    // Node's own default would have held the attempt for 300 s, past this test's 90 s wait.
-    expect(rows.find((d) => d.status === "retrying")?.last_error).toContain("fetch failed");
+
+  it("gives up an attempt the server never answers, or whose error page never ends, and retries later", {
+    timeout: 120_000,
+  }, async () => {
+    k = await startTestInstance();
+    const silent = await hostile("silent");
+    const endless = await hostile("endless-error");
+    servers.push(silent, endless);
+    const [silentHost, endlessHost] = [await deliverTo(silent, "stall"), await deliverTo(endless, "flood")];
+    // Node's own default would have held the silent attempt for 300 s, past this test's 90 s wait.
+    const [stalled, flooded] = await Promise.all([retrying(silentHost), retrying(endlessHost)]);
+    expect(stalled.find((d) => d.status === "retrying")?.last_error).toContain("fetch failed");
+    expect(flooded.find((d) => d.status === "retrying")?.last_error).toBeTruthy();
     expect(silent.stats.requests).toBeGreaterThan(0);
+    // The endless error page was cut at the response cap (8 MiB, plus what sockets buffer).
+    await until(
+      "the endless error page's connection closed",
+      async () => endless.stats.closed,
+      (n) => n > 0,
+    );
+    expect(endless.stats.bytes).toBeLessThan(64 * 1024 * 1024);
   });
 });
