@@ -8,7 +8,7 @@ import { fedifyQueuedDeliveries } from "./queued-deliveries.ts";
 
 /** Bounds outgoing requests, builds the federation and sets `remote`, `archive` and `queuedDeliveries` on `runtime`. */
 export function attachFederation(runtime: AppContext): ReturnType<typeof buildFederation> {
-  boundOutgoingRequests();
+  boundOutgoingRequests({ allowPrivateAddress: runtime.config.allowPrivateAddress });
   const built = buildFederation(runtime);
   runtime.remote = built.remote;
   runtime.archive = archiveRenderer(built.federation, runtime);
