@@ -11,7 +11,7 @@ import type { AppContext, RemoteLookup } from "../src/context.ts";
 import { logger } from "../src/logging.ts";
 import { registerActors } from "./actors.ts";
 import { registerCollections } from "./collections.ts";
-import { boundedDocumentLoader, shippedContextLoader } from "./documents.ts";
+import { boundedDocumentLoader, keyOwnersBound, shippedContextLoader } from "./documents.ts";
 import { registerInbox } from "./inbox/index.ts";
 import { gateInbox } from "./inbox-gate.ts";
 import { LedgerQueue } from "./ledger.ts";
@@ -50,7 +50,7 @@ export function buildFederation(ctx: AppContext): FederationHandle {
   // before a suspension is refused too. Contexts are never fetched.
   const documentLoader = policyLoader(
     kvCache({
-      loader: keyContextLoader(boundedDocumentLoader({ allowPrivateAddress: allowPrivate })),
+      loader: keyOwnersBound(keyContextLoader(boundedDocumentLoader({ allowPrivateAddress: allowPrivate }))),
       kv,
       prefix: ["_fedify", "remoteDocument"],
     }),
@@ -63,11 +63,13 @@ export function buildFederation(ctx: AppContext): FederationHandle {
     contextLoaderFactory: () => shippedContextLoader,
     authenticatedDocumentLoaderFactory: (identity) =>
       policyLoader(
-        keyContextLoader(
-          boundedDocumentLoader({
-            allowPrivateAddress: allowPrivate,
-            sign: (request) => signRequest(request, identity.privateKey, identity.keyId),
-          }),
+        keyOwnersBound(
+          keyContextLoader(
+            boundedDocumentLoader({
+              allowPrivateAddress: allowPrivate,
+              sign: (request) => signRequest(request, identity.privateKey, identity.keyId),
+            }),
+          ),
         ),
         ctx.policy,
       ),

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import type { DocumentLoader, RemoteDocument } from "@fedify/fedify/runtime";
 import { createActivityPubRequest, FetchError, preloadedContexts, validatePublicUrl } from "@fedify/fedify/runtime";
+import { ambiguousTerms } from "./json-ld-guard.ts";
 import { checkJsonLimits, JsonLimitError, parseBoundedJson } from "./json-limits.ts";
 
 export interface FetchBounds {
@@ -135,12 +136,73 @@ export function boundedDocumentLoader(
 }
 
 function parseDocument(text: string, url: string): unknown {
+  let document: unknown;
   try {
-    return parseBoundedJson(text);
+    document = parseBoundedJson(text);
   } catch (error) {
     throw new BoundedFetchError(`${url}: ${error instanceof JsonLimitError ? error.message : "not valid JSON"}`);
   }
+  const ambiguous = ambiguousTerms(document);
+  if (ambiguous) throw new BoundedFetchError(`${url}: ${ambiguous}`);
+  return document;
 }
+
+// ---- key owners ----
+
+const KEY_OWNER_FIELDS = ["owner", "controller"] as const;
+const originOf = (iri: string): string | null => {
+  try {
+    return new URL(iri).origin;
+  } catch {
+    return null;
+  }
+};
+
+/** A key object without the owner fields that `belongs` does not accept. */
+function withOwnersBound(key: unknown, belongs: (owner: string) => boolean): unknown {
+  if (!key || typeof key !== "object" || Array.isArray(key)) return key;
+  const bound: Record<string, unknown> = { ...(key as Record<string, unknown>) };
+  for (const field of KEY_OWNER_FIELDS) {
+    const owner = bound[field];
+    if (owner === undefined) continue;
+    const id = typeof owner === "string" ? owner : (owner as { id?: unknown } | null)?.id;
+    if (typeof id !== "string" || !belongs(id)) delete bound[field];
+  }
+  return bound;
+}
+
+/**
+ * Fedify takes a key's `owner` (or a Multikey's `controller`) at its word when
+ * it decides whose signature it checked, and a key document says whatever its
+ * server wants. So a key keeps its owner only if the owner lives where the key
+ * does (FEP-fe34): a key standing alone, on its own document's origin; a key
+ * inside an actor's document, only that actor. Without an owner, Fedify asks
+ * the actor's own document whether it lists the key.
+ */
+export function bindKeyOwners(document: unknown, documentUrl: string): unknown {
+  if (!document || typeof document !== "object" || Array.isArray(document)) return document;
+  const doc = document as Record<string, unknown>;
+  const origin = originOf(documentUrl);
+  const self = typeof doc.id === "string" && originOf(doc.id) === origin ? doc.id : null;
+  let bound: Record<string, unknown> = { ...doc };
+  if (KEY_OWNER_FIELDS.some((f) => f in doc))
+    bound = withOwnersBound(bound, (owner) => originOf(owner) === origin) as Record<string, unknown>;
+  for (const field of ["publicKey", "assertionMethod"]) {
+    const value = bound[field];
+    if (value === undefined) continue;
+    const keys = (Array.isArray(value) ? value : [value]).map((k) => withOwnersBound(k, (owner) => owner === self));
+    bound[field] = Array.isArray(value) ? keys : keys[0];
+  }
+  return bound;
+}
+
+/** Wraps a loader so that every key it returns has its owners bound (see `bindKeyOwners`). */
+export const keyOwnersBound =
+  (loader: DocumentLoader): DocumentLoader =>
+  async (url, options) => {
+    const remote = await loader(url, options);
+    return { ...remote, document: bindKeyOwners(remote.document, remote.documentUrl) };
+  };
 
 // ---- contexts ----
 

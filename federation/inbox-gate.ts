@@ -15,10 +15,13 @@
 // handler decides (inbox/delete.ts).
 import { verifyRequestDetailed } from "@fedify/fedify";
 import type { DocumentLoader } from "@fedify/fedify/runtime";
+import { ambiguousTerms } from "./json-ld-guard.ts";
 import { JsonLimitError, parseBoundedJson } from "./json-limits.ts";
 import { idOf, isActorDelete } from "./wire.ts";
 
 const INBOX_PATH = /^\/(@[^/]+\/)?inbox$/;
+/** A real `Delete` of an actor is well under 2 KB; an unverifiable one is handled only when this small. */
+const UNVERIFIED_DELETE_MAX = 16 * 1024;
 
 export interface InboxGateOptions {
   /** Our own origin: activities of our actors never come from outside. */
@@ -90,6 +93,9 @@ export async function gateInbox(request: Request, options: InboxGateOptions): Pr
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return refuse(400, "the body is not an activity");
   const activity = parsed as Record<string, unknown>;
+  // What we check below in plain JSON must be what Fedify will read in JSON-LD.
+  const ambiguous = ambiguousTerms(activity);
+  if (ambiguous) return refuse(400, ambiguous);
   const actorIri = idOf(activity.actor);
   const actorOrigin = actorIri ? originOf(actorIri) : null;
   if (!actorIri || !actorOrigin || typeof activity.type !== "string")
@@ -108,8 +114,14 @@ export async function gateInbox(request: Request, options: InboxGateOptions): Pr
   }).catch(() => null);
   if (!verification) return refuse(401, "the signature could not be checked");
   if (!verification.verified) {
-    // An erased account's key answers 410: Fedify hands that Delete to our unverified-activity handler.
-    if (isActorDelete(activity) && verification.reason.type === "keyFetchError") return rebuilt();
+    // An erased account's key answers 410: Fedify hands that Delete to our unverified-activity handler,
+    // which purges the actor only once its own server says it is gone. Nothing in the body may vouch for
+    // it instead (a signature or proof by a key someone else controls), and it stays small: it is unverified.
+    if (isActorDelete(activity) && verification.reason.type === "keyFetchError") {
+      if (body.length > UNVERIFIED_DELETE_MAX) return refuse(401, "the signature does not verify (keyFetchError)");
+      const { signature: _signature, proof: _proof, ...bare } = activity;
+      return new Request(request.url, { method: "POST", headers: request.headers, body: JSON.stringify(bare) });
+    }
     return refuse(401, `the signature does not verify (${verification.reason.type})`);
   }
   const keyId = verification.key.id?.href;

@@ -5,7 +5,11 @@
 // Each forged request is refused and changes nothing; the real actor's
 // requests still go through.
 import { signRequest } from "@fedify/fedify";
+import { exportMultibaseKey } from "@fedify/fedify/runtime";
+import { signObject } from "@fedify/fedify/sig";
+import { Delete, PUBLIC_COLLECTION as PUBLIC_IRI } from "@fedify/fedify/vocab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shippedContextLoader } from "../../federation/documents.ts";
 import { createThread } from "../../src/posts/service.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
 import { fixture, Peer, type PeerActor, PUBLIC, snowflake, uuid } from "../helpers/peer.ts";
@@ -233,5 +237,103 @@ describe("forged keys and borrowed origins", () => {
     await queueIdle(k);
     expect(await postByIri(k, page.id)).toBeUndefined();
     expect(await postByIri(k, outsider.id)).toBeUndefined();
+  });
+
+  // Found by review: the gate once only checked that a body's signature or proof named a key the actor lists.
+  it("a body signature or proof that names the victim's key, next to the attacker's HTTP signature, vouches for nothing", async () => {
+    publishForgedKey(vic.id);
+    const extras = [
+      { signature: { creator: vic.keyId } },
+      {
+        signature: {
+          type: "RsaSignature2017",
+          creator: vic.keyId,
+          created: new Date().toISOString(),
+          signatureValue: "AAAA",
+        },
+      },
+      {
+        proof: {
+          type: "DataIntegrityProof",
+          cryptosuite: "eddsa-jcs-2022",
+          verificationMethod: vic.keyId,
+          proofPurpose: "assertionMethod",
+          proofValue: "zabc",
+          created: new Date().toISOString(),
+        },
+      },
+    ];
+    for (const extra of extras) {
+      const object = note(vic, "forged-with-embedded-signature-1MN", thread.iri);
+      const res = await sendForged(
+        `${community.iri}/inbox`,
+        { ...create(vic, object), ...extra },
+        forgedKeyFor(vic.id),
+      );
+      expect(res.status, res.text).toBe(401);
+      await queueIdle(k);
+      expect(await postByIri(k, object.id)).toBeUndefined();
+    }
+    const purge = {
+      "@context": AS,
+      id: `${vic.id}#delete`,
+      type: "Delete",
+      actor: vic.id,
+      object: vic.id,
+      signature: { creator: vic.keyId },
+    };
+    expect((await sendForged(`${community.iri}/inbox`, purge, forgedKeyFor(vic.id))).status).toBe(401);
+    await queueIdle(k);
+    expect((await followRow(k, vic.id, community.iri))?.status).toBe("accepted");
+  });
+
+  it("an unverifiable Delete of a live actor, carrying a proof by a key that claims her as controller, purges no one", async () => {
+    const ghost = await evil.addActor("ghost");
+    ghost.gone = true; // its key answers 410, as an erased account's does
+    const pair = (await crypto.subtle.generateKey("Ed25519", true, ["sign", "verify"])) as CryptoKeyPair;
+    const multikey = `${evil.origin}/multikey/${uuid()}`;
+    evil.publish({
+      "@context": "https://w3id.org/security/multikey/v1",
+      id: multikey,
+      type: "Multikey",
+      controller: vic.id,
+      publicKeyMultibase: await exportMultibaseKey(pair.publicKey),
+    });
+    const unsigned = new Delete({
+      id: new URL(`${vic.id}#delete`),
+      actor: new URL(vic.id),
+      object: new URL(vic.id),
+      to: PUBLIC_IRI,
+    });
+    const signed = await signObject(unsigned, pair.privateKey, new URL(multikey), {
+      contextLoader: shippedContextLoader,
+    });
+    const body = await signed.toJsonLd({ format: "compact", contextLoader: shippedContextLoader });
+    const res = await sendForged(`${community.iri}/inbox`, body as Record<string, unknown>, ghost.keyId);
+    expect(res.status).toBe(202);
+    await queueIdle(k);
+    expect((await followRow(k, vic.id, community.iri))?.status).toBe("accepted");
+  });
+
+  it("a context that renames actor or id, so that plain JSON and JSON-LD disagree, is refused", async () => {
+    const object = note(vic, "aliased-actor-6FG", thread.iri);
+    const aliased = {
+      ...create(mallory, object),
+      "@context": [
+        ...AS,
+        {
+          actor: { "@id": "https://evil.invalid/ns#decoy", "@type": "@id" },
+          by: { "@id": "as:actor", "@type": "@id" },
+        },
+      ],
+      by: vic.id,
+    };
+    const res = await evil.send(mallory, `${community.iri}/inbox`, aliased);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain("redefine");
+    const keyed = { ...create(mallory, object), "https://www.w3.org/ns/activitystreams#actor": vic.id };
+    expect((await evil.send(mallory, `${community.iri}/inbox`, keyed)).status).toBe(400);
+    await queueIdle(k);
+    expect(await postByIri(k, object.id)).toBeUndefined();
   });
 });
