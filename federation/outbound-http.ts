@@ -9,9 +9,9 @@
 // (Fedify's validatePublicUrl) resolves the name once, and a name that then
 // resolves elsewhere (DNS rebinding) would otherwise reach our own network.
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from "node:dns";
-import type { LookupFunction } from "node:net";
+import { isIP, type LookupFunction } from "node:net";
 import { isValidPublicIPv4Address, isValidPublicIPv6Address } from "@fedify/fedify/runtime";
-import { Agent, setGlobalDispatcher } from "undici";
+import { Agent, buildConnector, setGlobalDispatcher } from "undici";
 
 export const OUTBOUND_BOUNDS = {
   /** TCP and TLS connection. */
@@ -42,6 +42,27 @@ export const publicOnlyLookup: LookupFunction = (hostname, options, callback) =>
   });
 };
 
+const publicAddress = (address: string) =>
+  isIP(address) === 6 ? isValidPublicIPv6Address(address) : isValidPublicIPv4Address(address);
+
+/**
+ * A connector for connections that may reach public addresses only: a host
+ * name through publicOnlyLookup, an address written as such (`127.0.0.1`,
+ * `[::ffff:127.0.0.1]`, which no lookup sees) checked directly. It holds for
+ * every hop, redirects included.
+ */
+export function publicOnlyConnector(timeoutMs: number): buildConnector.connector {
+  const connect = buildConnector({ timeout: timeoutMs, lookup: publicOnlyLookup });
+  return (options, callback) => {
+    const host = options.hostname.replace(/^\[|\]$/g, "");
+    if (isIP(host) !== 0 && !publicAddress(host)) {
+      const refused = Object.assign(new Error(`${host} is a private address`), { code: "EPRIVATEADDR" });
+      return callback(refused, null);
+    }
+    connect(options, callback);
+  };
+}
+
 let installed = false;
 
 /**
@@ -53,10 +74,9 @@ export function boundOutgoingRequests(options: { allowPrivateAddress: boolean })
   installed = true;
   setGlobalDispatcher(
     new Agent({
-      connect: {
-        timeout: OUTBOUND_BOUNDS.connectMs,
-        ...(options.allowPrivateAddress ? {} : { lookup: publicOnlyLookup }),
-      },
+      connect: options.allowPrivateAddress
+        ? { timeout: OUTBOUND_BOUNDS.connectMs }
+        : publicOnlyConnector(OUTBOUND_BOUNDS.connectMs),
       headersTimeout: OUTBOUND_BOUNDS.headersMs,
       bodyTimeout: OUTBOUND_BOUNDS.bodyIdleMs,
       maxResponseSize: OUTBOUND_BOUNDS.maxResponseBytes,

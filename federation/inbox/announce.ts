@@ -4,7 +4,7 @@ import { findActorByIri } from "../../src/actors/remote.ts";
 import type { AppContext } from "../../src/context.ts";
 import { logger } from "../../src/logging.ts";
 import { instanceLoader, isPostObject } from "../remote.ts";
-import { applyDelete } from "./delete.ts";
+import { applyDelete, goneAtSource } from "./delete.ts";
 import { ingestPost } from "./ingest.ts";
 import { applyLike } from "./like.ts";
 import { applyUpdate } from "./update.ts";
@@ -60,8 +60,9 @@ export async function onAnnounce(ctx: InboxContext<AppContext>, announce: Announ
       : await fetchFromSource(inner.objectId);
     if (object) await applyUpdate(ctx, inner, undefined, object);
   } else if (inner instanceof Delete) {
-    // From another server: apply only if the post is really gone at its source.
-    if (vouched || !(await fetchFromSource(inner.objectId))) await applyDelete(ctx, inner, group.id);
+    // From another server: apply only if its source says it is gone (404 or 410), not merely unreachable.
+    if (vouched || (inner.objectId && (await goneAtSource(inner.objectId.href))))
+      await applyDelete(ctx, inner, group.id);
   } else if (inner instanceof Like) {
     await applyLike(ctx, inner);
   } else {

@@ -50,6 +50,33 @@ export async function applyDelete(
   if (!deleted) log.debug("Delete of {object} not applied", { object: del.objectId.href });
 }
 
+/** Recent answers of `goneAtSource`, so forged Deletes cannot make us ask another server again and again. */
+const goneAnswers = new Map<string, { gone: boolean; until: number }>();
+const GONE_ANSWER_MS = 60_000;
+
+/**
+ * Whether the document at `iri` is gone at its own server: only a 404 or 410
+ * says so. A timeout, an error or a refusal says nothing, and nothing is deleted
+ * on it (a server that is down, or blocks us, has not deleted anyone).
+ */
+export async function goneAtSource(iri: string): Promise<boolean> {
+  const known = goneAnswers.get(iri);
+  if (known && known.until > Date.now()) return known.gone;
+  const gone = await fetch(iri, {
+    headers: { accept: "application/activity+json" },
+    redirect: "manual",
+    signal: AbortSignal.timeout(10_000),
+  })
+    .then(async (r) => {
+      await r.body?.cancel().catch(() => undefined);
+      return r.status === 410 || r.status === 404;
+    })
+    .catch(() => false);
+  if (goneAnswers.size > 10_000) goneAnswers.clear();
+  goneAnswers.set(iri, { gone, until: Date.now() + GONE_ANSWER_MS });
+  return gone;
+}
+
 /**
  * Signatures of a deleted actor can't be checked (their key is gone, often
  * answering 410). Mastodon sends `Delete(Person)` signed by that very key; we
@@ -65,9 +92,7 @@ export async function onUnverifiedDelete(
   if (!actor || actor.local === 1) return new Response(null, { status: 202 });
   // The IRI was fetched through Fedify's address checks when the actor was
   // first stored; this one request only asks whether it is gone now.
-  const gone = await fetch(actor.iri, { headers: { accept: "application/activity+json" }, redirect: "manual" })
-    .then((r) => r.status === 410 || r.status === 404)
-    .catch(() => false);
+  const gone = await goneAtSource(actor.iri);
   if (gone) {
     await purgeRemoteActor(ctx, actor);
     log.info("remote actor {actor} gone (unverifiable Delete, {reason}); their content is purged", {

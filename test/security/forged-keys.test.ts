@@ -336,4 +336,41 @@ describe("forged keys and borrowed origins", () => {
     await queueIdle(k);
     expect(await postByIri(k, object.id)).toBeUndefined();
   });
+
+  // Runs last: it stops the member's server.
+  it("a group's Announce of a Delete(Person) while the person's server is down purges no one", async () => {
+    const group = await lemmy.addActor("relay_like", { type: "Group", name: "Relay-like" });
+    const groupId = await k.runtime.remote?.resolveActor(group.id);
+    const alice = await k.runtime.db
+      .selectFrom("actors")
+      .select("id")
+      .where("username", "=", "alice")
+      .executeTakeFirstOrThrow();
+    const ts = new Date().toISOString();
+    await k.runtime.db
+      .insertInto("follows")
+      .values({
+        id: uuid(),
+        iri: `${k.url}/follows/${uuid()}`,
+        follower_id: alice.id,
+        followee_id: groupId ?? "",
+        status: "accepted",
+        created_at: ts,
+        accepted_at: ts,
+      })
+      .execute();
+    await mastodon.stop();
+    const del = { id: `${vic.id}#delete-${uuid()}`, type: "Delete", actor: vic.id, object: vic.id, to: [PUBLIC] };
+    const announce = {
+      "@context": AS,
+      id: `${lemmy.origin}/activities/announce/${uuid()}`,
+      type: "Announce",
+      actor: group.id,
+      to: [PUBLIC],
+      object: del,
+    };
+    expect((await lemmy.send(group, `${k.url}/inbox`, announce)).status).toBe(202);
+    await queueIdle(k);
+    expect((await followRow(k, vic.id, community.iri))?.status).toBe("accepted");
+  });
 });

@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Agent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publicOnlyLookup } from "../../federation/outbound-http.ts";
+import { publicOnlyConnector, publicOnlyLookup } from "../../federation/outbound-http.ts";
 
 describe("connections resolve only to public addresses", () => {
   let port: number;
@@ -44,6 +44,22 @@ describe("connections resolve only to public addresses", () => {
       expect(hits).toBe(0);
       // The same server, reached without the check, answers: the refusal is the lookup's.
       expect(await (await undiciFetch(`http://localhost:${port}/`)).text()).toBe("private");
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it("an address written as such, loopback or IPv4-mapped, is refused too, on every hop", async () => {
+    const agent = new Agent({ connect: publicOnlyConnector(10_000) });
+    try {
+      for (const host of ["127.0.0.1", "[::ffff:127.0.0.1]", "localhost"]) {
+        const error = await undiciFetch(`http://${host}:${port}/`, { dispatcher: agent }).then(
+          () => null,
+          (e: unknown) => e as Error & { cause?: { code?: string } },
+        );
+        expect(error?.cause?.code, host).toBe("EPRIVATEADDR");
+      }
+      expect(hits).toBe(1); // only the unchecked request of the test above
     } finally {
       await agent.close();
     }
