@@ -36,6 +36,13 @@ export interface KyselyMessageQueueOptions {
   /** First retry delay after a handler failure; doubles per attempt, capped at 1 hour. Default 1 s. */
   retryBaseMs?: number;
   /**
+   * Stop waiting for a handler after this long: its slot is freed and the
+   * message settled (keep it below `leaseMs`). For handlers that may hang on
+   * a peer (deliveries) and finish, or queue their own retry, by themselves.
+   * Default: wait as long as it takes.
+   */
+  handlerDeadlineMs?: number;
+  /**
    * Which queue of the table this instance serves. Fedify's own messages use
    * the default; our domain events use another, so a state change and its
    * event can be written in one transaction (see `queueRow`).
@@ -85,6 +92,7 @@ export class KyselyMessageQueue implements MessageQueue {
   readonly #maxAttempts: number;
   readonly #retryBaseMs: number;
   readonly #channel: string;
+  readonly #handlerDeadlineMs: number | undefined;
   /** Wakes this instance's listeners after a local enqueue. */
   readonly #wakers = new Set<() => void>();
 
@@ -102,6 +110,7 @@ export class KyselyMessageQueue implements MessageQueue {
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 5);
     this.#retryBaseMs = options.retryBaseMs ?? 1_000;
     this.#channel = options.channel ?? "fedify";
+    this.#handlerDeadlineMs = options.handlerDeadlineMs;
   }
 
   async enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
@@ -263,7 +272,17 @@ export class KyselyMessageQueue implements MessageQueue {
         return;
       }
       try {
-        await handler(JSON.parse(row.payload));
+        const run = Promise.resolve().then(() => handler(JSON.parse(row.payload)));
+        if ((await this.#withinDeadline(run)) === "late") {
+          // Still running (a peer answering one byte at a time): the slot is freed and the message
+          // settled before its lease runs out, so it is never taken twice; the attempt finishes on
+          // its own and queues its own retry if it fails.
+          logger.warn("Message {messageId} still running after {deadlineMs} ms; its slot is freed.", {
+            ...log,
+            deadlineMs: this.#handlerDeadlineMs,
+          });
+          run.catch(() => undefined);
+        }
       } catch (error) {
         if (row.attempts >= this.#maxAttempts) {
           logger.error("Dropping message {messageId} after {attempts} failed attempts:\n{error}", { ...log, error });
@@ -290,6 +309,20 @@ export class KyselyMessageQueue implements MessageQueue {
     } catch (error) {
       // The lease will run out and the message will be delivered again.
       logger.error("Failed to settle message {messageId}:\n{error}", { ...log, error });
+    }
+  }
+
+  async #withinDeadline(run: Promise<unknown>): Promise<"done" | "late"> {
+    const deadline = this.#handlerDeadlineMs;
+    if (deadline === undefined) return run.then(() => "done");
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), deadline);
+    });
+    try {
+      return await Promise.race([run.then(() => "done" as const), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

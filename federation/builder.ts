@@ -40,7 +40,13 @@ const log = logger("federation", "delivery");
 
 export function buildFederation(ctx: AppContext): FederationHandle {
   // Fedify's messages, in our table; outbox deliveries also feed the delivery ledger.
-  const queue = new LedgerQueue(ctx.db, { dialect: ctx.dialect, allowPrivateAddress: ctx.config.allowPrivateAddress });
+  // A peer that answers one byte at a time must not hold a delivery slot: after 50 s (below the 60 s
+  // lease, so the message is never taken twice) the slot is freed and the attempt finishes on its own.
+  const queue = new LedgerQueue(ctx.db, {
+    dialect: ctx.dialect,
+    allowPrivateAddress: ctx.config.allowPrivateAddress,
+    handlerDeadlineMs: 50_000,
+  });
   const kv = new KyselyKvStore(ctx.db);
   // Protects against SSRF; only a dev/test setting lifts it.
   const allowPrivate = ctx.config.allowPrivateAddress;

@@ -50,6 +50,29 @@ describe.each(dialects)("KyselyMessageQueue on %s", (dialect) => {
   const queueOn = (tdb: { db: TestDatabase["db"] }, options: Partial<KyselyMessageQueueOptions> = {}) =>
     new KyselyMessageQueue(tdb.db, { dialect, ...fast, ...options });
 
+  it("frees the slot of a handler past its deadline and settles its message, so the next one runs", async () => {
+    const tdb = await freshDatabase(dialect);
+    try {
+      const queue = queueOn(tdb, { concurrency: 1, handlerDeadlineMs: 300 });
+      const hang = deferred();
+      const seen: string[] = [];
+      const listener = start(queue, async (m: { name: string }) => {
+        seen.push(m.name);
+        if (m.name === "drip") await hang.promise; // a peer answering one byte at a time
+      });
+      await queue.enqueue({ name: "drip" });
+      await queue.enqueue({ name: "next" });
+      await waitFor(() => seen.includes("next"), "the next message to run while the first still hangs");
+      const left = await tdb.db.selectFrom("fedify_queue").select("id").execute();
+      expect(left).toEqual([]);
+      hang.resolve();
+      await listener.stop();
+      expect(seen).toEqual(["drip", "next"]);
+    } finally {
+      await tdb.drop();
+    }
+  });
+
   it("delivers an enqueued message once and removes it; listen resolves on abort", async () => {
     const tdb = await freshDatabase(dialect);
     try {
