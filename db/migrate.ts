@@ -1,4 +1,4 @@
-import { type Kysely, PostgresAdapter, sql } from "kysely";
+import { type DatabaseIntrospector, type Kysely, PostgresAdapter, sql, type TableMetadata } from "kysely";
 import { Migrator } from "kysely/migration";
 import { migrations } from "./migrations/index.ts";
 
@@ -16,16 +16,11 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationReport>
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
       : undefined;
   const migrator = new Migrator({
-    db,
+    db: schema ? withOwnSchemaIntrospection(db, schema) : db,
     provider: { getMigrations: async () => migrations },
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  let outcome = await migrator.migrateToLatest();
-  // Kysely looks for its tables by introspecting every schema, which fails when another
-  // schema is dropped at that moment (several databases on one server): look again.
-  for (let retry = 0; retry < 20 && schema && trippedOverOthers(outcome); retry++)
-    outcome = await migrator.migrateToLatest();
-  const { error, results = [] } = outcome;
+  const { error, results = [] } = await migrator.migrateToLatest();
   const failed = results.find((r) => r.status === "Error");
   if (error !== undefined || failed !== undefined) {
     const name = failed?.migrationName ?? "(migrator)";
@@ -36,17 +31,27 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationReport>
   return { applied: results.filter((r) => r.status === "Success").map((r) => r.migrationName) };
 }
 
-/** Codes PostgreSQL answers when a schema, table or column vanishes while the catalog is read. */
-const VANISHED = new Set(["3F000", "42P01", "42703"]);
-
 /**
- * Whether the migrator failed before running any migration because something
- * it introspected (in any schema) was dropped meanwhile.
+ * `db` whose introspection sees only `schema`. Kysely's own reads every
+ * schema's columns through functions that fail when another schema is
+ * dropped at that moment (several databases on one server, as in tests);
+ * the migrator only needs to know which of its tables exist here.
  */
-function trippedOverOthers(outcome: Awaited<ReturnType<Migrator["migrateToLatest"]>>): boolean {
-  if (outcome.error === undefined || outcome.results?.some((r) => r.status !== "NotExecuted")) return false;
-  for (let e: unknown = outcome.error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (VANISHED.has(String((e as { code?: unknown }).code))) return true;
-  }
-  return false;
+function withOwnSchemaIntrospection(db: Kysely<any>, schema: string): Kysely<any> {
+  const introspection: DatabaseIntrospector = {
+    getSchemas: async () =>
+      (await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace`.execute(db)).rows,
+    getTables: async () =>
+      (
+        await sql<{ name: string }>`select table_name as name from information_schema.tables
+          where table_schema = ${schema}`.execute(db)
+      ).rows.map((t): TableMetadata => ({ name: t.name, schema, isView: false, isForeign: false, columns: [] })),
+  };
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === "introspection") return introspection;
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
