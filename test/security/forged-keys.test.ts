@@ -15,6 +15,7 @@ import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
 import { fixture, Peer, type PeerActor, PUBLIC, snowflake, uuid } from "../helpers/peer.ts";
 import { seedCommunity, seedUser } from "../helpers/seed.ts";
 import { followRow, postByIri, queueIdle } from "../interop/support.ts";
+import { seedFollow } from "../policy/support.ts";
 
 const AS = ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"];
 
@@ -74,6 +75,18 @@ describe("forged keys and borrowed origins", () => {
     cc: [community.iri],
     object,
   });
+
+  /** Alice, on Kindred, follows the remote group `iri` (fetched and stored from its server). */
+  async function aliceFollows(iri: string) {
+    const groupId = await k.runtime.remote?.resolveActor(iri);
+    expect(groupId).toBeTruthy();
+    const alice = await k.runtime.db
+      .selectFrom("actors")
+      .select("id")
+      .where("username", "=", "alice")
+      .executeTakeFirstOrThrow();
+    await seedFollow(k.runtime.db, alice.id, groupId ?? "");
+  }
 
   beforeAll(async () => {
     k = await startTestInstance();
@@ -184,25 +197,7 @@ describe("forged keys and borrowed origins", () => {
 
   it("a remote group's Announce of an object its server attributes to a third server stores nothing", async () => {
     const group = await lemmy.addActor("hiv_remote", { type: "Group", name: "HIV remote" });
-    const groupId = await k.runtime.remote?.resolveActor(group.id);
-    expect(groupId).toBeTruthy();
-    const alice = await k.runtime.db
-      .selectFrom("actors")
-      .select("id")
-      .where("username", "=", "alice")
-      .executeTakeFirstOrThrow();
-    await k.runtime.db
-      .insertInto("follows")
-      .values({
-        id: uuid(),
-        iri: `${k.url}/follows/${uuid()}`,
-        follower_id: alice.id,
-        followee_id: groupId ?? "",
-        status: "accepted",
-        created_at: new Date().toISOString(),
-        accepted_at: new Date().toISOString(),
-      })
-      .execute();
+    await aliceFollows(group.id);
     const page = {
       id: `${lemmy.origin}/post/${uuid()}`,
       type: "Page",
@@ -340,25 +335,7 @@ describe("forged keys and borrowed origins", () => {
   // Runs last: it stops the member's server.
   it("a group's Announce of a Delete(Person) while the person's server is down purges no one", async () => {
     const group = await lemmy.addActor("relay_like", { type: "Group", name: "Relay-like" });
-    const groupId = await k.runtime.remote?.resolveActor(group.id);
-    const alice = await k.runtime.db
-      .selectFrom("actors")
-      .select("id")
-      .where("username", "=", "alice")
-      .executeTakeFirstOrThrow();
-    const ts = new Date().toISOString();
-    await k.runtime.db
-      .insertInto("follows")
-      .values({
-        id: uuid(),
-        iri: `${k.url}/follows/${uuid()}`,
-        follower_id: alice.id,
-        followee_id: groupId ?? "",
-        status: "accepted",
-        created_at: ts,
-        accepted_at: ts,
-      })
-      .execute();
+    await aliceFollows(group.id);
     await mastodon.stop();
     const del = { id: `${vic.id}#delete-${uuid()}`, type: "Delete", actor: vic.id, object: vic.id, to: [PUBLIC] };
     const announce = {
