@@ -9,6 +9,7 @@ import type { DocumentLoader, RemoteDocument } from "@fedify/fedify/runtime";
 import { createActivityPubRequest, FetchError, preloadedContexts, validatePublicUrl } from "@fedify/fedify/runtime";
 import { ambiguousTerms } from "./json-ld-guard.ts";
 import { checkJsonLimits, JsonLimitError, parseBoundedJson } from "./json-limits.ts";
+import { originOf } from "./wire.ts";
 
 export interface FetchBounds {
   /** Until the response headers arrive. */
@@ -150,13 +151,6 @@ function parseDocument(text: string, url: string): unknown {
 // ---- key owners ----
 
 const KEY_OWNER_FIELDS = ["owner", "controller"] as const;
-const originOf = (iri: string): string | null => {
-  try {
-    return new URL(iri).origin;
-  } catch {
-    return null;
-  }
-};
 
 /** A key object without the owner fields that `belongs` does not accept. */
 function withOwnersBound(key: unknown, belongs: (owner: string) => boolean): unknown {
@@ -206,13 +200,23 @@ export const keyOwnersBound =
 
 // ---- contexts ----
 
-const shipped = (file: string) =>
-  JSON.parse(readFileSync(new URL(`./contexts/${file}`, import.meta.url), "utf8")) as unknown;
+/** A context we ship, read and checked once, on first use. */
+function shipped(file: string): () => unknown {
+  let document: unknown;
+  return () => {
+    if (document === undefined) {
+      const read: unknown = JSON.parse(readFileSync(new URL(`./contexts/${file}`, import.meta.url), "utf8"));
+      checkJsonLimits(read);
+      document = read;
+    }
+    return document;
+  };
+}
 
 /** Contexts served by every instance of a software at its own address, by the path they are served at. */
 const SHIPPED_BY_PATH: [RegExp, () => unknown][] = [
-  [/\/schemas\/litepub-0\.1\.jsonld$/, () => shipped("litepub-0.1.json")],
-  [/^https:\/\/[^/]+\/contexts$/, () => shipped("mbin.json")],
+  [/\/schemas\/litepub-0\.1\.jsonld$/, shipped("litepub-0.1.json")],
+  [/^https:\/\/[^/]+\/contexts$/, shipped("mbin.json")],
 ];
 
 const EMPTY_CONTEXT = { "@context": {} };
@@ -227,11 +231,7 @@ export const shippedContextLoader: DocumentLoader = async (url) => {
   const known = (preloadedContexts as Record<string, unknown>)[url];
   if (known !== undefined) return { contextUrl: null, document: known, documentUrl: url };
   for (const [pattern, load] of SHIPPED_BY_PATH) {
-    if (pattern.test(url)) {
-      const document = load();
-      checkJsonLimits(document);
-      return { contextUrl: null, document, documentUrl: url };
-    }
+    if (pattern.test(url)) return { contextUrl: null, document: load(), documentUrl: url };
   }
   return { contextUrl: null, document: EMPTY_CONTEXT, documentUrl: url };
 };

@@ -17,7 +17,7 @@ import { verifyRequestDetailed } from "@fedify/fedify";
 import type { DocumentLoader } from "@fedify/fedify/runtime";
 import { ambiguousTerms } from "./json-ld-guard.ts";
 import { JsonLimitError, parseBoundedJson } from "./json-limits.ts";
-import { idOf, isActorDelete } from "./wire.ts";
+import { idOf, isActorDelete, originOf } from "./wire.ts";
 
 const INBOX_PATH = /^\/(@[^/]+\/)?inbox$/;
 /** A real `Delete` of an actor is well under 2 KB; an unverifiable one is handled only when this small. */
@@ -31,15 +31,6 @@ export interface InboxGateOptions {
 }
 
 const refuse = (status: 400 | 401, error: string) => Response.json({ error }, { status });
-
-const originOf = (iri: string): string | null => {
-  try {
-    const url = new URL(iri);
-    return url.protocol === "https:" || url.protocol === "http:" ? url.origin : null;
-  } catch {
-    return null;
-  }
-};
 
 /** The ids of the keys an actor document lists (`publicKey`, `assertionMethod`), objects or bare ids alike. */
 export function listedKeyIds(actor: Record<string, unknown>): Set<string> {

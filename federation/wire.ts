@@ -83,6 +83,16 @@ export const idOf = (v: unknown): string | null =>
       ? (v as { id: string }).id
       : null;
 
+/** The origin of an http(s) IRI, or null for anything else (FEP-fe34 compares these). */
+export const originOf = (iri: string): string | null => {
+  try {
+    const url = new URL(iri);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.origin : null;
+  } catch {
+    return null;
+  }
+};
+
 /** `Delete` of the sending actor itself: an account erasure. */
 export function isActorDelete(activity: Record<string, unknown>): boolean {
   return activity.type === "Delete" && typeof activity.actor === "string" && idOf(activity.object) === activity.actor;
