@@ -14,6 +14,7 @@ import { logger } from "../src/logging.ts";
 import { postForFederation, postRouting } from "../src/posts/outbound.ts";
 import { toApObject } from "./objects.ts";
 import { actorErased, actorUpdated, followActivity, followEnded, likeActivity } from "./outbox-actors.ts";
+import { moderationActivity } from "./outbox-moderation.ts";
 import { activityId, announce, recipient, sendTo, sendToFollowersAs } from "./send.ts";
 
 const log = logger("federation", "outbox");
@@ -80,6 +81,11 @@ export async function dispatch(
       return actorUpdated(ctx, federation, event.actorId);
     case "actor.erased":
       return actorErased(ctx, event.plan);
+    case "moderation.acted":
+    case "moderation.received":
+    case "report.filed":
+    case "report.closed":
+      return moderationActivity(ctx, event);
   }
 }
 

@@ -28,6 +28,14 @@ export type DomainEvent =
   /** A local actor stopped following a remote one (the row is gone). */
   | { type: "follow.undone"; followIri: string; followerId: string; followeeId: string }
   | { type: "actor.updated"; actorId: string }
+  /** A moderation action taken here (moderation_actions row): federated by the outbox. */
+  | { type: "moderation.acted"; actionId: string }
+  /** A remote moderator's action in a local community: the group re-shares the activity as received. */
+  | { type: "moderation.received"; actionId: string; activity: unknown }
+  /** A report filed here: forwarded as a `Flag` where the reporter asked and where Lemmy expects it. */
+  | { type: "report.filed"; reportId: string }
+  /** A report closed here: a `Resolve` goes back to the server whose `Flag` it was. */
+  | { type: "report.closed"; reportId: string }
   /** A local member erased themselves: the plan says where the `Delete`s go, as their rows are gone. */
   | { type: "actor.erased"; plan: ErasurePlan };
 

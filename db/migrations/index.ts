@@ -7,6 +7,7 @@ import * as m0005 from "./0005-community-servers.ts";
 import * as m0006 from "./0006-member-blocks.ts";
 import * as m0007 from "./0007-data-rights.ts";
 import * as m0008 from "./0008-gone-posts-export-leases.ts";
+import * as m0009 from "./0009-moderation.ts";
 
 /** Forward-only migrations, applied in key order. Append; never edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   "0006-member-blocks": m0006,
   "0007-data-rights": m0007,
   "0008-gone-posts-export-leases": m0008,
+  "0009-moderation": m0009,
 };

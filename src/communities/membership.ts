@@ -216,40 +216,6 @@ export async function communityOfPost(db: Db, communityId: string) {
   };
 }
 
-/** A moderator appoints another member (local or remote) as moderator; logged. */
-export async function addModerator(
-  db: Db,
-  communityId: string,
-  byModeratorId: string,
-  memberActorId: string,
-): Promise<void> {
-  await inTransaction(db, async (trx) => {
-    if (!(await isModerator(trx, communityId, byModeratorId)))
-      throw forbidden("only moderators can appoint moderators");
-    if ((await membership(trx, communityId, memberActorId)) !== "accepted")
-      throw forbidden("only members can become moderators");
-    if (await isModerator(trx, communityId, memberActorId)) return;
-    const ts = now();
-    await trx
-      .insertInto("community_moderators")
-      .values({ community_id: communityId, actor_id: memberActorId, created_at: ts })
-      .execute();
-    await trx
-      .insertInto("moderation_actions")
-      .values({
-        id: newId(),
-        community_id: communityId,
-        moderator_id: byModeratorId,
-        action: "add_moderator",
-        target_post_id: null,
-        target_actor_id: memberActorId,
-        reason: null,
-        created_at: ts,
-      })
-      .execute();
-  });
-}
-
 /** Whether an actor on `host` is an approved member: their server's admins may then read the community. */
 export async function hasMemberOnServer(db: Db, communityId: string, host: string): Promise<boolean> {
   const row = await db

@@ -3,13 +3,13 @@ import { communityForm, communityPage, moderationPage } from "../../views/pages/
 import { findLocalUser } from "../accounts/service.ts";
 import { DomainError, forbidden, notFound } from "../errors.ts";
 import { followRemote, unfollowRemote } from "../follows/service.ts";
+import { addModerator } from "../moderation/people.ts";
 import { listThreads } from "../posts/queries.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
 import {
-  addModerator,
   decideMembership,
   hasMemberOnServer,
   isModerator,
@@ -167,7 +167,13 @@ communityRoutes.post(`${AT}/moderation/moderators`, async (c) => {
   const form = await formFields(c);
   const member = await findLocalUser(db, (form.username ?? "").replace(/^@/, "").trim());
   if (!member) throw notFound(`user "${form.username ?? ""}"`);
-  await addModerator(db, community.id, user.actorId, member.actorId);
+  await addModerator(
+    db,
+    c.get("app").config.origin,
+    { role: "moderator", actorId: user.actorId },
+    community.id,
+    member.actorId,
+  );
   return c.redirect(`/@${community.slug}/moderation`, 303);
 });
 

@@ -199,7 +199,7 @@ export async function account(
 export async function moderation(db: Db, userId: string) {
   const reports = await db
     .selectFrom("reports")
-    .select(["iri", "reason", "status", "created_at", "resolved_at", "target_post_id", "target_actor_id"])
+    .select(["iri", "category", "comment", "status", "created_at", "resolved_at", "resolution_note"])
     .where("reporter_id", "=", userId)
     .orderBy("created_at")
     .execute();
@@ -233,10 +233,12 @@ export async function moderation(db: Db, userId: string) {
   return {
     reportsFiled: reports.map((r) => ({
       iri: r.iri,
-      reason: r.reason,
+      category: r.category,
+      comment: r.comment,
       status: r.status,
       filedAt: r.created_at,
       resolvedAt: r.resolved_at,
+      outcome: r.resolution_note,
     })),
     actionsOnTheirContent: actions.map((a) => ({
       action: a.action,

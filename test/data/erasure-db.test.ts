@@ -11,6 +11,7 @@ import { requestExport } from "../../src/export/service.ts";
 import { filterPerson } from "../../src/filters/service.ts";
 import { newId } from "../../src/ids.ts";
 import { sendMessage } from "../../src/messages/service.ts";
+import { fileReport } from "../../src/moderation/reports.ts";
 import { createReply, createThread, deletePost, like } from "../../src/posts/service.ts";
 import { postIri } from "../../src/urls.ts";
 import { dialects } from "../helpers/databases.ts";
@@ -69,22 +70,12 @@ describe.each(dialects)("eraseAccount (%s)", (dialect) => {
     // Moderation records naming her: a moderator's deletion of her post, and a report about her.
     const removed = await createThread(db, instance.url, community, ivy.actorId, { title: "Removed by a moderator" });
     await deletePost(db, removed.id, admin.actorId);
-    await db
-      .insertInto("reports")
-      .values({
-        id: newId(),
-        iri: null,
-        reporter_id: kim.actorId,
-        community_id: community.id,
-        target_post_id: null,
-        target_actor_id: ivy.actorId,
-        reason: "Report-about-Ivy-4WQ",
-        status: "open",
-        created_at: new Date().toISOString(),
-        resolved_at: null,
-        resolved_by: null,
-      })
-      .execute();
+    await fileReport(db, instance.url, {
+      reporterId: kim.actorId,
+      actorId: ivy.actorId,
+      category: "harassment",
+      comment: "Report-about-Ivy-4WQ",
+    });
     // Everything looked for is really there before (the scan is not vacuous).
     const before = await scanDatabase(db, [
       ...Object.values(unique),

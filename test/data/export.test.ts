@@ -20,12 +20,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { addModerator, join as joinCommunity } from "../../src/communities/membership.ts";
+import { join as joinCommunity } from "../../src/communities/membership.ts";
 import { exportsDir, pruneExports } from "../../src/export/service.ts";
 import { blockServer, filterPerson } from "../../src/filters/service.ts";
 import { followRemote } from "../../src/follows/service.ts";
 import { newId } from "../../src/ids.ts";
 import { sendMessage } from "../../src/messages/service.ts";
+import { addModerator } from "../../src/moderation/people.ts";
+import { fileReport } from "../../src/moderation/reports.ts";
 import { createReply, deletePost, like } from "../../src/posts/service.ts";
 import { csvLines, type UnpackedArchive, unpackArchive } from "../helpers/archive.ts";
 import { WebClient } from "../helpers/client.ts";
@@ -164,10 +166,12 @@ const moderationSchema = z.strictObject({
   reportsFiled: z.array(
     z.strictObject({
       iri: url.nullable(),
-      reason: z.string(),
+      category: z.string(),
+      comment: z.string(),
       status: z.enum(["open", "resolved", "dismissed"]),
       filedAt: iso,
       resolvedAt: iso.nullable(),
+      outcome: z.string().nullable(),
     }),
   ),
   actionsOnTheirContent: z.array(
@@ -264,7 +268,7 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     await joinCommunity(db, a.url, longCovid, wren!.actorId);
     await joinCommunity(db, a.url, longCovid, carol!.actorId);
     expect(await joinCommunity(db, a.url, t1d, wren!.actorId)).toBe("pending");
-    await addModerator(db, longCovid.id, admin.actorId, wren!.actorId);
+    await addModerator(db, a.url, { role: "moderator", actorId: admin.actorId }, longCovid.id, wren!.actorId);
 
     // A second Kindred: bob joins the community, so its posts are delivered there; wren follows bob.
     const bob = await seedUser(b, "bob");
@@ -344,23 +348,13 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     await filterPerson(db, wren!.actorId, eve!.actorId, "block");
     await blockServer(db, wren!.actorId, "spam.example");
 
-    // No service files reports or bans yet (they arrive by federation): rows as the inbox would write them.
-    await db
-      .insertInto("reports")
-      .values({
-        id: newId(),
-        iri: null,
-        reporter_id: wren!.actorId,
-        community_id: longCovid.id,
-        target_post_id: question.id,
-        target_actor_id: carol!.actorId,
-        reason: "report-reason-5d5d",
-        status: "open",
-        created_at: new Date().toISOString(),
-        resolved_at: null,
-        resolved_by: null,
-      })
-      .execute();
+    // Wren reports Carol's question; the ban is a row as a remote community's Block would write it.
+    await fileReport(db, a.url, {
+      reporterId: wren!.actorId,
+      postIds: [question.id],
+      category: "other",
+      comment: "report-reason-5d5d",
+    });
     await db
       .insertInto("community_bans")
       .values({
@@ -626,7 +620,15 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     expect(JSON.stringify(mod)).not.toContain(seeded.ownDeletedReply);
     expect(mod.actionsOnTheirContent.map((x) => x.action)).toContain("add_moderator");
     expect(mod.reportsFiled).toEqual([
-      { iri: null, reason: "report-reason-5d5d", status: "open", filedAt: expect.any(String), resolvedAt: null },
+      {
+        iri: expect.stringMatching(/\/reports\//),
+        category: "other",
+        comment: "report-reason-5d5d",
+        status: "open",
+        filedAt: expect.any(String),
+        resolvedAt: null,
+        outcome: null,
+      },
     ]);
     expect(mod.communityBans).toEqual([
       { community: `mcas@${hostA()}`, reason: "ban-reason-6e6e", since: expect.any(String), until: null },

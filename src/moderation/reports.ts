@@ -1,0 +1,264 @@
+// Reports (DSA Art. 16 notices): from members, logged-out visitors and other
+// servers (`Flag`), into one queue per community for its moderators and one
+// for the instance's admins. Each is resolved or dismissed with a note, and
+// the reporter is told.
+import { z } from "zod";
+import type { Db, ReportCategory } from "../../db/schema.ts";
+import { inTransaction } from "../../db/transaction.ts";
+import { conflict, forbidden, invalid, notFound, parseInput } from "../errors.ts";
+import { recordEvent } from "../events.ts";
+import { newId, now } from "../ids.ts";
+import { notify } from "../notifications/service.ts";
+import { type Acting, assertMayModerate } from "./authority.ts";
+
+export const REPORT_CATEGORIES: Record<ReportCategory, string> = {
+  medical_misinformation: "Medical misinformation",
+  harassment: "Harassment or hate",
+  self_harm: "Risk of self-harm",
+  spam: "Spam or advertising",
+  privacy: "Privacy breach (someone's health or identity exposed)",
+  illegal: "Illegal content",
+  other: "Something else",
+};
+export const COMMENT_MAX = 2000;
+
+const reportInput = z.object({
+  category: z.enum(Object.keys(REPORT_CATEGORIES) as [ReportCategory, ...ReportCategory[]], {
+    error: "choose a reason",
+  }),
+  comment: z.string().trim().max(COMMENT_MAX, `must be at most ${COMMENT_MAX} characters`).default(""),
+  contact: z
+    .string()
+    .trim()
+    .max(320, "must be at most 320 characters")
+    .optional()
+    .transform((v) => v || null)
+    .refine((v) => v === null || /^[^\s@]+@[^\s@]+$/.test(v), "must be an email address"),
+  forward: z.boolean().default(false),
+});
+
+export interface NewReport {
+  /** The reporting member; null for a logged-out visitor. */
+  reporterId: string | null;
+  postIds?: string[];
+  /** The person reported (defaults to the reported post's author). */
+  actorId?: string | null;
+  category: string;
+  comment?: string;
+  /** A visitor's address for the outcome. */
+  contact?: string;
+  /** Also send it to the reported content's server (Mastodon's "forward"). */
+  forward?: boolean;
+}
+
+/** Files a report from a member or a visitor; returns its id. */
+export async function fileReport(db: Db, origin: string, input: NewReport): Promise<string> {
+  const data = parseInput(reportInput, {
+    category: input.category,
+    comment: input.comment,
+    contact: input.contact,
+    forward: input.forward,
+  });
+  const postIds = [...new Set(input.postIds ?? [])].slice(0, 20);
+  if (postIds.length === 0 && !input.actorId) throw invalid("a report names a post or a person");
+  if (input.reporterId === null && postIds.length === 0) throw forbidden("log in to report a person");
+  return inTransaction(db, async (trx) => {
+    const posts = await reportedPosts(trx, postIds);
+    // Visitors report what anyone can read: public posts.
+    if (input.reporterId === null && posts.some((p) => p.audience !== "public")) throw notFound("post");
+    let targetActor = input.actorId ?? posts[0]?.author_id ?? null;
+    if (input.actorId) {
+      const actor = await trx.selectFrom("actors").select("id").where("id", "=", input.actorId).executeTakeFirst();
+      if (!actor) throw notFound("person");
+      targetActor = actor.id;
+    }
+    if (input.reporterId !== null && targetActor === input.reporterId) throw forbidden("you cannot report yourself");
+    const id = newId();
+    await trx
+      .insertInto("reports")
+      .values({
+        id,
+        iri: `${origin}/reports/${id}`,
+        reporter_id: input.reporterId,
+        reporter_contact: input.reporterId === null ? data.contact : null,
+        community_id: posts.find((p) => p.community_id)?.community_id ?? null,
+        target_actor_id: targetActor,
+        category: data.category,
+        comment: data.comment,
+        forward: data.forward ? 1 : 0,
+        remote: 0,
+        status: "open",
+        resolution_note: null,
+        resolved_by: null,
+        resolved_at: null,
+        created_at: now(),
+      })
+      .execute();
+    if (posts.length > 0)
+      await trx
+        .insertInto("report_posts")
+        .values(posts.map((p) => ({ report_id: id, post_id: p.id })))
+        .execute();
+    await tellReviewers(trx, id);
+    await recordEvent(trx, { type: "report.filed", reportId: id });
+    return id;
+  });
+}
+
+async function reportedPosts(db: Db, postIds: string[]) {
+  if (postIds.length === 0) return [];
+  const rows = await db
+    .selectFrom("posts")
+    .select(["id", "community_id", "author_id", "audience", "deleted_at"])
+    .where("id", "in", postIds)
+    .execute();
+  if (rows.length !== postIds.length || rows.some((r) => r.deleted_at)) throw notFound("post");
+  return rows;
+}
+
+/** A `Flag` from another server, already resolved to rows here; ignored when already stored. */
+export async function receiveReport(
+  db: Db,
+  input: {
+    iri: string;
+    reporterId: string;
+    postIds: string[];
+    actorId: string | null;
+    communityId: string | null;
+    comment: string;
+  },
+): Promise<string | null> {
+  return inTransaction(db, async (trx) => {
+    const known = await trx.selectFrom("reports").select("id").where("iri", "=", input.iri).executeTakeFirst();
+    if (known) return null;
+    const posts = await trx
+      .selectFrom("posts")
+      .select(["id", "community_id", "author_id"])
+      .where("id", "in", input.postIds.length > 0 ? input.postIds : [""])
+      .execute();
+    const id = newId();
+    await trx
+      .insertInto("reports")
+      .values({
+        id,
+        iri: input.iri,
+        reporter_id: input.reporterId,
+        reporter_contact: null,
+        community_id: input.communityId ?? posts.find((p) => p.community_id)?.community_id ?? null,
+        target_actor_id: input.actorId ?? posts[0]?.author_id ?? null,
+        category: "other",
+        comment: input.comment.slice(0, COMMENT_MAX),
+        forward: 0,
+        remote: 1,
+        status: "open",
+        resolution_note: null,
+        resolved_by: null,
+        resolved_at: null,
+        created_at: now(),
+      })
+      .execute();
+    if (posts.length > 0)
+      await trx
+        .insertInto("report_posts")
+        .values(posts.map((p) => ({ report_id: id, post_id: p.id })))
+        .execute();
+    await tellReviewers(trx, id);
+    return id;
+  });
+}
+
+/** The community's local moderators, or the admins for reports outside any community of ours. */
+async function tellReviewers(db: Db, reportId: string): Promise<void> {
+  const report = await db
+    .selectFrom("reports")
+    .leftJoin("communities", "communities.actor_id", "reports.community_id")
+    .select(["reports.community_id", "communities.actor_id as localCommunity"])
+    .where("reports.id", "=", reportId)
+    .executeTakeFirstOrThrow();
+  const reviewers = report.localCommunity
+    ? await db
+        .selectFrom("community_moderators")
+        .select("actor_id")
+        .where("community_id", "=", report.localCommunity)
+        .execute()
+    : await db.selectFrom("users").select("actor_id").where("role", "=", "admin").execute();
+  await notify(
+    db,
+    reviewers.map((r) => ({
+      userId: r.actor_id,
+      kind: "report_filed" as const,
+      reportId,
+      communityId: report.community_id,
+    })),
+  );
+}
+
+export async function findReport(db: Db, reportId: string) {
+  const report = await db.selectFrom("reports").selectAll().where("id", "=", reportId).executeTakeFirst();
+  if (!report) throw notFound("report");
+  return report;
+}
+
+/**
+ * Who reviews a report: a moderator of its (local) community, or an admin.
+ * Reports outside our communities are for admins only.
+ */
+export async function assertMayReview(db: Db, acting: Acting, report: { community_id: string | null }) {
+  const local = report.community_id
+    ? await db
+        .selectFrom("communities")
+        .select("actor_id")
+        .where("actor_id", "=", report.community_id)
+        .executeTakeFirst()
+    : undefined;
+  if (acting.role === "admin") return assertMayModerate(db, acting, report.community_id ?? "");
+  if (!local || !report.community_id) throw forbidden("only admins review this report");
+  await assertMayModerate(db, acting, report.community_id);
+}
+
+/** Closes a report, resolved (something was done) or dismissed, with a note the reporter reads. */
+export async function closeReport(
+  db: Db,
+  acting: Acting,
+  reportId: string,
+  outcome: "resolved" | "dismissed",
+  note?: string | null,
+): Promise<void> {
+  const text = parseInput(z.string().trim().max(COMMENT_MAX).optional(), note ?? undefined) || null;
+  await inTransaction(db, async (trx) => {
+    const report = await findReport(trx, reportId);
+    await assertMayReview(trx, acting, report);
+    if (report.status !== "open") throw conflict(`this report is already ${report.status}`);
+    await trx
+      .updateTable("reports")
+      .set({ status: outcome, resolution_note: text, resolved_by: acting.actorId, resolved_at: now() })
+      .where("id", "=", reportId)
+      .execute();
+    if (report.reporter_id) await notify(trx, { userId: report.reporter_id, kind: "report_closed", reportId });
+    await recordEvent(trx, { type: "report.closed", reportId });
+  });
+}
+
+/** Another server resolved a report we sent it (Lemmy's `Resolve`): only the server it went to may. */
+export async function receiveReportResolved(db: Db, input: { iri: string; resolverHost: string }): Promise<boolean> {
+  return inTransaction(db, async (trx) => {
+    const report = await trx
+      .selectFrom("reports")
+      .leftJoin("actors as community", "community.id", "reports.community_id")
+      .leftJoin("actors as target", "target.id", "reports.target_actor_id")
+      .select(["reports.id", "reports.status", "reports.reporter_id", "community.host as ch", "target.host as th"])
+      .where("reports.iri", "=", input.iri)
+      .where("reports.remote", "=", 0)
+      .executeTakeFirst();
+    if (report?.status !== "open") return false;
+    if (input.resolverHost !== report.ch && input.resolverHost !== report.th) return false;
+    await trx
+      .updateTable("reports")
+      .set({ status: "resolved", resolved_at: now(), resolution_note: `Resolved on ${input.resolverHost}` })
+      .where("id", "=", report.id)
+      .execute();
+    if (report.reporter_id)
+      await notify(trx, { userId: report.reporter_id, kind: "report_closed", reportId: report.id });
+    return true;
+  });
+}
