@@ -11,6 +11,10 @@ import { filterRoutes } from "../filters/routes.ts";
 import { instanceRoutes } from "../instance/routes.ts";
 import { logger } from "../logging.ts";
 import { messageRoutes } from "../messages/routes.ts";
+import { appealRoutes } from "../moderation/appeal-routes.ts";
+import { reportRoutes } from "../moderation/report-routes.ts";
+import { moderationRoutes } from "../moderation/routes.ts";
+import { notificationRoutes, unreadNotifications } from "../notifications/routes.ts";
 import { policyRoutes } from "../policy/routes.ts";
 import { postRoutes } from "../posts/routes.ts";
 import { pageContext, type WebEnv } from "./env.ts";
@@ -79,6 +83,7 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
   }
   app.use(csrf(ctx.config.secretKey, ctx.config.secure));
   app.use(loadSession());
+  app.use(unreadNotifications());
   app.route("/", instanceRoutes);
   app.route("/", accountRoutes);
   app.route("/", dataRoutes);
@@ -87,6 +92,10 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
   app.route("/", messageRoutes);
   app.route("/", policyRoutes);
   app.route("/", filterRoutes);
+  app.route("/", moderationRoutes);
+  app.route("/", reportRoutes);
+  app.route("/", appealRoutes);
+  app.route("/", notificationRoutes);
 
   app.notFound((c) => c.html(errorPage(pageContext(c), 404, "There is nothing at this address."), 404));
   app.onError((err, c) => {
