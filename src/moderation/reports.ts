@@ -231,7 +231,14 @@ export async function closeReport(
     if (report.status !== "open") throw conflict(`this report is already ${report.status}`);
     await trx
       .updateTable("reports")
-      .set({ status: outcome, resolution_note: text, resolved_by: acting.actorId, resolved_at: now() })
+      // A visitor's address served to answer them: it goes once the report is closed (minimal PII).
+      .set({
+        status: outcome,
+        resolution_note: text,
+        resolved_by: acting.actorId,
+        resolved_at: now(),
+        reporter_contact: null,
+      })
       .where("id", "=", reportId)
       .execute();
     if (report.reporter_id) await notify(trx, { userId: report.reporter_id, kind: "report_closed", reportId });
