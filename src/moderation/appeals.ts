@@ -35,6 +35,16 @@ export async function appealableAction(db: Db, actionId: string, userId: string)
     .where("moderation_actions.id", "=", actionId)
     .executeTakeFirst();
   if (!action || action.target_actor_id !== userId) throw notFound("moderation action");
+  // A community elsewhere decides there: no server carries appeals between instances.
+  const local = action.community_id
+    ? await db
+        .selectFrom("communities")
+        .select("actor_id")
+        .where("actor_id", "=", action.community_id)
+        .executeTakeFirst()
+    : undefined;
+  if (action.community_id && !local)
+    throw forbidden("this was decided on the community's own server; appeal to its moderators there");
   if (!(APPEALABLE as readonly string[]).includes(action.action)) throw forbidden("this action cannot be appealed");
   if (action.reversed_at) throw conflict("this action was already reversed");
   if (action.appealId) throw conflict("you already appealed this action");

@@ -188,10 +188,14 @@ export async function statementOfReasons(db: Db, actionId: string, viewerId: str
     .where("actor_id", "=", viewerId)
     .executeTakeFirst();
   if (row.targetActorId !== viewerId && !mod && !(await isAdmin(db, viewerId))) throw notFound("moderation action");
-  const appealable = ["remove_post", "ban"].includes(row.action) && row.reversedAt === null && !row.appealId;
+  // Appeals go to our own communities' moderators; a community elsewhere decides there.
+  const appealable =
+    ["remove_post", "ban"].includes(row.action) && row.reversedAt === null && !row.appealId && row.communityLocal === 1;
   return {
     ...entry(row, row.hideNames !== 1 || mod !== undefined),
     mine: row.targetActorId === viewerId,
+    /** Where the community lives, when it is not here: appeals go there. */
+    decidedOn: row.communityLocal === 1 ? null : row.communityHost,
     appealable,
     appeal: row.appealId
       ? {
