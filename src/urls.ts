@@ -19,6 +19,6 @@ export const postIri = (origin: string, id: string, type: "Page" | "Note" = "Pag
 export const followIri = (origin: string, id: string) => `${origin}${fill(paths.follow, id)}`;
 export const likeIri = (origin: string, id: string) => `${origin}${fill(paths.like, id)}`;
 export const hostOf = (origin: string) => new URL(origin).host;
-/** A moderation activity we send (`/activities/lock/{id}`…): the path names the kind, which wire.ts reads for Lemmy's types. */
+/** A moderation activity we send (`/activities/lock/{id}`…): the path names its kind (wire.ts reads it). */
 export const moderationActivityIri = (origin: string, kind: string, id: string) =>
   `${origin}/activities/${kind}/${encodeURIComponent(id)}`;

@@ -97,6 +97,29 @@ export const must = (value: string | boolean | undefined): string => {
   return value;
 };
 
+/** A whole-number option from `min` to `max`, e.g. `--days 7`; undefined when not given. */
+export function wholeNumber(
+  flag: string,
+  value: string | boolean | undefined,
+  min: number,
+  max: number,
+  unit = "",
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === "string" && /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= min && n <= max)) {
+    throw new UsageError(`${flag} must be a whole number${unit ? ` of ${unit}` : ""} from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** A text option of at most `max` characters (as the service counts them, trimmed). */
+export function shortText(flag: string, value: string | boolean | undefined, max: number): string | undefined {
+  const text = str(value);
+  if (text !== undefined && text.trim().length > max) throw new UsageError(`${flag} must be at most ${max} characters`);
+  return text;
+}
+
 // ---- usage ----
 
 const usageLine = (c: Command) => `kindred ${c.name}${c.args ? ` ${c.args}` : ""}`;

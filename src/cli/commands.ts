@@ -4,7 +4,9 @@ import { communities } from "./communities.ts";
 import { database } from "./database.ts";
 import { domains } from "./domains.ts";
 import { federation } from "./federation.ts";
+import { moderation } from "./moderation.ts";
 import { posts } from "./posts.ts";
+import { reports } from "./reports.ts";
 import { users } from "./users.ts";
 
 export const commands: readonly Command[] = [
@@ -12,6 +14,8 @@ export const commands: readonly Command[] = [
   ...users,
   ...communities,
   ...posts,
+  ...reports,
+  ...moderation,
   ...domains,
   ...federation,
 ];

@@ -61,7 +61,8 @@ export async function banPerson(
 ): Promise<string> {
   const reason = parseInput(reasonInput, options.reason ?? undefined);
   const expiresAt = expiry(options);
-  const actionId = await inTransaction(db, async (trx) => {
+  // One transaction: the ban and the removal of their posts land together or not at all.
+  return inTransaction(db, async (trx) => {
     await assertMayModerate(trx, acting, communityId);
     const community = await moderatedCommunity(trx, communityId);
     await person(trx, actorId);
@@ -91,7 +92,7 @@ export async function banPerson(
         .where("followee_id", "=", communityId)
         .where("follower_id", "=", actorId)
         .execute();
-    return logAction(trx, origin, {
+    const actionId = await logAction(trx, origin, {
       communityId,
       acting,
       action: "ban",
@@ -103,9 +104,9 @@ export async function banPerson(
       localCommunity: community.local,
       tell: actorId,
     });
+    if (options.removeContent) await removeAllPosts(trx, origin, acting, communityId, actorId, reason, options);
+    return actionId;
   });
-  if (options.removeContent) await removeAllPosts(db, origin, acting, communityId, actorId, reason, options);
-  return actionId;
 }
 
 /** The banned person's posts in the community, removed one by one so every server hears of each. */
