@@ -42,6 +42,11 @@ describe("kindred CLI: usage and configuration", () => {
         "community create",
         "community list",
         "post create",
+        "report list",
+        "report resolve",
+        "mod remove",
+        "mod ban",
+        "mod remove-moderator",
       ]) {
         expect(r.stdout).toContain(command);
       }
