@@ -14,6 +14,8 @@ export interface PageContext {
   instanceName: string;
   viewer: Viewer | undefined;
   csrf: string;
+  /** The logged-in reader's unread notifications; unknown (no count shown) outside the web app's pages. */
+  unread?: number | undefined;
 }
 
 /** The search box in every page's header. */
@@ -56,6 +58,7 @@ ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.re
       ${v.role === "admin" ? html`<li><a href="/admin">Admin</a></li>` : ""}
       <li><a href="/feed">Feed</a></li>
       <li><a href="/messages">Messages</a></li>
+      <li>${notificationsLink(page.unread)}</li>
       <li><a href="/settings">Settings</a></li>
       <li>${inlineForm(page.csrf, "/logout", html`<button class="link">Log out</button>`)}</li>`
           : html`<li><a href="/login">Log in</a></li>
@@ -70,6 +73,13 @@ ${body}
 <footer class="site"><p>Powered by Kindred · <a href="/about">About this instance</a></p></footer>
 </body>
 </html>`;
+}
+
+/** "Notifications (3)": the count is part of the link's text, so it reads the same without styles. */
+function notificationsLink(unread: number | undefined): Html {
+  return unread
+    ? html`<a href="/notifications" class="unread">Notifications (${unread})</a>`
+    : html`<a href="/notifications">Notifications</a>`;
 }
 
 export const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`;

@@ -10,6 +10,8 @@ export interface WebEnv {
     user: SessionUser | undefined;
     /** CSRF token for forms on this page. */
     csrf: string;
+    /** The reader's unread notifications, for the header (set by `unreadNotifications()`). */
+    unread: number | undefined;
   };
 }
 
@@ -22,6 +24,7 @@ export function pageContext(c: WebContext): PageContext {
     instanceName: c.get("app").config.instanceName,
     viewer: user ? { username: user.username, name: user.name, role: user.role } : undefined,
     csrf: c.get("csrf"),
+    unread: c.get("unread"),
   };
 }
 

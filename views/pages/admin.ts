@@ -19,6 +19,7 @@ export function adminPage(
     "Instance settings",
     html`<h1>Instance settings</h1>
 <p><a href="/admin/federation">Federation: blocked and allowed servers</a></p>
+<p><a href="/admin/reports">Reports</a> · <a href="/admin/appeals">Appeals</a></p>
 ${state.saved ? html`<div class="notice" role="status">Saved.</div>` : ""}
 ${formErrors(state.message)}
 <form method="post" action="/admin" class="stack">

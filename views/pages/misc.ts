@@ -25,6 +25,9 @@ export function profilePage(page: PageContext, d: ProfileData): Html {
   const role = d.role === "admin" ? metaTag("Admin") : "";
   const joined = d.remote ? "" : html` · joined ${time(d.createdAt)}`;
   const message = d.canMessage ? html`<a class="button secondary" href="/messages/${d.username}">Message</a>` : "";
+  // Members report other people to the admins; visitors report posts only.
+  const v = page.viewer;
+  const report = v && v.username.toLowerCase() !== d.username.toLowerCase() ? reportLink(d.username) : "";
   return layout(
     page,
     d.name ?? d.username,
@@ -38,6 +41,7 @@ export function profilePage(page: PageContext, d: ProfileData): Html {
   ${message}
   ${d.filter ? filterControls(page, d.username, d.filter.current) : ""}
   ${d.viewerIsAdmin ? clinicianControl(page, d) : ""}
+  ${report}
   </div>
 </header>
 <section aria-labelledby="posts-h">
@@ -71,6 +75,8 @@ function filterControls(page: PageContext, username: string, current: "mute" | "
   const block = inlineForm(page.csrf, `/@${username}/block`, html`<button class="link danger">Block</button>`);
   return html`${mute} ${block}`;
 }
+
+const reportLink = (username: string) => html`<p class="meta"><a href="/@${username}/report">Report…</a></p>`;
 
 function clinicianControl(page: PageContext, d: ProfileData): Html {
   const verified = html`<input type="hidden" name="verified" value="${d.isClinician ? "0" : "1"}">`;
