@@ -27,6 +27,15 @@ export interface PostItem {
   likes: number;
   replies: number;
   likedByViewer: boolean;
+  /** Who may read it: a visitor may report only public posts. */
+  audience?: string;
+}
+
+/** A removed post as its author and the moderators still see it: why, and (for its author) the statement. */
+export interface RemovalView {
+  reason: string | null;
+  /** The statement of reasons (and the way to appeal), for the author. */
+  statementHref: string | null;
 }
 
 export function authorLink(p: {
@@ -49,29 +58,41 @@ export function authorLink(p: {
 const clinicianHint = "An admin of this instance verified this member as a clinician";
 export const clinicianBadge = () => html` <span class="badge" title="${clinicianHint}">Verified clinician</span>`;
 
-/** Body of a post: content warnings collapse behind <details>. */
-export function postBody(p: {
-  summary: string | null;
-  contentHtml: string;
-  deletedAt: string | null;
-  removedAt: string | null;
-}): Html {
+/**
+ * Body of a post: content warnings collapse behind <details>. A removed post
+ * is a placeholder, except for those given its removal (its author and the
+ * moderators), who see it under a banner saying why.
+ */
+export function postBody(
+  p: { summary: string | null; contentHtml: string; deletedAt: string | null; removedAt: string | null },
+  removal?: RemovalView,
+): Html {
   if (p.deletedAt) return html`<p class="placeholder">[deleted]</p>`;
-  if (p.removedAt) return html`<p class="placeholder">[removed by a moderator]</p>`;
+  if (p.removedAt && !removal) return html`<p class="placeholder">[removed by a moderator]</p>`;
   const content = html`<div class="content">${trusted(p.contentHtml)}</div>`;
-  return p.summary
+  const body = p.summary
     ? html`<details class="cw"><summary>Content warning: ${p.summary}</summary>${content}</details>`
     : content;
+  return removal && p.removedAt ? html`${removedBanner(removal)}${body}` : body;
+}
+
+function removedBanner(r: RemovalView): Html {
+  const why = r.reason ? html`: ${r.reason}` : html` (no reason given)`;
+  const who = r.statementHref ? "you and the moderators" : "its author and the moderators";
+  const statement = r.statementHref ? html` <a href="${r.statementHref}">Why, and how to appeal</a>` : "";
+  return html`<p class="removed-banner" role="note"><strong>Removed by the moderators</strong>${why}<br>
+  Only ${who} see it.${statement}</p>`;
 }
 
 export function threadSummary(p: PostItem, options: { communitySlug?: string } = {}): Html {
   const pinned = p.pinnedAt ? html` <span class="tag">Pinned</span>` : "";
   const locked = p.locked ? html` <span class="tag">Locked</span>` : "";
+  const removed = p.removedAt ? html` <span class="tag removed">Removed</span>` : "";
   const slug = options.communitySlug;
   const where = slug ? html` · in <a href="/@${slug}">${slug}</a>` : "";
   const counts = `${plural(p.replies, "reply", "replies")} · ${plural(p.likes, "like")}`;
   return html`<article class="thread-summary${p.pinnedAt ? " pinned" : ""}">
-  <h3><a href="/posts/${p.id}">${p.title ?? "(untitled)"}</a>${pinned}${locked}</h3>
+  <h3><a href="/posts/${p.id}">${p.title ?? "(untitled)"}</a>${pinned}${locked}${removed}</h3>
   <p class="meta">${authorLink(p)} · ${time(p.publishedAt)}${where} · ${counts}</p>
   ${p.summary ? html`<p class="cw-note">Content warning: ${p.summary}</p>` : ""}
 </article>`;

@@ -1,9 +1,12 @@
 import { Hono } from "hono";
-import { communityForm, communityPage, moderationPage } from "../../views/pages/communities.ts";
+import { communityForm, communityPage } from "../../views/pages/communities.ts";
+import { moderationPage } from "../../views/pages/moderation.ts";
 import { findLocalUser } from "../accounts/service.ts";
 import { DomainError, forbidden, notFound } from "../errors.ts";
 import { followRemote, unfollowRemote } from "../follows/service.ts";
-import { addModerator } from "../moderation/people.ts";
+import { now } from "../ids.ts";
+import { actingIn } from "../moderation/action-routes.ts";
+import { addModerator, removeModerator } from "../moderation/people.ts";
 import { listThreads } from "../posts/queries.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
@@ -12,7 +15,6 @@ import { requireUser } from "../web/session.ts";
 import {
   decideMembership,
   hasMemberOnServer,
-  isModerator,
   join,
   leave,
   mayRead,
@@ -72,10 +74,10 @@ export async function renderCommunity(c: WebContext, community: Community) {
   const viewerId = user?.actorId;
   const canRead = await mayRead(app.db, community, viewerId);
   const cursor = c.req.query("cursor");
+  const mod = (await actingIn(app.db, community.id, viewerId)) !== null;
   const threads = canRead
-    ? await listThreads(app.db, community.id, { cursor, viewerId })
+    ? await listThreads(app.db, community.id, { cursor, viewerId, moderator: mod })
     : { items: [], pinned: [], nextCursor: null };
-  const mod = viewerId ? await isModerator(app.db, community.id, viewerId) : false;
   return c.html(
     communityPage(pageContext(c), {
       community: { ...community, members: await memberCount(app.db, community.id) },
@@ -111,12 +113,13 @@ communityRoutes.post(`${AT}/leave`, async (c) => {
   return c.redirect(`/@${community.slug}`, 303);
 });
 
+/** The community in the path, moderated by the reader: one of its moderators, or an admin. */
 async function moderatedCommunity(c: WebContext) {
   const user = requireUser(c);
   const community = await getCommunity(c.get("app").db, handleOf(c));
-  if (!(await isModerator(c.get("app").db, community.id, user.actorId)))
-    throw forbidden("only moderators of this community can do this");
-  return { user, community };
+  const acting = await actingIn(c.get("app").db, community.id, user.actorId);
+  if (!acting) throw forbidden("only moderators of this community can do this");
+  return { user, community, acting };
 }
 
 communityRoutes.get(`${AT}/moderation`, async (c) => {
@@ -141,17 +144,57 @@ communityRoutes.get(`${AT}/moderation`, async (c) => {
   const newServers = new Set<string>();
   for (const p of pending)
     if (p.local === 0 && !(await hasMemberOnServer(db, community.id, p.host))) newServers.add(p.host);
+  const owner = community.local === 1 ? await ownerOf(c, community.id) : null;
   return c.html(
     moderationPage(pageContext(c), {
       slug: community.slug,
       name: community.name,
+      local: community.local === 1,
       visibility: community.visibility,
       pending,
       newServers: [...newServers],
+      bans: await activeBans(c, community.id),
+      moderators: (await moderators(db, community.id)).map((m) => ({
+        actorId: m.id,
+        handle: m.local === 1 ? `@${m.username}` : `@${m.username}@${m.host}`,
+        name: m.name,
+        owner: m.id === owner,
+      })),
       log,
     }),
   );
 });
+
+async function ownerOf(c: WebContext, communityId: string) {
+  const row = await c
+    .get("app")
+    .db.selectFrom("communities")
+    .select("created_by")
+    .where("actor_id", "=", communityId)
+    .executeTakeFirst();
+  return row?.created_by ?? null;
+}
+
+/** Bans in force (an expired one no longer stops anyone), newest first. */
+async function activeBans(c: WebContext, communityId: string) {
+  const rows = await c
+    .get("app")
+    .db.selectFrom("community_bans")
+    .innerJoin("actors", "actors.id", "community_bans.actor_id")
+    .select(["actors.id", "actors.username", "actors.host", "actors.local"])
+    .select(["community_bans.reason", "community_bans.created_at", "community_bans.expires_at"])
+    .where("community_bans.community_id", "=", communityId)
+    .where((eb) => eb.or([eb("community_bans.expires_at", "is", null), eb("community_bans.expires_at", ">", now())]))
+    .orderBy("community_bans.created_at", "desc")
+    .execute();
+  return rows.map((r) => ({
+    actorId: r.id,
+    handle: r.local === 1 ? `@${r.username}` : `@${r.username}@${r.host}`,
+    reason: r.reason,
+    since: r.created_at,
+    until: r.expires_at,
+  }));
+}
 
 for (const decision of ["approve", "reject"] as const) {
   communityRoutes.post(`${AT}/members/:actorId/${decision}`, async (c) => {
@@ -162,30 +205,38 @@ for (const decision of ["approve", "reject"] as const) {
 }
 
 communityRoutes.post(`${AT}/moderation/moderators`, async (c) => {
-  const { user, community } = await moderatedCommunity(c);
+  const { community, acting } = await moderatedCommunity(c);
   const db = c.get("app").db;
   const form = await formFields(c);
   const member = await findLocalUser(db, (form.username ?? "").replace(/^@/, "").trim());
   if (!member) throw notFound(`user "${form.username ?? ""}"`);
-  await addModerator(
-    db,
-    c.get("app").config.origin,
-    { role: "moderator", actorId: user.actorId },
-    community.id,
-    member.actorId,
-  );
+  await addModerator(db, c.get("app").config.origin, acting, community.id, member.actorId);
   return c.redirect(`/@${community.slug}/moderation`, 303);
 });
 
-communityRoutes.get(`${AT}/settings`, async (c) => {
+communityRoutes.post(`${AT}/moderation/moderators/:actorId/remove`, async (c) => {
+  const { community, acting } = await moderatedCommunity(c);
+  const app = c.get("app");
+  await removeModerator(app.db, app.config.origin, acting, community.id, c.req.param("actorId"));
+  return c.redirect(`/@${community.slug}/moderation`, 303);
+});
+
+/** Only a community that lives here has settings here. */
+async function settingsOf(c: WebContext) {
   const { community } = await moderatedCommunity(c);
+  if (community.local !== 1) throw notFound("settings of a community on another server");
+  return community;
+}
+
+communityRoutes.get(`${AT}/settings`, async (c) => {
+  const community = await settingsOf(c);
   return c.html(
     communityForm(pageContext(c), { kind: "edit", slug: community.slug }, { values: formValues(community) }),
   );
 });
 
 communityRoutes.post(`${AT}/settings`, async (c) => {
-  const { community } = await moderatedCommunity(c);
+  const community = await settingsOf(c);
   const app = c.get("app");
   const form = await formFields(c);
   try {
@@ -199,6 +250,7 @@ communityRoutes.post(`${AT}/settings`, async (c) => {
       allowedServers: form.allowedServers,
       retentionDays: form.retentionDays ?? "",
       allowAnonymize: form.allowAnonymize === "1",
+      hideModlogNames: form.hideModlogNames === "1",
     });
     return c.redirect(`/@${community.slug}`, 303);
   } catch (e) {
@@ -224,4 +276,5 @@ const formValues = (c: Community) => ({
   allowedServers: c.allowedServers,
   retentionDays: c.retentionDays === null ? "" : String(c.retentionDays),
   allowAnonymize: c.allowAnonymize === 1 ? "1" : "",
+  hideModlogNames: c.hideModlogNames === 1 ? "1" : "",
 });

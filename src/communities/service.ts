@@ -49,6 +49,8 @@ export const communitySettingsInput = z.object({
     }),
   /** Members who erase their account may leave their posts here, anonymized. */
   allowAnonymize: z.boolean().default(false),
+  /** lemmy#1580: the public moderation log says "a moderator"; left unchanged when not given. */
+  hideModlogNames: z.boolean().optional(),
 });
 
 export const createCommunityInput = communitySettingsInput.extend({
@@ -133,6 +135,7 @@ export async function createCommunity(
         retention_days: data.retentionDays,
         allowed_servers: data.allowedServers,
         allow_anonymize: data.allowAnonymize ? 1 : 0,
+        hide_modlog_names: data.hideModlogNames ? 1 : 0,
         created_by: creator.actorId,
         created_at: ts,
       })
@@ -195,6 +198,7 @@ export async function updateCommunity(
         allowed_servers: data.allowedServers,
         retention_days: data.retentionDays,
         allow_anonymize: data.allowAnonymize ? 1 : 0,
+        ...(data.hideModlogNames === undefined ? {} : { hide_modlog_names: data.hideModlogNames ? 1 : 0 }),
       })
       .where("actor_id", "=", communityId)
       .execute();
@@ -237,6 +241,7 @@ const communityColumns = [
   "communities.retention_days as retentionDays",
   "communities.allowed_servers as allowedServers",
   "communities.allow_anonymize as allowAnonymize",
+  "communities.hide_modlog_names as hideModlogNames",
 ] as const;
 
 export type Community = NonNullable<Awaited<ReturnType<typeof findCommunity>>>;
@@ -290,6 +295,7 @@ export async function findCommunityByHandle(db: Db, handle: string): Promise<Com
     retentionDays: null,
     allowedServers: "",
     allowAnonymize: 0,
+    hideModlogNames: 0,
   };
 }
 
@@ -343,4 +349,22 @@ export async function listCommunities(
     .slice(0, limit)
     .map((r) => ({ ...r, members: Number(r.members ?? 0), threads: Number(r.threads ?? 0) }));
   return { items: page, nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
+}
+
+/**
+ * The other servers that hear of what happens in a local community: the hosts
+ * of its remote members, which its activities (posts, deletions, moderation) reach.
+ */
+export async function followerServers(db: Db, communityId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("follows")
+    .innerJoin("actors", "actors.id", "follows.follower_id")
+    .select("actors.host")
+    .distinct()
+    .where("follows.followee_id", "=", communityId)
+    .where("follows.status", "=", "accepted")
+    .where("actors.local", "=", 0)
+    .orderBy("actors.host")
+    .execute();
+  return rows.map((r) => r.host);
 }

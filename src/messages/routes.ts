@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { conversationPage, inboxPage } from "../../views/pages/messages.ts";
+import { conversationPage, deleteConversationPage, inboxPage } from "../../views/pages/messages.ts";
 import { findLocalUser } from "../accounts/service.ts";
 import { findRemoteActorByHandle } from "../actors/remote.ts";
 import { DomainError, notFound } from "../errors.ts";
@@ -76,6 +76,22 @@ messageRoutes.post("/messages/:handle", async (c) => {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
     return renderConversation(c, { values: form, errors: e.fields, message: e.message }, 422);
   }
+});
+
+/** Deleting a conversation asks first: how many messages go, and which server hears of it. */
+messageRoutes.get("/messages/:handle/delete", async (c) => {
+  const user = requireUser(c);
+  const other = await counterpart(c);
+  const messages = await conversation(c.get("app").db, user.actorId, other.id, 1000);
+  const sent = messages.filter((m) => m.authorId === user.actorId && !m.deletedAt).length;
+  const at = other.handle.lastIndexOf("@");
+  return c.html(
+    deleteConversationPage(
+      pageContext(c),
+      { ...other, host: at > 0 ? other.handle.slice(at + 1) : null },
+      { sent, received: messages.length - messages.filter((m) => m.authorId === user.actorId).length },
+    ),
+  );
 });
 
 messageRoutes.post("/messages/:handle/delete", async (c) => {

@@ -136,36 +136,55 @@ async function pageOf(
   return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
 }
 
-/** Threads of a community, newest first; pinned threads lead the first page. */
+/**
+ * Threads of a community, newest first; pinned threads lead the first page.
+ * Removed threads are listed (marked) only for its moderators, who may restore them.
+ */
 export async function listThreads(
   db: Db,
   communityId: string,
-  options: { cursor?: string; limit?: number; viewerId?: string } = {},
+  options: { cursor?: string; limit?: number; viewerId?: string; moderator?: boolean } = {},
 ): Promise<Page<PostView> & { pinned: PostView[] }> {
-  const page = await pageOf(
-    postQuery(db, options.viewerId)
+  const threads = () => {
+    let q = postQuery(db, options.viewerId)
       .where("posts.community_id", "=", communityId)
       .where("posts.parent_id", "is", null)
       // Logged-out visitors see public threads only (not those of limited servers);
       // followers-only threads are for the community's members.
       .where((eb) => visibleAudience(eb, options.viewerId, communityId))
-      .where("posts.deleted_at", "is", null)
-      .where("posts.removed_at", "is", null)
-      .where("posts.pinned_at", "is", null),
-    options,
-  );
-  const pinned = options.cursor
-    ? []
-    : (
-        await postQuery(db, options.viewerId)
-          .where("posts.community_id", "=", communityId)
-          .where("posts.parent_id", "is", null)
-          .where("posts.deleted_at", "is", null)
-          .where("posts.pinned_at", "is not", null)
-          .orderBy("posts.pinned_at", "desc")
-          .execute()
-      ).map(shape);
-  return { ...page, pinned };
+      .where("posts.deleted_at", "is", null);
+    if (!options.moderator) q = q.where("posts.removed_at", "is", null);
+    return q;
+  };
+  const page = await pageOf(threads().where("posts.pinned_at", "is", null), options);
+  let pinned = threads().where("posts.pinned_at", "is not", null);
+  if (options.viewerId) pinned = pinned.where(notFilteredFor(options.viewerId));
+  return {
+    ...page,
+    pinned: options.cursor ? [] : (await pinned.orderBy("posts.pinned_at", "desc").execute()).map(shape),
+  };
+}
+
+/** Why a post was removed, for those who still see it: the latest removal not undone. */
+export interface RemovalNote {
+  actionId: string;
+  reason: string | null;
+}
+
+export async function removalNotes(db: Db, postIds: string[]): Promise<Map<string, RemovalNote>> {
+  const notes = new Map<string, RemovalNote>();
+  if (postIds.length === 0) return notes;
+  const rows = await db
+    .selectFrom("moderation_actions")
+    .select(["id", "target_post_id", "reason"])
+    .where("action", "=", "remove_post")
+    .where("target_post_id", "in", postIds)
+    .where("reversed_at", "is", null)
+    .orderBy("id", "asc")
+    .execute();
+  // Ascending: a later removal (after a restore) overwrites an earlier one.
+  for (const r of rows) if (r.target_post_id) notes.set(r.target_post_id, { actionId: r.id, reason: r.reason });
+  return notes;
 }
 
 export async function getPost(db: Db, postId: string, viewerId?: string): Promise<PostView> {

@@ -1,15 +1,18 @@
 import { Hono } from "hono";
 import type { FormState } from "../../views/pages/auth.ts";
+import { deletePage } from "../../views/pages/moderation.ts";
 import { composePage, editPage, threadPage } from "../../views/pages/posts.ts";
-import { assertMayPost, communityOfPost, isModerator, mayRead } from "../communities/membership.ts";
+import { assertMayPost, communityOfPost, mayRead, moderators } from "../communities/membership.ts";
 import { getCommunity } from "../communities/service.ts";
 import { extractMentions } from "../content/markdown.ts";
 import { DomainError, notFound } from "../errors.ts";
+import { actingIn, quote, reachOf } from "../moderation/action-routes.ts";
+import { moderatedCommunity } from "../moderation/authority.ts";
 import { pageContext, type WebContext, type WebEnv, wantsActivityJson } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
-import { getPost, listReplies, readablePost } from "./queries.ts";
+import { getPost, listReplies, type PostView, readablePost, removalNotes } from "./queries.ts";
 import { createReply, createThread, deletePost, editPost, like, unlike } from "./service.ts";
 
 export const postRoutes = new Hono<WebEnv>();
@@ -87,6 +90,7 @@ async function renderStandalone(c: WebContext, postId: string) {
       viewerAuthorOf: () => false,
       isModerator: false,
       canReply: false,
+      removals: new Map(),
     }),
   );
 }
@@ -105,20 +109,52 @@ async function renderThread(
     !root.deletedAt &&
     !root.removedAt &&
     (await mayPost(c, community, viewerId));
+  const moderates = (await actingIn(app.db, community.id, viewerId)) !== null;
+  const { removals, shown } = await removedPosts(c, [root, ...replies.items], moderates);
+  // Moderators are not banned (the ban page says why): their posts offer no "Ban".
+  const mods = moderates ? new Set((await moderators(app.db, community.id)).map((m) => m.id)) : new Set<string>();
   return c.html(
     threadPage(pageContext(c), {
       community,
-      root,
-      replies: replies.items,
+      root: shown(root),
+      replies: replies.items.map(shown),
       nextHref: replies.nextCursor ? `/posts/${root.id}?cursor=${replies.nextCursor}` : null,
       viewerId,
       viewerAuthorOf: (p) => viewerId !== undefined && p.authorId === viewerId,
-      isModerator: viewerId ? await isModerator(app.db, community.id, viewerId) : false,
+      isModerator: moderates,
       canReply,
+      removals,
+      bannable: (p) => moderates && p.authorId !== viewerId && !mods.has(p.authorId) && !p.authorDeletedAt,
       ...extra,
     }),
     extra.status ?? 200,
   );
+}
+
+/**
+ * A removed post stays readable, with why, to its author and the moderators;
+ * for everyone else its words never reach the page.
+ */
+async function removedPosts(c: WebContext, posts: PostView[], moderates: boolean) {
+  const viewerId = c.get("user")?.actorId;
+  const sees = (p: PostView) => moderates || p.authorId === viewerId;
+  const notes = await removalNotes(
+    c.get("app").db,
+    posts.filter((p) => p.removedAt && sees(p)).map((p) => p.id),
+  );
+  const removals = new Map<string, { reason: string | null; statementHref: string | null }>();
+  for (const p of posts) {
+    if (!p.removedAt || !sees(p)) continue;
+    const note = notes.get(p.id);
+    const mine = p.authorId === viewerId;
+    removals.set(p.id, {
+      reason: note?.reason ?? null,
+      statementHref: mine && note ? `/moderation/actions/${note.actionId}` : null,
+    });
+  }
+  const shown = (p: PostView): PostView =>
+    p.removedAt && !sees(p) ? { ...p, title: null, contentHtml: "", source: null, summary: null } : p;
+  return { removals, shown };
 }
 
 async function mayPost(c: WebContext, community: Parameters<typeof assertMayPost>[1], actorId: string) {
@@ -213,6 +249,24 @@ postRoutes.post("/posts/:id/edit", async (c) => {
   }
 });
 
+/** The author's delete asks first, saying which servers the deletion goes to. */
+postRoutes.get("/posts/:id/delete", async (c) => {
+  const user = requireUser(c);
+  const app = c.get("app");
+  const { post, community } = await postContext(c, c.req.param("id"));
+  if (post.authorId !== user.actorId || post.deletedAt)
+    throw new DomainError("forbidden", "only the author can delete a post; moderators remove posts instead");
+  const moderated = await moderatedCommunity(app.db, community.id);
+  return c.html(
+    deletePage(pageContext(c), {
+      post: quote(post),
+      community: { slug: community.slug, name: community.name },
+      reach: await reachOf(app.db, moderated, null),
+    }),
+  );
+});
+
+// Moderators may still delete here (older pages and clients); the thread page offers them "Remove".
 postRoutes.post("/posts/:id/delete", async (c) => {
   const user = requireUser(c);
   const app = c.get("app");

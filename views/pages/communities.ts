@@ -14,9 +14,6 @@ import {
   pager,
   plural,
   richText,
-  row,
-  table,
-  time,
 } from "../layout.ts";
 import type { FormState } from "./auth.ts";
 
@@ -51,7 +48,8 @@ export function homePage(
   <div class="row"><h2 id="communities-h">Communities</h2>${create}</div>
   ${list}
   ${pager(data.nextHref)}
-</section>`,
+</section>
+<p class="hint">What the moderators of these communities did, and why: <a href="/modlog">moderation log</a>.</p>`,
   );
 }
 
@@ -114,6 +112,7 @@ export function communityPage(page: PageContext, d: CommunityPageData): Html {
   <h2 id="about-h">About</h2>
   ${c.descriptionHtml ? richText(c.descriptionHtml) : html`<p>No description.</p>`}
   ${rulesAndModerators(page, d)}
+  ${d.canRead || d.isModerator ? html`<p><a href="/@${c.slug}/modlog">Moderation log</a></p>` : ""}
 </aside>
 </div>`,
   );
@@ -178,6 +177,7 @@ export interface CommunityFormValues {
   allowedServers?: string;
   retentionDays?: string;
   allowAnonymize?: string;
+  hideModlogNames?: string;
 }
 
 const slugHint = html`letters, digits, '_' and '-'; becomes @handle, cannot be changed`;
@@ -197,6 +197,7 @@ export function communityForm(
   const option = (name: keyof typeof defaults, value: string, label: string) =>
     choice("radio", name, value, label, { checked: (v[name] ?? defaults[name]) === value });
   const anonymize = "Members who erase their account may leave their posts here, anonymized";
+  const hideNames = "Hide moderators' names in the public moderation log (members and visitors read “a moderator”)";
   return layout(
     page,
     editing ? "Community settings" : "Create a community",
@@ -241,70 +242,8 @@ ${formErrors(state.message)}
     value="${v.retentionDays ?? ""}"${describedBy(e, "retentionDays")}>
   ${fieldError(e, "retentionDays")}
   ${choice("checkbox", "allowAnonymize", "1", anonymize, { checked: v.allowAnonymize === "1" })}
+  ${choice("checkbox", "hideModlogNames", "1", hideNames, { checked: v.hideModlogNames === "1" })}
   <button type="submit">${editing ? "Save" : "Create community"}</button>
 </form>`,
-  );
-}
-
-export interface ModerationPageData {
-  slug: string;
-  name: string | null;
-  visibility: "public" | "members";
-  /** Servers with a pending request and no approved member yet. */
-  newServers: string[];
-  pending: { username: string; host: string; local: number; name: string | null; id: string; requestedAt: string }[];
-  log: { action: string; moderator: string | null; target: string | null; createdAt: string }[];
-}
-
-function joinRequest(page: PageContext, d: ModerationPageData, p: ModerationPageData["pending"][number]): Html {
-  const reach =
-    d.visibility === "members" ? "this members-only community" : "everything this member receives from the community";
-  const readers = `the admins of ${p.host} will be able to read ${reach}`;
-  const firstFromServer = d.newServers.includes(p.host)
-    ? html`<p class="alert" role="note">First member from <strong>${p.host}</strong>: once approved, ${readers}.</p>`
-    : "";
-  const handle = p.local ? `@${p.username}` : `@${p.username}@${p.host}`;
-  return html`<li>
-  <strong>${p.name ?? p.username}</strong> ${handle} · requested ${time(p.requestedAt)}
-  ${firstFromServer}
-  ${inlineForm(page.csrf, `/@${d.slug}/members/${p.id}/approve`, html`<button>Approve</button>`)}
-  ${inlineForm(page.csrf, `/@${d.slug}/members/${p.id}/reject`, html`<button class="secondary">Reject</button>`)}
-</li>`;
-}
-
-export function moderationPage(page: PageContext, d: ModerationPageData): Html {
-  return layout(
-    page,
-    `Moderation · ${d.name ?? d.slug}`,
-    html`<h1>Moderation: <a href="/@${d.slug}">${d.name ?? d.slug}</a></h1>
-<p><a href="/@${d.slug}/settings">Community settings</a></p>
-<section aria-labelledby="pending-h">
-<h2 id="pending-h">Join requests</h2>
-${
-  d.pending.length === 0
-    ? html`<p>No pending requests.</p>`
-    : html`<ul class="plain">${d.pending.map((p) => joinRequest(page, d, p))}</ul>`
-}
-</section>
-<section aria-labelledby="mods-h">
-<h2 id="mods-h">Moderators</h2>
-<form method="post" action="/@${d.slug}/moderation/moderators" class="stack">
-  ${csrfField(page.csrf)}
-  <label for="mod-username">Appoint a member of this instance as moderator (username)</label>
-  <input id="mod-username" name="username" required maxlength="30">
-  <button type="submit" class="secondary">Appoint</button>
-</form>
-</section>
-<section aria-labelledby="log-h">
-<h2 id="log-h">Moderation log</h2>
-${
-  d.log.length === 0
-    ? html`<p>Nothing yet.</p>`
-    : table(
-        ["When", "Moderator", "Action", "Target"],
-        d.log.map((l) => row(time(l.createdAt), l.moderator ?? "—", l.action, l.target ?? "—")),
-      )
-}
-</section>`,
   );
 }

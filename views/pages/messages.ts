@@ -1,16 +1,6 @@
 import { html } from "hono/html";
 import { postBody } from "../components.ts";
-import {
-  csrfField,
-  fieldError,
-  formErrors,
-  type Html,
-  hint,
-  inlineForm,
-  layout,
-  type PageContext,
-  time,
-} from "../layout.ts";
+import { csrfField, fieldError, formErrors, type Html, hint, layout, type PageContext, time } from "../layout.ts";
 
 export interface ConversationItem {
   handle: string;
@@ -55,7 +45,6 @@ function messageItem(m: MessageItem): Html {
   return html`<li class="message${m.mine ? " mine" : ""}" id="post-${m.id}">${meta}${body}</li>`;
 }
 
-const deleteButton = html`<button class="link danger">Delete this conversation</button>`;
 const deleteNote = "Your messages are deleted everywhere they were sent; theirs are hidden from you.";
 
 export function conversationPage(
@@ -64,7 +53,8 @@ export function conversationPage(
   messages: MessageItem[],
   state: { values?: Record<string, string>; errors?: Record<string, string>; message?: string } = {},
 ): Html {
-  const deletion = html`${deleteButton} <span class="hint">${deleteNote}</span>`;
+  const deletion = html`<p><a class="danger" href="/messages/${other.handle}/delete">Delete this conversation</a>
+  <span class="hint">${deleteNote}</span></p>`;
   const cwInput = html`<input id="cw" name="cw" maxlength="500" value="${state.values?.cw ?? ""}">`;
   return layout(
     page,
@@ -81,6 +71,33 @@ ${formErrors(state.message)}
   <details><summary>Add a content warning</summary><label for="cw">Content warning</label>${cwInput}</details>
   <button type="submit">Send</button>
 </form>
-${messages.length > 0 ? inlineForm(page.csrf, `/messages/${other.handle}/delete`, deletion) : ""}`,
+${messages.length > 0 ? deletion : ""}`,
+  );
+}
+
+/** Asks before deleting a conversation, saying which server the deletion goes to. */
+export function deleteConversationPage(
+  page: PageContext,
+  other: { handle: string; name: string | null; host: string | null },
+  counts: { sent: number; received: number },
+): Html {
+  const who = other.name ?? `@${other.handle}`;
+  const sent = counts.sent === 1 ? "The message you sent is" : `The ${counts.sent} messages you sent are`;
+  const where = other.host
+    ? html`${sent} deleted here, and a deletion request goes to <strong>${other.host}</strong>, where @${other.handle}
+  lives, so their copies are deleted too.`
+    : html`${sent} deleted on this instance, where @${other.handle} also lives.`;
+  const theirs = counts.received === 1 ? "Their message is" : `Their ${counts.received} messages are`;
+  return layout(
+    page,
+    `Delete the conversation with ${who}`,
+    html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/messages">Messages</a></nav>
+<h1>Delete the conversation with ${who}?</h1>
+<p>${where} ${theirs} hidden from you only. This cannot be undone.</p>
+<form method="post" action="/messages/${other.handle}/delete" class="stack">
+  ${csrfField(page.csrf)}
+  <p><button type="submit" class="danger">Delete the conversation</button>
+  <a href="/messages/${other.handle}">Cancel</a></p>
+</form>`,
   );
 }

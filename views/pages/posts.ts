@@ -1,5 +1,14 @@
 import { html } from "hono/html";
-import { authorLink, edited, likeButton, metaTag, type PostItem, postBody, threadSummary } from "../components.ts";
+import {
+  authorLink,
+  edited,
+  likeButton,
+  metaTag,
+  type PostItem,
+  postBody,
+  type RemovalView,
+  threadSummary,
+} from "../components.ts";
 import {
   csrfField,
   describedBy,
@@ -25,8 +34,13 @@ export interface ThreadPageData {
   nextHref: string | null;
   viewerId: string | undefined;
   viewerAuthorOf: (p: PostItem) => boolean;
+  /** The reader moderates the community: one of its moderators, or an admin. */
   isModerator: boolean;
   canReply: boolean;
+  /** Removed posts the reader still sees (their own; all of them for moderators), with why. */
+  removals: Map<string, RemovalView>;
+  /** Whose posts offer "Ban from community" to a moderator. */
+  bannable?: (p: PostItem) => boolean;
   replyTo?: string;
   state?: FormState;
 }
@@ -57,11 +71,14 @@ export function threadPage(page: PageContext, d: ThreadPageData): Html {
     r.title ?? "Thread",
     html`${crumbs}
 <article class="thread" id="post-${r.id}">
-  <h1>${r.deletedAt ? "[deleted]" : (r.title ?? (c ? "(untitled)" : "Post"))}</h1>
-  <p class="meta">${authorLink(r)} · ${time(r.publishedAt)}${edited(r)}${r.locked ? metaTag("Locked") : ""}</p>
-  ${postBody(r)}
-  <footer class="post-actions">${likeButton(r, page.csrf, d.viewerId !== undefined)}${ownerActions(page, d, r)}</footer>
+  <h1>${heading(d)}</h1>
+  <p class="meta">${authorLink(r)} · ${time(r.publishedAt)}${edited(r)}${r.locked ? metaTag("Locked") : ""}${
+    r.pinnedAt ? metaTag("Pinned") : ""
+  }</p>
+  ${postBody(r, d.removals.get(r.id))}
+  <footer class="post-actions">${likeButton(r, page.csrf, d.viewerId !== undefined)}${postActions(page, d, r)}</footer>
 </article>
+${threadTools(page, d)}
 <section class="discussion" aria-labelledby="replies-h">
   <h2 id="replies-h">${plural(r.replies, "reply", "replies")}</h2>
   ${rootReply(page, d)}
@@ -85,9 +102,9 @@ function replyArticle(page: PageContext, d: ThreadPageData, p: PostItem): Html {
   const permalink = html`<a href="/posts/${p.id}" class="permalink">${time(p.publishedAt)}</a>`;
   return html`<article class="reply">
   <p class="meta">${authorLink(p)} · ${permalink}${edited(p)}</p>
-  ${postBody(p)}
-  <footer class="post-actions">${likeButton(p, page.csrf, d.viewerId !== undefined)}${ownerActions(page, d, p)}
-  ${d.canReply && !p.deletedAt ? foldedReplyForm(page, d, p) : ""}</footer>
+  ${postBody(p, d.removals.get(p.id))}
+  <footer class="post-actions">${likeButton(p, page.csrf, d.viewerId !== undefined)}${postActions(page, d, p)}
+  ${d.canReply && !p.deletedAt && !p.removedAt ? foldedReplyForm(page, d, p) : ""}</footer>
 </article>`;
 }
 
@@ -98,12 +115,54 @@ function foldedReplyForm(page: PageContext, d: ThreadPageData, p: PostItem): Htm
   return html`<details class="reply-box"${flag("open", open)}><summary>Reply</summary>${form}</details>`;
 }
 
-function ownerActions(page: PageContext, d: ThreadPageData, p: PostItem): Html | string {
+function heading(d: ThreadPageData): string {
+  const r = d.root;
+  if (r.deletedAt) return "[deleted]";
+  if (r.removedAt && !d.removals.has(r.id)) return "[removed by a moderator]";
+  return r.title ?? (d.community ? "(untitled)" : "Post");
+}
+
+/** Under a post: its author's Edit and Delete, Report for others, and a moderator's Remove or Restore and Ban. */
+function postActions(page: PageContext, d: ThreadPageData, p: PostItem): Html | string {
   if (p.deletedAt) return "";
   const mine = d.viewerAuthorOf(p);
-  const deleteButton = html`<button class="link danger">Delete</button>`;
-  const remove = html` ${inlineForm(page.csrf, `/posts/${p.id}/delete`, deleteButton)}`;
-  return html`${mine ? html` <a href="/posts/${p.id}/edit">Edit</a>` : ""}${mine || d.isModerator ? remove : ""}`;
+  const own = mine ? html` <a href="/posts/${p.id}/edit">Edit</a> <a href="/posts/${p.id}/delete">Delete</a>` : "";
+  const mayReport = !mine && (d.viewerId !== undefined || p.audience === "public");
+  const report = mayReport ? html` <a href="/posts/${p.id}/report">Report</a>` : "";
+  return html`${own}${report}${moderatorActions(page, d, p)}`;
+}
+
+function moderatorActions(page: PageContext, d: ThreadPageData, p: PostItem): Html | string {
+  if (!d.isModerator || !d.community) return "";
+  const restore = html`<button class="link">Restore</button>`;
+  const removal = p.removedAt
+    ? html` ${inlineForm(page.csrf, `/posts/${p.id}/restore`, restore)}`
+    : html` <a class="danger" href="/posts/${p.id}/remove">Remove</a>`;
+  const ban = d.bannable?.(p)
+    ? html` <a class="danger" href="/@${d.community.slug}/ban/${p.authorId}">Ban from community</a>`
+    : "";
+  return html`${removal}${ban}`;
+}
+
+/** A moderator's tools for the whole thread: lock (with an optional reason) and pin. */
+function threadTools(page: PageContext, d: ThreadPageData): Html | string {
+  const r = d.root;
+  if (!d.isModerator || !d.community || r.deletedAt) return "";
+  const lock = r.locked
+    ? inlineForm(page.csrf, `/posts/${r.id}/unlock`, html`<button class="secondary">Unlock</button>`)
+    : inlineForm(
+        page.csrf,
+        `/posts/${r.id}/lock`,
+        html`<label for="lock-reason" class="visually-hidden">Reason for locking (optional)</label>
+  <input id="lock-reason" name="reason" maxlength="1000" placeholder="Reason (optional)">
+  <button class="secondary">Lock</button>`,
+      );
+  const pin = inlineForm(
+    page.csrf,
+    `/posts/${r.id}/${r.pinnedAt ? "unpin" : "pin"}`,
+    html`<button class="secondary">${r.pinnedAt ? "Unpin" : "Pin"}</button>`,
+  );
+  return html`<section class="mod-tools" aria-label="Moderate this thread">${lock} ${pin}</section>`;
 }
 
 function replyForm(page: PageContext, parentId: string, idPrefix: string, state: FormState | undefined): Html {
