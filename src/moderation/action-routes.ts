@@ -83,6 +83,7 @@ async function renderRemove(c: WebContext, state?: FormState, status: 200 | 422 
       post: quote(post),
       community: { slug: community.slug, name: name ?? null },
       reach: await reachOf(db, community, acting),
+      reportId: state?.values?.report ?? c.req.query("report"),
       state,
     }),
     status,
@@ -96,7 +97,10 @@ actionRoutes.post("/posts/:id/remove", async (c) => {
   const app = c.get("app");
   const form = await formFields(c);
   try {
-    await removePost(app.db, app.config.origin, acting, post.id, { reason: form.reason });
+    await removePost(app.db, app.config.origin, acting, post.id, {
+      reason: form.reason,
+      reportId: form.report || null,
+    });
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
     return renderRemove(c, { values: form, errors: e.fields, message: e.message }, 422);

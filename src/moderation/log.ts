@@ -6,6 +6,7 @@ import { newId, now } from "../ids.ts";
 import { notify } from "../notifications/service.ts";
 import { moderationActivityIri } from "../urls.ts";
 import type { Acting, Received } from "./authority.ts";
+import { resolveByAction } from "./reports.ts";
 
 /** The path segment of the activity that carries each action (Lemmy's shapes). */
 const ACTIVITY_KIND: Record<ModerationActionKind, string> = {
@@ -22,6 +23,23 @@ const ACTIVITY_KIND: Record<ModerationActionKind, string> = {
   remove_moderator: "remove",
   approve_member: "accept",
   reject_member: "reject",
+};
+
+/** What the reporter reads when an action taken from their report resolves it. */
+const ACTION_NOTES: Record<ModerationActionKind, string> = {
+  remove_post: "The post was removed",
+  restore_post: "The post was restored",
+  delete_post: "The post was deleted",
+  lock: "The thread was locked",
+  unlock: "The thread was unlocked",
+  pin: "The thread was pinned",
+  unpin: "The thread was unpinned",
+  ban: "The person was banned from the community",
+  unban: "The ban was lifted",
+  add_moderator: "A moderator was appointed",
+  remove_moderator: "A moderator was dismissed",
+  approve_member: "A join request was approved",
+  reject_member: "A join request was refused",
 };
 
 export interface NewAction {
@@ -75,6 +93,13 @@ export async function logAction(db: Db, origin: string, a: NewAction): Promise<s
   if (!a.received) await recordEvent(db, { type: "moderation.acted", actionId: id });
   else if (a.localCommunity && a.received.activity !== undefined)
     await recordEvent(db, { type: "moderation.received", actionId: id, activity: a.received.activity });
+  if (a.reportId && !a.received)
+    await resolveByAction(
+      db,
+      a.acting,
+      a.reportId,
+      a.reason ? `${ACTION_NOTES[a.action]}: ${a.reason}` : ACTION_NOTES[a.action],
+    );
   if (a.tell && a.tell !== a.acting.actorId)
     await notify(db, {
       userId: a.tell,

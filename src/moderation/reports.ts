@@ -246,6 +246,20 @@ export async function closeReport(
   });
 }
 
+/**
+ * An action taken from a report resolves it, with the action as its note;
+ * a report already closed, or one this person may not review, stays as it is.
+ */
+export async function resolveByAction(db: Db, acting: Acting, reportId: string, note: string): Promise<void> {
+  const report = await db.selectFrom("reports").selectAll().where("id", "=", reportId).executeTakeFirst();
+  if (report?.status !== "open") return;
+  const allowed = await assertMayReview(db, acting, report).then(
+    () => true,
+    () => false,
+  );
+  if (allowed) await closeReport(db, acting, reportId, "resolved", note.slice(0, COMMENT_MAX));
+}
+
 /** Another server resolved a report we sent it (Lemmy's `Resolve`): only the server it went to may. */
 export async function receiveReportResolved(db: Db, input: { iri: string; resolverHost: string }): Promise<boolean> {
   return inTransaction(db, async (trx) => {

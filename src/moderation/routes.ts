@@ -62,6 +62,7 @@ async function renderBan(c: WebContext, state?: FormState, status: 200 | 422 = 2
       community: { slug: community.slug, name: community.name },
       reach: await reachOf(db, moderated, acting),
       posts: Number(posts.n),
+      reportId: state?.values?.report ?? c.req.query("report"),
       state,
     }),
     status,
@@ -92,6 +93,7 @@ moderationRoutes.post(`${AT}/ban/:actorId`, async (c) => {
       reason: form.reason,
       removeContent: form.removeContent === "1",
       days: banDays(form.days),
+      reportId: form.report || null,
     });
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;

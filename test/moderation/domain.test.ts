@@ -212,6 +212,15 @@ describe.each(dialects)("moderation services on %s", (dialect) => {
     expect((await events("report.closed")).length).toBeGreaterThanOrEqual(1);
   });
 
+  it("resolves the report an action was taken from, with the action as its note", async () => {
+    const thread = await createThread(db, ORIGIN, community, ann.actorId, { title: "Cure for sale" });
+    const report = await fileReport(db, ORIGIN, { reporterId: bo.actorId, postIds: [thread.id], category: "spam" });
+    await removePost(db, ORIGIN, asMod(), thread.id, { reason: "Advertising", reportId: report });
+    const row = await db.selectFrom("reports").selectAll().where("id", "=", report).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: "resolved", resolution_note: "The post was removed: Advertising" });
+    expect(row.resolved_by).toBe(mod.actorId);
+  });
+
   it("shows the modlog to everyone, with names hidden where the community says so", async () => {
     const visible = await listModlog(db, { communityId: community.id }, {});
     expect(visible.items.length).toBeGreaterThan(5);

@@ -87,9 +87,16 @@ function removeReach(r: Reach): Html {
   and copies on other servers stay.`;
 }
 
+/** Acting from a report: the report is resolved with the action, and its reporter told. */
+const reportField = (reportId: string | undefined) =>
+  reportId
+    ? html`<input type="hidden" name="report" value="${reportId}">
+  <p class="hint">This resolves the report you came from; its reporter is told.</p>`
+    : "";
+
 export function removePage(
   page: PageContext,
-  d: { post: QuotedPost; community: CommunityRef; reach: Reach; state?: FormState },
+  d: { post: QuotedPost; community: CommunityRef; reach: Reach; reportId?: string; state?: FormState },
 ): Html {
   const what = d.post.isThread ? "thread" : "reply";
   return layout(
@@ -104,6 +111,7 @@ ${quoted(d.post)}
 ${formErrors(d.state?.message)}
 <form method="post" action="/posts/${d.post.id}/remove" class="stack">
   ${csrfField(page.csrf)}
+  ${reportField(d.reportId)}
   ${reasonField(d.state)}
   <p><button type="submit" class="danger">Remove the ${what}</button> <a href="${back(d.post)}">Cancel</a></p>
 </form>`,
@@ -155,6 +163,8 @@ export interface BanPageData {
   reach: Reach;
   /** Their posts in the community that "also remove" would remove. */
   posts: number;
+  /** The report this ban answers: it is resolved with it. */
+  reportId?: string;
   state?: FormState;
 }
 
@@ -176,6 +186,7 @@ They are told, with your reason. You can lift the ban on the community's
 ${formErrors(d.state?.message)}
 <form method="post" action="/@${d.community.slug}/ban/${d.person.id}" class="stack">
   ${csrfField(page.csrf)}
+  ${reportField(d.reportId)}
   ${reasonField(d.state, "they read it")}
   ${choice("checkbox", "removeContent", "1", removeLabel, { checked: v.removeContent === "1" })}
   <label for="days">Ban for this many days ${hint("empty for a permanent ban; at most 3650")}</label>
