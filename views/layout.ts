@@ -70,7 +70,8 @@ ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.re
 <main id="main">
 ${body}
 </main>
-<footer class="site"><p>Powered by Kindred · <a href="/about">About this instance</a></p></footer>
+<footer class="site"><p>Powered by Kindred · <a href="/about">About this instance</a> ·
+  <a href="/modlog">Moderation log</a></p></footer>
 </body>
 </html>`;
 }
