@@ -109,7 +109,7 @@ export function registerCollections(federation: Federation<AppContext>): void {
     })
     .authorize((ctx) => mayFetch(ctx));
 
-  // Featured: a community's pinned threads (empty for people).
+  // Featured: a community's pinned threads (empty for people); removed and deleted ones are not listed.
   federation
     .setFeaturedDispatcher("/@{identifier}/featured", async (ctx, identifier) => {
       const actor = await findLocalActor(ctx.data.db, identifier);

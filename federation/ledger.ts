@@ -1,20 +1,25 @@
 // Feeds the delivery ledger from Fedify's own outbox messages, as they pass
 // through our queue: a message enqueued is "pending"; after its attempt it is
 // "delivered", "retrying" (Fedify enqueued a retry) or "failed" (it gave up,
-// or the failure was permanent).
+// or the failure was permanent). A first delivery's JSON is also where we add
+// what Fedify's vocabulary cannot say (`onWire`), and where a community's
+// boost of a post is remembered, so a removal can take it back (`lastBoost`).
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
 import { validatePublicUrl } from "@fedify/fedify/runtime";
 import type { Kysely } from "kysely";
+import { KyselyKvStore } from "../db/kv-store.ts";
 import { KyselyMessageQueue, type KyselyMessageQueueOptions } from "../db/message-queue.ts";
 import type { Database } from "../db/schema.ts";
 import { recordDelivery } from "../src/deliveries/ledger.ts";
 import { logger } from "../src/logging.ts";
-import { idOf, isActorDelete, withRemoveData } from "./wire.ts";
+import { boostedObject, idOf, isActorDelete, signedAgain, withLemmyTypes } from "./wire.ts";
 
 interface OutboxMessage {
   type: "outbox";
   id: string;
+  /** Our origin. */
+  baseUrl: string;
   activity: Record<string, unknown>;
   keys: { keyId: string; privateKey: JsonWebKey }[];
   activityId?: string;
@@ -29,6 +34,34 @@ const isDeletion = (a: Record<string, unknown>) =>
     a.object !== null &&
     typeof a.object === "object" &&
     (a.object as { type?: unknown }).type === "Delete");
+
+/** A rewrite of one activity's JSON as its deliveries are queued (see `queuedAs`). */
+interface WireEdit {
+  activityId: string;
+  edit: (activity: Record<string, unknown>) => Record<string, unknown>;
+}
+const wireEdits = new AsyncLocalStorage<WireEdit>();
+
+/**
+ * Runs `send`, during which the deliveries of the activity `activityId` are
+ * queued with the JSON `edit` makes of it (signed again): for what Fedify's
+ * vocabulary cannot carry, such as an activity re-shared exactly as another
+ * server sent it. Only deliveries queued by `send` itself are edited, so it
+ * must not hand them to Fedify's fan-out queue (`fanout: "skip"`).
+ */
+export function queuedAs<T>(activityId: string, edit: WireEdit["edit"], send: () => Promise<T>): Promise<T> {
+  return wireEdits.run({ activityId, edit }, send);
+}
+
+/** Where our actor's last `Announce` of an object is remembered (`lastBoost`). */
+const boostKey = (actorIri: string, objectIri: string) => ["kindred", "boost", actorIri, objectIri] as const;
+
+/**
+ * The id of our community's latest `Announce` of the post `objectIri` itself,
+ * which Mastodon shows as a boost: an `Undo` of that id takes the boost back.
+ */
+export const lastBoost = (db: Kysely<Database>, groupIri: string, objectIri: string): Promise<string | undefined> =>
+  new KyselyKvStore(db).get<string>(boostKey(groupIri, objectIri));
 
 const isOutbox = (m: unknown): m is OutboxMessage =>
   typeof m === "object" && m !== null && (m as { type?: unknown }).type === "outbox";
@@ -46,6 +79,21 @@ export function ownerAndObject(activity: Record<string, unknown>): { owner: stri
   const attributed =
     object && typeof object === "object" ? idOf((object as { attributedTo?: unknown }).attributedTo) : null;
   return { owner: attributed ?? idOf(a.actor), object: idOf(object) };
+}
+
+/**
+ * What Fedify's vocabulary cannot say, added to the JSON of a first delivery
+ * and signed again (wire.ts `signedAgain`): Lemmy's `removeData: true` on an
+ * erasure's `Delete(Person)` (Lemmy and PieFed drop an erased person's posts
+ * only then); Lemmy's `Lock` and `Resolve` types; and a `queuedAs` edit.
+ */
+async function onWire(m: OutboxMessage): Promise<Record<string, unknown>> {
+  let activity = m.activity;
+  if (isActorDelete(activity)) activity = { ...activity, removeData: true };
+  activity = withLemmyTypes(activity, m.baseUrl) ?? activity;
+  const edit = wireEdits.getStore();
+  if (edit && edit.activityId === m.activityId) activity = edit.edit(activity);
+  return activity === m.activity ? activity : signedAgain(activity, m.keys);
 }
 
 export class LedgerQueue extends KyselyMessageQueue {
@@ -69,20 +117,32 @@ export class LedgerQueue extends KyselyMessageQueue {
   override async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
     const attempt = this.#current.getStore();
     const kept: unknown[] = [];
+    // The messages of one send share one activity (and keys): it is rewritten and signed once.
+    const wired = new Map<unknown, Promise<Record<string, unknown>>>();
     for (const m of messages) {
       if (isOutbox(m) && attempt?.id === m.id) attempt.retried = true;
       // Content of an erased member never goes back into the queue (a retry, a fan-out
       // in flight): only their Deletes do.
       if (await this.#byErasedActor(m)) continue;
-      kept.push(
-        isOutbox(m) && m.attempt === 0 && isActorDelete(m.activity)
-          ? { ...m, activity: await withRemoveData(m.activity, m.keys) }
-          : m,
-      );
+      if (!isOutbox(m) || m.attempt !== 0) {
+        kept.push(m);
+        continue;
+      }
+      const wire = wired.get(m.activity) ?? onWire(m);
+      wired.set(m.activity, wire);
+      kept.push({ ...m, activity: await wire });
     }
     await super.enqueueMany(kept, options);
+    const boosts = new Set<string>();
     for (const m of kept) {
-      if (isOutbox(m)) await this.#record(m, m.attempt === 0 ? "pending" : "retrying", attempt?.failed);
+      if (!isOutbox(m)) continue;
+      await this.#record(m, m.attempt === 0 ? "pending" : "retrying", attempt?.failed);
+      // One message per inbox, all carrying the same Announce: remembered once.
+      if (m.attempt !== 0 || !m.activityId || boosts.has(m.activityId)) continue;
+      boosts.add(m.activityId);
+      const object = boostedObject(m.activity);
+      const actor = idOf(m.activity.actor);
+      if (object && actor) await new KyselyKvStore(this.db).set(boostKey(actor, object), m.activityId);
     }
   }
 

@@ -57,7 +57,12 @@ async function tombstoneOf(
   return new Tombstone({ id: iri, formerType: type });
 }
 
-/** Live local posts of communities; direct messages are never served. */
+/**
+ * Live local posts of communities; direct messages are never served. A post
+ * a moderator removed answers 404 like a missing one, not 410 with a
+ * `Tombstone`: a restore may bring it back, and NodeBB would drop its copy
+ * for good on a 410.
+ */
 function servable(post: FederatedPost | undefined): post is FederatedPost {
   if (post?.local !== 1 || post.deletedAt || post.removedAt || post.audience === "direct") return false;
   // Local-only communities are never offered outside the instance.

@@ -99,18 +99,15 @@ export function isActorDelete(activity: Record<string, unknown>): boolean {
 }
 
 /**
- * Lemmy and PieFed drop an erased person's posts and comments only when the
- * `Delete` says `removeData: true`, a term Fedify's vocabulary does not know.
- * It is added to the signed JSON here: the embedded proof would no longer
- * match, so it is left out (the HTTP signature, made at delivery, covers the
- * body), and the Linked Data signature Mastodon reads is made again.
+ * Signs JSON we changed after Fedify signed it: the embedded proof would no
+ * longer match, so it is left out (the HTTP signature, made at delivery,
+ * covers the body), and the Linked Data signature Mastodon reads is made again.
  */
-export async function withRemoveData(
+export async function signedAgain(
   activity: Record<string, unknown>,
   keys: { keyId: string; privateKey: JsonWebKey }[],
 ): Promise<Record<string, unknown>> {
-  const { proof: _proof, ...rest } = detachSignature(activity) as Record<string, unknown>;
-  const unsigned = { ...rest, removeData: true };
+  const { proof: _proof, ...unsigned } = detachSignature(activity) as Record<string, unknown>;
   const rsa = keys.find((k) => k.privateKey.kty === "RSA");
   if (!rsa) return unsigned;
   try {
@@ -121,4 +118,44 @@ export async function withRemoveData(
   } catch {
     return unsigned;
   }
+}
+
+/** Lemmy's activity types Fedify has no class for, by the kind our ids name (src/urls.ts moderationActivityIri). */
+const LEMMY_TYPES: Record<string, string> = { lock: "Lock", resolve: "Resolve" };
+
+/**
+ * Gives Lemmy's type to each of our activities Fedify could only build as a
+ * plain `Activity` (`Lock`, `Resolve`): at the top, or embedded in an
+ * `Undo` or `Announce`. Which one is read from the id's path, and only on
+ * ids of `origin` (ours). Returns null when nothing needed it.
+ */
+export function withLemmyTypes(activity: Record<string, unknown>, origin: string): Record<string, unknown> | null {
+  const retyped = (node: unknown): unknown => {
+    if (!node || typeof node !== "object" || Array.isArray(node)) return node;
+    const o = node as Record<string, unknown>;
+    const inner = retyped(o.object);
+    const type = o.type === "Activity" && typeof o.id === "string" ? lemmyType(o.id, origin) : undefined;
+    if (inner === o.object && !type) return node;
+    return { ...o, ...(type ? { type } : {}), ...(inner === o.object ? {} : { object: inner }) };
+  };
+  const out = retyped(activity) as Record<string, unknown>;
+  return out === activity ? null : out;
+}
+
+function lemmyType(id: string, origin: string): string | undefined {
+  if (originOf(id) !== originOf(origin)) return undefined;
+  const kind = /^\/activities\/([a-z]+)\//.exec(new URL(id).pathname)?.[1];
+  return kind ? LEMMY_TYPES[kind] : undefined;
+}
+
+/**
+ * The object of a community's `Announce` of a post itself (what Mastodon
+ * shows as a boost), not of an activity: its IRI, or null.
+ */
+export function boostedObject(activity: Record<string, unknown>): string | null {
+  if (activity.type !== "Announce") return null;
+  const object = activity.object;
+  if (typeof object === "string") return object;
+  if (!object || typeof object !== "object" || "actor" in object) return null;
+  return idOf(object);
 }
