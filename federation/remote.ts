@@ -21,6 +21,7 @@ import { INSTANCE_IDENTIFIER } from "../src/actors/instance.ts";
 import { findActorByIri, upsertRemoteActor } from "../src/actors/remote.ts";
 import { htmlToText, sanitizeHtml } from "../src/content/markdown.ts";
 import type { AppContext } from "../src/context.ts";
+import { originOf } from "./wire.ts";
 
 export type PostObject = Note | Page | Article;
 export const isPostObject = (o: unknown): o is PostObject =>
@@ -68,6 +69,22 @@ export async function persistActor(ctx: Context<AppContext>, actor: Actor): Prom
     manuallyApprovesFollowers: actor.manuallyApprovesFollowers ?? false,
     discoverable: actor.discoverable ?? false,
   });
+}
+
+/**
+ * The JSON document at `iri`, fetched from its own server through the
+ * instance's bounded loader, or null. It counts only if it was served from
+ * that origin (after redirects) under that very id: a server speaks for what
+ * it hosts, nothing else (FEP-fe34). Lemmy serves its activities at their ids.
+ */
+export async function fetchFromOrigin(ctx: Context<AppContext>, iri: string): Promise<Record<string, unknown> | null> {
+  const origin = originOf(iri);
+  if (!origin || ctx.data.policy.isSuspended(iri)) return null;
+  const fetched = await (await instanceLoader(ctx))(iri).catch(() => null);
+  const doc = fetched?.document;
+  if (!fetched || !doc || typeof doc !== "object" || Array.isArray(doc)) return null;
+  const record = doc as Record<string, unknown>;
+  return originOf(fetched.documentUrl) === origin && record.id === iri ? record : null;
 }
 
 /** The row id of the actor at `iri`, fetching and storing it when unknown. */

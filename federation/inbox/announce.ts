@@ -7,6 +7,7 @@ import { instanceLoader, isPostObject } from "../remote.ts";
 import { applyDelete, goneAtSource } from "./delete.ts";
 import { ingestPost } from "./ingest.ts";
 import { applyLike } from "./like.ts";
+import { receiveAnnouncedModeration } from "./moderation.ts";
 import { applyUpdate } from "./update.ts";
 
 const log = logger("federation", "inbox", "announce");
@@ -19,7 +20,8 @@ const log = logger("federation", "inbox", "announce");
  * another server says is checked at its source: a created or updated post is
  * fetched from its own server, a delete is applied once the post is gone
  * there. Only likes are taken on the group's word (ids of likes are often
- * not dereferenceable, and a like only counts).
+ * not dereferenceable, and a like only counts). Moderation is the group's
+ * own or its moderators', about its own posts and people (moderation.ts).
  */
 export async function onAnnounce(ctx: InboxContext<AppContext>, announce: Announce): Promise<void> {
   if (!announce.actorId || !announce.objectId) return;
@@ -33,6 +35,10 @@ export async function onAnnounce(ctx: InboxContext<AppContext>, announce: Announ
     .where("status", "=", "accepted")
     .executeTakeFirst();
   if (!following) return log.debug("Announce from a community nobody here follows dropped");
+  // Moderation (removals, locks, pins, bans, moderators) is read from the JSON as received: Fedify
+  // cannot read an embedded Lock, and its moderator is checked against the group's own list.
+  const raw = (await announce.toJsonLd()) as { object?: unknown };
+  if (await receiveAnnouncedModeration(ctx, { id: group.id, iri: group.iri }, raw.object)) return;
 
   const loader = await instanceLoader(ctx);
   const inner = await announce.getObject({ documentLoader: loader, crossOrigin: "trust" }).catch(() => null);

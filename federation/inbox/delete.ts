@@ -6,6 +6,7 @@ import type { AppContext } from "../../src/context.ts";
 import { logger } from "../../src/logging.ts";
 import { receiveActorDeleted, receivePostDelete } from "../../src/posts/remote.ts";
 import { fedifyQueuedDeliveries } from "../queued-deliveries.ts";
+import { receiveDirectModeration } from "./moderation.ts";
 
 const log = logger("federation", "inbox", "delete");
 
@@ -20,6 +21,8 @@ async function purgeRemoteActor(ctx: Context<AppContext>, actor: { id: string; i
 }
 
 export async function onDelete(ctx: InboxContext<AppContext>, del: Delete): Promise<void> {
+  // A moderator's removal (Lemmy: a Delete with a summary, by someone other than the author) is not a deletion.
+  if (await receiveDirectModeration(ctx, await del.toJsonLd())) return;
   await applyDelete(ctx, del, undefined, await del.toJsonLd({ format: "compact" }));
 }
 

@@ -5,12 +5,15 @@ import type { AppContext } from "../../src/context.ts";
 import { receiveUnfollow } from "../../src/follows/service.ts";
 import { logger } from "../../src/logging.ts";
 import { findPostByIri, receiveUnlike } from "../../src/posts/remote.ts";
+import { receiveDirectModeration } from "./moderation.ts";
 
 const log = logger("federation", "inbox", "undo");
 
-/** `Undo` of a `Follow` (leaving) or a `Like`. */
+/** `Undo` of a `Follow` (leaving), a `Like`, or a moderator's removal, lock or ban in one of our communities. */
 export async function onUndo(ctx: InboxContext<AppContext>, undo: Undo): Promise<void> {
   if (!undo.actorId) return;
+  // Fedify cannot read an embedded Lock (not in its vocabulary): moderation is read from the JSON as received.
+  if (await receiveDirectModeration(ctx, await undo.toJsonLd())) return;
   const actor = await findActorByIri(ctx.data.db, undo.actorId.href);
   if (!actor) return log.debug("Undo from an unknown actor dropped");
   const inner = await undo.getObject().catch(() => null);

@@ -1,12 +1,9 @@
 import type { InboxContext } from "@fedify/fedify";
 import {
   Activity,
-  Add,
   Arrive,
-  Block,
   Dislike,
   EmojiReact,
-  Flag,
   getTypeId,
   Ignore,
   Invite,
@@ -17,7 +14,6 @@ import {
   Offer,
   Question,
   Read,
-  Remove,
   TentativeAccept,
   TentativeReject,
   Travel,
@@ -30,20 +26,17 @@ const log = logger("federation", "inbox", "unsupported");
 
 /**
  * Activity types other servers send that Kindred does not handle (yet):
- * reports (Flag), reactions, featured collections (Add, Remove), blocks,
- * account moves, polls, scrobbles, read receipts, check-ins, group joins and
- * invitations. Each is acknowledged and dropped. Fedify picks a listener by
- * the activity's class, most specific first, so these also keep
- * `TentativeAccept` and `TentativeReject` from reaching the `Accept` and
- * `Reject` handlers (they are subclasses); `Activity`, registered last,
- * catches any other type Fedify can parse.
+ * reactions, account moves, polls, scrobbles, read receipts, check-ins, group
+ * joins and invitations. Each is acknowledged and dropped. (Flag, Add, Remove
+ * and Block have handlers of their own, which drop what is not moderation.)
+ * Fedify picks a listener by the activity's class, most specific first, so
+ * these also keep `TentativeAccept` and `TentativeReject` from reaching the
+ * `Accept` and `Reject` handlers (they are subclasses); `Activity`,
+ * registered last, catches any other type Fedify can parse (index.ts routes
+ * Lemmy's `Lock` and `Resolve` from there by the type they were sent as).
  */
 export const UNSUPPORTED_TYPES = [
-  Flag,
   EmojiReact,
-  Add,
-  Remove,
-  Block,
   Ignore,
   Move,
   Question,
@@ -74,7 +67,7 @@ export async function onUnsupported(_ctx: InboxContext<AppContext>, activity: Ac
 }
 
 /** The short name of the activity's type; for one Fedify only knows as `Activity`, the type it was sent as. */
-async function typeName(activity: Activity): Promise<string> {
+export async function typeName(activity: Activity): Promise<string> {
   if (activity.constructor !== Activity) return getTypeId(activity).href.replace(/^.*[#/]/, "");
   try {
     const json = (await activity.toJsonLd()) as { type?: unknown };

@@ -97,6 +97,12 @@ export class DomainPolicy {
   isSilenced(hostOrUrl: string): boolean {
     return this.check(hostOrUrl).severity === "silence";
   }
+
+  /** Whether reports (`Flag`s) from `host` are dropped: `reject_reports`, or nothing at all is exchanged with it. */
+  rejectsReports(hostOrUrl: string): boolean {
+    const verdict = this.check(hostOrUrl);
+    return verdict.rejectReports || verdict.severity === "suspend";
+  }
 }
 
 function safeHost(url: string): string | null {

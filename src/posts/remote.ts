@@ -87,9 +87,11 @@ export async function receivePost(db: Db, input: RemotePostInput, activity?: unk
           .where("actors.id", "=", communityId)
           .executeTakeFirst()
       : undefined;
+    // Banned here or by a remote community's moderators (a received Block), until the ban ends.
+    if (community && (await isBanned(trx, community.id, input.authorId)))
+      return { stored: false, reason: "author banned" };
     if (community?.local === 1) {
       if (community.federation === "local") return { stored: false, reason: "community is local-only" };
-      if (await isBanned(trx, community.id, input.authorId)) return { stored: false, reason: "author banned" };
       const author = await trx
         .selectFrom("actors")
         .select("host")
@@ -205,7 +207,11 @@ export async function receivePostUpdate(
   });
 }
 
-/** A `Delete` of a remote post by its author, or by a moderator of its (remote) community. */
+/**
+ * A `Delete` of a remote post by its author, the community itself, or a
+ * moderator of its community (a deletion: a moderator's removal, which Lemmy
+ * marks with a `summary`, is a moderation action, src/moderation/posts.ts).
+ */
 export async function receivePostDelete(
   db: Db,
   input: { iri: string; actorId: string },

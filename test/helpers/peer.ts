@@ -109,7 +109,7 @@ export interface PeerActorOptions {
 
 export interface PeerActor {
   software: Software;
-  type: "Person" | "Group";
+  type: "Person" | "Group" | "Application";
   username: string;
   /** The actor's IRI. */
   id: string;
@@ -287,6 +287,71 @@ export class Peer {
     return actor;
   }
 
+  /**
+   * The instance actor Mastodon signs reports (`Flag`) and fetches with: an
+   * `Application` at `/actor`, named after the host, as Mastodon serves it.
+   */
+  async addInstanceActor(): Promise<PeerActor> {
+    if (this.software !== "mastodon") throw new Error("only the Mastodon peer has an Application actor at /actor");
+    const person = await this.addActor(this.host.replace(/:\d+$/, ""));
+    this.actors.delete(person.id);
+    const id = `${this.origin}/actor`;
+    const document = {
+      "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+      id,
+      type: "Application",
+      inbox: `${id}/inbox`,
+      outbox: `${id}/outbox`,
+      preferredUsername: this.host,
+      url: `${this.origin}/about/more?instance_actor=true`,
+      manuallyApprovesFollowers: true,
+      publicKey: { id: `${id}#main-key`, owner: id, publicKeyPem: person.publicKeyPem },
+      endpoints: { sharedInbox: this.sharedInbox },
+    };
+    const actor: PeerActor = {
+      ...person,
+      type: "Application",
+      username: this.host,
+      id,
+      inbox: `${id}/inbox`,
+      followers: `${id}/followers`,
+      keyId: `${id}#main-key`,
+      document,
+    };
+    this.actors.set(id, actor);
+    return actor;
+  }
+
+  /** Publishes a Lemmy group's moderators collection (its `attributedTo`), as Lemmy serves it. */
+  setModerators(group: PeerActor, moderators: string[]): void {
+    this.publish({
+      "@context": ["https://join-lemmy.org/context.json", "https://www.w3.org/ns/activitystreams"],
+      type: "OrderedCollection",
+      id: `${group.id}/moderators`,
+      orderedItems: moderators,
+    });
+  }
+
+  /**
+   * Answers a Kindred member's `Follow` of a Lemmy `group` with Lemmy's
+   * `Accept`, sent by the group to the member's inbox, once the Follow arrives.
+   */
+  async acceptFollow(group: PeerActor, followerIri: string): Promise<void> {
+    const follow = await this.waitForDelivery(
+      (b) => b.type === "Follow" && b.object === group.id && b.actor === followerIri,
+      { label: `${followerIri}'s Follow of ${group.id}` },
+    );
+    const accept = fixture("lemmy/accept.json", {
+      origin: this.origin,
+      actor: group.id,
+      follower: followerIri,
+      followId: follow.body.id,
+      uuid: randomUUID(),
+    });
+    const res = await this.send(group, `${followerIri}/inbox`, accept);
+    if (res.status !== 202) throw new Error(`Accept refused: ${res.status} ${res.text}`);
+  }
+
   /** Serves `object` at its `id` (for Kindred's fetches of posts it does not know). */
   publish(object: Record<string, any>): void {
     this.objects.set(String(object.id), object);
@@ -426,3 +491,97 @@ export class Peer {
 
 /** A fresh UUID, as Mastodon and Lemmy use in activity ids. */
 export const uuid = () => randomUUID();
+
+// ---------------------------------------------------------------------------
+// Lemmy's moderation activities
+
+const LEMMY_CONTEXT = ["https://join-lemmy.org/context.json", "https://www.w3.org/ns/activitystreams"];
+
+export type LemmyModeration = "remove" | "lock" | "feature" | "unfeature" | "add_mod" | "remove_mod" | "block";
+
+/**
+ * A moderation activity exactly as Lemmy sends it (the shapes of
+ * ../shared/fixtures/real-world/lemmy/activities/{deletion,community,block}):
+ * a removal is a `Delete` with a `summary`, a pin an `Add` to the group's
+ * `featured`, a ban a `Block` whose `target` is the group. Its id is on the
+ * actor's origin unless `idOrigin` says otherwise (forgeries).
+ */
+export function lemmyModeration(
+  kind: LemmyModeration,
+  v: {
+    actor: string;
+    group: string;
+    object: string;
+    summary?: string;
+    endTime?: string;
+    removeData?: boolean;
+    idOrigin?: string;
+  },
+): Record<string, any> {
+  const id = (path: string) => `${v.idOrigin ?? new URL(v.actor).origin}/activities/${path}/${randomUUID()}`;
+  const common = { actor: v.actor, to: [PUBLIC], object: v.object, cc: [v.group], audience: v.group };
+  switch (kind) {
+    case "remove":
+      return { "@context": LEMMY_CONTEXT, ...common, type: "Delete", summary: v.summary ?? "", id: id("delete") };
+    case "lock":
+      return { "@context": LEMMY_CONTEXT, id: id("lock"), ...common, type: "Lock", summary: v.summary };
+    case "feature":
+    case "unfeature": {
+      const type = kind === "feature" ? "Add" : "Remove";
+      return { "@context": LEMMY_CONTEXT, ...common, type, target: `${v.group}/featured`, id: id("add") };
+    }
+    case "add_mod":
+    case "remove_mod": {
+      const type = kind === "add_mod" ? "Add" : "Remove";
+      return {
+        "@context": LEMMY_CONTEXT,
+        ...common,
+        target: `${v.group}/moderators`,
+        type,
+        id: id(type.toLowerCase()),
+      };
+    }
+    case "block":
+      return {
+        "@context": LEMMY_CONTEXT,
+        ...common,
+        target: v.group,
+        type: "Block",
+        removeData: v.removeData ?? false,
+        summary: v.summary,
+        endTime: v.endTime,
+        id: id("block"),
+      };
+  }
+}
+
+/** Lemmy's `Undo` of a removal, lock or ban: the activity undone embedded (without its context). */
+export function lemmyUndo(inner: Record<string, any>, summary?: string): Record<string, any> {
+  const { "@context": _context, ...object } = inner;
+  const origin = new URL(inner.id).origin;
+  return {
+    "@context": LEMMY_CONTEXT,
+    actor: inner.actor,
+    to: [PUBLIC],
+    object,
+    cc: inner.cc,
+    audience: inner.audience,
+    type: "Undo",
+    summary,
+    id: `${origin}/activities/undo/${randomUUID()}`,
+  };
+}
+
+/** A Lemmy community's `Announce` of an activity (FEP-1b12), embedded without its context. */
+export function lemmyAnnounce(group: string, inner: Record<string, any>): Record<string, any> {
+  const { "@context": _context, ...object } = inner;
+  return {
+    "@context": LEMMY_CONTEXT,
+    actor: group,
+    to: [PUBLIC],
+    object,
+    cc: [`${group}/followers`],
+    type: "Announce",
+    id: `${new URL(group).origin}/activities/announce/${String(inner.type).toLowerCase()}/${randomUUID()}`,
+  };
+}
