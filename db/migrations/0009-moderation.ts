@@ -56,6 +56,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .alterTable("moderation_actions")
     .addColumn("remote", "integer", (c) => c.notNull().defaultTo(0))
     .execute();
+  // Received actions are applied once, looked up by the activity that carried them.
+  await db.schema.createIndex("moderation_actions_activity").on("moderation_actions").column("activity_iri").execute();
   await db.schema
     .createIndex("moderation_actions_target")
     .on("moderation_actions")

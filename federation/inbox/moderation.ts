@@ -213,8 +213,16 @@ async function actingFor(ctx: Context<AppContext>, actorIri: string, scope: Scop
   if (scope.postCommunityId !== undefined && scope.postCommunityId !== scope.community.id)
     return "the post is not in the community named";
   if (via.kind === "direct") {
-    // A remote community's moderation reaches us through its own Announce.
-    if (!scope.community.local) return "sent directly about a remote community";
+    if (!scope.community.local) {
+      // A remote community's moderation reaches us through its own Announce, except a ban: the
+      // banned person's server no longer follows the community, so it is sent to them straight
+      // from a moderator (Lemmy and Kindred alike), whom the community's own list must name.
+      if (scope.kind !== "ban") return "sent directly about a remote community";
+      const group = { id: scope.community.id, iri: scope.community.iri };
+      if (actorIri === group.iri) return { role: "group", actorId: group.id };
+      const moderator = await remoteModerator(ctx, group, actorIri);
+      return moderator ? { role: "moderator", actorId: moderator } : "a ban sent directly by someone not its moderator";
+    }
     const actor = await findActorByIri(ctx.data.db, actorIri);
     if (!actor || actor.local === 1 || actor.type === "Group") return "from an actor unknown here";
     return { role: "moderator", actorId: actor.id };
@@ -229,6 +237,14 @@ const reasonOf = (summary: string | null | undefined): string | null =>
   summary ? htmlToText(summary).slice(0, REASON_MAX) || null : null;
 
 async function apply(ctx: Context<AppContext>, m: Moderation, scope: Scope, via: Via, raw: unknown): Promise<void> {
+  // A ban arrives twice (to the person, and announced to the community's followers): applied once.
+  const seen = await ctx.data.db
+    .selectFrom("moderation_actions")
+    .select("id")
+    .where("activity_iri", "=", m.id)
+    .where("remote", "=", 1)
+    .executeTakeFirst();
+  if (seen) return skip(m, "already applied");
   const acting = await actingFor(ctx, m.actor, scope, via);
   if (typeof acting === "string") return skip(m, acting);
   const db = ctx.data.db;
@@ -280,6 +296,8 @@ async function apply(ctx: Context<AppContext>, m: Moderation, scope: Scope, via:
 
 /** The person an action names: fetched when a new one is named (a ban, a new moderator), else only if held. */
 async function personId(ctx: Context<AppContext>, iri: string, fetch: boolean): Promise<string | null> {
-  if (!fetch) return (await findActorByIri(ctx.data.db, iri))?.id ?? null;
+  // Held already (one of our own members, banned from a community elsewhere, is never fetched).
+  const known = await findActorByIri(ctx.data.db, iri);
+  if (known || !fetch) return known?.id ?? null;
   return actorIdFor(ctx, new URL(iri));
 }

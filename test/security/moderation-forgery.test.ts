@@ -254,6 +254,34 @@ describe.each(dialects)("forged moderation (%s)", (dialect) => {
     });
   });
 
+  it("a ban of a remote community sent straight to us applies only from a moderator the community lists", async () => {
+    await refused(async () => {
+      const res = await lemmy.send(mallory, `${instance.url}/inbox`, act("block", mallory, main, beta.id));
+      expect(res.status).toBe(202);
+    });
+    const ban = act("block", mod, main, beta.id, { summary: "spam" });
+    expect((await lemmy.send(mod, `${instance.url}/inbox`, ban)).status).toBe(202);
+    const group = (await actorByIri(instance, main.id))!;
+    const banned = async () =>
+      (await db().selectFrom("community_bans").select("reason").where("community_id", "=", group.id).execute()).length;
+    await waitFor(async () => (await banned()) > 0, { label: "the listed moderator's direct ban" });
+    // Announced again by the community, the same Block is not applied twice.
+    await announce(main, ban);
+    const lock = act("lock", mod, main, mainThread);
+    await announce(main, lock);
+    await waitFor(() => locked(mainThread), { label: "a later announced Lock" });
+    await announce(main, lemmyUndo(lock));
+    await waitFor(async () => !(await locked(mainThread)), { label: "its Undo" });
+    const logged = await db()
+      .selectFrom("moderation_actions")
+      .select("id")
+      .where("activity_iri", "=", ban.id)
+      .execute();
+    expect(logged).toHaveLength(1);
+    await announce(main, lemmyUndo(ban));
+    await waitFor(async () => (await banned()) === 0, { label: "the Undo(Block)" });
+  });
+
   it("the real moderators' activities, sent the same ways, apply (the attacks above could have worked)", async () => {
     await announce(main, act("lock", mod, main, mainThread));
     await waitFor(() => locked(mainThread), { label: "the moderator's announced Lock" });
