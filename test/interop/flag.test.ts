@@ -10,6 +10,7 @@ import { followRemote } from "../../src/follows/service.ts";
 import { listReports } from "../../src/moderation/queues.ts";
 import { fileReport } from "../../src/moderation/reports.ts";
 import { blockDomain } from "../../src/policy/service.ts";
+import { SPAWN_TIMEOUT, spawnCli } from "../helpers/cli.ts";
 import { dialects } from "../helpers/databases.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
 import { fixture, Peer, type PeerActor, uuid, waitFor } from "../helpers/peer.ts";
@@ -71,29 +72,49 @@ describe.each(dialects)("Flags from other servers (%s)", (dialect) => {
     await instance?.stop();
   });
 
-  it("Mastodon's Flag about a local member and her thread lands in the community's queue, once", async () => {
-    const flag = mastodonFlag([alice.iri, thread.iri], alice.iri);
-    const res = await mastodon.send(mastodonActor, `${instance.url}/inbox`, flag);
-    expect(res.status, res.text).toBe(202);
-    const report = await waitFor(() => reportOf(flag.id), { label: "the report" });
-    expect(report).toMatchObject({
-      comment: COMMENT,
-      remote: 1,
-      status: "open",
-      reporterIri: mastodonActor.id,
-      reporterType: "Application",
-      targetId: alice.actorId,
-      communityId: community.id,
-    });
-    expect(report.posts.map((p) => p.id)).toEqual([thread.id]);
-    const queue = await listReports(db(), { communityId: community.id });
-    expect(queue.items.map((r) => r.iri)).toContain(flag.id);
+  it(
+    "Mastodon's Flag about a local member and her thread lands in the community's queue, once",
+    async () => {
+      const flag = mastodonFlag([alice.iri, thread.iri], alice.iri);
+      const res = await mastodon.send(mastodonActor, `${instance.url}/inbox`, flag);
+      expect(res.status, res.text).toBe(202);
+      const report = await waitFor(() => reportOf(flag.id), { label: "the report" });
+      expect(report).toMatchObject({
+        comment: COMMENT,
+        remote: 1,
+        status: "open",
+        reporterIri: mastodonActor.id,
+        reporterType: "Application",
+        targetId: alice.actorId,
+        communityId: community.id,
+      });
+      expect(report.posts.map((p) => p.id)).toEqual([thread.id]);
+      const queue = await listReports(db(), { communityId: community.id });
+      expect(queue.items.map((r) => r.iri)).toContain(flag.id);
 
-    // Delivered again (to alice's own inbox this time): still one report.
-    expect((await mastodon.send(mastodonActor, `${alice.iri}/inbox`, flag)).status).toBe(202);
-    await queueIdle(instance);
-    expect(await reportCount(flag.id)).toBe(1);
-  });
+      // Delivered again (to alice's own inbox this time): still one report.
+      expect((await mastodon.send(mastodonActor, `${alice.iri}/inbox`, flag)).status).toBe(202);
+      await queueIdle(instance);
+      expect(await reportCount(flag.id)).toBe(1);
+
+      // The self-hoster finds it at the command line too.
+      const listed = await spawnCli({ DATABASE_URL: instance.database.url, ORIGIN: instance.url }, [
+        "report",
+        "list",
+        "--json",
+      ]);
+      expect(listed.code, listed.stderr).toBe(0);
+      const cliReport = (JSON.parse(listed.stdout) as Record<string, unknown>[]).find((r) => r.iri === flag.id);
+      expect(cliReport).toMatchObject({
+        reporter: mastodonActor.id,
+        actor: alice.iri,
+        posts: [thread.iri],
+        comment: COMMENT,
+      });
+      expect(cliReport?.id).toBe(report.id);
+    },
+    SPAWN_TIMEOUT,
+  );
 
   it("Misskey's Flag (from its instance actor, HTML comment) is stored with the comment as plain text", async () => {
     const flag = {
