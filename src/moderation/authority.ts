@@ -3,6 +3,7 @@
 // no person: the log says "an admin"); a remote community acts in itself (its
 // Announce carries its authority).
 import type { Db } from "../../db/schema.ts";
+import { isModerator } from "../communities/membership.ts";
 import { forbidden, notFound } from "../errors.ts";
 
 export type Acting =
@@ -65,15 +66,8 @@ export async function isAdmin(db: Db, actorId: string): Promise<boolean> {
   return row?.role === "admin";
 }
 
-export async function isCommunityModerator(db: Db, communityId: string, actorId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom("community_moderators")
-    .select("actor_id")
-    .where("community_id", "=", communityId)
-    .where("actor_id", "=", actorId)
-    .executeTakeFirst();
-  return row !== undefined;
-}
+/** Whether the person is among the community's moderators (local or remote; for a remote community, as it lists them). */
+export const isCommunityModerator = isModerator;
 
 /** Whether `acting` may moderate the community; throws `forbidden` naming why not. */
 export async function assertMayModerate(db: Db, acting: Acting, communityId: string): Promise<void> {

@@ -2,8 +2,10 @@
 // servers (`Flag`), into one queue per community for its moderators and one
 // for the instance's admins. Each is resolved or dismissed with a note, and
 // the reporter is told.
+
+import type { Insertable } from "kysely";
 import { z } from "zod";
-import type { Db, ReportCategory } from "../../db/schema.ts";
+import type { Db, ReportCategory, ReportsTable } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { conflict, forbidden, invalid, notFound, parseInput } from "../errors.ts";
 import { recordEvent } from "../events.ts";
@@ -74,9 +76,9 @@ export async function fileReport(db: Db, origin: string, input: NewReport): Prom
     }
     if (input.reporterId !== null && targetActor === input.reporterId) throw forbidden("you cannot report yourself");
     const id = newId();
-    await trx
-      .insertInto("reports")
-      .values({
+    await storeReport(
+      trx,
+      {
         id,
         iri: `${origin}/reports/${id}`,
         reporter_id: input.reporterId,
@@ -87,19 +89,9 @@ export async function fileReport(db: Db, origin: string, input: NewReport): Prom
         comment: data.comment,
         forward: data.forward ? 1 : 0,
         remote: 0,
-        status: "open",
-        resolution_note: null,
-        resolved_by: null,
-        resolved_at: null,
-        created_at: now(),
-      })
-      .execute();
-    if (posts.length > 0)
-      await trx
-        .insertInto("report_posts")
-        .values(posts.map((p) => ({ report_id: id, post_id: p.id })))
-        .execute();
-    await tellReviewers(trx, id);
+      },
+      posts,
+    );
     await recordEvent(trx, { type: "report.filed", reportId: id });
     return id;
   });
@@ -137,9 +129,9 @@ export async function receiveReport(
       .where("id", "in", input.postIds.length > 0 ? input.postIds : [""])
       .execute();
     const id = newId();
-    await trx
-      .insertInto("reports")
-      .values({
+    await storeReport(
+      trx,
+      {
         id,
         iri: input.iri,
         reporter_id: input.reporterId,
@@ -150,21 +142,30 @@ export async function receiveReport(
         comment: input.comment.slice(0, COMMENT_MAX),
         forward: 0,
         remote: 1,
-        status: "open",
-        resolution_note: null,
-        resolved_by: null,
-        resolved_at: null,
-        created_at: now(),
-      })
-      .execute();
-    if (posts.length > 0)
-      await trx
-        .insertInto("report_posts")
-        .values(posts.map((p) => ({ report_id: id, post_id: p.id })))
-        .execute();
+      },
+      posts,
+    );
     await tellReviewers(trx, id);
     return id;
   });
+}
+
+/** Writes an open report and the posts it names; the reviewers are told. */
+async function storeReport(
+  db: Db,
+  row: Omit<Insertable<ReportsTable>, "status" | "created_at">,
+  posts: { id: string }[],
+): Promise<void> {
+  await db
+    .insertInto("reports")
+    .values({ ...row, status: "open", resolution_note: null, resolved_by: null, resolved_at: null, created_at: now() })
+    .execute();
+  if (posts.length > 0)
+    await db
+      .insertInto("report_posts")
+      .values(posts.map((p) => ({ report_id: row.id, post_id: p.id })))
+      .execute();
+  await tellReviewers(db, row.id);
 }
 
 /** The community's local moderators, or the admins for reports outside any community of ours. */
