@@ -1,6 +1,6 @@
 // The background loop of a server or worker process: queued jobs (src/jobs.ts),
 // each handed to its feature's handler, and periodic upkeep (erasure receipts,
-// retention, expired archives, rate-limit windows).
+// retention, expired archives, rate-limit windows, visitors' addresses on old reports).
 import { KyselyMessageQueue } from "../db/message-queue.ts";
 import { scrubErasedPages } from "../db/scrub.ts";
 import { applyRetention } from "./communities/retention.ts";
@@ -11,6 +11,7 @@ import { runExport } from "./export/run.ts";
 import { pruneExports } from "./export/service.ts";
 import { JOBS_CHANNEL, type Job } from "./jobs.ts";
 import { logger } from "./logging.ts";
+import { pruneReportContacts } from "./moderation/reports.ts";
 import { pruneRateLimits } from "./web/rate-limit.ts";
 
 const log = logger("jobs");
@@ -53,6 +54,7 @@ export async function runJobs(ctx: AppContext, signal: AbortSignal, options: Job
     if (threads > 0) log.info("retention deleted {threads} threads", { threads });
     await pruneExports(ctx.db, ctx.config.dataDir);
     await pruneRateLimits(ctx.db, 24 * 3_600_000);
+    await pruneReportContacts(ctx.db);
     // Erased text still in SQLite's write-ahead log (a checkpoint that found readers) is flushed here at the latest.
     await scrubErasedPages(ctx.db, ctx.dialect);
   });

@@ -18,6 +18,7 @@ import type { AppContext } from "../../src/context.ts";
 import { DomainError } from "../../src/errors.ts";
 import { logger } from "../../src/logging.ts";
 import type { Acting, Received } from "../../src/moderation/authority.ts";
+import { isCommunityModerator } from "../../src/moderation/authority.ts";
 import { addModerator, banPerson, removeModerator, unbanPerson } from "../../src/moderation/people.ts";
 import {
   lockThread,
@@ -142,13 +143,12 @@ const actionOf = (m: Moderation): Action => (m.type === "Undo" ? m.object : m);
 async function scopeOf(ctx: Context<AppContext>, a: Action, via: Via): Promise<Scope | null> {
   const db = ctx.data.db;
   if (a.type === "Delete" || a.type === "Lock") {
-    // Lemmy's removal is a Delete with a summary (empty without a reason); without one it is a deletion.
-    if (a.type === "Delete" && typeof a.summary !== "string") return null;
     const post = await postByIri(ctx, a.object);
     if (!post?.community_id) return null;
-    // The author's own Delete is a deletion (inbox/delete.ts), whatever else it says.
-    if (a.type === "Delete" && post.authorIri === a.actor) return null;
     const community = await communityById(ctx, post.community_id);
+    // The author's own Delete, or the community's (retention), is a deletion (inbox/delete.ts). Anyone
+    // else's is a removal, as Lemmy marks it with a `summary`: logged and reversible, never a deletion.
+    if (a.type === "Delete" && (post.authorIri === a.actor || community?.iri === a.actor)) return null;
     return community ? { kind: a.type === "Delete" ? "remove" : "lock", community, postId: post.id } : null;
   }
   if (!a.target) return null;
@@ -162,7 +162,8 @@ async function scopeOf(ctx: Context<AppContext>, a: Action, via: Via): Promise<S
     .where("featured_url", "=", a.target)
     .where("type", "=", "Group")
     .executeTakeFirst();
-  if (featured) {
+  // A group's own document names its featured collection, which must be on its own origin.
+  if (featured && originOf(featured.iri) === originOf(a.target)) {
     const post = await postByIri(ctx, a.object);
     if (!post) return null;
     const community = { id: featured.id, iri: featured.iri, local: featured.local === 1 };
@@ -225,6 +226,9 @@ async function actingFor(ctx: Context<AppContext>, actorIri: string, scope: Scop
     }
     const actor = await findActorByIri(ctx.data.db, actorIri);
     if (!actor || actor.local === 1 || actor.type === "Group") return "from an actor unknown here";
+    // Checked here too, before anything it names is fetched.
+    if (!(await isCommunityModerator(ctx.data.db, scope.community.id, actor.id)))
+      return "its actor does not moderate the community";
     return { role: "moderator", actorId: actor.id };
   }
   if (scope.community.id !== via.group.id) return "announced by another community";

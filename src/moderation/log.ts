@@ -98,6 +98,7 @@ export async function logAction(db: Db, origin: string, a: NewAction): Promise<s
       db,
       a.acting,
       a.reportId,
+      { postId: a.postId ?? null, actorId: a.actorId ?? null },
       a.reason ? `${ACTION_NOTES[a.action]}: ${a.reason}` : ACTION_NOTES[a.action],
     );
   if (a.tell && a.tell !== a.acting.actorId)

@@ -60,8 +60,11 @@ function modlogQuery(db: Db) {
       "posts.id as postId",
       "posts.parent_id as postParentId",
       "posts.deleted_at as postDeletedAt",
+      "posts.removed_at as postRemovedAt",
       "thread.id as threadId",
       "thread.title as threadTitle",
+      "thread.removed_at as threadRemovedAt",
+      "thread.deleted_at as threadDeletedAt",
     ]);
 }
 
@@ -70,7 +73,16 @@ type Row = Awaited<ReturnType<ReturnType<typeof modlogQuery>["execute"]>>[number
 const handle = (username: string | null, host: string | null, local: number | null) =>
   username === null ? null : local === 1 ? `@${username}` : `@${username}@${host}`;
 
-function entry(r: Row, seesNames: boolean) {
+/**
+ * How much of an entry a reader sees. Who moderates, and whom a ban or an
+ * appointment names, says who belongs to the community: members see names
+ * (unless the community hides its moderators' names), everyone else only what
+ * was done. A removed thread's title is for the moderators.
+ */
+export type ModlogView = "moderator" | "member" | "public";
+
+function entry(r: Row, view: ModlogView) {
+  const seesNames = view === "moderator" || (view === "member" && r.hideNames !== 1);
   const who =
     r.byRole === "admin"
       ? "an admin"
@@ -79,12 +91,17 @@ function entry(r: Row, seesNames: boolean) {
         : seesNames
           ? (handle(r.moderatorUsername, r.moderatorHost, r.moderatorLocal) ?? "a moderator")
           : "a moderator";
-  const thread = r.threadTitle ? `“${r.threadTitle}”` : "a thread";
+  const hidden = r.threadRemovedAt !== null || r.threadDeletedAt !== null || r.postDeletedAt !== null;
+  const thread = r.threadTitle && (view === "moderator" || !hidden) ? `“${r.threadTitle}”` : "a thread";
+  const author = handle(r.targetUsername, r.targetHost, r.targetLocal) ?? "someone";
+  const person = view === "public" ? "a person" : author;
   const target = r.postId
     ? r.postParentId
-      ? `a reply by ${handle(r.targetUsername, r.targetHost, r.targetLocal) ?? "someone"} in ${thread}`
-      : `${thread} by ${handle(r.targetUsername, r.targetHost, r.targetLocal) ?? "someone"}`
-    : (handle(r.targetUsername, r.targetHost, r.targetLocal) ?? "");
+      ? `a reply by ${author} in ${thread}`
+      : `${thread} by ${author}`
+    : r.targetUsername === null
+      ? ""
+      : person;
   return {
     id: r.id,
     action: r.action,
@@ -124,6 +141,18 @@ export async function listModlog(
         ).map((r) => r.community_id)
       : [],
   );
+  const belongs = new Set(
+    viewer.actorId
+      ? (
+          await db
+            .selectFrom("follows")
+            .select("followee_id")
+            .where("follower_id", "=", viewer.actorId)
+            .where("status", "=", "accepted")
+            .execute()
+        ).map((r) => r.followee_id)
+      : [],
+  );
   let q = modlogQuery(db)
     .orderBy("m.id", "desc")
     .limit(limit + 1);
@@ -159,7 +188,16 @@ export async function listModlog(
   const rows = await q.execute();
   const items = rows
     .slice(0, limit)
-    .map((r) => entry(r, admin || moderates.has(r.communityId ?? "") || r.hideNames !== 1));
+    .map((r) =>
+      entry(
+        r,
+        admin || moderates.has(r.communityId ?? "")
+          ? "moderator"
+          : belongs.has(r.communityId ?? "")
+            ? "member"
+            : "public",
+      ),
+    );
   return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
 }
 
@@ -187,12 +225,15 @@ export async function statementOfReasons(db: Db, actionId: string, viewerId: str
     .where("community_id", "=", row.communityId ?? "")
     .where("actor_id", "=", viewerId)
     .executeTakeFirst();
-  if (row.targetActorId !== viewerId && !mod && !(await isAdmin(db, viewerId))) throw notFound("moderation action");
+  const admin = await isAdmin(db, viewerId);
+  if (row.targetActorId !== viewerId && !mod && !admin) throw notFound("moderation action");
   // Appeals go to our own communities' moderators; a community elsewhere decides there.
   const appealable =
     ["remove_post", "ban"].includes(row.action) && row.reversedAt === null && !row.appealId && row.communityLocal === 1;
   return {
-    ...entry(row, row.hideNames !== 1 || mod !== undefined),
+    // The person concerned sees all of it (it is their content), but a hidden moderator's name stays hidden.
+    ...entry(row, "moderator"),
+    ...(mod || admin || row.hideNames !== 1 ? {} : { moderator: entry(row, "member").moderator }),
     mine: row.targetActorId === viewerId,
     /** Where the community lives, when it is not here: appeals go there. */
     decidedOn: row.communityLocal === 1 ? null : row.communityHost,

@@ -42,7 +42,9 @@ async function person(db: Db, actorId: string) {
 function expiry(options: BanOptions): string | null {
   if (options.expiresAt) {
     const t = Date.parse(options.expiresAt);
-    return Number.isNaN(t) ? null : new Date(t).toISOString();
+    // Never read a ban meant to end as a permanent one.
+    if (Number.isNaN(t)) throw invalid("the ban's end is not a date");
+    return new Date(t).toISOString();
   }
   if (options.days === undefined || options.days === null) return null;
   if (!Number.isInteger(options.days) || options.days < 1 || options.days > BAN_DAYS_MAX)
@@ -68,7 +70,8 @@ export async function banPerson(
     await person(trx, actorId);
     if (actorId === acting.actorId) throw forbidden("you cannot ban yourself");
     if (community.ownerId === actorId) throw forbidden("the owner of a community cannot be banned from it");
-    if (!options.received && (await isCommunityModerator(trx, communityId, actorId)))
+    // In our communities nobody bans a moderator, a remote moderator included; a community elsewhere decides its own.
+    if ((community.local || !options.received) && (await isCommunityModerator(trx, communityId, actorId)))
       throw forbidden("a moderator cannot be banned; remove them as moderator first");
     await trx
       .deleteFrom("community_bans")

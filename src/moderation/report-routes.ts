@@ -17,7 +17,7 @@ import { findRemoteActorByHandle } from "../actors/remote.ts";
 import { communityOfPost } from "../communities/membership.ts";
 import { getCommunity } from "../communities/service.ts";
 import { htmlToText } from "../content/markdown.ts";
-import { DomainError, forbidden, invalid, notFound } from "../errors.ts";
+import { conflict, DomainError, forbidden, invalid, notFound } from "../errors.ts";
 import { readablePost } from "../posts/queries.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
@@ -48,6 +48,8 @@ async function reportedPost(c: WebContext): Promise<{ id: string; target: Report
   const viewer = c.get("user");
   const post = await readablePost(app.db, c.req.param("id") ?? "", viewer?.actorId);
   if (post.deletedAt || (!viewer && post.audience !== "public")) throw notFound("post");
+  // Already dealt with; and its text is for its author and the moderators only, not for this form.
+  if (post.removedAt) throw conflict("the moderators already removed this post");
   if (viewer && post.authorId === viewer.actorId) throw forbidden("you cannot report your own post");
   const community = post.communityId ? await communityOfPost(app.db, post.communityId) : undefined;
   const communityServer = community?.slug.includes("@") ? community.slug.slice(community.slug.indexOf("@") + 1) : null;

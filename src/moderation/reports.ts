@@ -23,6 +23,8 @@ export const REPORT_CATEGORIES: Record<ReportCategory, string> = {
   other: "Something else",
 };
 export const COMMENT_MAX = 2000;
+/** Reports one remote account may file an hour (Mastodon's instance actor files all of its server's). */
+export const REMOTE_REPORTS_PER_HOUR = 30;
 
 const reportInput = z.object({
   category: z.enum(Object.keys(REPORT_CATEGORIES) as [ReportCategory, ...ReportCategory[]], {
@@ -123,6 +125,14 @@ export async function receiveReport(
   return inTransaction(db, async (trx) => {
     const known = await trx.selectFrom("reports").select("id").where("iri", "=", input.iri).executeTakeFirst();
     if (known) return null;
+    // One account cannot flood the moderators: beyond this many reports an hour, its Flags are dropped.
+    const recent = await trx
+      .selectFrom("reports")
+      .select((eb) => eb.fn.countAll<string | number>().as("n"))
+      .where("reporter_id", "=", input.reporterId)
+      .where("created_at", ">", new Date(Date.now() - 3_600_000).toISOString())
+      .executeTakeFirstOrThrow();
+    if (Number(recent.n) >= REMOTE_REPORTS_PER_HOUR) return null;
     const posts = await trx
       .selectFrom("posts")
       .select(["id", "community_id", "author_id"])
@@ -145,7 +155,6 @@ export async function receiveReport(
       },
       posts,
     );
-    await tellReviewers(trx, id);
     return id;
   });
 }
@@ -173,9 +182,10 @@ async function tellReviewers(db: Db, reportId: string): Promise<void> {
   const report = await db
     .selectFrom("reports")
     .leftJoin("communities", "communities.actor_id", "reports.community_id")
-    .select(["reports.community_id", "communities.actor_id as localCommunity"])
+    .select(["reports.community_id", "reports.target_actor_id", "communities.actor_id as localCommunity"])
     .where("reports.id", "=", reportId)
     .executeTakeFirstOrThrow();
+  // Never the person reported, should they moderate here.
   const reviewers = report.localCommunity
     ? await db
         .selectFrom("community_moderators")
@@ -185,12 +195,14 @@ async function tellReviewers(db: Db, reportId: string): Promise<void> {
     : await db.selectFrom("users").select("actor_id").where("role", "=", "admin").execute();
   await notify(
     db,
-    reviewers.map((r) => ({
-      userId: r.actor_id,
-      kind: "report_filed" as const,
-      reportId,
-      communityId: report.community_id,
-    })),
+    reviewers
+      .filter((r) => r.actor_id !== report.target_actor_id)
+      .map((r) => ({
+        userId: r.actor_id,
+        kind: "report_filed" as const,
+        reportId,
+        communityId: report.community_id,
+      })),
   );
 }
 
@@ -232,14 +244,7 @@ export async function closeReport(
     if (report.status !== "open") throw conflict(`this report is already ${report.status}`);
     await trx
       .updateTable("reports")
-      // A visitor's address served to answer them: it goes once the report is closed (minimal PII).
-      .set({
-        status: outcome,
-        resolution_note: text,
-        resolved_by: acting.actorId,
-        resolved_at: now(),
-        reporter_contact: null,
-      })
+      .set({ status: outcome, resolution_note: text, resolved_by: acting.actorId, resolved_at: now() })
       .where("id", "=", reportId)
       .execute();
     if (report.reporter_id) await notify(trx, { userId: report.reporter_id, kind: "report_closed", reportId });
@@ -251,14 +256,46 @@ export async function closeReport(
  * An action taken from a report resolves it, with the action as its note;
  * a report already closed, or one this person may not review, stays as it is.
  */
-export async function resolveByAction(db: Db, acting: Acting, reportId: string, note: string): Promise<void> {
+export async function resolveByAction(
+  db: Db,
+  acting: Acting,
+  reportId: string,
+  target: { postId: string | null; actorId: string | null },
+  note: string,
+): Promise<void> {
   const report = await db.selectFrom("reports").selectAll().where("id", "=", reportId).executeTakeFirst();
   if (report?.status !== "open") return;
+  // The action must be about what was reported, and not taken by the person reported.
+  if (acting.actorId !== null && acting.actorId === report.target_actor_id) return;
+  const named = target.postId
+    ? await db
+        .selectFrom("report_posts")
+        .select("post_id")
+        .where("report_id", "=", reportId)
+        .where("post_id", "=", target.postId)
+        .executeTakeFirst()
+    : undefined;
+  if (!named && (target.actorId === null || target.actorId !== report.target_actor_id)) return;
   const allowed = await assertMayReview(db, acting, report).then(
     () => true,
     () => false,
   );
   if (allowed) await closeReport(db, acting, reportId, "resolved", note.slice(0, COMMENT_MAX));
+}
+
+/** How long a visitor's address outlives the report's closing: time to write to them (then it is erased). */
+export const CONTACT_KEPT_MS = 30 * 86_400_000;
+
+/** Erases visitors' addresses on reports closed more than CONTACT_KEPT_MS ago (minimal personal data). */
+export async function pruneReportContacts(db: Db, keptMs = CONTACT_KEPT_MS): Promise<number> {
+  const result = await db
+    .updateTable("reports")
+    .set({ reporter_contact: null })
+    .where("reporter_contact", "is not", null)
+    .where("status", "!=", "open")
+    .where("resolved_at", "<", new Date(Date.now() - keptMs).toISOString())
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /** Another server resolved a report we sent it (Lemmy's `Resolve`): only the server it went to may. */
@@ -267,13 +304,19 @@ export async function receiveReportResolved(db: Db, input: { iri: string; resolv
     const report = await trx
       .selectFrom("reports")
       .leftJoin("actors as community", "community.id", "reports.community_id")
-      .leftJoin("actors as target", "target.id", "reports.target_actor_id")
-      .select(["reports.id", "reports.status", "reports.reporter_id", "community.host as ch", "target.host as th"])
+      .select([
+        "reports.id",
+        "reports.status",
+        "reports.reporter_id",
+        "community.host as ch",
+        "community.local as communityLocal",
+      ])
       .where("reports.iri", "=", input.iri)
       .where("reports.remote", "=", 0)
       .executeTakeFirst();
     if (report?.status !== "open") return false;
-    if (input.resolverHost !== report.ch && input.resolverHost !== report.th) return false;
+    // Only the community a report was sent to resolves it there (Lemmy): not the reported person's server.
+    if (report.communityLocal !== 0 || input.resolverHost !== report.ch) return false;
     await trx
       .updateTable("reports")
       .set({ status: "resolved", resolved_at: now(), resolution_note: `Resolved on ${input.resolverHost}` })

@@ -184,7 +184,7 @@ export async function receivePostUpdate(
   return inTransaction(db, async (trx) => {
     const post = await trx
       .selectFrom("posts")
-      .select(["id", "author_id", "parent_id", "community_id", "deleted_at"])
+      .select(["id", "author_id", "parent_id", "community_id", "deleted_at", "removed_at"])
       .where("iri", "=", input.iri)
       .executeTakeFirst();
     if (!post || post.deleted_at || post.author_id !== input.authorId) return false;
@@ -201,16 +201,17 @@ export async function receivePostUpdate(
       .execute();
     await trx.deleteFrom("post_tags").where("post_id", "=", post.id).execute();
     await storeTags(trx, post.id, input.tags);
-    if (activity !== undefined && post.community_id && (await isLocalCommunity(trx, post.community_id)))
+    // A removed post's edit is kept for its author and the moderators, and not re-shared.
+    const reshare = activity !== undefined && !post.removed_at && post.community_id;
+    if (reshare && (await isLocalCommunity(trx, post.community_id ?? "")))
       await recordEvent(trx, { type: "post.received", postId: post.id, activity });
     return true;
   });
 }
 
 /**
- * A `Delete` of a remote post by its author, the community itself, or a
- * moderator of its community (a deletion: a moderator's removal, which Lemmy
- * marks with a `summary`, is a moderation action, src/moderation/posts.ts).
+ * A `Delete` of a remote post by its author or the community itself (a
+ * moderator's `Delete` is a removal: federation/inbox/moderation.ts).
  */
 export async function receivePostDelete(
   db: Db,
@@ -224,16 +225,9 @@ export async function receivePostDelete(
       .where("iri", "=", input.iri)
       .executeTakeFirst();
     if (!post || post.deleted_at) return false;
-    let allowed = post.author_id === input.actorId || post.community_id === input.actorId;
-    if (!allowed && post.community_id) {
-      const mod = await trx
-        .selectFrom("community_moderators")
-        .select("actor_id")
-        .where("community_id", "=", post.community_id)
-        .where("actor_id", "=", input.actorId)
-        .executeTakeFirst();
-      allowed = mod !== undefined;
-    }
+    // The author deletes; so does the community itself (retention). A moderator's Delete is a
+    // removal, logged and reversible (federation/inbox/moderation.ts), never a deletion.
+    const allowed = post.author_id === input.actorId || post.community_id === input.actorId;
     if (!allowed) return false;
     await tombstonePosts(trx, [post.id], now());
     if (activity !== undefined && post.community_id && (await isLocalCommunity(trx, post.community_id)))

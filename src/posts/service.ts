@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Db, PostAudience } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { mentionedActorIds } from "../actors/service.ts";
-import { assertMayPost, isModerator } from "../communities/membership.ts";
+import { assertMayPost } from "../communities/membership.ts";
 import { extractHashtags, extractMentions, renderMarkdown } from "../content/markdown.ts";
 import { forbidden, invalid, notFound, parseInput } from "../errors.ts";
 import { recordEvent } from "../events.ts";
@@ -182,11 +182,13 @@ export async function editPost(
   const data = parseInput(editInput, input);
   const post = await db
     .selectFrom("posts")
-    .select(["id", "author_id", "parent_id", "deleted_at", "local"])
+    .select(["id", "author_id", "parent_id", "deleted_at", "removed_at", "local"])
     .where("id", "=", postId)
     .executeTakeFirst();
   if (!post || post.deleted_at) throw notFound("post");
   if (post.author_id !== editorId) throw forbidden("only the author can edit a post");
+  // An edit would go out to every server: it would undo the removal there.
+  if (post.removed_at) throw forbidden("the moderators removed this post; it can no longer be edited");
   if (post.parent_id === null && data.title === "") throw invalid("title: is required", { title: "is required" });
   if (post.parent_id !== null && data.body.trim() === "") throw invalid("body: is required", { body: "is required" });
   const tags = extractHashtags(data.body);
@@ -221,39 +223,22 @@ export async function editPost(
 }
 
 /**
- * Deletes a post, by its author or a community moderator. The row stays as a
- * tombstone (no text left) so replies keep their place in the thread.
+ * Deletes a post, by its author. The row stays as a tombstone (no text left)
+ * so replies keep their place in the thread. Moderators remove instead
+ * (src/moderation/posts.ts): logged, reversible, and the author still sees it.
  */
 export async function deletePost(db: Db, postId: string, actorId: string): Promise<void> {
   const post = await db
     .selectFrom("posts")
-    .select(["id", "author_id", "community_id", "deleted_at"])
+    .select(["id", "author_id", "deleted_at"])
     .where("id", "=", postId)
     .executeTakeFirst();
   if (!post || post.deleted_at) throw notFound("post");
-  const byModerator = post.author_id !== actorId;
-  if (byModerator && !(post.community_id && (await isModerator(db, post.community_id, actorId)))) {
-    throw forbidden("only the author or a moderator can delete a post");
-  }
-  const ts = now();
+  if (post.author_id !== actorId)
+    throw forbidden("only the author can delete a post; moderators remove it (it can be restored)");
   await inTransaction(db, async (trx) => {
-    await tombstonePosts(trx, [postId], ts);
+    await tombstonePosts(trx, [postId], now());
     await recordEvent(trx, { type: "post.deleted", postId, byActorId: actorId });
-    if (byModerator) {
-      await trx
-        .insertInto("moderation_actions")
-        .values({
-          id: newId(),
-          community_id: post.community_id,
-          moderator_id: actorId,
-          action: "delete_post",
-          target_post_id: postId,
-          target_actor_id: post.author_id,
-          reason: null,
-          created_at: ts,
-        })
-        .execute();
-    }
   });
 }
 

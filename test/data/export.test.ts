@@ -27,6 +27,7 @@ import { followRemote } from "../../src/follows/service.ts";
 import { newId } from "../../src/ids.ts";
 import { sendMessage } from "../../src/messages/service.ts";
 import { addModerator } from "../../src/moderation/people.ts";
+import { removePost } from "../../src/moderation/posts.ts";
 import { fileReport } from "../../src/moderation/reports.ts";
 import { createReply, deletePost, like } from "../../src/posts/service.ts";
 import { csvLines, type UnpackedArchive, unpackArchive } from "../helpers/archive.ts";
@@ -310,9 +311,11 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
       "A thread the moderator removed thr-dead",
       "removed-body-0e1d",
     );
+    // Removed by a moderator below: hidden from others, still theirs, so in their export.
     seeded.threads = [
       { iri: diary.iri, title: "Pacing diary thr-7f3a" },
       { iri: second.iri, title: "Heat and symptoms thr-b20e" },
+      { iri: removed.iri, title: "A thread the moderator removed thr-dead" },
     ];
     const hello = await createReply(db, a.url, longCovid, wren!.actorId, welcome.id, {
       body: "Hello from wren rep-55aa",
@@ -329,12 +332,12 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     await deletePost(db, typo.id, wren!.actorId);
     seeded.ownDeletedReply = typo.iri;
 
-    // Likes (one on the thread that the moderator then deletes, which takes the like with it).
+    // Likes (one on the thread that the moderator then removes: a removal keeps it, unlike a deletion).
     await like(db, a.url, welcome.id, wren!.actorId);
     await like(db, a.url, question.id, wren!.actorId);
     await like(db, a.url, removed.id, wren!.actorId);
-    seeded.liked = [welcome.iri, question.iri];
-    await deletePost(db, removed.id, admin.actorId);
+    seeded.liked = [welcome.iri, question.iri, removed.iri];
+    await removePost(db, a.url, { role: "moderator", actorId: admin.actorId }, removed.id);
     seeded.removedThread = removed.iri;
 
     // Direct messages both ways, one to the other server, and one wren is not part of.
@@ -499,13 +502,10 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     expect(withCw.content).toContain(">#LongCovid</a>");
     expect(JSON.stringify(withCw.tag)).toContain('"type":"Hashtag"');
     expect(JSON.stringify(withCw.tag)).toContain("#longcovid");
-    // Deleted posts (by the member or a moderator) and messages are not in it.
+    // Deleted posts and messages are not in it.
     const text = archive.text("outbox.json");
     for (const absent of [
-      seeded.removedThread,
       seeded.ownDeletedReply,
-      "thr-dead",
-      "removed-body-0e1d",
       "rep-gone",
       "dm-sent-41f0",
       "dm-remote-3c9d",
@@ -516,7 +516,7 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
   it("likes.json lists the IRIs of the posts still liked", async () => {
     const { archive } = await wrensArchive();
     const likes = valid(likesSchema, archive.json("likes.json"), "likes.json");
-    expect(likes.totalItems).toBe(2);
+    expect(likes.totalItems).toBe(3);
     expect(likes.orderedItems).toEqual(seeded.liked);
   });
 
@@ -603,13 +603,13 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     );
   });
 
-  it("moderation.json has the moderator's deletion of their thread, their report and their ban", async () => {
+  it("moderation.json has the moderator's removal of their thread, their report and their ban", async () => {
     const { archive } = await wrensArchive();
     const mod = valid(moderationSchema, archive.json("moderation.json"), "moderation.json");
-    const deletion = mod.actionsOnTheirContent.filter((x) => x.action === "delete_post");
-    expect(deletion).toEqual([
+    const removal = mod.actionsOnTheirContent.filter((x) => x.action === "remove_post");
+    expect(removal).toEqual([
       {
-        action: "delete_post",
+        action: "remove_post",
         community: `longcovid@${hostA()}`,
         post: seeded.removedThread,
         reason: null,
@@ -683,7 +683,7 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
       expect(readme, f).toMatch(new RegExp(`<tr><td><code>${f.replace(".", "\\.")}</code></td><td>[^<]+</td></tr>`));
     const deliveries = (await a.db.selectFrom("deliveries").select("id").where("actor_id", "=", seeded.wren).execute())
       .length;
-    expect(unescapeHtml(readme)).toContain(`It holds 4 posts, 3 direct messages, 2 likes,`);
+    expect(unescapeHtml(readme)).toContain(`It holds 5 posts, 3 direct messages, 3 likes,`);
     expect(readme).toContain(`and ${deliveries} delivery records.`);
     // Follows counted as following_accounts.csv lists them: accepted ones only (a pending request is not a follow).
     const follows = archive.text("following_accounts.csv").trim().split("\n").length - 1;

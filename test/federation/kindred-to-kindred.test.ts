@@ -16,6 +16,7 @@ import type { LocalUser } from "../../src/accounts/service.ts";
 import { decideMembership, join, pendingMembers } from "../../src/communities/membership.ts";
 import { updateCommunity } from "../../src/communities/service.ts";
 import { followRemote, unfollowRemote } from "../../src/follows/service.ts";
+import { removePost } from "../../src/moderation/posts.ts";
 import { createReply, createThread, deletePost, editPost, like, unlike } from "../../src/posts/service.ts";
 import { dialects } from "../helpers/databases.ts";
 import { deliveriesTo, eventually, Peer, quiesce, settled, until } from "../helpers/federation.ts";
@@ -431,7 +432,7 @@ describe.each(dialects)("Kindred ↔ Kindred: join, post, reply, like, edit, del
     ).toEqual({ deleted: true, content_html: "" });
   });
 
-  it("a moderator on A deleting B's member's reply tombstones it on B (the author's own instance) and on C", async () => {
+  it("a moderator on A removing B's member's reply removes it on B (the author's own instance) and on C", async () => {
     // mod_a has never posted: B and C know A's community, not its moderator.
     expect(await actorByIri(B.db, modA.iri)).toBeUndefined();
     const aliceOnB = (await postByIri(B.db, aliceThread))!;
@@ -440,17 +441,18 @@ describe.each(dialects)("Kindred ↔ Kindred: join, post, reply, like, edit, del
     });
     const onA = await arrived(A, reply.iri, "bob's spam reply");
     await arrived(C, reply.iri, "bob's spam reply");
-    await deletePost(A.db, onA.id, modA.actorId);
-    expect((await postByIri(A.db, reply.iri))!.deleted_at).not.toBeNull();
+    await removePost(A.db, A.url, { role: "moderator", actorId: modA.actorId }, onA.id, { reason: "Spam" });
+    expect((await postByIri(A.db, reply.iri))!.removed_at).not.toBeNull();
     await quiesce(A, B, C);
     const copies: Record<string, unknown> = {};
     for (const peer of [B, C]) {
       const row = (await postByIri(peer.db, reply.iri))!;
-      copies[nameOf(peer)] = { deleted: row.deleted_at !== null, content_html: row.content_html };
+      copies[nameOf(peer)] = { deleted: row.deleted_at !== null, removed: row.removed_at !== null };
     }
-    expect(copies, "B's and C's copies of the reply the moderator deleted").toEqual({
-      B: { deleted: true, content_html: "" },
-      C: { deleted: true, content_html: "" },
+    // Removed, not deleted: hidden from everyone but its author and the moderators, and it can be restored.
+    expect(copies, "B's and C's copies of the reply the moderator removed").toEqual({
+      B: { deleted: false, removed: true },
+      C: { deleted: false, removed: true },
     });
   });
 

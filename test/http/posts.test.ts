@@ -234,31 +234,35 @@ describe.each(dialects)("posts over HTTP (%s)", (dialect) => {
       expect((await page(anonymous, `/posts/${threadId}`)).text).toContain('<span class="likes">1 like</span>');
     });
 
-    it("lets a moderator delete another member's reply, and logs it; other members may not", async () => {
+    it("lets a moderator remove (not delete) another member's reply, and logs it; other members may not", async () => {
       const target = await reply(thirdWeb, threadId, "A reply the moderator removes");
       expect((await readerWeb.post(`/posts/${target.id}/delete`, {})).status).toBe(403);
+      expect((await readerWeb.post(`/posts/${target.id}/remove`, { reason: "" })).status).toBe(403);
+      expect((await postRow(target.id)).deleted_at).toBeNull();
+      // Deleting is the author's: a moderator removes, which can be undone.
+      expect((await modWeb.post(`/posts/${target.id}/delete`, {})).status).toBe(403);
       expect((await postRow(target.id)).deleted_at).toBeNull();
 
-      const res = await modWeb.post(`/posts/${target.id}/delete`, {});
+      const res = await modWeb.post(`/posts/${target.id}/remove`, { reason: "Off topic" });
       expect(res.status).toBe(303);
-      expect(res.headers.get("location")).toBe(`/posts/${threadId}`);
       const row = await postRow(target.id);
-      expect(row.deleted_at).not.toBeNull();
-      expect(row.source).toBeNull();
+      expect(row.deleted_at).toBeNull();
+      expect(row.removed_at).not.toBeNull();
       const view = await page(anonymous, `/posts/${threadId}`);
       expect(view.text).not.toContain("A reply the moderator removes");
-      expect(element(view.text, `<li id="post-${target.id}">`)).toContain('<p class="placeholder">[deleted]</p>');
+      expect(element(view.text, `<li id="post-${target.id}">`)).toContain("[removed by a moderator]");
       const actions = await db()
         .selectFrom("moderation_actions")
-        .select(["action", "moderator_id", "target_post_id", "target_actor_id"])
+        .select(["action", "moderator_id", "target_post_id", "target_actor_id", "reason"])
         .where("target_post_id", "=", target.id)
         .execute();
       expect(actions).toEqual([
         {
-          action: "delete_post",
+          action: "remove_post",
           moderator_id: mod.actorId,
           target_post_id: target.id,
-          target_actor_id: (await postRow(target.id)).author_id,
+          target_actor_id: row.author_id,
+          reason: "Off topic",
         },
       ]);
     });

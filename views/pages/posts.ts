@@ -126,8 +126,10 @@ function heading(d: ThreadPageData): string {
 function postActions(page: PageContext, d: ThreadPageData, p: PostItem): Html | string {
   if (p.deletedAt) return "";
   const mine = d.viewerAuthorOf(p);
-  const own = mine ? html` <a href="/posts/${p.id}/edit">Edit</a> <a href="/posts/${p.id}/delete">Delete</a>` : "";
-  const mayReport = !mine && (d.viewerId !== undefined || p.audience === "public");
+  // A removed post can be deleted by its author, not edited (an edit would undo the removal elsewhere).
+  const edit = p.removedAt ? "" : html` <a href="/posts/${p.id}/edit">Edit</a>`;
+  const own = mine ? html`${edit} <a href="/posts/${p.id}/delete">Delete</a>` : "";
+  const mayReport = !mine && !p.removedAt && (d.viewerId !== undefined || p.audience === "public");
   const report = mayReport ? html` <a href="/posts/${p.id}/report">Report</a>` : "";
   return html`${own}${report}${moderatorActions(page, d, p)}`;
 }

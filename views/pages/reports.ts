@@ -41,7 +41,7 @@ const commentHint =
   "and your name is never shown to them";
 const contactHint =
   "optional; only the moderators and admins see it, to tell you the outcome or ask you about the report. " +
-  "It is never shown to the person you report";
+  "It is never shown to the person you report, and it is erased 30 days after the report is closed";
 
 function forwardChoice(f: NonNullable<ReportTarget["forward"]>, checked: boolean): Html {
   const anonymous = f.servers.filter((s) => s !== f.communityServer);
