@@ -504,12 +504,7 @@ describe.each(dialects)("a member's data export (%s)", (dialect) => {
     expect(JSON.stringify(withCw.tag)).toContain("#longcovid");
     // Deleted posts and messages are not in it.
     const text = archive.text("outbox.json");
-    for (const absent of [
-      seeded.ownDeletedReply,
-      "rep-gone",
-      "dm-sent-41f0",
-      "dm-remote-3c9d",
-    ])
+    for (const absent of [seeded.ownDeletedReply, "rep-gone", "dm-sent-41f0", "dm-remote-3c9d"])
       expect(text).not.toContain(absent);
   });
 

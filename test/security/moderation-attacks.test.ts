@@ -10,16 +10,8 @@ import { addModerator } from "../../src/moderation/people.ts";
 import { fileReport, REMOTE_REPORTS_PER_HOUR } from "../../src/moderation/reports.ts";
 import { dialects } from "../helpers/databases.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
-import {
-  fixture,
-  lemmyAnnounce,
-  lemmyModeration,
-  lemmyUndo,
-  Peer,
-  type PeerActor,
-  uuid,
-  waitFor,
-} from "../helpers/peer.ts";
+import { lemmyAnnounce, lemmyModeration, lemmyUndo } from "../helpers/lemmy-moderation.ts";
+import { fixture, Peer, type PeerActor, uuid, waitFor } from "../helpers/peer.ts";
 import { seedCommunity, seedThread, seedUser } from "../helpers/seed.ts";
 import { actorByIri, followRow, postByIri, queueIdle } from "../interop/support.ts";
 

@@ -12,17 +12,8 @@ import { followRemote } from "../../src/follows/service.ts";
 import { addModerator } from "../../src/moderation/people.ts";
 import { dialects } from "../helpers/databases.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
-import {
-  fixture,
-  type LemmyModeration,
-  lemmyAnnounce,
-  lemmyModeration,
-  lemmyUndo,
-  Peer,
-  type PeerActor,
-  uuid,
-  waitFor,
-} from "../helpers/peer.ts";
+import { type LemmyModeration, lemmyAnnounce, lemmyModeration, lemmyUndo } from "../helpers/lemmy-moderation.ts";
+import { fixture, Peer, type PeerActor, uuid, waitFor } from "../helpers/peer.ts";
 import { seedCommunity, seedThread, seedUser } from "../helpers/seed.ts";
 import { actorByIri, followRow, postByIri, queueIdle } from "../interop/support.ts";
 
