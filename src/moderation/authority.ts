@@ -66,7 +66,7 @@ export async function isAdmin(db: Db, actorId: string): Promise<boolean> {
   return row?.role === "admin";
 }
 
-/** Whether the person is among the community's moderators (local or remote; for a remote community, as it lists them). */
+/** Whether the person moderates the community (local or remote; for a remote community, as it lists them). */
 export const isCommunityModerator = isModerator;
 
 /** Whether `acting` may moderate the community; throws `forbidden` naming why not. */

@@ -215,7 +215,10 @@ describe.each(dialects)("moderation services on %s", (dialect) => {
     expect((await listReports(db, { communityId: community.id })).items[0]?.contact).toBe("visitor@example.org");
     await closeReport(db, asMod(), visitor, "dismissed", "Not a misinformation case");
     expect(await pruneReportContacts(db)).toBe(0);
-    expect(await pruneReportContacts(db, 0)).toBe(1);
+    // Closed 31 days ago.
+    const longAgo = new Date(Date.now() - 31 * 86_400_000).toISOString();
+    await db.updateTable("reports").set({ resolved_at: longAgo }).where("id", "=", visitor).execute();
+    expect(await pruneReportContacts(db)).toBe(1);
     const erased = await db
       .selectFrom("reports")
       .select("reporter_contact")

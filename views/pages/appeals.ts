@@ -90,8 +90,13 @@ export function statementPage(page: PageContext, s: Statement, state: FormState 
   <dt>By whom</dt><dd>${s.moderator}</dd>
   <dt>When</dt><dd>${time(s.at)}${s.expiresAt ? html` (until ${time(s.expiresAt)})` : ""}</dd>
   <dt>Where</dt><dd><a href="/@${s.community}">${s.community}</a></dd>
+  <dt>On what grounds</dt><dd>The <a href="/@${s.community}">community's rules</a> and this instance's
+  <a href="/about">terms</a>.</dd>
+  <dt>How it was decided</dt><dd>By a person, not by an automated system.</dd>
 </dl>
-${appealSection(page, s, state)}`,
+${appealSection(page, s, state)}
+<p class="hint">Besides appealing here, you may turn to a certified out-of-court dispute settlement body or to
+a court (EU Digital Services Act, Articles 20 and 21).</p>`,
   );
 }
 
