@@ -34,6 +34,10 @@ export interface RemoteLookup {
    * storing it when unknown; returns its row id, or null when nothing is there.
    */
   resolveActor(query: string): Promise<string | null>;
+  /** Fills in a remote community's recent threads from its outbox (bounded; issue 12). */
+  refreshCommunity?(communityId: string): Promise<void>;
+  /** Fills in a remote thread's replies and counts from its origin (FEP-7888 `context`, `replies`; bounded). */
+  refreshThread?(postId: string): Promise<void>;
 }
 
 /**

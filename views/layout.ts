@@ -10,12 +10,21 @@ export interface Viewer {
   role: "admin" | "member";
 }
 
+/** A `<link rel="alternate">` of a page: an RSS or Atom feed, or the page's ActivityPub object. */
+export interface AlternateLink {
+  type: string;
+  href: string;
+  title?: string;
+}
+
 export interface PageContext {
   instanceName: string;
   viewer: Viewer | undefined;
   csrf: string;
   /** The logged-in reader's unread notifications; unknown (no count shown) outside the web app's pages. */
   unread?: number | undefined;
+  /** Discovery links for the head. */
+  alternates?: AlternateLink[];
 }
 
 /** The search box in every page's header. */
@@ -44,6 +53,10 @@ ${options.description ? html`<meta name="description" content="${options.descrip
 ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ""}
 <link rel="stylesheet" href="/static/style.css">
 <link rel="icon" href="/static/icon.svg" type="image/svg+xml">
+${(page.alternates ?? []).map(
+  (l) => html`<link rel="alternate" type="${l.type}" href="${l.href}"${l.title ? html` title="${l.title}"` : ""}>
+`,
+)}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

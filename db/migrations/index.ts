@@ -8,6 +8,9 @@ import * as m0006 from "./0006-member-blocks.ts";
 import * as m0007 from "./0007-data-rights.ts";
 import * as m0008 from "./0008-gone-posts-export-leases.ts";
 import * as m0009 from "./0009-moderation.ts";
+import * as m0010 from "./0010-notification-preferences.ts";
+import * as m0011 from "./0011-search.ts";
+import * as m0012 from "./0012-remote-threads.ts";
 
 /** Forward-only migrations, applied in key order. Append; never edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +23,7 @@ export const migrations: Record<string, Migration> = {
   "0007-data-rights": m0007,
   "0008-gone-posts-export-leases": m0008,
   "0009-moderation": m0009,
+  "0010-notification-preferences": m0010,
+  "0011-search": m0011,
+  "0012-remote-threads": m0012,
 };

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { PageContext } from "../../views/layout.ts";
+import type { AlternateLink, PageContext } from "../../views/layout.ts";
 import type { SessionUser } from "../accounts/service.ts";
 import type { AppContext } from "../context.ts";
 
@@ -12,6 +12,8 @@ export interface WebEnv {
     csrf: string;
     /** The reader's unread notifications, for the header (set by `unreadNotifications()`). */
     unread: number | undefined;
+    /** The page's discovery links (feeds, its ActivityPub object), set by `discoveryLinks()`. */
+    alternates: AlternateLink[] | undefined;
   };
 }
 
@@ -25,6 +27,7 @@ export function pageContext(c: WebContext): PageContext {
     viewer: user ? { username: user.username, name: user.name, role: user.role } : undefined,
     csrf: c.get("csrf"),
     unread: c.get("unread"),
+    alternates: c.get("alternates") ?? [],
   };
 }
 
