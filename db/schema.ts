@@ -16,7 +16,10 @@ import type {
   ReportPostsTable,
   ReportsTable,
 } from "./moderation-schema.ts";
+import type { NotificationPreferencesTable } from "./notifications-schema.ts";
+import type { RemoteRefreshesTable } from "./remote-threads-schema.ts";
 import type { Bool, Iso } from "./scalars.ts";
+import type { PostSearchKeysTable } from "./search-schema.ts";
 
 export type * from "./moderation-schema.ts";
 export type { Bool, Iso } from "./scalars.ts";
@@ -333,6 +336,8 @@ export interface Database {
   post_tags: PostTagsTable;
   post_mentions: PostMentionsTable;
   post_recipients: PostRecipientsTable;
+  /** SQLite only: see db/search-schema.ts. */
+  post_search_keys: PostSearchKeysTable;
   likes: LikesTable;
   hidden_posts: HiddenPostsTable;
   sessions: SessionsTable;
@@ -344,6 +349,7 @@ export interface Database {
   report_posts: ReportPostsTable;
   appeals: AppealsTable;
   notifications: NotificationsTable;
+  notification_preferences: NotificationPreferencesTable;
   community_bans: CommunityBansTable;
   domain_blocks: DomainBlocksTable;
   domain_allows: DomainAllowsTable;
@@ -351,6 +357,7 @@ export interface Database {
   exports: ExportsTable;
   erasures: ErasuresTable;
   gone_posts: GonePostsTable;
+  remote_refreshes: RemoteRefreshesTable;
   fedify_kv: FedifyKvTable;
   fedify_queue: FedifyQueueTable;
 }

@@ -356,6 +356,7 @@ async function removePersonalData(db: Db, actorId: string, usernameKey: string):
     .execute();
   await db.deleteFrom("appeals").where("appellant_id", "=", actorId).execute();
   await db.deleteFrom("notifications").where("user_id", "=", actorId).execute();
+  await db.deleteFrom("notification_preferences").where("user_id", "=", actorId).execute();
   await db.deleteFrom("moderation_actions").where("target_actor_id", "=", actorId).execute();
   await db.updateTable("moderation_actions").set({ moderator_id: null }).where("moderator_id", "=", actorId).execute();
   const exports = await db.deleteFrom("exports").where("user_id", "=", actorId).returning("file_name").execute();
