@@ -3,6 +3,7 @@ import { inTransaction } from "../../db/transaction.ts";
 import { forbidden, notFound } from "../errors.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
+import { notify } from "../notifications/service.ts";
 import { allowedBy } from "../policy/domains.ts";
 import { followIri } from "../urls.ts";
 import { approvesFollowers } from "./service.ts";
@@ -60,20 +61,33 @@ export async function join(
   const status: FollowStatus = approvesFollowers(community.joinPolicy, community.visibility) ? "pending" : "accepted";
   const id = newId();
   const ts = now();
-  await db
-    .insertInto("follows")
-    .values({
-      id,
-      iri: followIri(origin, id),
-      follower_id: actorId,
-      followee_id: community.id,
-      status,
-      created_at: ts,
-      accepted_at: status === "accepted" ? ts : null,
-    })
-    .onConflict((oc) => oc.columns(["follower_id", "followee_id"]).doNothing())
-    .execute();
+  await inTransaction(db, async (trx) => {
+    const inserted = await trx
+      .insertInto("follows")
+      .values({
+        id,
+        iri: followIri(origin, id),
+        follower_id: actorId,
+        followee_id: community.id,
+        status,
+        created_at: ts,
+        accepted_at: status === "accepted" ? ts : null,
+      })
+      .onConflict((oc) => oc.columns(["follower_id", "followee_id"]).doNothing())
+      .executeTakeFirst();
+    if (status === "pending" && Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0)
+      await notifyJoinRequest(trx, community.id, actorId);
+  });
   return (await membership(db, community.id, actorId)) ?? status;
+}
+
+/** Tells a community's local moderators that someone asks to join (each moderator's page links the queue). */
+export async function notifyJoinRequest(db: Db, communityId: string, actorId: string): Promise<void> {
+  const mods = await moderators(db, communityId);
+  await notify(
+    db,
+    mods.map((m) => ({ userId: m.id, kind: "join_request" as const, actorId, communityId })),
+  );
 }
 
 /** Leaves a community (or withdraws a pending request). The last moderator cannot leave. */

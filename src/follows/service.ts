@@ -3,10 +3,11 @@
 // accepted follow of the community's Group either way.)
 import type { Db } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
-import { communityAllows, isBanned } from "../communities/membership.ts";
+import { communityAllows, isBanned, notifyJoinRequest } from "../communities/membership.ts";
 import { forbidden, notFound } from "../errors.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
+import { notify } from "../notifications/service.ts";
 import { followIri } from "../urls.ts";
 
 export type FollowOutcome = "accepted" | "pending" | "refused";
@@ -28,6 +29,7 @@ export async function receiveFollow(
         "actors.id",
         "actors.local",
         "actors.manually_approves_followers as manual",
+        "actors.type",
         "communities.federation",
         "actors.deleted_at",
       ])
@@ -80,6 +82,10 @@ export async function receiveFollow(
       })
       .execute();
     if (status === "accepted") await recordEvent(trx, { type: "follow.accepted", followId: id });
+    // A community's moderators are asked to decide; a person is told who follows them (or asks to).
+    if (target.type === "Group") {
+      if (status === "pending") await notifyJoinRequest(trx, target.id, input.followerId);
+    } else await notify(trx, { userId: target.id, kind: "follow", actorId: input.followerId });
     return status;
   });
 }

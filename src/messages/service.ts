@@ -8,6 +8,7 @@ import { forbidden, notFound, parseInput } from "../errors.ts";
 import { recordEvent } from "../events.ts";
 import { refusesMessagesFrom } from "../filters/service.ts";
 import { newId, now } from "../ids.ts";
+import { notify } from "../notifications/service.ts";
 import { BODY_MAX, deletePost } from "../posts/service.ts";
 import { postIri } from "../urls.ts";
 
@@ -93,6 +94,7 @@ export async function sendMessage(
         .values(tags.map((tag) => ({ post_id: id, tag })))
         .execute();
     await recordEvent(trx, { type: "post.created", postId: id });
+    await notify(trx, { userId: recipientId, kind: "message", actorId: authorId, postId: id });
   });
   return { id, iri };
 }

@@ -3,6 +3,7 @@
 // the statement of reasons, the review queue, or a report's outcome inline.
 import { Hono, type MiddlewareHandler } from "hono";
 import type { Db } from "../../db/schema.ts";
+import { notificationSettingsPage } from "../../views/pages/notification-settings.ts";
 import { type NotificationCard, notificationsPage } from "../../views/pages/notifications.ts";
 import { invalid } from "../errors.ts";
 import { ACTION_LABELS } from "../moderation/modlog.ts";
@@ -12,7 +13,9 @@ import { pageContext } from "../web/env.ts";
 import { formFields } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
 import { NOTIFICATION_KINDS, type NotificationKind } from "./kinds.ts";
+import { preferences, savePreferences } from "./preferences.ts";
 import { listNotifications, markRead, unreadCount } from "./service.ts";
+import { groupLikes, isSocial, socialCard } from "./social.ts";
 
 export const notificationRoutes = new Hono<WebEnv>();
 
@@ -36,6 +39,27 @@ notificationRoutes.get("/notifications", async (c) => {
 });
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+notificationRoutes.get("/settings/notifications", async (c) => {
+  const user = requireUser(c);
+  const switches = await preferences(c.get("app").db, user.actorId);
+  return c.html(notificationSettingsPage(pageContext(c), switches, c.req.query("saved") === "1"));
+});
+
+/** A checked box is a kind on; an unchecked one (absent from the form) is off. */
+notificationRoutes.post("/settings/notifications", async (c) => {
+  const user = requireUser(c);
+  const form = await formFields(c);
+  const db = c.get("app").db;
+  const known = new Set<string>((await preferences(db, user.actorId)).map((s) => s.kind));
+  const unknown = Object.keys(form).filter((k) => !known.has(k));
+  if (unknown.length > 0)
+    throw invalid(`${unknown[0]}: not a kind of notification you can turn off`, { [unknown[0] ?? ""]: "unknown" });
+  const bad = Object.keys(form).find((k) => form[k] !== "1" && form[k] !== "on");
+  if (bad) throw invalid(`${bad}: must be 1 (checked) or absent`, { [bad]: "must be 1 or absent" });
+  await savePreferences(db, user.actorId, new Set(Object.keys(form)));
+  return c.redirect("/settings/notifications?saved=1", 303);
+});
 
 /** Marks every unread notification read, or only those named in `ids` (separated by commas or spaces). */
 notificationRoutes.post("/notifications/read", async (c) => {
@@ -81,7 +105,9 @@ async function describe(db: Db, items: Item[], admin: boolean): Promise<Notifica
     .select(["id", "status", "action_id as actionId", "moderator_note as moderatorNote", "admin_note as adminNote"])
     .where("id", "in", ids("appealId"))
     .execute();
-  return items.map((n) => {
+  return groupLikes(items).map((group) => {
+    const n = group[0] as Item;
+    if (isSocial(n.kind)) return socialCard(group);
     const community = slugOf(n.communityUsername, n.communityHost, n.communityLocal);
     const where = community ? ` in ${n.communityName ?? community}` : "";
     const card: NotificationCard = {

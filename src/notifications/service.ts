@@ -1,9 +1,12 @@
 // The notification store: rows a member reads on their notifications page,
 // with an unread count in every page's header. Written in the transaction of
 // the change they announce.
+import { type SqlBool, sql } from "kysely";
 import type { Db } from "../../db/schema.ts";
 import { newId, now } from "../ids.ts";
 import type { NotificationKind } from "./kinds.ts";
+import { disabledKinds } from "./preferences.ts";
+import { readableBy, refusedActors, SOCIAL_KINDS } from "./visibility.ts";
 
 export interface NewNotification {
   /** The local person told. */
@@ -17,47 +20,76 @@ export interface NewNotification {
   appealId?: string | null;
 }
 
-/** Tells local people; remote or unknown ids are skipped (they are told by their own server). */
+/**
+ * Tells local people; remote or unknown ids are skipped (they are told by
+ * their own server). Nobody is told of their own action, of a kind they turned
+ * off, of someone they muted or blocked, or of a post they cannot read.
+ */
 export async function notify(db: Db, notes: NewNotification | NewNotification[]): Promise<void> {
-  const list = Array.isArray(notes) ? notes : [notes];
+  const list = (Array.isArray(notes) ? notes : [notes]).filter((n) => !n.actorId || n.actorId !== n.userId);
   if (list.length === 0) return;
+  const userIds = [...new Set(list.map((n) => n.userId))];
   const local = new Set(
-    (
-      await db
-        .selectFrom("users")
-        .select("actor_id")
-        .where(
-          "actor_id",
-          "in",
-          list.map((n) => n.userId),
-        )
-        .execute()
-    ).map((r) => r.actor_id),
+    (await db.selectFrom("users").select("actor_id").where("actor_id", "in", userIds).execute()).map((r) => r.actor_id),
   );
-  const rows = list
-    .filter((n) => local.has(n.userId))
-    .map((n) => ({
-      id: newId(),
-      user_id: n.userId,
-      kind: n.kind,
-      actor_id: n.actorId ?? null,
-      post_id: n.postId ?? null,
-      community_id: n.communityId ?? null,
-      report_id: n.reportId ?? null,
-      action_id: n.actionId ?? null,
-      appeal_id: n.appealId ?? null,
-      read_at: null,
-      created_at: now(),
-    }));
+  const off = await disabledKinds(db, [...local]);
+  const social = list.filter((n) => local.has(n.userId) && SOCIAL_KINDS.has(n.kind));
+  const refused = await refusedActors(db, social);
+  const kept: NewNotification[] = [];
+  // One post tells one person once: the first kind they get (a reply that also names them is a reply).
+  const told = new Set<string>();
+  for (const n of list) {
+    if (!local.has(n.userId) || off.has(`${n.userId} ${n.kind}`)) continue;
+    if (SOCIAL_KINDS.has(n.kind)) {
+      if (n.postId && told.has(`${n.userId} ${n.postId}`)) continue;
+      if (n.postId) told.add(`${n.userId} ${n.postId}`);
+      if (n.actorId && refused.has(`${n.userId} ${n.actorId}`)) continue;
+      if (n.postId && !(await readableBy(db, n.postId, n.userId))) continue;
+    }
+    kept.push(n);
+  }
+  const rows = kept.map((n) => ({
+    id: newId(),
+    user_id: n.userId,
+    kind: n.kind,
+    actor_id: n.actorId ?? null,
+    post_id: n.postId ?? null,
+    community_id: n.communityId ?? null,
+    report_id: n.reportId ?? null,
+    action_id: n.actionId ?? null,
+    appeal_id: n.appealId ?? null,
+    read_at: null,
+    created_at: now(),
+  }));
   if (rows.length > 0) await db.insertInto("notifications").values(rows).execute();
 }
+
+/**
+ * What stays shown of what was written: a post deleted or removed since, a
+ * community left since (members-only), or a person muted or blocked since
+ * takes its notifications away, from the list and from the count alike.
+ */
+const stillShown = sql<SqlBool>`(notifications.kind not in (${sql.join([...SOCIAL_KINDS])}) or (
+  not exists (
+    select 1 from member_filters mf where mf.user_id = notifications.user_id and (
+      mf.target_actor_id = notifications.actor_id or mf.target_domain = actor.host
+      or actor.host like '%.' || mf.target_domain))
+  and (notifications.post_id is null or (
+    posts.deleted_at is null and posts.removed_at is null and not exists (
+      select 1 from communities c where c.actor_id = posts.community_id and c.visibility = 'members'
+      and not exists (
+        select 1 from follows f where f.followee_id = c.actor_id and f.follower_id = notifications.user_id
+        and f.status = 'accepted'))))))`;
 
 export async function unreadCount(db: Db, userId: string): Promise<number> {
   const row = await db
     .selectFrom("notifications")
+    .leftJoin("actors as actor", "actor.id", "notifications.actor_id")
+    .leftJoin("posts", "posts.id", "notifications.post_id")
     .select((eb) => eb.fn.countAll<string | number>().as("n"))
-    .where("user_id", "=", userId)
-    .where("read_at", "is", null)
+    .where("notifications.user_id", "=", userId)
+    .where("notifications.read_at", "is", null)
+    .where(stillShown)
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -70,6 +102,7 @@ export async function listNotifications(db: Db, userId: string, options: { curso
     .leftJoin("actors as actor", "actor.id", "notifications.actor_id")
     .leftJoin("actors as community", "community.id", "notifications.community_id")
     .leftJoin("posts", "posts.id", "notifications.post_id")
+    .leftJoin("posts as thread", "thread.id", "posts.thread_id")
     .select([
       "notifications.id",
       "notifications.kind",
@@ -81,6 +114,9 @@ export async function listNotifications(db: Db, userId: string, options: { curso
       "notifications.appeal_id as appealId",
       "posts.thread_id as threadId",
       "posts.title as postTitle",
+      "posts.parent_id as postParentId",
+      "thread.title as threadTitle",
+      "actor.id as actorId",
       "actor.username as actorUsername",
       "actor.host as actorHost",
       "actor.local as actorLocal",
@@ -91,6 +127,7 @@ export async function listNotifications(db: Db, userId: string, options: { curso
       "community.name as communityName",
     ])
     .where("notifications.user_id", "=", userId)
+    .where(stillShown)
     .orderBy("notifications.id", "desc")
     .limit(limit + 1);
   if (options.cursor) q = q.where("notifications.id", "<", options.cursor);

@@ -6,6 +6,8 @@ import { communityAllows, isBanned } from "../communities/membership.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
 import { logger } from "../logging.ts";
+import { notify } from "../notifications/service.ts";
+import { postNotifications } from "./service.ts";
 import { tombstonePosts } from "./tombstone.ts";
 
 /**
@@ -162,9 +164,53 @@ export async function receivePost(db: Db, input: RemotePostInput, activity?: unk
         .execute();
     if (community?.local === 1 && activity !== undefined && audience !== "direct" && !input.limited)
       await recordEvent(trx, { type: "post.received", postId: id, activity });
+    await notifyReceived(
+      trx,
+      { id, authorId: input.authorId, parentId: input.parentId, communityId },
+      input,
+      recipients,
+    );
     return { stored: true, postId: id, created: true };
   });
 }
+
+/**
+ * Who a received post tells: a direct message its local recipients; otherwise
+ * the author of the post it answers, and the local people it names, whether
+ * addressed to them (Mastodon's mentions) or linked in its text (a mention in
+ * a community's thread, which is addressed to the community).
+ */
+async function notifyReceived(
+  db: Db,
+  post: { id: string; authorId: string; parentId: string | null; communityId: string | null },
+  input: RemotePostInput,
+  recipients: string[],
+): Promise<void> {
+  if (input.audience === "direct") {
+    await notify(
+      db,
+      recipients.map((userId) => ({ userId, kind: "message" as const, actorId: post.authorId, postId: post.id })),
+    );
+    return;
+  }
+  const linked = [...input.contentHtml.matchAll(/\shref="([^"]{1,2048})"/g)]
+    .slice(0, MAX_MENTION_LINKS)
+    .map((m) => m[1] ?? "");
+  const named =
+    linked.length === 0
+      ? []
+      : await db
+          .selectFrom("actors")
+          .select("id")
+          .where("local", "=", 1)
+          .where("type", "=", "Person")
+          .where((eb) => eb.or([eb("iri", "in", linked), eb("url", "in", linked)]))
+          .execute();
+  await notify(db, await postNotifications(db, post, [...recipients, ...named.map((a) => a.id)]));
+}
+
+/** Links of a received post looked at for mentions of local people: enough for any real post, bounded for the rest. */
+const MAX_MENTION_LINKS = 50;
 
 /** An `Update` of a remote post by its author. */
 export async function receivePostUpdate(
@@ -273,15 +319,15 @@ export async function receiveLike(
       .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();
     const created = Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
-    if (created && activity !== undefined) {
-      const post = await trx
-        .selectFrom("posts")
-        .select("community_id")
-        .where("id", "=", input.postId)
-        .executeTakeFirst();
-      if (post?.community_id && (await isLocalCommunity(trx, post.community_id)))
-        await recordEvent(trx, { type: "post.received", postId: input.postId, activity });
-    }
+    if (!created) return false;
+    const post = await trx
+      .selectFrom("posts")
+      .select(["community_id", "author_id"])
+      .where("id", "=", input.postId)
+      .executeTakeFirst();
+    if (activity !== undefined && post?.community_id && (await isLocalCommunity(trx, post.community_id)))
+      await recordEvent(trx, { type: "post.received", postId: input.postId, activity });
+    if (post) await notify(trx, { userId: post.author_id, kind: "like", actorId: input.actorId, postId: input.postId });
     return created;
   });
 }

@@ -7,6 +7,7 @@ import { extractHashtags, extractMentions, renderMarkdown } from "../content/mar
 import { forbidden, invalid, notFound, parseInput } from "../errors.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
+import { type NewNotification, notify } from "../notifications/service.ts";
 import { hostOf, likeIri, postIri } from "../urls.ts";
 import { tombstonePosts } from "./tombstone.ts";
 
@@ -167,8 +168,28 @@ async function insertPost(db: Db, origin: string, p: NewPost) {
         .values(mentions.map((actor_id) => ({ post_id: id, actor_id })))
         .execute();
     await recordEvent(trx, { type: "post.created", postId: id });
+    await notify(trx, await postNotifications(trx, { id, ...p }, mentions));
   });
   return { id, iri, threadId: p.threadId ?? id };
+}
+
+/**
+ * Who a new post tells: the author of the post it answers (a reply), and the
+ * people it names (a mention). notify() tells each once, the first kind they
+ * have on: a replied-to author who turned replies off still hears of a mention.
+ */
+export async function postNotifications(
+  db: Db,
+  post: { id: string; authorId: string; parentId: string | null; communityId?: string | null },
+  mentionedIds: string[],
+): Promise<NewNotification[]> {
+  const parent = post.parentId
+    ? await db.selectFrom("posts").select("author_id").where("id", "=", post.parentId).executeTakeFirst()
+    : undefined;
+  const about = { actorId: post.authorId, postId: post.id, communityId: post.communityId ?? null };
+  const notes: NewNotification[] = parent ? [{ ...about, userId: parent.author_id, kind: "reply" }] : [];
+  for (const userId of new Set(mentionedIds)) notes.push({ ...about, userId, kind: "mention" });
+  return notes;
 }
 
 /** The author edits a post; `updated_at` records when. */
@@ -243,7 +264,11 @@ export async function deletePost(db: Db, postId: string, actorId: string): Promi
 }
 
 export async function like(db: Db, origin: string, postId: string, actorId: string): Promise<void> {
-  const post = await db.selectFrom("posts").select(["id", "deleted_at"]).where("id", "=", postId).executeTakeFirst();
+  const post = await db
+    .selectFrom("posts")
+    .select(["id", "deleted_at", "author_id"])
+    .where("id", "=", postId)
+    .executeTakeFirst();
   if (!post || post.deleted_at) throw notFound("post");
   const id = newId();
   await inTransaction(db, async (trx) => {
@@ -252,8 +277,10 @@ export async function like(db: Db, origin: string, postId: string, actorId: stri
       .values({ id, iri: likeIri(origin, id), post_id: postId, actor_id: actorId, created_at: now() })
       .onConflict((oc) => oc.columns(["post_id", "actor_id"]).doNothing())
       .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0)
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) {
       await recordEvent(trx, { type: "like.created", likeId: id });
+      await notify(trx, { userId: post.author_id, kind: "like", actorId, postId });
+    }
   });
 }
 

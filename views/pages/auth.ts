@@ -74,7 +74,8 @@ ${formErrors(state.message)}
   );
 }
 
-const filtersLink = html`<a href="/settings/filters">Muted and blocked people and servers</a>`;
+const filtersLink = html`<a href="/settings/filters">Muted and blocked people and servers</a> ·
+  <a href="/settings/notifications">Notifications</a>`;
 const dataLink = html`<a href="/settings/data">Your data: download or erase it</a>`;
 
 export interface SettingsView {

@@ -4,6 +4,8 @@ import { type Html, inlineForm, layout, type PageContext, pager, time } from "..
 /** One notification as the list shows it: a sentence, what it is about, and where to go. */
 export interface NotificationCard {
   id: string;
+  /** Every notification the card stands for (likes of one post are one card); marking read marks them all. */
+  ids?: string[];
   unread: boolean;
   sentence: string;
   detail: string | null;
@@ -30,7 +32,8 @@ function card(page: PageContext, n: NotificationCard): Html {
     ? inlineForm(
         page.csrf,
         "/notifications/read",
-        html`<input type="hidden" name="ids" value="${n.id}"><button class="link">Mark read</button>`,
+        html`<input type="hidden" name="ids" value="${(n.ids ?? [n.id]).join(",")}">
+<button class="link">Mark read</button>`,
       )
     : "";
   const state = n.unread ? html`<span class="tag">New</span> ` : "";
@@ -51,9 +54,11 @@ export function notificationsPage(page: PageContext, items: NotificationCard[], 
     page,
     "Notifications",
     html`<div class="row"><h1>Notifications</h1>${all}</div>
+<p><a href="/settings/notifications">Choose what you are told about</a></p>
 ${
   items.length === 0
-    ? html`<p>Nothing yet. Decisions about your posts, and what happened to your reports, appear here.</p>`
+    ? html`<p>Nothing yet. Replies, mentions, messages, likes and follows appear here, and so do moderators'
+      decisions about your posts and what happened to your reports.</p>`
     : html`<ol class="notifications">${items.map((n) => card(page, n))}</ol>`
 }
 ${pager(nextHref)}`,
