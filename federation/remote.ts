@@ -21,6 +21,7 @@ import { INSTANCE_IDENTIFIER } from "../src/actors/instance.ts";
 import { findActorByIri, upsertRemoteActor } from "../src/actors/remote.ts";
 import { htmlToText, sanitizeHtml } from "../src/content/markdown.ts";
 import type { AppContext } from "../src/context.ts";
+import { titleFromContent } from "./titles.ts";
 import { originOf } from "./wire.ts";
 
 export type PostObject = Note | Page | Article;
@@ -117,15 +118,21 @@ export async function postValues(o: PostObject) {
   for await (const tag of o.getTags()) {
     if (tag instanceof Hashtag && tag.name) tags.push(String(tag.name).replace(/^#/, "").toLowerCase().slice(0, 64));
   }
-  const summary = o.summary ? htmlToText(String(o.summary)).slice(0, 500) : null;
+  // A `summary` warns only on a Note (Mastodon's CW) or when `sensitive` says so: NodeBB and others send an
+  // Article's or Page's summary as an excerpt, which would put every topic behind a false warning.
+  const warns = o instanceof Note || o.sensitive === true;
+  const summary = warns && o.summary ? htmlToText(String(o.summary)).slice(0, 500) || null : null;
   const url = webUrl(o.url instanceof URL ? o.url.href : (o.url?.href?.href ?? o.id?.href ?? null));
-  const title = o.name ? htmlToText(String(o.name)).slice(0, 200) : null;
+  const contentHtml = sanitizeHtml(o.content ? String(o.content) : "");
+  const named = o.name ? htmlToText(String(o.name)).slice(0, 200) : null;
+  // A microblog post opening a thread (a mention of the community, no `name`) is titled from its text.
+  const title = named || (o.replyTargetId ? null : titleFromContent(contentHtml));
   return {
     type: (o instanceof Page ? "Page" : o instanceof Article ? "Article" : "Note") as "Page" | "Note" | "Article",
     url,
     title,
-    contentHtml: sanitizeHtml(o.content ? String(o.content) : ""),
-    summary: summary || null,
+    contentHtml,
+    summary,
     sensitive: o.sensitive ?? summary !== null,
     language: null,
     // Never in the future: a post dated years ahead would escape community retention.

@@ -24,6 +24,8 @@ export interface PostItem {
   authorUrl: string | null;
   authorDeletedAt: string | null;
   authorClinician: boolean;
+  /** The author's avatar: shown for local authors only (served by us), never hotlinked from another server. */
+  authorAvatar?: string | null;
   likes: number;
   replies: number;
   likedByViewer: boolean;
@@ -93,9 +95,55 @@ export function threadSummary(p: PostItem, options: { communitySlug?: string } =
   const counts = `${plural(p.replies, "reply", "replies")} · ${plural(p.likes, "like")}`;
   return html`<article class="thread-summary${p.pinnedAt ? " pinned" : ""}">
   <h3><a href="/posts/${p.id}">${p.title ?? "(untitled)"}</a>${pinned}${locked}${removed}</h3>
-  <p class="meta">${authorLink(p)} · ${time(p.publishedAt)}${where} · ${counts}</p>
-  ${p.summary ? html`<p class="cw-note">Content warning: ${p.summary}</p>` : ""}
+  <p class="meta">${avatar(p)}${authorLink(p)} · ${time(p.publishedAt)}${where} · ${counts}</p>
+  ${p.summary ? html`<p class="cw-note">Content warning: ${p.summary}</p>` : excerptOf(p)}
 </article>`;
+}
+
+/** About two lines of a thread's text under its title, so the list can be read without opening each one. */
+export const EXCERPT_LENGTH = 200;
+
+/** The opening words of a post as plain text (its mentions of people and the community left out). */
+function excerptOf(p: PostItem): Html | string {
+  if (p.deletedAt || p.removedAt) return "";
+  const text = plainText(
+    p.contentHtml.replace(/<a\b[^>]*class="[^"]*\bmention\b(?![^"]*\bhashtag\b)[^"]*"[^>]*>.*?<\/a>/gis, " "),
+  );
+  if (!text) return "";
+  const chars = [...text];
+  if (chars.length <= EXCERPT_LENGTH) return html`<p class="excerpt">${text}</p>`;
+  const head = chars.slice(0, EXCERPT_LENGTH).join("");
+  const cut = head.replace(/\s+\S*$/u, "");
+  return html`<p class="excerpt">${cut.length > EXCERPT_LENGTH / 2 ? cut : head}…</p>`;
+}
+
+/** Text of our sanitized HTML (entities decoded once: the template escapes it again). */
+function plainText(contentHtml: string): string {
+  const entities: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
+  return contentHtml
+    .replace(/<br\s*\/?>|<\/(?:p|h[1-6]|li|blockquote|pre|div)>/gi, " ")
+    .replace(/<[^>]*>/g, "")
+    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
+      if (e[0] !== "#") return entities[e.toLowerCase()] ?? m;
+      const code = e[1] === "x" || e[1] === "X" ? Number.parseInt(e.slice(2), 16) : Number(e.slice(1));
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : m;
+    })
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/**
+ * A small picture of the author beside a post: a local author's avatar (we
+ * serve it), otherwise their initial. Another server's avatar is never
+ * linked: the reader's browser would tell that server who reads what.
+ */
+export function avatar(
+  p: Pick<PostItem, "authorLocal" | "authorAvatar" | "authorUsername" | "authorName" | "authorDeletedAt">,
+): Html {
+  if (p.authorLocal && p.authorAvatar && !p.authorDeletedAt)
+    return html`<img class="avatar small" src="${p.authorAvatar}" alt="" width="24" height="24" loading="lazy"> `;
+  const initial = p.authorDeletedAt ? "?" : ([...(p.authorName?.trim() || p.authorUsername)][0] ?? "?").toUpperCase();
+  return html`<span class="avatar small initial" aria-hidden="true">${initial}</span> `;
 }
 
 export function likeButton(p: PostItem, csrf: string, canAct: boolean): Html | string {

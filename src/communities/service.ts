@@ -4,7 +4,7 @@ import { inTransaction } from "../../db/transaction.ts";
 import { handleSchema, RESERVED_NAMES, SYSTEM_NAMES } from "../accounts/names.ts";
 import { assertNameFree } from "../accounts/service.ts";
 import { renderMarkdown } from "../content/markdown.ts";
-import { conflict, DomainError, forbidden, notFound, parseInput } from "../errors.ts";
+import { conflict, DomainError, forbidden, invalid, notFound, parseInput } from "../errors.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
 import { getSettings } from "../instance/settings.ts";
@@ -58,6 +58,22 @@ export const createCommunityInput = communitySettingsInput.extend({
 });
 export type CreateCommunityInput = z.input<typeof createCommunityInput>;
 
+/** What the community form calls its fields, so an error names the field the person sees. */
+const FORM_LABELS: Record<string, string> = { slug: "Handle" };
+
+/** Re-words a validation error's message with the form's labels; the per-field errors keep their keys. */
+function withFormLabels<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
+    const message = Object.entries(e.fields)
+      .map(([k, v]) => `${FORM_LABELS[k] ?? k}: ${v}`)
+      .join("; ");
+    throw invalid(message, e.fields);
+  }
+}
+
 interface Creator {
   actorId: string;
   role: "admin" | "member";
@@ -80,7 +96,7 @@ export async function createCommunity(
   input: CreateCommunityInput,
   options: { allowReserved?: boolean } = {},
 ) {
-  const data = parseInput(createCommunityInput, input);
+  const data = withFormLabels(() => parseInput(createCommunityInput, input));
   if (!(await mayCreateCommunity(db, creator))) throw forbidden("only admins may create communities on this instance");
   const key = data.slug.toLowerCase();
   if (SYSTEM_NAMES.has(key) || (!options.allowReserved && RESERVED_NAMES.has(key))) {

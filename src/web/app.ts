@@ -73,7 +73,9 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
           },
           onNotAcceptable: async () => {
             await next();
-            if (c.res.status !== 404) return c.res;
+            // Fedify logs what this returns: a browser asking for a page that isn't there gets our 404
+            // page, logged as 404; 406 is for clients that asked for a format we don't serve here.
+            if (c.res.status !== 404 || acceptsHtml(c.req.header("Accept"))) return c.res;
             return new Response("Not acceptable", {
               status: 406,
               headers: { "Content-Type": "text/plain", Vary: "Accept" },
@@ -117,6 +119,8 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
   });
   return app;
 }
+
+const acceptsHtml = (accept: string | undefined) => accept !== undefined && /\btext\/html\b/i.test(accept);
 
 /** Collections whose items depend on who signed the request (FEDERATION.md, "Privacy of membership"). */
 const SIGNER_DEPENDENT = /^\/@[^/]+\/(followers|following|moderators)$/;

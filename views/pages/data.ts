@@ -170,6 +170,8 @@ const acceptedMeans =
   "Accepted means the server answered the deletion request with success (HTTP 2xx). " +
   "Whether it then removed its copies is up to that server: this instance cannot see that.";
 
+const receiptColumns = ["Server", "Status", "Requests", "Last attempt"];
+
 /** The deletion receipt, at an unguessable address: no personal data beyond the handle. */
 export function receiptPage(page: PageContext, r: ReceiptView, justErased: boolean): Html {
   const erased = justErased
@@ -186,7 +188,7 @@ ${erased}
 ${
   r.servers.length === 0
     ? html`<p>No other server had received anything from this account.</p>`
-    : html`${table(["Server", "Status", "Requests", "Last attempt"], r.servers.map(receiptRow))}
+    : html`<div class="table-scroll">${table(receiptColumns, r.servers.map(receiptRow))}</div>
 <p>${acceptedMeans}</p>`
 }`,
     r.completedAt ? {} : { refreshSeconds: 15 },

@@ -11,6 +11,8 @@ export interface ProfileData {
   isClinician: boolean;
   role: "admin" | "member";
   posts: PostItem[];
+  /** The titles of the threads the listed replies answer, by thread id (null: deleted or removed). */
+  threadTitles?: Record<string, string | null>;
   nextHref: string | null;
   viewerIsAdmin: boolean;
   /** The viewer may send this person a direct message. */
@@ -49,7 +51,7 @@ export function profilePage(page: PageContext, d: ProfileData): Html {
 ${
   d.posts.length === 0
     ? html`<p>No public posts yet.</p>`
-    : d.posts.map((p) => (p.parentId ? replySummary(p) : threadSummary(p)))
+    : d.posts.map((p) => (p.parentId ? replySummary(p, d.threadTitles?.[p.threadId]) : threadSummary(p)))
 }
 ${pager(d.nextHref)}
 </section>`,
@@ -88,8 +90,11 @@ function clinicianControl(page: PageContext, d: ProfileData): Html {
   );
 }
 
-function replySummary(p: PostItem): Html {
-  const meta = html`<p class="meta"><a href="/posts/${p.id}">Reply · ${time(p.publishedAt)}</a></p>`;
+/** A reply out of its thread says which thread it answers (a deleted or removed one is "a thread"). */
+function replySummary(p: PostItem, threadTitle: string | null | undefined): Html {
+  const thread = html`<a href="/posts/${p.threadId}">${threadTitle ?? "a thread"}</a>`;
+  const when = html`<a href="/posts/${p.id}">${time(p.publishedAt)}</a>`;
+  const meta = html`<p class="meta">Reply in ${thread} · ${when}</p>`;
   return html`<article class="thread-summary">${meta}${postBody(p)}</article>`;
 }
 
@@ -113,6 +118,17 @@ ${richText(d.descriptionHtml)}
 <p><a href="/about/moderated-servers">Moderated servers</a></p>
 <h2>Privacy</h2>
 <p>${privacy}</p>`,
+  );
+}
+
+/** An erased member's address: the name stays reserved, nothing of theirs is left to show. */
+export function erasedAccountPage(page: PageContext): Html {
+  const title = "This account was deleted";
+  return layout(
+    page,
+    title,
+    html`<h1>${title}</h1><p>This account was erased by its owner.</p>
+<p><a href="/">Back to the home page</a></p>`,
   );
 }
 

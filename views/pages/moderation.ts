@@ -208,7 +208,8 @@ export interface ModerationPageData {
   pending: { username: string; host: string; local: number; name: string | null; id: string; requestedAt: string }[];
   bans: { actorId: string; handle: string; reason: string | null; since: string; until: string | null }[];
   moderators: { actorId: string; handle: string; name: string | null; owner: boolean }[];
-  log: { action: string; moderator: string | null; target: string | null; createdAt: string }[];
+  /** `label`: the log's wording of the action (ACTION_LABELS); without it the action's code is made readable. */
+  log: { action: string; label?: string; moderator: string | null; target: string | null; createdAt: string }[];
 }
 
 function joinRequest(page: PageContext, d: ModerationPageData, p: ModerationPageData["pending"][number]): Html {
@@ -250,6 +251,10 @@ function moderatorList(page: PageContext, d: ModerationPageData): Html {
   return html`<ul class="plain">${items}</ul>`;
 }
 
+/** "approve_member" → "Approve member": moderators read words, not the log's codes. */
+const actionLabel = (l: { action: string; label?: string }) =>
+  l.label ?? l.action.charAt(0).toUpperCase() + l.action.slice(1).replaceAll("_", " ");
+
 export function moderationPage(page: PageContext, d: ModerationPageData): Html {
   const links = html`<a href="/@${d.slug}/reports">Reports</a> · <a href="/@${d.slug}/appeals">Appeals</a> ·
   <a href="/@${d.slug}/modlog">Moderation log</a>`;
@@ -289,7 +294,7 @@ ${
     ? html`<p>Nothing yet.</p>`
     : table(
         ["When", "Moderator", "Action", "Target"],
-        d.log.map((l) => row(time(l.createdAt), l.moderator ?? "—", l.action, l.target ?? "—")),
+        d.log.map((l) => row(time(l.createdAt), l.moderator ?? "—", actionLabel(l), l.target ?? "—")),
       )
 }
 <p><a href="/@${d.slug}/modlog">The full moderation log</a></p>

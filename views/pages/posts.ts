@@ -1,6 +1,7 @@
 import { html } from "hono/html";
 import {
   authorLink,
+  avatar,
   edited,
   likeButton,
   metaTag,
@@ -72,9 +73,9 @@ export function threadPage(page: PageContext, d: ThreadPageData): Html {
     html`${crumbs}
 <article class="thread" id="post-${r.id}">
   <h1>${heading(d)}</h1>
-  <p class="meta">${authorLink(r)} · ${time(r.publishedAt)}${edited(r)}${r.locked ? metaTag("Locked") : ""}${
-    r.pinnedAt ? metaTag("Pinned") : ""
-  }</p>
+  <p class="meta">${avatar(r)}${authorLink(r)} · ${time(r.publishedAt)}${edited(r)}${
+    r.locked ? metaTag("Locked") : ""
+  }${r.pinnedAt ? metaTag("Pinned") : ""}</p>
   ${postBody(r, d.removals.get(r.id))}
   <footer class="post-actions">${likeButton(r, page.csrf, d.viewerId !== undefined)}${postActions(page, d, r)}</footer>
 </article>
@@ -83,9 +84,16 @@ ${threadTools(page, d)}
   <h2 id="replies-h">${plural(r.replies, "reply", "replies")}</h2>
   ${rootReply(page, d)}
   ${tree(r.id, 0)}
-  ${pager(d.nextHref)}
+  ${repliesPager(d.nextHref)}
 </section>`,
   );
+}
+
+/** Replies read oldest first, so the next page holds later ones: the generic "Older" would point backwards. */
+function repliesPager(nextHref: string | null): Html | string {
+  return nextHref
+    ? html`<nav class="pager" aria-label="Replies"><a href="${nextHref}" rel="next">Later replies →</a></nav>`
+    : "";
 }
 
 /** Under the thread: the reply form, or why there is none. */
@@ -101,7 +109,7 @@ function rootReply(page: PageContext, d: ThreadPageData): Html | string {
 function replyArticle(page: PageContext, d: ThreadPageData, p: PostItem): Html {
   const permalink = html`<a href="/posts/${p.id}" class="permalink">${time(p.publishedAt)}</a>`;
   return html`<article class="reply">
-  <p class="meta">${authorLink(p)} · ${permalink}${edited(p)}</p>
+  <p class="meta">${avatar(p)}${authorLink(p)} · ${permalink}${edited(p)}</p>
   ${postBody(p, d.removals.get(p.id))}
   <footer class="post-actions">${likeButton(p, page.csrf, d.viewerId !== undefined)}${postActions(page, d, p)}
   ${d.canReply && !p.deletedAt && !p.removedAt ? foldedReplyForm(page, d, p) : ""}</footer>
@@ -241,15 +249,23 @@ ${formErrors(state.message)}
 
 /** A reply or an untitled post in a list: who, when, and the post itself. */
 function postSummary(p: PostItem): Html {
-  const meta = html`<p class="meta">${authorLink(p)} · <a href="/posts/${p.id}">${time(p.publishedAt)}</a></p>`;
+  const when = html`<a href="/posts/${p.id}">${time(p.publishedAt)}</a>`;
+  const meta = html`<p class="meta">${avatar(p)}${authorLink(p)} · ${when}</p>`;
   return html`<article class="thread-summary">${meta}${postBody(p)}</article>`;
 }
+
+/**
+ * A list's heading, for screen readers' outline: the entries' titles are h3
+ * (as under a community page's h2), so the page goes h1 → h2 → h3 without a jump.
+ */
+const listHeading = (text: string) => html`<h2 class="visually-hidden">${text}</h2>`;
 
 export function tagPage(page: PageContext, tag: string, posts: PostItem[], nextHref: string | null): Html {
   return layout(
     page,
     `#${tag}`,
     html`<h1>#${tag}</h1>
+${listHeading("Posts with this tag")}
 ${
   posts.length === 0
     ? html`<p>No public posts with this tag.</p>`
@@ -268,6 +284,7 @@ export function feedPage(page: PageContext, posts: PostItem[], nextHref: string 
     "Your feed",
     html`<h1>Your feed</h1>
 <p class="hint">${feedHint}</p>
+${listHeading("New posts")}
 ${
   posts.length === 0
     ? html`<p>Nothing yet. Join a community or follow someone to fill your feed.</p>`
