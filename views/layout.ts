@@ -69,12 +69,14 @@ ${(page.alternates ?? []).map(
         v
           ? html`<li><a href="/@${v.username}">@${v.username}</a></li>
       ${v.role === "admin" ? html`<li><a href="/admin">Admin</a></li>` : ""}
+      <li><a href="/communities">Communities</a></li>
       <li><a href="/feed">Feed</a></li>
       <li><a href="/messages">Messages</a></li>
       <li>${notificationsLink(page.unread)}</li>
       <li><a href="/settings">Settings</a></li>
       <li>${inlineForm(page.csrf, "/logout", html`<button class="link">Log out</button>`)}</li>`
-          : html`<li><a href="/login">Log in</a></li>
+          : html`<li><a href="/communities">Communities</a></li>
+      <li><a href="/login">Log in</a></li>
       <li><a href="/signup">Sign up</a></li>`
       }
     </ul>

@@ -1,17 +1,23 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import { communityForm, communityPage } from "../../views/pages/communities.ts";
+import { directoryPage } from "../../views/pages/directory.ts";
 import { moderationPage } from "../../views/pages/moderation.ts";
 import { findLocalUser } from "../accounts/service.ts";
-import { DomainError, forbidden, notFound } from "../errors.ts";
+import type { RemoteLookup } from "../context.ts";
+import { DomainError, forbidden, notFound, parseInput } from "../errors.ts";
 import { followRemote, unfollowRemote } from "../follows/service.ts";
 import { now } from "../ids.ts";
 import { actingIn } from "../moderation/action-routes.ts";
+import { ACTION_LABELS } from "../moderation/modlog.ts";
 import { addModerator, removeModerator } from "../moderation/people.ts";
 import { listThreads } from "../posts/queries.ts";
+import { TOP_PERIODS, type TopPeriod } from "../posts/thread-order.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
+import { communityDirectory, DIRECTORY_DAYS } from "./directory.ts";
 import {
   decideMembership,
   hasMemberOnServer,
@@ -32,6 +38,21 @@ import {
 } from "./service.ts";
 
 export const communityRoutes = new Hono<WebEnv>();
+
+/** The directory of this instance's communities, with member and activity counts. */
+communityRoutes.get("/communities", async (c) => {
+  const app = c.get("app");
+  const user = c.get("user");
+  const page = await communityDirectory(app.db, { cursor: c.req.query("cursor") });
+  return c.html(
+    directoryPage(pageContext(c), {
+      communities: page.items,
+      nextHref: page.nextCursor ? `/communities?cursor=${page.nextCursor}` : null,
+      mayCreate: user ? await mayCreateCommunity(app.db, user) : false,
+      days: DIRECTORY_DAYS,
+    }),
+  );
+});
 
 communityRoutes.get("/communities/new", async (c) => {
   const user = requireUser(c);
@@ -67,17 +88,30 @@ communityRoutes.post("/communities", async (c) => {
   }
 });
 
-/** The community page (`/@slug` when the name belongs to a community). */
+const sortQuery = z.object({
+  sort: z.enum(["new", "active", "top"]).default("new"),
+  period: z.enum(Object.keys(TOP_PERIODS) as [TopPeriod, ...TopPeriod[]]).default("week"),
+});
+/** How long a page waits for a remote community's threads to be refreshed before showing what it has. */
+const REFRESH_WAIT_MS = 3_000;
+
+/** The community page (`/@slug` when the name belongs to a community), its threads sorted as asked. */
 export async function renderCommunity(c: WebContext, community: Community) {
   const app = c.get("app");
   const user = c.get("user");
   const viewerId = user?.actorId;
+  const { sort, period } = parseInput(sortQuery, { sort: c.req.query("sort"), period: c.req.query("period") });
   const canRead = await mayRead(app.db, community, viewerId);
   const cursor = c.req.query("cursor");
   const mod = (await actingIn(app.db, community.id, viewerId)) !== null;
+  // Members only, so a visitor cannot make us fetch from other servers.
+  if (user && community.local !== 1 && !cursor) await refreshed(app.remote, community.id);
   const threads = canRead
-    ? await listThreads(app.db, community.id, { cursor, viewerId, moderator: mod })
+    ? await listThreads(app.db, community.id, { cursor, viewerId, moderator: mod, sort, period })
     : { items: [], pinned: [], nextCursor: null };
+  // The next page keeps the order (and its period) it continues.
+  const order: Record<string, string> = sort === "new" ? {} : sort === "top" ? { sort, period } : { sort };
+  const query = (q: Record<string, string>) => `/@${community.slug}?${new URLSearchParams({ ...order, ...q })}`;
   return c.html(
     communityPage(pageContext(c), {
       community: { ...community, members: await memberCount(app.db, community.id) },
@@ -87,11 +121,26 @@ export async function renderCommunity(c: WebContext, community: Community) {
       moderators: await moderators(app.db, community.id),
       threads: threads.items,
       pinned: threads.pinned,
-      nextHref: threads.nextCursor ? `/@${community.slug}?cursor=${threads.nextCursor}` : null,
+      nextHref: threads.nextCursor ? query({ cursor: threads.nextCursor }) : null,
       pendingCount: mod ? (await pendingMembers(app.db, community.id)).length : 0,
       loggedIn: user !== undefined,
+      sort: { current: sort, period, periods: Object.keys(TOP_PERIODS) },
     }),
   );
+}
+
+/** Waits for a refresh at most REFRESH_WAIT_MS; it carries on in the background, and its failure is not the page's. */
+async function refreshed(remote: RemoteLookup | undefined, communityId: string): Promise<void> {
+  if (!remote?.refreshCommunity) return;
+  const refresh = Promise.resolve()
+    .then(() => remote.refreshCommunity?.(communityId))
+    .catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, REFRESH_WAIT_MS);
+  });
+  await Promise.race([refresh, timeout]);
+  clearTimeout(timer);
 }
 
 // Joining a remote community is a Follow of its Group, pending until it answers.
@@ -160,7 +209,7 @@ communityRoutes.get(`${AT}/moderation`, async (c) => {
         name: m.name,
         owner: m.id === owner,
       })),
-      log,
+      log: log.map((l) => ({ ...l, label: ACTION_LABELS[l.action] })),
     }),
   );
 });

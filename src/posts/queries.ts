@@ -5,6 +5,16 @@ import type { Database, Db } from "../../db/schema.ts";
 import { mayRead } from "../communities/membership.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { notFilteredFor } from "../filters/service.ts";
+import {
+  activityKey,
+  daysAgo,
+  likesKey,
+  type SortKey,
+  splitCursor,
+  type ThreadSort,
+  TOP_PERIODS,
+  type TopPeriod,
+} from "./thread-order.ts";
 
 function postQuery(db: Db, viewerId: string | undefined) {
   return db
@@ -56,17 +66,15 @@ function postQuery(db: Db, viewerId: string | undefined) {
         .whereRef("r.id", "!=", "posts.id")
         .where("r.deleted_at", "is", null)
         .as("replies"),
-      (viewerId
+      // A visitor liked nothing: a constant, not a subquery per row.
+      viewerId
         ? eb
             .selectFrom("likes")
             .select((e) => e.fn.countAll<string | number>().as("n"))
             .whereRef("likes.post_id", "=", "posts.id")
             .where("likes.actor_id", "=", viewerId)
-        : eb
-            .selectFrom("likes")
-            .select((e) => e.fn.countAll<string | number>().as("n"))
-            .where(eb.lit(false))
-      ).as("likedByViewer"),
+            .as("likedByViewer")
+        : eb.lit(0).as("likedByViewer"),
     ]);
 }
 
@@ -120,30 +128,45 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Cursor pagination by id (ids are time-ordered): newest first by default. */
+/** Cursor pagination by id (ids are time-ordered), or by a computed key then id: newest first by default. */
 async function pageOf(
   q: ReturnType<typeof postQuery>,
   options: { cursor?: string; limit?: number; viewerId?: string },
   order: "asc" | "desc" = "desc",
+  key?: SortKey,
 ): Promise<Page<PostView>> {
   const limit = options.limit ?? 25;
-  let page = q.orderBy("posts.id", order).limit(limit + 1);
+  let page = key ? q.orderBy(key.expr, "desc") : q;
+  page = page.orderBy("posts.id", order).limit(limit + 1);
   // People and servers the reader muted or blocked stay out of every list.
   if (options.viewerId) page = page.where(notFilteredFor(options.viewerId));
-  if (options.cursor) page = page.where("posts.id", order === "desc" ? "<" : ">", options.cursor);
-  const rows = (await page.execute()).map(shape);
+  if (options.cursor && key) {
+    const [k, id] = splitCursor(options.cursor, key);
+    page = page.where((eb) => eb.or([eb(key.expr, "<", k), eb.and([eb(key.expr, "=", k), eb("posts.id", "<", id)])]));
+  } else if (options.cursor) page = page.where("posts.id", order === "desc" ? "<" : ">", options.cursor);
+  const rows = await (key ? page.select(key.expr.as("sortKey")) : page).execute();
   const items = rows.slice(0, limit);
-  return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+  const last = items.at(-1) as (PostRow & { sortKey?: unknown }) | undefined;
+  const next = last ? (key ? `${String(last.sortKey)}_${last.id}` : last.id) : null;
+  return { items: items.map(shape), nextCursor: rows.length > limit ? next : null };
 }
 
 /**
- * Threads of a community, newest first; pinned threads lead the first page.
+ * Threads of a community, newest first (or by latest reply, or by likes among
+ * those published within `period`); pinned threads lead the first page.
  * Removed threads are listed (marked) only for its moderators, who may restore them.
  */
 export async function listThreads(
   db: Db,
   communityId: string,
-  options: { cursor?: string; limit?: number; viewerId?: string; moderator?: boolean } = {},
+  options: {
+    cursor?: string;
+    limit?: number;
+    viewerId?: string;
+    moderator?: boolean;
+    sort?: ThreadSort;
+    period?: TopPeriod;
+  } = {},
 ): Promise<Page<PostView> & { pinned: PostView[] }> {
   const threads = () => {
     let q = postQuery(db, options.viewerId)
@@ -156,13 +179,34 @@ export async function listThreads(
     if (!options.moderator) q = q.where("posts.removed_at", "is", null);
     return q;
   };
-  const page = await pageOf(threads().where("posts.pinned_at", "is", null), options);
+  const sort = options.sort ?? "new";
+  let listed = threads().where("posts.pinned_at", "is", null);
+  const days = sort === "top" ? TOP_PERIODS[options.period ?? "all"] : null;
+  if (days !== null) listed = listed.where("posts.published_at", ">=", daysAgo(days));
+  const key = sort === "active" ? activityKey : sort === "top" ? likesKey : undefined;
+  if (sort === "active") listed = withActivity(db, listed, communityId);
+  const page = await pageOf(listed, options, "desc", key);
   let pinned = threads().where("posts.pinned_at", "is not", null);
   if (options.viewerId) pinned = pinned.where(notFilteredFor(options.viewerId));
   return {
     ...page,
     pinned: options.cursor ? [] : (await pinned.orderBy("posts.pinned_at", "desc").execute()).map(shape),
   };
+}
+
+/** Joins each thread's latest reply time (replies not deleted or removed) as `activity.latest`. */
+function withActivity(db: Db, q: ReturnType<typeof postQuery>, communityId: string) {
+  const latest = db
+    .selectFrom("posts as r")
+    .select("r.thread_id")
+    .select((eb) => eb.fn.max("r.published_at").as("latest"))
+    .where("r.community_id", "=", communityId)
+    .where("r.parent_id", "is not", null)
+    .where("r.deleted_at", "is", null)
+    .where("r.removed_at", "is", null)
+    .groupBy("r.thread_id");
+  // The join adds one column the page reads through the sort key only: the row shape is unchanged.
+  return q.leftJoin(latest.as("activity"), "activity.thread_id", "posts.id") as unknown as typeof q;
 }
 
 /** Why a post was removed, for those who still see it: the latest removal not undone. */
@@ -289,31 +333,36 @@ export async function readablePost(db: Db, postId: string, viewerId: string | un
   return post;
 }
 
-/** A member's feed: new threads in communities they joined and posts by people they follow, newest first. */
+/**
+ * A member's feed: new threads in communities they joined and posts by people they follow, newest first
+ * (`communitiesOnly`: the threads alone, as the home page lists them).
+ */
 export async function listFeed(
   db: Db,
   viewerId: string,
-  options: { cursor?: string; limit?: number } = {},
+  options: { cursor?: string; limit?: number; communitiesOnly?: boolean } = {},
 ): Promise<Page<PostView>> {
   const followed = db
     .selectFrom("follows")
     .select("followee_id")
     .where("follower_id", "=", viewerId)
     .where("status", "=", "accepted");
+  // The home page's threads alone take the community index (a member of a few communities reads only theirs).
+  const q = postQuery(db, viewerId).where("posts.deleted_at", "is", null).where("posts.removed_at", "is", null);
+  const threads = q.where("posts.community_id", "in", followed).where("posts.parent_id", "is", null);
   return pageOf(
-    postQuery(db, viewerId)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb("posts.community_id", "in", followed), eb("posts.parent_id", "is", null)]),
-          eb.and([
-            eb("posts.author_id", "in", followed),
-            eb("posts.community_id", "is", null),
-            eb("posts.audience", "in", ["public", "unlisted", "followers"]),
+    options.communitiesOnly
+      ? threads
+      : q.where((eb) =>
+          eb.or([
+            eb.and([eb("posts.community_id", "in", followed), eb("posts.parent_id", "is", null)]),
+            eb.and([
+              eb("posts.author_id", "in", followed),
+              eb("posts.community_id", "is", null),
+              eb("posts.audience", "in", ["public", "unlisted", "followers"]),
+            ]),
           ]),
-        ]),
-      )
-      .where("posts.deleted_at", "is", null)
-      .where("posts.removed_at", "is", null),
+        ),
     { ...options, viewerId },
   );
 }

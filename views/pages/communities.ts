@@ -28,42 +28,8 @@ export interface CommunityItem {
   threads?: number;
 }
 
-export function homePage(
-  page: PageContext,
-  data: { descriptionHtml: string; communities: CommunityItem[]; nextHref: string | null; mayCreate: boolean },
-): Html {
-  const create = data.mayCreate ? html`<a class="button" href="/communities/new">Create a community</a>` : "";
-  const list =
-    data.communities.length === 0
-      ? html`<p>No communities yet.</p>`
-      : html`<ul class="cards">${data.communities.map((c) => communityCard(c))}</ul>`;
-  return layout(
-    page,
-    "Communities",
-    html`<section class="intro">
-  <h1>${page.instanceName}</h1>
-  ${richText(data.descriptionHtml)}
-</section>
-<section aria-labelledby="communities-h">
-  <div class="row"><h2 id="communities-h">Communities</h2>${create}</div>
-  ${list}
-  ${pager(data.nextHref)}
-</section>
-<p class="hint">What the moderators of these communities did, and why: <a href="/modlog">moderation log</a>.</p>`,
-  );
-}
-
-function communityCard(c: CommunityItem): Html {
-  const members = c.members !== undefined ? ` · ${plural(c.members, "member")}` : "";
-  const threads = c.threads !== undefined ? ` · ${plural(c.threads, "thread")}` : "";
-  return html`<li class="card">
-  <h3><a href="/@${c.slug}">${c.name ?? c.slug}</a></h3>
-  <p class="meta">@${c.slug}${members}${threads}${badges(c)}</p>
-  ${c.visibility === "public" && c.descriptionHtml ? richText(c.descriptionHtml) : ""}
-</li>`;
-}
-
-function badges(c: CommunityItem): Html {
+/** Tags for a community's settings a reader should know before joining. */
+export function badges(c: CommunityItem): Html {
   return html`${[
     c.visibility === "members" ? metaTag("Members only") : "",
     c.joinPolicy === "approval" ? metaTag("Approval required") : "",
@@ -82,6 +48,8 @@ export interface CommunityPageData {
   nextHref: string | null;
   pendingCount: number;
   loggedIn: boolean;
+  /** The threads' order ("new", "active", "top") and, for "top", the period of the likes counted. */
+  sort: { current: string; period: string; periods: string[] };
 }
 
 export function communityPage(page: PageContext, d: CommunityPageData): Html {
@@ -126,8 +94,36 @@ function threadList(d: CommunityPageData): Html {
   }
   const threads =
     d.threads.length + d.pinned.length === 0 ? html`<p>No threads yet.</p>` : d.threads.map((p) => threadSummary(p));
-  return html`${d.pinned.map((p) => threadSummary(p))}${threads}${pager(d.nextHref)}`;
+  return html`${sortLinks(d)}${d.pinned.map((p) => threadSummary(p))}${threads}${pager(d.nextHref)}`;
 }
+
+const SORTS = [
+  ["new", "New"],
+  ["active", "Active"],
+  ["top", "Top"],
+] as const;
+
+/** Plain links (no JavaScript): the current order is marked for screen readers too. */
+function sortLinks(d: CommunityPageData): Html {
+  const base = `/@${d.community.slug}`;
+  const link = (href: string, label: string, current: boolean) =>
+    current
+      ? html`<a href="${href}" aria-current="page"><strong>${label}</strong></a>`
+      : html`<a href="${href}">${label}</a>`;
+  const sorts = SORTS.map(([sort, label]) =>
+    link(sort === "new" ? base : `${base}?sort=${sort}`, label, d.sort.current === sort),
+  );
+  const label = (p: string) => (p === "all" ? "all time" : p === "day" ? "today" : `this ${p}`);
+  const periods =
+    d.sort.current === "top"
+      ? html`<nav class="sort" aria-label="Top of">Top of: ${separated(
+          d.sort.periods.map((p) => link(`${base}?sort=top&period=${p}`, label(p), d.sort.period === p)),
+        )}</nav>`
+      : "";
+  return html`<nav class="sort" aria-label="Sort threads">Sort: ${separated(sorts)}</nav>${periods}`;
+}
+
+const separated = (links: Html[]) => links.map((l, i) => (i === 0 ? l : html` · ${l}`));
 
 /** Only this instance knows the rules and moderators of the communities it hosts. */
 function rulesAndModerators(page: PageContext, d: CommunityPageData): Html {
