@@ -10,6 +10,7 @@ import { postForFederation } from "../src/posts/outbound.ts";
 import { mayFetch, mayListModerators, signedBy } from "./access.ts";
 import { toApObject } from "./objects.ts";
 import { deliverable } from "./policy.ts";
+import { registerThreadCollections } from "./threads.ts";
 
 const PAGE = 100;
 
@@ -138,6 +139,9 @@ export function registerCollections(federation: Federation<AppContext>): void {
       return actor?.type === "Group" ? (await moderators(ctx.data.db, actor.id)).length : null;
     })
     .authorize((ctx) => mayFetch(ctx));
+
+  // A thread's FEP-7888 `context` and each post's `replies`, read as the posts are (threads.ts).
+  registerThreadCollections(federation);
 }
 
 /**

@@ -4,7 +4,7 @@ import { Temporal } from "@js-temporal/polyfill";
 import type { AppContext } from "../src/context.ts";
 import { gonePost } from "../src/erasure/gone.ts";
 import { type FederatedPost, postForFederation } from "../src/posts/outbound.ts";
-import { paths } from "../src/urls.ts";
+import { paths, postIri } from "../src/urls.ts";
 import { mayFetch, mayFetchMembersOnly } from "./access.ts";
 
 /**
@@ -63,22 +63,38 @@ async function tombstoneOf(
  * `Tombstone`: a restore may bring it back, and NodeBB would drop its copy
  * for good on a 410.
  */
-function servable(post: FederatedPost | undefined): post is FederatedPost {
+export function servable(post: FederatedPost | undefined): post is FederatedPost {
   if (post?.local !== 1 || post.deletedAt || post.removedAt || post.audience === "direct") return false;
   // Local-only communities are never offered outside the instance.
   return post.communityFederation !== "local";
 }
 
 /** Public posts for everyone (or signed requests, with authorized fetch); members-only ones for member servers. */
-async function mayFetchPost(ctx: RequestContext<AppContext>, id: string): Promise<boolean> {
+export async function mayFetchPost(ctx: RequestContext<AppContext>, id: string): Promise<boolean> {
   const post = await postForFederation(ctx.data.db, id);
   if (!servable(post)) return true; // the dispatcher answers 404, or 410 with a Tombstone
   if (post.audience === "public" || post.audience === "unlisted") return mayFetch(ctx);
   return post.communityId !== null && mayFetchMembersOnly(ctx, post.communityId);
 }
 
+/** A post as federation renders it: its `threadId` names the thread's `context` collection. */
+export type ThreadedPost = FederatedPost;
+
+/**
+ * A post's thread collections: `context` (FEP-7888, every post of the thread,
+ * served by collections.ts at the thread's IRI + `/context`) and `replies`
+ * (its direct replies, at its IRI + `/collections/replies`). Direct messages have neither.
+ */
+function threadLinks(origin: string, post: ThreadedPost): { contexts: URL[]; replies: URL | null } {
+  if (post.audience === "direct") return { contexts: [], replies: null };
+  return {
+    contexts: [new URL(`${postIri(origin, post.threadId)}/context`)],
+    replies: new URL(`${post.iri}/collections/replies`),
+  };
+}
+
 /** Our wire shape of a post (FEP-1b12: `audience` is the community). */
-export function toApObject(ctx: RequestContext<AppContext> | { data: AppContext }, post: FederatedPost): Page | Note {
+export function toApObject(ctx: RequestContext<AppContext> | { data: AppContext }, post: ThreadedPost): Page | Note {
   const origin = ctx.data.config.origin;
   const community = post.communityIri ? new URL(post.communityIri) : null;
   const followers = post.communityFollowers ? new URL(post.communityFollowers) : null;
@@ -106,6 +122,7 @@ export function toApObject(ctx: RequestContext<AppContext> | { data: AppContext 
     summary: post.summary,
     sensitive: post.sensitive === 1,
     replyTarget: post.parentIri ? new URL(post.parentIri) : null,
+    ...threadLinks(origin, post),
     published: Temporal.Instant.from(post.publishedAt),
     updated: post.updatedAt ? Temporal.Instant.from(post.updatedAt) : null,
     tags: [

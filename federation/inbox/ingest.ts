@@ -1,4 +1,4 @@
-import type { Context } from "@fedify/fedify";
+import type { Context, DocumentLoader } from "@fedify/fedify";
 import { isActor } from "@fedify/fedify/vocab";
 import { findActorByIri } from "../../src/actors/remote.ts";
 import type { AppContext } from "../../src/context.ts";
@@ -29,7 +29,13 @@ const MAX_ANCESTORS = 8;
 export async function ingestPost(
   ctx: Context<AppContext>,
   object: PostObject,
-  options: { activity?: unknown; announcedBy?: string; depth?: number } = {},
+  options: {
+    activity?: unknown;
+    announcedBy?: string;
+    depth?: number;
+    /** A backfill's budgeted loader: authors we hold are taken as stored, others are fetched through it. */
+    loader?: DocumentLoader;
+  } = {},
 ): Promise<ReceiveResult> {
   if (!object.id || !object.attributionId) return { stored: false, reason: "no id or author" };
   // FEP-fe34: a server speaks only for its own actors, so a post is its author's only if both live on one origin.
@@ -37,9 +43,9 @@ export async function ingestPost(
   const db = ctx.data.db;
   const known = await findPostByIri(db, object.id.href);
   if (known) return { stored: true, postId: known.id, created: false };
-  const author = await object.getAttribution({ documentLoader: await instanceLoader(ctx) }).catch(() => null);
-  const authorId =
-    author && isActor(author) ? await persistActor(ctx, author) : await actorIdFor(ctx, object.attributionId);
+  const authorId = options.loader
+    ? await actorIdFor(ctx, object.attributionId, options.loader)
+    : await freshAuthor(ctx, object);
   if (!authorId) return { stored: false, reason: "author unknown" };
 
   let parentId: string | null = null;
@@ -47,10 +53,11 @@ export async function ingestPost(
     let parent = await findPostByIri(db, object.replyTargetId.href);
     if (!parent && (options.depth ?? 0) < MAX_ANCESTORS) {
       const fetched = await ctx
-        .lookupObject(object.replyTargetId, { documentLoader: await instanceLoader(ctx) })
+        .lookupObject(object.replyTargetId, { documentLoader: options.loader ?? (await instanceLoader(ctx)) })
         .catch(() => null);
       if (isPostObject(fetched)) {
-        await ingestPost(ctx, fetched, { announcedBy: options.announcedBy, depth: (options.depth ?? 0) + 1 });
+        const depth = (options.depth ?? 0) + 1;
+        await ingestPost(ctx, fetched, { announcedBy: options.announcedBy, depth, loader: options.loader });
         parent = await findPostByIri(db, object.replyTargetId.href);
       }
     }
@@ -99,6 +106,12 @@ export async function ingestPost(
   );
   if (!result.stored) log.debug("post {iri} not stored: {reason}", { iri: object.id.href, reason: result.reason });
   return result;
+}
+
+/** The author of a delivered post, fetched again so their profile is current; their row id. */
+async function freshAuthor(ctx: Context<AppContext>, object: PostObject): Promise<string | null> {
+  const author = await object.getAttribution({ documentLoader: await instanceLoader(ctx) }).catch(() => null);
+  return author && isActor(author) ? persistActor(ctx, author) : actorIdFor(ctx, object.attributionId);
 }
 
 /** Public posts, or posts addressed to the community's own followers (members-only communities). */

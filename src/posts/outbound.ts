@@ -93,6 +93,7 @@ export async function postForFederation(db: Db, postId: string) {
     .select([
       "communities.federation as communityFederation",
       "posts.id",
+      "posts.thread_id as threadId",
       "posts.iri",
       "posts.url",
       "posts.type",

@@ -185,8 +185,27 @@ postRoutes.get("/posts/:id", async (c) => {
   if (standalone && !standalone.communityId) return renderStandalone(c, standalone.id);
   const { post } = await postContext(c, c.req.param("id"));
   if (post.threadId !== post.id) return c.redirect(`/posts/${post.threadId}#post-${post.id}`, 302);
+  if (!post.local && c.get("user")) await refreshRemoteThread(c, post.id);
   return renderThread(c, post.id);
 });
+
+/** How long a reader waits for a remote thread's replies before the page shows what we hold. */
+const REFRESH_WAIT_MS = 3_000;
+
+/**
+ * Asks the thread's server for replies we missed (the port reads it at most
+ * every few minutes per thread); only for signed-in readers, so visitors and
+ * crawlers never make us fetch. A slow server never holds the page up: the
+ * refresh goes on in the background and the next view shows what it stored.
+ */
+async function refreshRemoteThread(c: WebContext, postId: string): Promise<void> {
+  const refresh = c
+    .get("app")
+    .remote?.refreshThread?.(postId)
+    .catch(() => undefined);
+  if (!refresh) return;
+  await Promise.race([refresh, new Promise((resolve) => setTimeout(resolve, REFRESH_WAIT_MS).unref())]);
+}
 
 postRoutes.post("/posts/:id/replies", async (c) => {
   const user = requireUser(c);
