@@ -1,27 +1,27 @@
 import { readFileSync } from "node:fs";
 import { Hono } from "hono";
 import { adminPage } from "../../views/pages/admin.ts";
-import { homePage } from "../../views/pages/communities.ts";
-import { aboutPage, errorPage, profilePage } from "../../views/pages/misc.ts";
+import { memberHome, visitorHome } from "../../views/pages/home.ts";
+import { aboutPage, erasedAccountPage, profilePage } from "../../views/pages/misc.ts";
 import { feedPage, tagPage } from "../../views/pages/posts.ts";
-import { searchPage } from "../../views/pages/search.ts";
 import { findLocalUser } from "../accounts/service.ts";
 import { findRemoteActorByHandle } from "../actors/remote.ts";
+import { communityDirectory, DIRECTORY_DAYS, joinedCommunities, NEW_THREAD_DAYS } from "../communities/directory.ts";
 import { membership } from "../communities/membership.ts";
 import { renderCommunity } from "../communities/routes.ts";
-import { findCommunityByHandle, listCommunities, mayCreateCommunity } from "../communities/service.ts";
+import { findCommunityByHandle, mayCreateCommunity } from "../communities/service.ts";
 import { renderMarkdown } from "../content/markdown.ts";
 import { isErased } from "../erasure/receipt.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { filterOf } from "../filters/service.ts";
 import { followRemote, unfollowRemote } from "../follows/service.ts";
 import { listByAuthor, listByTag, listFeed } from "../posts/queries.ts";
+import { threadTitles } from "../posts/thread-titles.ts";
 import { actorIri } from "../urls.ts";
 import type { WebContext } from "../web/env.ts";
 import { pageContext, type WebEnv, wantsActivityJson } from "../web/env.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { requireAdmin, requireUser } from "../web/session.ts";
-import { remoteActorPath, searchCommunities } from "./search.ts";
 import { getSettings, updateSettings } from "./settings.ts";
 
 export const instanceRoutes = new Hono<WebEnv>();
@@ -38,20 +38,39 @@ instanceRoutes.get("/static/icon.svg", (c) =>
 // Browsers ask for /favicon.ico regardless of the <link rel="icon">.
 instanceRoutes.get("/favicon.ico", (c) => c.redirect("/static/icon.svg", 301));
 
+// A member's home is their communities and what is new in them; a visitor's, the instance and its directory.
 instanceRoutes.get("/", async (c) => {
   const app = c.get("app");
   const user = c.get("user");
+  if (user) {
+    const joined = await joinedCommunities(app.db, user.actorId);
+    const handles = new Map(joined.map((j) => [j.id, j.handle]));
+    const feed = await listFeed(app.db, user.actorId, { limit: 20, communitiesOnly: true });
+    return c.html(
+      memberHome(pageContext(c), {
+        joined,
+        feed: feed.items.map((p) => ({ ...p, communitySlug: handles.get(p.communityId ?? "") })),
+        moreHref: feed.nextCursor ? "/feed" : null,
+        newDays: NEW_THREAD_DAYS,
+        directory: await directoryData(c, await mayCreateCommunity(app.db, user)),
+      }),
+    );
+  }
   const settings = await getSettings(app.db);
-  const page = await listCommunities(app.db, { cursor: c.req.query("cursor") });
   return c.html(
-    homePage(pageContext(c), {
+    visitorHome(pageContext(c), {
       descriptionHtml: renderMarkdown(settings.description, app.config.origin),
-      communities: page.items,
-      nextHref: page.nextCursor ? `/?cursor=${page.nextCursor}` : null,
-      mayCreate: user ? await mayCreateCommunity(app.db, user) : false,
+      ...(await directoryData(c, false)),
     }),
   );
 });
+
+/** A page of the directory; the next one is on /communities. */
+async function directoryData(c: WebContext, mayCreate: boolean) {
+  const page = await communityDirectory(c.get("app").db, { cursor: c.req.query("cursor") });
+  const nextHref = page.nextCursor ? `/communities?cursor=${page.nextCursor}` : null;
+  return { communities: page.items, nextHref, mayCreate, days: DIRECTORY_DAYS };
+}
 
 instanceRoutes.get("/feed", async (c) => {
   const user = requireUser(c);
@@ -134,30 +153,6 @@ instanceRoutes.post("/admin", async (c) => {
   }
 });
 
-instanceRoutes.get("/search", async (c) => {
-  const app = c.get("app");
-  const q = (c.req.query("q") ?? "").trim().slice(0, 300);
-  if (!q) return c.html(searchPage(pageContext(c), "", []));
-  // A handle or a link: find (and fetch) the remote actor. Only for members,
-  // so anonymous visitors cannot make us fetch arbitrary URLs.
-  if (/^@?[^@\s/]+@[^@\s/]+$/.test(q) || /^https?:\/\//.test(q)) {
-    if (!c.get("user"))
-      return c.html(
-        searchPage(pageContext(c), q, [], "Log in to look up people and communities on other servers."),
-        401,
-      );
-    const actorId = app.remote ? await app.remote.resolveActor(q).catch(() => null) : null;
-    const path = actorId ? await remoteActorPath(app.db, actorId) : null;
-    if (path) return c.redirect(path, 303);
-    return c.html(searchPage(pageContext(c), q, [], `Nothing found at ${q}.`), 404);
-  }
-  const found = await searchCommunities(app.db, q);
-  const results = found
-    .filter((r) => r.visibility === "public" || c.get("user"))
-    .map((r) => ({ href: `/@${r.slug}`, title: r.name ?? r.slug, detail: `@${r.slug}` }));
-  return c.html(searchPage(pageContext(c), q, results));
-});
-
 // Following people on other servers.
 for (const action of ["follow", "unfollow"] as const) {
   instanceRoutes.post(`${AT}/${action}`, async (c) => {
@@ -191,7 +186,7 @@ instanceRoutes.get(AT, async (c) => {
         410,
         { "Content-Type": "application/activity+json" },
       );
-    return c.html(errorPage(pageContext(c), 410, "This account was erased by its owner."), 410);
+    return c.html(erasedAccountPage(pageContext(c)), 410);
   }
   // No actor document was served (a local-only community, an unknown name): not an HTML page either.
   if (wantsActivityJson(c)) return c.json({ error: "not found" }, 404);
@@ -212,6 +207,7 @@ instanceRoutes.get(AT, async (c) => {
       isClinician: user.isClinician === 1,
       role: user.role,
       posts: posts.items,
+      threadTitles: await threadTitles(app.db, posts.items),
       nextHref: posts.nextCursor ? `/@${user.username}?cursor=${posts.nextCursor}` : null,
       viewerIsAdmin: viewer?.role === "admin",
       canMessage: viewer !== undefined && viewer.actorId !== user.actorId,
@@ -241,6 +237,7 @@ async function renderRemoteProfile(c: WebContext, handle: string) {
       isClinician: false,
       role: "member",
       posts: posts.items,
+      threadTitles: await threadTitles(app.db, posts.items),
       nextHref: posts.nextCursor ? `/@${handle}?cursor=${posts.nextCursor}` : null,
       viewerIsAdmin: false,
       canMessage: viewer !== undefined && actor.type === "Person",
