@@ -1,5 +1,75 @@
 import { Hono } from "hono";
-import type { WebEnv } from "../web/env.ts";
+import { type PostResult, searchPage } from "../../views/pages/search.ts";
+import { pageContext, type WebEnv } from "../web/env.ts";
+import { remoteActorPath, searchCommunities, searchHashtags, searchPeople } from "./directory.ts";
+import { type PostHit, searchPosts } from "./service.ts";
 
 /** Search (issue 12); registered before the instance routes, so its `/search` wins. */
 export const searchRoutes = new Hono<WebEnv>();
+
+/** Later pages of posts show only posts. */
+const none = { people: null, communities: null, hashtags: null };
+
+const handle = (p: { username: string; host: string; local: boolean }) =>
+  p.local ? `@${p.username}` : `@${p.username}@${p.host}`;
+
+function postResult(p: PostHit): PostResult {
+  const thread = p.threadTitle || "(untitled)";
+  const author = { username: p.authorUsername, host: p.authorHost, local: p.authorLocal };
+  return {
+    href: p.id === p.threadId ? `/posts/${p.id}` : `/replies/${p.id}`,
+    title: p.id === p.threadId ? thread : `Reply in “${thread}”`,
+    author: `${p.authorName ?? p.authorUsername} ${handle(author)}`,
+    publishedAt: p.publishedAt,
+    snippet: p.snippet,
+  };
+}
+
+searchRoutes.get("/search", async (c) => {
+  const app = c.get("app");
+  const viewer = c.get("user");
+  const q = (c.req.query("q") ?? "").trim().slice(0, 300);
+  const cursor = c.req.query("cursor");
+  if (!q) return c.html(searchPage(pageContext(c), ""));
+  if (cursor !== undefined && !/^\d{1,4}$/.test(cursor)) {
+    return c.html(searchPage(pageContext(c), q, undefined, "That page of results does not exist."), 400);
+  }
+  // A handle or a link: find (and fetch) the remote actor. Only for members,
+  // so anonymous visitors cannot make us fetch arbitrary URLs.
+  if (/^@?[^@\s/]+@[^@\s/]+$/.test(q) || /^https?:\/\//.test(q)) {
+    if (!viewer) {
+      const message = "Log in to look up people and communities on other servers.";
+      return c.html(searchPage(pageContext(c), q, undefined, message), 401);
+    }
+    const actorId = app.remote ? await app.remote.resolveActor(q).catch(() => null) : null;
+    const path = actorId ? await remoteActorPath(app.db, actorId) : null;
+    if (path) return c.redirect(path, 303);
+    return c.html(searchPage(pageContext(c), q, undefined, `Nothing found at ${q}.`), 404);
+  }
+  const posts = await searchPosts(app.db, app.dialect, q, viewer?.actorId, { cursor });
+  const nextHref = posts.nextCursor
+    ? `/search?q=${encodeURIComponent(q)}&cursor=${encodeURIComponent(posts.nextCursor)}`
+    : null;
+  if (cursor) return c.html(searchPage(pageContext(c), q, { ...none, posts: posts.items.map(postResult), nextHref }));
+  const [people, communities, hashtags] = await Promise.all([
+    searchPeople(app.db, q),
+    searchCommunities(app.db, q),
+    searchHashtags(app.db, q),
+  ]);
+  return c.html(
+    searchPage(pageContext(c), q, {
+      posts: posts.items.map(postResult),
+      nextHref,
+      people: people.map((p) => ({ href: `/${handle(p)}`, title: p.name ?? p.username, detail: handle(p) })),
+      communities: communities
+        // Logged-out visitors see public communities only, as in the directory.
+        .filter((r) => r.visibility === "public" || viewer)
+        .map((r) => ({ href: `/@${r.slug}`, title: r.name ?? r.slug, detail: `@${r.slug}` })),
+      hashtags: hashtags.map((t) => ({
+        href: `/tags/${encodeURIComponent(t.tag)}`,
+        title: `#${t.tag}`,
+        detail: t.uses === 1 ? "1 post" : `${t.uses} posts`,
+      })),
+    }),
+  );
+});
