@@ -34,6 +34,12 @@ export interface RemoteLookup {
    * storing it when unknown; returns its row id, or null when nothing is there.
    */
   resolveActor(query: string): Promise<string | null>;
+  /**
+   * Finds a post by its IRI or web URL (a Mastodon status, a Lemmy post, a
+   * Kindred post), fetching it and storing it as the inbox would when unknown;
+   * returns its row id, or null when nothing is there or ingest refuses it.
+   */
+  resolvePost?(url: string): Promise<string | null>;
   /** Fills in a remote community's recent threads from its outbox (bounded; issue 12). */
   refreshCommunity?(communityId: string): Promise<void>;
   /** Fills in a remote thread's replies and counts from its origin (FEP-7888 `context`, `replies`; bounded). */

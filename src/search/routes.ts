@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import type { Db } from "../../db/schema.ts";
 import { type PostResult, searchPage } from "../../views/pages/search.ts";
 import { pageContext, type WebEnv } from "../web/env.ts";
 import { remoteActorPath, searchCommunities, searchHashtags, searchPeople } from "./directory.ts";
@@ -25,6 +26,23 @@ function postResult(p: PostHit): PostResult {
   };
 }
 
+const isUrl = (q: string) => /^https?:\/\//.test(q);
+
+/** A link to one of our own posts: its page, with no lookup. */
+function ownPostPath(q: string, origin: string): string | null {
+  if (!isUrl(q) || !URL.canParse(q)) return null;
+  const url = new URL(q);
+  if (url.origin !== new URL(origin).origin) return null;
+  return /^\/(posts|replies)\/[A-Za-z0-9_-]+$/.test(url.pathname) ? url.pathname : null;
+}
+
+/** A stored post's page here: a thread's, or a reply's. */
+async function postPath(db: Db, postId: string): Promise<string | null> {
+  const row = await db.selectFrom("posts").select(["id", "thread_id"]).where("id", "=", postId).executeTakeFirst();
+  if (!row) return null;
+  return row.id === row.thread_id ? `/posts/${row.id}` : `/replies/${row.id}`;
+}
+
 searchRoutes.get("/search", async (c) => {
   const app = c.get("app");
   const viewer = c.get("user");
@@ -34,16 +52,23 @@ searchRoutes.get("/search", async (c) => {
   if (cursor !== undefined && !/^\d{1,4}$/.test(cursor)) {
     return c.html(searchPage(pageContext(c), q, undefined, "That page of results does not exist."), 400);
   }
-  // A handle or a link: find (and fetch) the remote actor. Only for members,
-  // so anonymous visitors cannot make us fetch arbitrary URLs.
-  if (/^@?[^@\s/]+@[^@\s/]+$/.test(q) || /^https?:\/\//.test(q)) {
+  // A link to a post of ours needs no lookup; its page decides who may read it.
+  const own = ownPostPath(q, app.config.origin);
+  if (own) return c.redirect(own, 303);
+  // A handle or a link: find (and fetch) the remote actor or post. Only for
+  // members, so anonymous visitors cannot make us fetch arbitrary URLs.
+  if (/^@?[^@\s/]+@[^@\s/]+$/.test(q) || isUrl(q)) {
     if (!viewer) {
-      const message = "Log in to look up people and communities on other servers.";
+      const message = "Log in to look up people, communities and posts on other servers.";
       return c.html(searchPage(pageContext(c), q, undefined, message), 401);
     }
+    // An actor first (as before); a link that is no actor may be a post.
     const actorId = app.remote ? await app.remote.resolveActor(q).catch(() => null) : null;
     const path = actorId ? await remoteActorPath(app.db, actorId) : null;
     if (path) return c.redirect(path, 303);
+    const postId = isUrl(q) && app.remote?.resolvePost ? await app.remote.resolvePost(q).catch(() => null) : null;
+    const post = postId ? await postPath(app.db, postId) : null;
+    if (post) return c.redirect(post, 303);
     return c.html(searchPage(pageContext(c), q, undefined, `Nothing found at ${q}.`), 404);
   }
   const posts = await searchPosts(app.db, app.dialect, q, viewer?.actorId, { cursor });
