@@ -59,12 +59,14 @@ async function tombstoneOf(
 
 /**
  * Live local posts of communities; direct messages are never served. A post
- * a moderator removed answers 404 like a missing one, not 410 with a
+ * a moderator removed (or a reply in a removed thread) answers 404 like a missing one, not 410 with a
  * `Tombstone`: a restore may bring it back, and NodeBB would drop its copy
  * for good on a 410.
  */
 export function servable(post: FederatedPost | undefined): post is FederatedPost {
   if (post?.local !== 1 || post.deletedAt || post.removedAt || post.audience === "direct") return false;
+  // A reply in a removed thread goes out of view with it.
+  if (post.threadRemovedAt) return false;
   // Local-only communities are never offered outside the instance.
   return post.communityFederation !== "local";
 }

@@ -65,9 +65,11 @@ export async function notify(db: Db, notes: NewNotification | NewNotification[])
 }
 
 /**
- * What stays shown of what was written: a post deleted or removed since, a
- * community left since (members-only), or a person muted or blocked since
- * takes its notifications away, from the list and from the count alike.
+ * What stays shown of what was written: a post deleted or removed since (or
+ * its thread), a community left since (members-only, here or elsewhere: a
+ * followers-only post is for its community's or author's followers only), or
+ * a person muted or blocked since takes its notifications away, from the list
+ * and from the count alike.
  */
 const stillShown = sql<SqlBool>`(notifications.kind not in (${sql.join([...SOCIAL_KINDS])}) or (
   not exists (
@@ -79,7 +81,13 @@ const stillShown = sql<SqlBool>`(notifications.kind not in (${sql.join([...SOCIA
       select 1 from communities c where c.actor_id = posts.community_id and c.visibility = 'members'
       and not exists (
         select 1 from follows f where f.followee_id = c.actor_id and f.follower_id = notifications.user_id
-        and f.status = 'accepted'))))))`;
+        and f.status = 'accepted'))
+    and (posts.audience != 'followers' or posts.author_id = notifications.user_id or exists (
+      select 1 from follows f where f.followee_id = coalesce(posts.community_id, posts.author_id)
+      and f.follower_id = notifications.user_id and f.status = 'accepted'))
+    and (posts.parent_id is null or not exists (
+      select 1 from posts thread where thread.id = posts.thread_id
+      and (thread.removed_at is not null or thread.deleted_at is not null)))))))`;
 
 export async function unreadCount(db: Db, userId: string): Promise<number> {
   const row = await db

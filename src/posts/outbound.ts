@@ -90,8 +90,10 @@ export async function postForFederation(db: Db, postId: string) {
     .leftJoin("actors as community", "community.id", "posts.community_id")
     .leftJoin("communities", "communities.actor_id", "posts.community_id")
     .leftJoin("posts as parent", "parent.id", "posts.parent_id")
+    .leftJoin("posts as thread", "thread.id", "posts.thread_id")
     .select([
       "communities.federation as communityFederation",
+      "thread.removed_at as threadRemovedAt",
       "posts.id",
       "posts.thread_id as threadId",
       "posts.iri",

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Db } from "../../db/schema.ts";
 import { type PostResult, searchPage } from "../../views/pages/search.ts";
+import { readablePost } from "../posts/queries.ts";
 import { pageContext, type WebEnv } from "../web/env.ts";
 import { remoteActorPath, searchCommunities, searchHashtags, searchPeople } from "./directory.ts";
 import { type PostHit, searchPosts } from "./service.ts";
@@ -67,7 +68,9 @@ searchRoutes.get("/search", async (c) => {
     const path = actorId ? await remoteActorPath(app.db, actorId) : null;
     if (path) return c.redirect(path, 303);
     const postId = isUrl(q) && app.remote?.resolvePost ? await app.remote.resolvePost(q).catch(() => null) : null;
-    const post = postId ? await postPath(app.db, postId) : null;
+    // A post the reader may not read (members-only, a message to others, removed) answers as one we don't hold.
+    const readable = postId ? await readablePost(app.db, postId, viewer.actorId).catch(() => null) : null;
+    const post = readable && !readable.removedAt ? await postPath(app.db, readable.id) : null;
     if (post) return c.redirect(post, 303);
     return c.html(searchPage(pageContext(c), q, undefined, `Nothing found at ${q}.`), 404);
   }

@@ -113,6 +113,8 @@ export async function searchPosts(
     // A reply in a removed or deleted thread is gone from view with it.
     .where("thread.removed_at", "is", null)
     .where("thread.deleted_at", "is", null)
+    // A deleted account's posts are tombstones already; its name is not offered either.
+    .where("author.deleted_at", "is", null)
     .where((eb) => readableBy(eb, viewerId));
   if (viewerId) query = query.where(notFilteredFor(viewerId));
   const page =

@@ -58,6 +58,11 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
       },
     }),
   );
+  // PostgreSQL refuses a NUL in text, and no address of ours holds one: refused at the door, not as a 500.
+  app.use(async (c, next) => {
+    if (/%00|\0/.test(c.req.url)) throw new DomainError("bad_request", "the address contains a NUL character");
+    await next();
+  });
   // ActivityPub first: Fedify answers what it knows (actors, objects, inboxes,
   // WebFinger, NodeInfo) and hands everything else, including browsers asking
   // for HTML at an IRI, to the routes below.

@@ -7,6 +7,7 @@ import { join } from "../../src/communities/membership.ts";
 import { addModerator } from "../../src/moderation/people.ts";
 import { removePost } from "../../src/moderation/posts.ts";
 import { fileReport } from "../../src/moderation/reports.ts";
+import { createReply } from "../../src/posts/service.ts";
 import { WebClient } from "../helpers/client.ts";
 import { dialects } from "../helpers/databases.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
@@ -38,6 +39,23 @@ describe.each(dialects)("moderation pages keep what they must (%s)", (dialect) =
   });
   afterAll(async () => {
     await instance?.stop();
+  });
+
+  it("a reply in a removed thread is not served to ActivityPub clients, nor its replies collection", async () => {
+    const t = await seedThread(instance, open, ben, "Thread to remove", "body");
+    const reply = await createReply(db(), instance.url, open, cat.actorId, t.id, { body: "zqreply my results" });
+    const get = (url: string) =>
+      fetch(url, { headers: { accept: "application/activity+json" } }).then(async (r) => ({
+        status: r.status,
+        text: await r.text(),
+      }));
+    expect((await get(reply.iri)).status).toBe(200);
+    await removePost(db(), instance.url, { role: "moderator", actorId: mia.actorId }, t.id, { reason: "Privacy" });
+    for (const url of [reply.iri, `${reply.iri}/collections/replies`]) {
+      const res = await get(url);
+      expect(res.status, url).toBe(404);
+      expect(res.text, url).not.toContain("zqreply");
+    }
   });
 
   it("a removed post's title and words do not reach non-moderators through its report form", async () => {
