@@ -2,6 +2,7 @@
 // joined (here and on other servers), and the ones this instance hosts, with
 // counts. Counts only: who the members are is never listed.
 import type { Db } from "../../db/schema.ts";
+import { memberCountOf } from "./service.ts";
 
 /** How far back "recent" activity counts in the directory. */
 export const DIRECTORY_DAYS = 30;
@@ -79,12 +80,7 @@ export async function communityDirectory(db: Db, options: { cursor?: string; lim
       "communities.federation",
     ])
     .select((eb) => [
-      eb
-        .selectFrom("follows")
-        .select((e) => e.fn.countAll<string | number>().as("n"))
-        .whereRef("follows.followee_id", "=", "actors.id")
-        .where("follows.status", "=", "accepted")
-        .as("members"),
+      memberCountOf(eb),
       eb
         .selectFrom("posts")
         .select((e) => e.fn.countAll<string | number>().as("n"))

@@ -1,5 +1,6 @@
+import type { ExpressionBuilder } from "kysely";
 import { z } from "zod";
-import type { Db, JoinPolicy, Visibility } from "../../db/schema.ts";
+import type { Database, Db, JoinPolicy, Visibility } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { handleSchema, RESERVED_NAMES, SYSTEM_NAMES } from "../accounts/names.ts";
 import { assertNameFree } from "../accounts/service.ts";
@@ -331,23 +332,24 @@ export async function memberCount(db: Db, communityId: string): Promise<number> 
   return Number(row.n);
 }
 
-/** Communities for the home page and `community list`, newest first, with member and thread counts. */
-export async function listCommunities(
-  db: Db,
-  options: { cursor?: string; limit?: number; includeMembersOnly?: boolean } = {},
-) {
+/** A community row's accepted members, counted (a count is never a list of who). */
+export const memberCountOf = (eb: ExpressionBuilder<Database, "actors">) =>
+  eb
+    .selectFrom("follows")
+    .select((e) => e.fn.countAll<string | number>().as("n"))
+    .whereRef("follows.followee_id", "=", "actors.id")
+    .where("follows.status", "=", "accepted")
+    .as("members");
+
+/** Communities for `community list`, newest first, with member and thread counts. */
+export async function listCommunities(db: Db, options: { cursor?: string; limit?: number } = {}) {
   const limit = options.limit ?? 50;
   let q = db
     .selectFrom("communities")
     .innerJoin("actors", "actors.id", "communities.actor_id")
     .select(communityColumns)
     .select((eb) => [
-      eb
-        .selectFrom("follows")
-        .select((e) => e.fn.countAll<string | number>().as("n"))
-        .whereRef("follows.followee_id", "=", "actors.id")
-        .where("follows.status", "=", "accepted")
-        .as("members"),
+      memberCountOf(eb),
       eb
         .selectFrom("posts")
         .select((e) => e.fn.countAll<string | number>().as("n"))
