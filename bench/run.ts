@@ -11,6 +11,7 @@ import { hashPassword } from "../src/accounts/passwords.ts";
 import { createUser } from "../src/accounts/service.ts";
 import { createCommunity } from "../src/communities/service.ts";
 import { loadConfig } from "../src/config.ts";
+import { FileMediaStore } from "../src/media/store.ts";
 import { domainKeys } from "../src/policy/domains.ts";
 import { DomainPolicy } from "../src/policy/matcher.ts";
 import { listReplies, listThreads } from "../src/posts/queries.ts";
@@ -134,7 +135,13 @@ async function readPaths(dialect: Dialect) {
       SECRET_KEY: "x".repeat(32),
       DATA_DIR: tmpdir(),
     });
-    const app = createApp({ db: h.db, dialect, config, policy: new DomainPolicy(h.db, "bench.local") });
+    const app = createApp({
+      db: h.db,
+      dialect,
+      config,
+      policy: new DomainPolicy(h.db, "bench.local"),
+      media: new FileMediaStore(join(tmpdir(), "kindred-bench-media")),
+    });
     const page: number[] = [];
     for (let i = 0; i < 30; i++) {
       const t = performance.now();

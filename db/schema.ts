@@ -8,7 +8,7 @@
 // Every actor (user, community, instance; local or remote) and every post has
 // an IRI, so remote authors are first-class rows like local ones.
 import type { Generated, Kysely, Transaction } from "kysely";
-
+import type { MediaDeletionsTable, MediaTable } from "./media-schema.ts";
 import type {
   AppealsTable,
   ModerationActionsTable,
@@ -358,6 +358,8 @@ export interface Database {
   erasures: ErasuresTable;
   gone_posts: GonePostsTable;
   remote_refreshes: RemoteRefreshesTable;
+  media: MediaTable;
+  media_deletions: MediaDeletionsTable;
   fedify_kv: FedifyKvTable;
   fedify_queue: FedifyQueueTable;
 }

@@ -34,6 +34,20 @@ const schema = z.object({
   /** Behind a reverse proxy: take the client address from X-Forwarded-For (for rate limits). */
   TRUST_PROXY: booleanFlag,
   INSTANCE_NAME: z.string().min(1).max(100).default("Kindred"),
+  /** Largest image a member may upload, in MiB (it is re-encoded and resized to 2048 px). */
+  MEDIA_MAX_MB: z.coerce.number().int().min(1).max(100).default(10),
+  /** Days our copies of other servers' images are kept (fetched again when viewed later); 0 keeps them. */
+  MEDIA_CACHE_DAYS: z.coerce.number().int().min(0).max(3650).default(14),
+  /** Outgoing mail (email digests, issue 12): smtp://user:pass@host:port or smtps://…; unset sends none. */
+  SMTP_URL: z
+    .url({ protocol: /^smtps?$/ })
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  /** The From address of that mail. */
+  SMTP_FROM: z
+    .email()
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
 });
 
 export interface Config {
@@ -49,6 +63,10 @@ export interface Config {
   readonly instanceName: string;
   readonly trustProxy: boolean;
   readonly authorizedFetch: boolean;
+  readonly mediaMaxBytes: number;
+  readonly mediaCacheDays: number;
+  readonly smtpUrl: string | null;
+  readonly smtpFrom: string | null;
 }
 
 export class ConfigError extends Error {
@@ -83,6 +101,10 @@ export function loadConfig(env: Record<string, string | undefined> = environment
     instanceName: c.INSTANCE_NAME,
     trustProxy: c.TRUST_PROXY,
     authorizedFetch: c.AUTHORIZED_FETCH,
+    mediaMaxBytes: c.MEDIA_MAX_MB * 1024 * 1024,
+    mediaCacheDays: c.MEDIA_CACHE_DAYS,
+    smtpUrl: c.SMTP_URL ?? null,
+    smtpFrom: c.SMTP_FROM ?? null,
   });
 }
 

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Dialect } from "../db/connect.ts";
 import type { Database, Db } from "../db/schema.ts";
 import type { Config } from "./config.ts";
+import type { MediaStore } from "./media/store.ts";
 import type { DomainPolicy } from "./policy/matcher.ts";
 
 /** What request handlers and CLI commands are given: the database and the configuration. */
@@ -11,6 +12,8 @@ export interface AppContext {
   config: Config;
   /** Which servers we federate with (domain blocks, allow list). */
   policy: DomainPolicy;
+  /** Image files: uploads and our copies of other servers' images. */
+  media: MediaStore;
   /** Reaching other servers; absent where no federation runs (some CLI commands). */
   remote?: RemoteLookup;
   /** ActivityPub documents for export archives; absent where no federation is built. */

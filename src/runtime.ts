@@ -1,9 +1,11 @@
+import { join } from "node:path";
 import { openDatabase } from "../db/connect.ts";
 import { migrateToLatest } from "../db/migrate.ts";
 import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
 import { DomainError } from "./errors.ts";
 import { checkOrigin, claimOrigin } from "./instance/settings.ts";
+import { FileMediaStore } from "./media/store.ts";
 import { DomainPolicy } from "./policy/matcher.ts";
 import { hostOf } from "./urls.ts";
 
@@ -41,6 +43,7 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
     dialect: handle.dialect,
     config,
     policy,
+    media: new FileMediaStore(join(config.dataDir, "media")),
     close: async () => {
       policy.stop();
       await handle.close();

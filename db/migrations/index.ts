@@ -11,6 +11,7 @@ import * as m0009 from "./0009-moderation.ts";
 import * as m0010 from "./0010-notification-preferences.ts";
 import * as m0011 from "./0011-search.ts";
 import * as m0012 from "./0012-remote-threads.ts";
+import * as m0013 from "./0013-media.ts";
 
 /** Forward-only migrations, applied in key order. Append; never edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   "0010-notification-preferences": m0010,
   "0011-search": m0011,
   "0012-remote-threads": m0012,
+  "0013-media": m0013,
 };

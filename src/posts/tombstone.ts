@@ -7,12 +7,13 @@
 import type { SelectQueryBuilder } from "kysely";
 import { sql } from "kysely";
 import type { Database, Db } from "../../db/schema.ts";
+import { forgetImagesOf } from "../media/service.ts";
 
 /** Which posts: their ids, or a query selecting `posts.id` (no bound-parameter limit, whatever the count). */
 export type PostSelection = readonly string[] | SelectQueryBuilder<Database, "posts", { id: string }>;
 
 /**
- * Empties the selected posts to tombstones, with their hashtags and likes.
+ * Empties the selected posts to tombstones, with their hashtags, likes and images.
  * A post already deleted keeps its first deletion time.
  */
 export async function tombstonePosts(db: Db, posts: PostSelection, ts: string): Promise<void> {
@@ -20,6 +21,7 @@ export async function tombstonePosts(db: Db, posts: PostSelection, ts: string): 
   // Dependent rows first: a selection such as "not deleted yet" still matches them before the update.
   await db.deleteFrom("post_tags").where("post_id", "in", posts).execute();
   await db.deleteFrom("likes").where("post_id", "in", posts).execute();
+  await forgetImagesOf(db, posts);
   await db
     .updateTable("posts")
     .set({

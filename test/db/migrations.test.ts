@@ -23,6 +23,8 @@ const expectedTables = [
   "hidden_posts",
   "instance_settings",
   "likes",
+  "media",
+  "media_deletions",
   "member_filters",
   "moderation_actions",
   "notification_preferences",
