@@ -126,6 +126,13 @@ export interface ShownImage {
   remoteUrl: string | null;
 }
 
+/**
+ * Whether a remote image is withheld: `reject_media` of its author's server
+ * (as Mastodon applies it) or of the server holding the file (a CDN).
+ */
+export const withholds = (rejectsMedia: (host: string) => boolean, url: string | null, authorHost: string) =>
+  !url || rejectsMedia(authorHost) || rejectsMedia(hostOf(url));
+
 /** The path of an image on our server (prefix it with the origin for ActivityPub). */
 export const imagePath = (m: { key: string; local: number; file: string | null }): string =>
   m.local === 1 && m.file ? `/media/${m.file.slice(m.file.indexOf("/") + 1)}` : `/media/remote/${m.key}`;
@@ -140,13 +147,25 @@ export async function imagesOfPosts(
   if (postIds.length === 0) return byPost;
   const rows = await db
     .selectFrom("media")
-    .select(["post_id", "key", "local", "file", "remote_url", "alt", "width", "height"])
-    .where("post_id", "in", [...new Set(postIds)])
-    .orderBy("post_id")
-    .orderBy("position")
+    .innerJoin("posts", "posts.id", "media.post_id")
+    .innerJoin("actors", "actors.id", "posts.author_id")
+    .select([
+      "media.post_id",
+      "media.key",
+      "media.local",
+      "media.file",
+      "media.remote_url",
+      "media.alt",
+      "media.width",
+      "media.height",
+      "actors.host as authorHost",
+    ])
+    .where("media.post_id", "in", [...new Set(postIds)])
+    .orderBy("media.post_id")
+    .orderBy("media.position")
     .execute();
   for (const m of rows) {
-    const withheld = m.local === 0 && (!m.remote_url || rejectsMedia(hostOf(m.remote_url)));
+    const withheld = m.local === 0 && withholds(rejectsMedia, m.remote_url, m.authorHost);
     const list = byPost.get(m.post_id) ?? [];
     list.push({
       key: m.key,

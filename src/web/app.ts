@@ -11,6 +11,7 @@ import { discoveryLinks, feedRoutes } from "../feeds/routes.ts";
 import { filterRoutes } from "../filters/routes.ts";
 import { instanceRoutes } from "../instance/routes.ts";
 import { logger } from "../logging.ts";
+import { mediaRoutes } from "../media/routes.ts";
 import { messageRoutes } from "../messages/routes.ts";
 import { appealRoutes } from "../moderation/appeal-routes.ts";
 import { reportRoutes } from "../moderation/report-routes.ts";
@@ -63,6 +64,8 @@ export function createApp(ctx: AppContext, federation?: FederationHandler): Hono
     if (/%00|\0/.test(c.req.url)) throw new DomainError("bad_request", "the address contains a NUL character");
     await next();
   });
+  // Images before anything per-visitor: they need no session, CSRF token or notification count.
+  app.route("/", mediaRoutes);
   // ActivityPub first: Fedify answers what it knows (actors, objects, inboxes,
   // WebFinger, NodeInfo) and hands everything else, including browsers asking
   // for HTML at an IRI, to the routes below.
