@@ -21,6 +21,7 @@ import {
   writeJson,
   writeText,
 } from "./files.ts";
+import { writeMedia } from "./media.ts";
 import { account, communities, moderation, writeDeliveries, writeDirectMessages, writeFollowing } from "./sections.ts";
 
 /** Scratch folders (and their packed `.partial`) beside an archive being built: `.archive-<name>-XXXXXX`. */
@@ -130,6 +131,7 @@ export async function writeArchive(
     await writeJson(join(dir, "account.json"), await account(src.db, user, src.origin));
     await writeJson(join(dir, "moderation.json"), await moderation(src.db, userId));
     await writeDeliveries(src.db, userId, join(dir, "deliveries.json"), tick);
+    files.push(...(await writeMedia(src, userId, dir)));
     files.push(
       "outbox.json",
       "likes.json",

@@ -6,6 +6,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import type { SelectQueryBuilder } from "kysely";
 import type { Database, Db } from "../../db/schema.ts";
 import type { ArchiveRenderer } from "../context.ts";
+import type { MediaStore } from "../media/store.ts";
 
 export const AS_CONTEXT = "https://www.w3.org/ns/activitystreams";
 /** Rows per query, and how often progress is reported. */
@@ -17,6 +18,8 @@ export interface ArchiveSource {
   origin: string;
   dataDir: string;
   archive: ArchiveRenderer;
+  /** Where uploaded images are (by default the data folder's `media`). */
+  media?: MediaStore;
 }
 
 // ---- paging ----

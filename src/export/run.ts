@@ -39,7 +39,7 @@ export async function runExport(ctx: AppContext, exportId: string, runner: strin
   const path = join(exportsDir(ctx.config.dataDir), fileName);
   try {
     const size = await writeArchive(
-      { db: ctx.db, origin: ctx.config.origin, dataDir: ctx.config.dataDir, archive: ctx.archive },
+      { db: ctx.db, origin: ctx.config.origin, dataDir: ctx.config.dataDir, archive: ctx.archive, media: ctx.media },
       started.userId,
       path,
       (done, total) => recordExportProgress(ctx.db, exportId, done, total),

@@ -2,6 +2,7 @@ import { mkdir, unlink, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { invalid } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { processImage } from "./images.ts";
 
 export const AVATAR_MAX_BYTES = 512 * 1024;
 
@@ -24,9 +25,16 @@ const kinds: { ext: string; type: string; magic: (b: Uint8Array) => boolean }[] 
   },
 ];
 
+/** Avatars are shown at 24 to 96 px: 400 is plenty for a sharp picture on any screen. */
+const AVATAR_SIDE = 400;
+
 export const avatarDir = (dataDir: string) => join(dataDir, "media", "avatars");
 
-/** Stores an uploaded avatar after checking its real type by its first bytes; returns the file name. */
+/**
+ * Stores an uploaded avatar after checking its real type by its first bytes,
+ * re-encoded as every image we keep is (EXIF and GPS gone, bounded in size);
+ * a PNG stays a PNG. Returns the file name.
+ */
 export async function saveAvatar(dataDir: string, file: File): Promise<string> {
   if (file.size > AVATAR_MAX_BYTES)
     throw invalid("avatar: must be at most 512 KiB", { avatar: "must be at most 512 KiB" });
@@ -36,9 +44,14 @@ export async function saveAvatar(dataDir: string, file: File): Promise<string> {
     throw invalid("avatar: must be a PNG, JPEG, GIF or WebP image", {
       avatar: "must be a PNG, JPEG, GIF or WebP image",
     });
-  const name = `${newId()}.${kind.ext}`;
+  const image = await processImage(
+    bytes,
+    { maxBytes: AVATAR_MAX_BYTES, maxSide: AVATAR_SIDE, keepPng: kind.ext === "png" },
+    "avatar",
+  );
+  const name = `${newId()}.${image.ext}`;
   await mkdir(avatarDir(dataDir), { recursive: true });
-  await writeFile(join(avatarDir(dataDir), name), bytes, { flag: "wx" });
+  await writeFile(join(avatarDir(dataDir), name), image.bytes, { flag: "wx" });
   return name;
 }
 

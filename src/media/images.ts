@@ -13,6 +13,8 @@ export interface ImageLimits {
   maxBytes: number;
   /** Longest side after resizing, in pixels. */
   maxSide: number;
+  /** A PNG stays a PNG even without transparency (avatars: often drawn, where JPEG blurs edges). */
+  keepPng?: boolean;
 }
 
 export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxBytes: 10 * 1024 * 1024, maxSide: 2048 };
@@ -46,12 +48,14 @@ export async function processImage(
   let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
-  } catch {
+  } catch (error) {
+    // sharp refuses an image declaring more pixels than the bound before decoding it.
+    if (/pixel limit/i.test(String(error))) throw refuse("has too many pixels");
     throw refuse("must be a JPEG, PNG, GIF, WebP or AVIF image");
   }
   if (!meta.format || !ACCEPTED.has(meta.format)) throw refuse("must be a JPEG, PNG, GIF, WebP or AVIF image");
   if ((meta.width ?? 0) * (meta.height ?? 0) > MAX_INPUT_PIXELS) throw refuse("has too many pixels");
-  const png = meta.hasAlpha === true;
+  const png = meta.hasAlpha === true || (limits.keepPng === true && meta.format === "png");
   try {
     // `rotate()` with no angle applies the EXIF orientation; nothing of the metadata is written back.
     const pipeline = sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, failOn: "error" })

@@ -6,6 +6,7 @@ import type { AppContext } from "../context.ts";
 import { now } from "../ids.ts";
 import { logger } from "../logging.ts";
 import { hostOf } from "../urls.ts";
+import type { ImageRow } from "./access.ts";
 import { processImage } from "./images.ts";
 import { withholds } from "./service.ts";
 
@@ -18,6 +19,8 @@ export const REMOTE_FETCH = {
   maxBytes: 16 * 1024 * 1024,
   /** Fetches at once, for the whole process; more wait their turn. */
   concurrent: 4,
+  /** Of which at most this many from one server: a slow one can't hold them all. */
+  perHost: 2,
   /** Requests waiting beyond that are answered "try again later". */
   maxWaiting: 200,
   /** A failed image is not tried again before this. */
@@ -28,17 +31,12 @@ export type RemoteImage =
   | { status: "ok"; bytes: Buffer; mediaType: string }
   | { status: "withheld" | "missing" | "failed" | "busy" };
 
-/** Our copy of remote image `key`, fetched now if we have none. */
-export async function remoteImage(ctx: AppContext, key: string): Promise<RemoteImage> {
-  const row = await ctx.db
-    .selectFrom("media")
-    .innerJoin("posts", "posts.id", "media.post_id")
-    .innerJoin("actors", "actors.id", "posts.author_id")
-    .select(["media.id", "media.file", "media.media_type", "media.remote_url", "media.failed_at", "actors.host"])
-    .where("media.key", "=", key)
-    .where("media.local", "=", 0)
-    .executeTakeFirst();
-  if (!row?.remote_url) return { status: "missing" };
+/**
+ * Our copy of the remote image in `row` (src/media/access.ts decided the reader may see it), fetched now if we
+ * have none.
+ */
+export async function remoteImage(ctx: AppContext, row: ImageRow): Promise<RemoteImage> {
+  if (!row.remote_url || row.local === 1) return { status: "missing" };
   const rejects = (host: string) => ctx.policy.check(host).rejectMedia || ctx.policy.isSuspended(host);
   if (withholds(rejects, row.remote_url, row.host)) return { status: "withheld" };
   if (row.file) {
@@ -49,7 +47,8 @@ export async function remoteImage(ctx: AppContext, key: string): Promise<RemoteI
   let pending = inFlight.get(row.id);
   if (!pending) {
     if (waiting >= REMOTE_FETCH.maxWaiting) return { status: "busy" };
-    pending = fetchAndStore(ctx, { id: row.id, key, url: row.remote_url }).finally(() => inFlight.delete(row.id));
+    const url = row.remote_url;
+    pending = fetchAndStore(ctx, { id: row.id, key: row.key, url }).finally(() => inFlight.delete(row.id));
     inFlight.set(row.id, pending);
   }
   return pending;
@@ -59,11 +58,19 @@ const inFlight = new Map<string, Promise<RemoteImage>>();
 let running = 0;
 let waiting = 0;
 const queue: (() => void)[] = [];
+/** Fetches running or waiting per host: one slow server holds at most `perHost` of the process's slots. */
+const perHost = new Map<string, number>();
+const hostQueues = new Map<string, (() => void)[]>();
 
-async function slot<T>(task: () => Promise<T>): Promise<T> {
-  if (running >= REMOTE_FETCH.concurrent) {
-    waiting++;
-    await new Promise<void>((resolve) => queue.push(resolve));
+async function slot<T>(host: string, task: () => Promise<T>): Promise<T> {
+  waiting++;
+  try {
+    // First a place among this host's fetches, then one of the process's slots.
+    if ((perHost.get(host) ?? 0) >= REMOTE_FETCH.perHost)
+      await new Promise<void>((resolve) => hostQueues.set(host, [...(hostQueues.get(host) ?? []), resolve]));
+    perHost.set(host, (perHost.get(host) ?? 0) + 1);
+    if (running >= REMOTE_FETCH.concurrent) await new Promise<void>((resolve) => queue.push(resolve));
+  } finally {
     waiting--;
   }
   running++;
@@ -72,13 +79,19 @@ async function slot<T>(task: () => Promise<T>): Promise<T> {
   } finally {
     running--;
     queue.shift()?.();
+    const left = (perHost.get(host) ?? 1) - 1;
+    if (left === 0) perHost.delete(host);
+    else perHost.set(host, left);
+    const next = hostQueues.get(host)?.shift();
+    if (hostQueues.get(host)?.length === 0) hostQueues.delete(host);
+    next?.();
   }
 }
 
 async function fetchAndStore(ctx: AppContext, media: { id: string; key: string; url: string }): Promise<RemoteImage> {
-  return slot(async () => {
+  return slot(hostOf(media.url), async () => {
     try {
-      const bytes = await download(media.url);
+      const bytes = await download(media.url, hostOf(ctx.config.origin));
       const image = await processImage(bytes, { maxBytes: REMOTE_FETCH.maxBytes, maxSide: 2048 });
       const file = `cache/${media.key}.${image.ext}`;
       await ctx.media.put(file, image.bytes);
@@ -106,12 +119,25 @@ async function fetchAndStore(ctx: AppContext, media: { id: string; key: string; 
 
 /**
  * The file, read within the time and size bounds. Private addresses are
- * refused by the process's outbound connector (federation/outbound-http.ts),
- * redirects included.
+ * refused by the process's outbound connector (federation/outbound-http.ts);
+ * redirects are followed here, a few at most and never to our own host (an
+ * image of ours is no remote image: two such could wait for each other).
  */
-async function download(url: string): Promise<Uint8Array> {
+async function download(url: string, ownHost: string): Promise<Uint8Array> {
   const signal = AbortSignal.timeout(REMOTE_FETCH.timeoutMs);
-  const res = await fetch(url, { signal, headers: { Accept: "image/*" }, redirect: "follow" });
+  let target = url;
+  let res: Response | undefined;
+  for (let hop = 0; hop <= 3; hop++) {
+    if (hostOf(target) === ownHost) throw new Error("points at this server");
+    res = await fetch(target, { signal, headers: { Accept: "image/*" }, redirect: "manual" });
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
+    if (!location) break;
+    await res.body?.cancel().catch(() => undefined);
+    target = new URL(location, target).href;
+    if (!/^https?:$/.test(new URL(target).protocol)) throw new Error("redirected off the web");
+    res = undefined;
+  }
+  if (!res) throw new Error("too many redirects");
   if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
   const declared = Number(res.headers.get("content-length") ?? "0");
   if (declared > REMOTE_FETCH.maxBytes) throw new Error(`declared ${declared} bytes`);

@@ -3,8 +3,10 @@ import { conversationPage, deleteConversationPage, inboxPage } from "../../views
 import { findLocalUser } from "../accounts/service.ts";
 import { findRemoteActorByHandle } from "../actors/remote.ts";
 import { DomainError, notFound } from "../errors.ts";
+import { imageLimits, readUploads, withStoredImages } from "../media/form.ts";
+import { postImages } from "../media/shown.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
-import { formFields } from "../web/forms.ts";
+import { formBody, formFields } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
 import { conversation, conversations, deleteConversation, sendMessage } from "./service.ts";
 
@@ -47,12 +49,18 @@ async function renderConversation(
   const user = requireUser(c);
   const other = await counterpart(c);
   const messages = await conversation(c.get("app").db, user.actorId, other.id);
+  const images = await postImages(
+    c.get("app"),
+    messages.map((m) => m.id),
+  );
   return c.html(
     conversationPage(
       pageContext(c),
       other,
       messages.map((m) => ({
         ...m,
+        sensitive: m.sensitive === 1,
+        images: images.get(m.id),
         mine: m.authorId === user.actorId,
         authorName: m.authorId === user.actorId ? "You" : (m.authorName ?? m.authorUsername),
       })),
@@ -68,9 +76,14 @@ messageRoutes.post("/messages/:handle", async (c) => {
   const user = requireUser(c);
   const app = c.get("app");
   const other = await counterpart(c);
+  const body = await formBody(c);
   const form = await formFields(c);
   try {
-    await sendMessage(app.db, app.config.origin, user.actorId, other.id, { body: form.body ?? "", cw: form.cw });
+    const uploads = await readUploads(body);
+    const input = { body: form.body ?? "", cw: form.cw, sensitive: form.sensitive === "1" };
+    await withStoredImages(app.media, uploads, imageLimits(app.config), (images) =>
+      sendMessage(app.db, app.config.origin, user.actorId, other.id, input, images),
+    );
     return c.redirect(`/messages/${other.handle}`, 303);
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;

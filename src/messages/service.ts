@@ -8,6 +8,7 @@ import { forbidden, notFound, parseInput } from "../errors.ts";
 import { recordEvent } from "../events.ts";
 import { refusesMessagesFrom } from "../filters/service.ts";
 import { newId, now } from "../ids.ts";
+import { attachImages, type StoredImage } from "../media/service.ts";
 import { notify } from "../notifications/service.ts";
 import { BODY_MAX, deletePost } from "../posts/service.ts";
 import { postIri } from "../urls.ts";
@@ -23,6 +24,8 @@ export const messageInput = z.object({
     .max(500)
     .optional()
     .transform((v) => (v ? v : null)),
+  /** Its images are shown blurred until opened. */
+  sensitive: z.boolean().default(false),
 });
 
 /** Sends a message from a local user to one person (local or remote). */
@@ -32,6 +35,7 @@ export async function sendMessage(
   authorId: string,
   recipientId: string,
   input: z.input<typeof messageInput>,
+  images: StoredImage[] = [],
 ) {
   const data = parseInput(messageInput, input);
   if (recipientId === authorId) throw forbidden("you cannot message yourself");
@@ -72,7 +76,7 @@ export async function sendMessage(
         source: data.body,
         content_html: renderMarkdown(data.body, origin),
         summary: data.cw,
-        sensitive: data.cw ? 1 : 0,
+        sensitive: data.cw || data.sensitive ? 1 : 0,
         audience: "direct",
         language: null,
         local: 1,
@@ -87,6 +91,7 @@ export async function sendMessage(
       })
       .execute();
     await trx.insertInto("post_recipients").values({ post_id: id, actor_id: recipientId }).execute();
+    await attachImages(trx, id, images);
     const tags = extractHashtags(data.body);
     if (tags.length > 0)
       await trx
@@ -132,6 +137,7 @@ export async function conversation(db: Db, viewerId: string, otherId: string, li
       "posts.id",
       "posts.content_html as contentHtml",
       "posts.summary",
+      "posts.sensitive",
       "posts.published_at as publishedAt",
       "posts.deleted_at as deletedAt",
       "author.id as authorId",

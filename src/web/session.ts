@@ -6,10 +6,15 @@ import type { WebContext, WebEnv } from "./env.ts";
 
 const COOKIE = "kindred_session";
 
+/** The logged-in user, if any, from the session cookie (for what runs before loadSession). */
+export async function sessionUser(c: WebContext): Promise<SessionUser | undefined> {
+  const token = getCookie(c, COOKIE);
+  return token && token.length <= 64 ? await userForSession(c.get("app").db, token) : undefined;
+}
+
 /** Loads the logged-in user, if any, from the session cookie. */
 export const loadSession = (): MiddlewareHandler<WebEnv> => async (c, next) => {
-  const token = getCookie(c, COOKIE);
-  c.set("user", token && token.length <= 64 ? await userForSession(c.get("app").db, token) : undefined);
+  c.set("user", await sessionUser(c));
   await next();
 };
 

@@ -1,6 +1,7 @@
 // Erasure on both databases: what `eraseAccount` leaves behind, row by row and
 // in every text column, on SQLite and on PostgreSQL. The federation side (who
 // is told, receipts, byte scans) is in test/federation/erasure*.test.ts.
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fedifyQueuedDeliveries } from "../../federation/queued-deliveries.ts";
 import { join as joinCommunity } from "../../src/communities/membership.ts";
@@ -10,6 +11,7 @@ import { eraseAccount, erasureSummary } from "../../src/erasure/service.ts";
 import { requestExport } from "../../src/export/service.ts";
 import { filterPerson } from "../../src/filters/service.ts";
 import { newId } from "../../src/ids.ts";
+import { storeUploads, sweepMediaDeletions } from "../../src/media/service.ts";
 import { sendMessage } from "../../src/messages/service.ts";
 import { removePost } from "../../src/moderation/posts.ts";
 import { fileReport } from "../../src/moderation/reports.ts";
@@ -252,5 +254,48 @@ describe.each(dialects)("eraseAccount (%s)", (dialect) => {
     expect(
       await db.selectFrom("users").select("actor_id").where("actor_id", "=", onlyAdmin[0]!.actor_id).executeTakeFirst(),
     ).toBeDefined();
+  });
+});
+
+describe.each(dialects)("eraseAccount, anonymize mode (%s)", (dialect) => {
+  let instance: TestInstance;
+  beforeAll(async () => {
+    instance = await startTestInstance({ dialect });
+  });
+  afterAll(async () => {
+    await instance?.stop();
+  });
+
+  it("anonymize mode keeps the text of kept posts but not their images", async () => {
+    const db = instance.runtime.db;
+    const owner = await seedUser(instance, "admin", { role: "admin" });
+    const community = await seedCommunity(instance, owner, { slug: "kept", name: "Kept", allowAnonymize: true });
+    const pia = await seedUser(instance, "pia");
+    await joinCommunity(db, instance.url, community, pia.actorId);
+    const photo = await sharp({ create: { width: 40, height: 30, channels: 3, background: "#468" } })
+      .jpeg()
+      .toBuffer();
+    const images = await storeUploads(instance.runtime.media, [
+      { bytes: photo, alt: "My kitchen, with the window", field: "image1", altField: "alt1" },
+    ]);
+    const thread = await createThread(
+      db,
+      instance.url,
+      community,
+      pia.actorId,
+      { title: "Pia-kept", body: "text" },
+      images,
+    );
+    await eraseAccount(db, instance.url, pia.actorId, { mode: "anonymize", queued: fedifyQueuedDeliveries });
+    const kept = await db
+      .selectFrom("posts")
+      .select(["author_id", "title"])
+      .where("id", "=", thread.id)
+      .executeTakeFirst();
+    expect(kept?.title).toBe("Pia-kept");
+    expect(kept?.author_id).not.toBe(pia.actorId);
+    expect(await db.selectFrom("media").select("id").where("post_id", "=", thread.id).execute()).toEqual([]);
+    await sweepMediaDeletions(db, instance.runtime.media);
+    expect(await instance.runtime.media.get(images[0]!.file)).toBeNull();
   });
 });

@@ -22,6 +22,7 @@ const described: Record<string, string> = {
   "account.json": "Your account: username, email, sign-up date, roles, settings and active sessions.",
   "moderation.json": "Reports you filed and moderation actions taken on your content.",
   "deliveries.json": "Which servers received which of your posts, and when.",
+  "media_attachments.json": "Each image's file, address, post and description.",
 };
 
 const style = raw(
@@ -32,7 +33,13 @@ const style = raw(
 /** The human-readable index of an export archive: a standalone page, no external resources. */
 export function readmeHtml(d: ArchiveReadme): string {
   const file = (name: string) => {
-    const what = described[name] ?? (name.startsWith("avatar") ? "Your profile picture." : "");
+    const what =
+      described[name] ??
+      (name.startsWith("avatar")
+        ? "Your profile picture."
+        : name.startsWith("media_attachments/")
+          ? "An image you attached to a post or message (as in a Mastodon archive)."
+          : "");
     return html`<tr><td><code>${name}</code></td><td>${what}</td></tr>`;
   };
   const c = d.counts;

@@ -1,5 +1,6 @@
 import { html } from "hono/html";
 import { postBody } from "../components.ts";
+import { type ImageItem, imageFields } from "../images.ts";
 import { csrfField, fieldError, formErrors, type Html, hint, layout, type PageContext, time } from "../layout.ts";
 
 export interface ConversationItem {
@@ -37,11 +38,13 @@ export interface MessageItem {
   deletedAt: string | null;
   mine: boolean;
   authorName: string;
+  images?: ImageItem[];
+  sensitive?: boolean;
 }
 
 function messageItem(m: MessageItem): Html {
   const meta = html`<p class="meta">${m.authorName} · ${time(m.publishedAt)}</p>`;
-  const body = postBody({ summary: m.summary, contentHtml: m.contentHtml, deletedAt: m.deletedAt, removedAt: null });
+  const body = postBody({ ...m, removedAt: null });
   return html`<li class="message${m.mine ? " mine" : ""}" id="post-${m.id}">${meta}${body}</li>`;
 }
 
@@ -63,12 +66,13 @@ export function conversationPage(
 <h1>With <a href="/@${other.handle}">${other.name ?? other.handle}</a></h1>
 <ol class="messages">${messages.map(messageItem)}</ol>
 ${formErrors(state.message)}
-<form method="post" action="/messages/${other.handle}" class="stack">
+<form method="post" action="/messages/${other.handle}" class="stack" enctype="multipart/form-data">
   ${csrfField(page.csrf)}
   <label for="body">Message ${hint("Markdown")}</label>
   <textarea id="body" name="body" rows="4" required maxlength="50000">${state.values?.body ?? ""}</textarea>
   ${fieldError(state.errors, "body")}
   <details><summary>Add a content warning</summary><label for="cw">Content warning</label>${cwInput}</details>
+  ${imageFields("message", 4, state, state.values?.sensitive === "1")}
   <button type="submit">Send</button>
 </form>
 ${messages.length > 0 ? deletion : ""}`,
