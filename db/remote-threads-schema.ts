@@ -7,3 +7,12 @@ export interface RemoteRefreshesTable {
   kind: "community" | "thread";
   refreshed_at: Iso;
 }
+
+/** A remote post's like count as its origin publishes it (`likes.totalItems`); see src/posts/like-counts.ts. */
+export interface RemoteCountsTable {
+  post_id: string;
+  likes: number;
+  /** The origin's likes not among those held here when it was read: what a page adds to ours. */
+  likes_elsewhere: number;
+  counted_at: Iso;
+}

@@ -8,6 +8,7 @@ import { forbidden, notFound } from "../errors.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
 import { notify } from "../notifications/service.ts";
+import { isLimited } from "../sanctions/visibility.ts";
 import { followIri } from "../urls.ts";
 
 export type FollowOutcome = "accepted" | "pending" | "refused";
@@ -32,10 +33,13 @@ export async function receiveFollow(
         "actors.type",
         "communities.federation",
         "actors.deleted_at",
+        "actors.suspended_at",
       ])
       .where("actors.id", "=", input.followeeId)
       .executeTakeFirst();
-    if (target?.local !== 1 || target.deleted_at || target.federation === "local") return "refused";
+    // A suspended account is followed by no one new (src/sanctions/).
+    if (target?.local !== 1 || target.deleted_at || target.suspended_at || target.federation === "local")
+      return "refused";
     const follower = await trx
       .selectFrom("actors")
       .select("host")
@@ -67,7 +71,9 @@ export async function receiveFollow(
     }
     const id = newId();
     // Followers from a limited (silenced) server always wait for approval.
-    const status = target.manual === 1 || input.requireApproval ? "pending" : "accepted";
+    // A limited account's follow becomes a request, as Mastodon does (src/sanctions/).
+    const limited = await isLimited(trx, input.followerId);
+    const status = target.manual === 1 || input.requireApproval || limited ? "pending" : "accepted";
     const ts = now();
     await trx
       .insertInto("follows")
@@ -85,7 +91,10 @@ export async function receiveFollow(
     // A community's moderators are asked to decide; a person is told who follows them (or asks to).
     if (target.type === "Group") {
       if (status === "pending") await notifyJoinRequest(trx, target.id, input.followerId);
-    } else await notify(trx, { userId: target.id, kind: "follow", actorId: input.followerId });
+    } else {
+      const kind = status === "pending" ? "follow_request" : "follow";
+      await notify(trx, { userId: target.id, kind, actorId: input.followerId });
+    }
     return status;
   });
 }

@@ -12,6 +12,8 @@ export const NOTIFICATION_KINDS = {
   report_filed: "New report to review",
   /** For moderators and admins: a new appeal (or one escalated to the admins). */
   appeal_filed: "New appeal to review",
+  /** For admins: someone applied to join the instance (sign-ups need approval). */
+  registration: "New sign-up to review",
   /** Someone answered one of the member's posts. */
   reply: "New reply to your post",
   /** Someone named the member in a post. */
@@ -24,6 +26,8 @@ export const NOTIFICATION_KINDS = {
   join_request: "New request to join",
   /** Someone followed the member. */
   follow: "Someone followed you",
+  /** Someone asks to follow the member, who approves it (src/follows/requests.ts). */
+  follow_request: "Someone asked to follow you",
 } as const;
 
 export type NotificationKind = keyof typeof NOTIFICATION_KINDS;
@@ -38,4 +42,5 @@ export const REQUIRED_KINDS: ReadonlySet<NotificationKind> = new Set([
   "appeal_decided",
   "report_filed",
   "appeal_filed",
+  "registration",
 ]);

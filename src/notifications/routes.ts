@@ -12,6 +12,7 @@ import type { WebEnv } from "../web/env.ts";
 import { pageContext } from "../web/env.ts";
 import { formFields } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
+import { digestSetting } from "./digest-settings.ts";
 import { NOTIFICATION_KINDS, type NotificationKind } from "./kinds.ts";
 import { preferences, savePreferences } from "./preferences.ts";
 import { listNotifications, markRead, unreadCount } from "./service.ts";
@@ -42,8 +43,10 @@ const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 notificationRoutes.get("/settings/notifications", async (c) => {
   const user = requireUser(c);
-  const switches = await preferences(c.get("app").db, user.actorId);
-  return c.html(notificationSettingsPage(pageContext(c), switches, c.req.query("saved") === "1"));
+  const app = c.get("app");
+  const switches = await preferences(app.db, user.actorId);
+  const digest = await digestSetting(app.db, user.actorId, app.config.smtpUrl !== null);
+  return c.html(notificationSettingsPage(pageContext(c), switches, c.req.query("saved") === "1", digest));
 });
 
 /** A checked box is a kind on; an unchecked one (absent from the form) is off. */
@@ -149,6 +152,8 @@ async function describe(db: Db, items: Item[], admin: boolean): Promise<Notifica
       card.detail = `Against a moderation decision${where}`;
       const toAdmins = admin && (a?.status === "escalated" || n.communityLocal !== 1);
       card.href = toAdmins || !community ? "/admin/appeals" : `/@${community}/appeals`;
+    } else if (kind === "registration") {
+      card.href = "/admin/registrations";
     }
     return card;
   });

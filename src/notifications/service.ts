@@ -89,17 +89,38 @@ const stillShown = sql<SqlBool>`(notifications.kind not in (${sql.join([...SOCIA
       select 1 from posts thread where thread.id = posts.thread_id
       and (thread.removed_at is not null or thread.deleted_at is not null)))))))`;
 
+/** Cards, not rows: the likes of one post are one card on the page (social.ts `groupLikes`), so one here. */
+const card = sql<string>`case when notifications.kind = 'like' and notifications.post_id is not null
+  then 'like ' || notifications.post_id else notifications.id end`;
+
 export async function unreadCount(db: Db, userId: string): Promise<number> {
   const row = await db
     .selectFrom("notifications")
     .leftJoin("actors as actor", "actor.id", "notifications.actor_id")
     .leftJoin("posts", "posts.id", "notifications.post_id")
-    .select((eb) => eb.fn.countAll<string | number>().as("n"))
+    .select((eb) => eb.fn.count<string | number>(card).distinct().as("n"))
     .where("notifications.user_id", "=", userId)
     .where("notifications.read_at", "is", null)
     .where(stillShown)
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** A member's unread notifications written after `since` and up to `until`, counted per kind (email digests). */
+export async function unreadByKind(db: Db, userId: string, since: string, until: string) {
+  const rows = await db
+    .selectFrom("notifications")
+    .leftJoin("actors as actor", "actor.id", "notifications.actor_id")
+    .leftJoin("posts", "posts.id", "notifications.post_id")
+    .select((eb) => ["notifications.kind", eb.fn.countAll<string | number>().as("n")])
+    .where("notifications.user_id", "=", userId)
+    .where("notifications.read_at", "is", null)
+    .where("notifications.created_at", ">", since)
+    .where("notifications.created_at", "<=", until)
+    .where(stillShown)
+    .groupBy("notifications.kind")
+    .execute();
+  return new Map(rows.map((r) => [r.kind, Number(r.n)]));
 }
 
 /** A member's notifications, newest first, a page at a time. */

@@ -61,6 +61,10 @@ export function socialCard(group: Item[]): NotificationCard {
       card.sentence = `${person} followed you`;
       card.href = handle ? `/@${handle}` : null;
       break;
+    case "follow_request":
+      card.sentence = `${person} requested to follow you`;
+      card.href = "/follow-requests";
+      break;
   }
   if (handle && n.kind !== "follow" && n.kind !== "message" && n.kind !== "like") card.detail ??= `@${handle}`;
   return card;

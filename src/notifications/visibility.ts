@@ -11,6 +11,7 @@ export const SOCIAL_KINDS: ReadonlySet<NotificationKind> = new Set([
   "like",
   "join_request",
   "follow",
+  "follow_request",
 ]);
 
 /** `"<userId> <actorId>"` for each pair where the user mutes or blocks the actor or the actor's server. */

@@ -2,6 +2,7 @@
 // (latest activity, likes) pages by `key_id` so that ties never repeat or skip.
 import { type RawBuilder, sql } from "kysely";
 import { DomainError } from "../errors.ts";
+import { likeCount } from "./like-counts.ts";
 
 /** How a community's threads are ordered: newest, latest reply, most liked (within a period). */
 export type ThreadSort = "new" | "active" | "top";
@@ -29,7 +30,8 @@ export const activityKey: SortKey = {
   parse: (key) => (key.length > 0 && key.length <= 40 ? key : null),
 };
 export const likesKey: SortKey = {
-  expr: sql<number>`(select count(*) from likes l where l.post_id = posts.id)`,
+  // As the threads show it: a remote thread's likes include those its origin counts (like-counts.ts).
+  expr: likeCount,
   parse: (key) => (/^\d{1,12}$/.test(key) ? Number(key) : null),
 };
 

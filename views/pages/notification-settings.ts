@@ -1,5 +1,6 @@
 import { html } from "hono/html";
 import { choice, csrfField, type Html, layout, type PageContext } from "../layout.ts";
+import { type DigestSection, digestSettings } from "./email-digest.ts";
 
 export interface NotificationSwitch {
   kind: string;
@@ -8,7 +9,12 @@ export interface NotificationSwitch {
 }
 
 /** One checkbox per kind a member may turn off; what moderation owes them is always sent, and said so. */
-export function notificationSettingsPage(page: PageContext, switches: NotificationSwitch[], saved: boolean): Html {
+export function notificationSettingsPage(
+  page: PageContext,
+  switches: NotificationSwitch[],
+  saved: boolean,
+  digest: DigestSection,
+): Html {
   return layout(
     page,
     "Notification settings",
@@ -24,6 +30,7 @@ ${saved ? html`<div class="notice" role="status">Saved.</div>` : ""}
   (for moderators) new reports and appeals are always sent. Nobody is told what you turned off.</p>
   <button>Save</button>
 </form>
+${digestSettings(page, digest)}
 <p><a href="/notifications">Back to notifications</a> · <a href="/settings">Settings</a></p>`,
   );
 }
