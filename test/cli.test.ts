@@ -190,7 +190,7 @@ describe.each(dialects)("kindred CLI on %s", (dialect) => {
   it("user set-role and user verify-clinician change the account", async () => {
     const [role, badge] = await Promise.all([
       cli(env, ["user", "set-role", "bob", "admin"]),
-      cli(env, ["user", "verify-clinician", "bob"]),
+      cli(env, ["user", "verify-clinician", "bob", "--profession", "Nurse", "--registration", "NMC 12A3456E"]),
     ]);
     expect(role).toMatchObject({ code: 0, stderr: "" });
     expect(badge).toMatchObject({ code: 0, stderr: "" });
@@ -199,6 +199,10 @@ describe.each(dialects)("kindred CLI on %s", (dialect) => {
       role: "admin",
       is_clinician: 1,
     });
+    expect(badge.stdout).toBe("bob now shows the verified clinician badge: Nurse\n");
+    const missing = await cli(env, ["user", "verify-clinician", "bob"]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain("--profession is required");
     const [revoke, nobody] = await Promise.all([
       cli(env, ["user", "verify-clinician", "bob", "--revoke"]),
       cli(env, ["user", "set-role", "nobody", "member"]),

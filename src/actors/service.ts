@@ -6,9 +6,12 @@ export async function findLocalActor(db: Db, usernameKey: string) {
     .selectFrom("actors")
     .leftJoin("users", "users.actor_id", "actors.id")
     .leftJoin("communities", "communities.actor_id", "actors.id")
+    .leftJoin("clinician_badges as badge", "badge.user_id", "actors.id")
     .selectAll("actors")
     .select([
       "users.is_clinician as isClinician",
+      "badge.profession as clinicianProfession",
+      "badge.registration as clinicianRegistration",
       "users.role",
       "communities.visibility",
       "communities.join_policy as joinPolicy",

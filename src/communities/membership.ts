@@ -5,6 +5,7 @@ import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
 import { notify } from "../notifications/service.ts";
 import { allowedBy } from "../policy/domains.ts";
+import { isLimited } from "../sanctions/visibility.ts";
 import { followIri } from "../urls.ts";
 import { approvesFollowers } from "./service.ts";
 
@@ -58,7 +59,11 @@ export async function join(
   if (await isBanned(db, community.id, actorId)) throw forbidden("you are banned from this community");
   const existing = await membership(db, community.id, actorId);
   if (existing) return existing;
-  const status: FollowStatus = approvesFollowers(community.joinPolicy, community.visibility) ? "pending" : "accepted";
+  // A limited account's join waits for a moderator even where joining is open (src/sanctions/).
+  const status: FollowStatus =
+    approvesFollowers(community.joinPolicy, community.visibility) || (await isLimited(db, actorId))
+      ? "pending"
+      : "accepted";
   const id = newId();
   const ts = now();
   await inTransaction(db, async (trx) => {

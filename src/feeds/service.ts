@@ -24,23 +24,27 @@ export const normalizeTag = (tag: string) => tag.toLowerCase().slice(0, TAG_MAX)
  * in one query on the (host, username_key) index.
  */
 async function localActor(db: Db, name: string) {
-  return db
-    .selectFrom("actors")
-    .leftJoin("communities", "communities.actor_id", "actors.id")
-    .leftJoin("users", "users.actor_id", "actors.id")
-    .select([
-      "actors.id",
-      "actors.iri",
-      "actors.username",
-      "actors.name",
-      "communities.visibility",
-      "communities.federation",
-      "users.actor_id as userId",
-    ])
-    .where("actors.username_key", "=", name.toLowerCase())
-    .where("actors.local", "=", 1)
-    .where("actors.deleted_at", "is", null)
-    .executeTakeFirst();
+  return (
+    db
+      .selectFrom("actors")
+      .leftJoin("communities", "communities.actor_id", "actors.id")
+      .leftJoin("users", "users.actor_id", "actors.id")
+      .select([
+        "actors.id",
+        "actors.iri",
+        "actors.username",
+        "actors.name",
+        "communities.visibility",
+        "communities.federation",
+        "users.actor_id as userId",
+      ])
+      .where("actors.username_key", "=", name.toLowerCase())
+      .where("actors.local", "=", 1)
+      .where("actors.deleted_at", "is", null)
+      // A suspended member's feed is gone with their profile.
+      .where("actors.suspended_at", "is", null)
+      .executeTakeFirst()
+  );
 }
 
 type LocalActor = NonNullable<Awaited<ReturnType<typeof localActor>>>;
@@ -76,6 +80,9 @@ function publicPosts(db: Db) {
       // A reply in a removed thread would bring the thread back into view.
       .where("thread.removed_at", "is", null)
       .where("author.deleted_at", "is", null)
+      .where("author.suspended_at", "is", null)
+      // Feeds are public listings, which a limited account's posts stay out of.
+      .where("author.limited_at", "is", null)
       .orderBy("posts.id", "desc")
       .limit(FEED_ITEMS)
   );

@@ -2,14 +2,37 @@ import { z } from "zod";
 import type { Db } from "../../db/schema.ts";
 import { DomainError, parseInput } from "../errors.ts";
 
+const DEFAULT_PRIVACY_NOTICE = `This instance keeps what you give it to run your account: your username,
+an email address if you add one, a hash of your password (never the password), what you post,
+and who you follow and which communities you join. Your posts go to the servers of the people and communities
+they are addressed to.
+
+Health information is sensitive. Nothing here is sold or shared with advertisers, and pages load nothing from other
+websites.
+
+You can download everything this instance holds about you, and erase your account: your posts are then deleted here
+and on every server they reached, and you get a receipt (Settings → Your data).
+
+*Admins: say here who runs this instance, how to reach them, and how long backups are kept.*`;
+
 // Instance-wide settings an admin changes at run time (config is for what
 // needs a restart). Stored as key/value rows; defaults apply when absent.
 export const settingsSchema = z.object({
   description: z.string().max(5000).default("A Kindred instance: patient communities on the fediverse."),
   /** Who may create communities. */
   communityCreation: z.enum(["admins", "members"]).default("admins"),
-  /** Whether the public may sign up. */
-  registrations: z.enum(["open", "closed"]).default("open"),
+  /**
+   * Who may sign up: anyone; anyone, once an admin approved their answer to
+   * `applicationQuestion`; only with an invite link; nobody (invite links still work, as on Mastodon).
+   */
+  registrations: z.enum(["open", "approval", "invite", "closed"]).default("open"),
+  applicationQuestion: z.string().trim().min(1).max(500).default("Why would you like to join?"),
+  /** Markdown. The instance's rules, shown at sign-up and on /rules. */
+  rules: z.string().max(10_000).default(""),
+  /** Markdown. What the instance keeps about members and for how long (/privacy). */
+  privacyNotice: z.string().max(20_000).default(DEFAULT_PRIVACY_NOTICE),
+  /** New accounts must accept the rules and the privacy notice. */
+  requireAgreement: z.boolean().default(false),
   /** "allowlist": only domains on the allow list federate (Mastodon's limited federation). */
   federationMode: z.enum(["open", "allowlist"]).default("open"),
 });

@@ -8,12 +8,13 @@ import { inTransaction } from "../../db/transaction.ts";
 import { conflict, forbidden, notFound, parseInput } from "../errors.ts";
 import { newId, now } from "../ids.ts";
 import { notify } from "../notifications/service.ts";
+import { findSanctionTarget, liftSanction } from "../sanctions/service.ts";
 import { type Acting, assertMayModerate } from "./authority.ts";
 import { unbanPerson } from "./people.ts";
 import { restorePost } from "./posts.ts";
 
 /** What can be appealed: what takes something away from a person. */
-export const APPEALABLE = ["remove_post", "ban"] as const;
+export const APPEALABLE = ["remove_post", "ban", "suspend", "limit"] as const;
 export const APPEAL_MAX = 2000;
 
 const appealText = z.string().trim().min(1, "is required").max(APPEAL_MAX, `must be at most ${APPEAL_MAX} characters`);
@@ -56,6 +57,8 @@ export async function fileAppeal(db: Db, userId: string, actionId: string, text:
   return inTransaction(db, async (trx) => {
     const action = await appealableAction(trx, actionId, userId);
     const id = newId();
+    // A decision on a whole account was the admins': its appeal goes straight to them.
+    const toAdmins = action.community_id === null;
     await trx
       .insertInto("appeals")
       .values({
@@ -64,12 +67,12 @@ export async function fileAppeal(db: Db, userId: string, actionId: string, text:
         appellant_id: userId,
         community_id: action.community_id,
         text: body,
-        status: "open",
+        status: toAdmins ? "escalated" : "open",
         moderator_note: null,
         admin_note: null,
         decided_by: null,
         created_at: now(),
-        escalated_at: null,
+        escalated_at: toAdmins ? now() : null,
         decided_at: null,
       })
       .execute();
@@ -79,7 +82,7 @@ export async function fileAppeal(db: Db, userId: string, actionId: string, text:
           .select("actor_id")
           .where("community_id", "=", action.community_id)
           .execute()
-      : [];
+      : await trx.selectFrom("users").select("actor_id").where("role", "=", "admin").execute();
     await notify(
       trx,
       mods.map((m) => ({
@@ -140,6 +143,10 @@ export async function decideAppeal(
       await restorePost(db, origin, acting, appeal.postId, { reason, quiet: true }).catch(ignoreConflict);
     else if (appeal.action === "ban" && appeal.actorId && appeal.community_id)
       await unbanPerson(db, origin, acting, appeal.community_id, appeal.actorId, { reason }).catch(ignoreConflict);
+    else if ((appeal.action === "suspend" || appeal.action === "limit") && appeal.actorId) {
+      const target = await findSanctionTarget(db, await actorIri(db, appeal.actorId));
+      await liftSanction(db, origin, acting, target, appeal.action, reason).catch(ignoreConflict);
+    }
   }
   const escalate = !grant && appeal.status === "open";
   await inTransaction(db, async (trx) => {
@@ -177,6 +184,12 @@ export async function decideAppeal(
       );
     }
   });
+}
+
+async function actorIri(db: Db, actorId: string): Promise<string> {
+  const row = await db.selectFrom("actors").select("iri").where("id", "=", actorId).executeTakeFirst();
+  if (!row) throw notFound("account");
+  return row.iri;
 }
 
 const ignoreConflict = (e: unknown) => {

@@ -23,6 +23,12 @@ const ACTIVITY_KIND: Record<ModerationActionKind, string> = {
   remove_moderator: "remove",
   approve_member: "accept",
   reject_member: "reject",
+  // Account sanctions federate as an Update of the actor (Mastodon), not as activities of their own.
+  suspend: "suspend",
+  unsuspend: "undo",
+  limit: "limit",
+  unlimit: "undo",
+  delete_account: "delete",
 };
 
 /** What the reporter reads when an action taken from their report resolves it. */
@@ -40,10 +46,16 @@ const ACTION_NOTES: Record<ModerationActionKind, string> = {
   remove_moderator: "A moderator was dismissed",
   approve_member: "A join request was approved",
   reject_member: "A join request was refused",
+  suspend: "The account was suspended",
+  unsuspend: "The suspension was lifted",
+  limit: "The account was limited",
+  unlimit: "The limit was lifted",
+  delete_account: "The account was deleted",
 };
 
 export interface NewAction {
-  communityId: string;
+  /** Null for an action on a whole account, instance-wide (a suspension, a limit). */
+  communityId: string | null;
   acting: Acting;
   action: ModerationActionKind;
   postId?: string | null;
@@ -119,6 +131,8 @@ const REVERSES: Partial<Record<ModerationActionKind, ModerationActionKind>> = {
   unpin: "pin",
   unban: "ban",
   remove_moderator: "add_moderator",
+  unsuspend: "suspend",
+  unlimit: "limit",
 };
 
 async function reversedAction(db: Db, a: NewAction): Promise<string | null> {
@@ -127,7 +141,7 @@ async function reversedAction(db: Db, a: NewAction): Promise<string | null> {
   let q = db
     .selectFrom("moderation_actions")
     .select("id")
-    .where("community_id", "=", a.communityId)
+    .where((eb) => (a.communityId ? eb("community_id", "=", a.communityId) : eb("community_id", "is", null)))
     .where("action", "=", opposite)
     .where("reversed_at", "is", null);
   q = a.postId ? q.where("target_post_id", "=", a.postId) : q.where("target_actor_id", "=", a.actorId ?? "");

@@ -20,7 +20,14 @@ export const ACTION_LABELS: Record<string, string> = {
   remove_moderator: "Dismissed a moderator",
   approve_member: "Approved a join request",
   reject_member: "Refused a join request",
+  suspend: "Suspended an account",
+  unsuspend: "Lifted a suspension",
+  limit: "Limited an account",
+  unlimit: "Lifted a limit",
+  delete_account: "Deleted an account",
 };
+/** Instance-level actions on a whole account (src/sanctions/) that the person concerned may appeal. */
+const ACCOUNT_APPEALABLE = ["suspend", "limit"];
 /** Seen by moderators only: they say who asked to join. */
 const MODERATORS_ONLY = ["approve_member", "reject_member"];
 
@@ -29,43 +36,46 @@ export interface ModlogViewer {
 }
 
 function modlogQuery(db: Db) {
-  return db
-    .selectFrom("moderation_actions as m")
-    .innerJoin("actors as community", "community.id", "m.community_id")
-    .leftJoin("communities as settings", "settings.actor_id", "m.community_id")
-    .leftJoin("actors as moderator", "moderator.id", "m.moderator_id")
-    .leftJoin("actors as target", "target.id", "m.target_actor_id")
-    .leftJoin("posts", "posts.id", "m.target_post_id")
-    .leftJoin("posts as thread", "thread.id", "posts.thread_id")
-    .select([
-      "m.id",
-      "m.action",
-      "m.reason",
-      "m.by_role as byRole",
-      "m.created_at as createdAt",
-      "m.expires_at as expiresAt",
-      "m.reversed_at as reversedAt",
-      "m.community_id as communityId",
-      "community.username as communityUsername",
-      "community.host as communityHost",
-      "community.local as communityLocal",
-      "settings.hide_modlog_names as hideNames",
-      "settings.visibility",
-      "moderator.username as moderatorUsername",
-      "moderator.host as moderatorHost",
-      "moderator.local as moderatorLocal",
-      "target.username as targetUsername",
-      "target.host as targetHost",
-      "target.local as targetLocal",
-      "posts.id as postId",
-      "posts.parent_id as postParentId",
-      "posts.deleted_at as postDeletedAt",
-      "posts.removed_at as postRemovedAt",
-      "thread.id as threadId",
-      "thread.title as threadTitle",
-      "thread.removed_at as threadRemovedAt",
-      "thread.deleted_at as threadDeletedAt",
-    ]);
+  return (
+    db
+      .selectFrom("moderation_actions as m")
+      // No community for an action on a whole account (an admin's suspension or limit).
+      .leftJoin("actors as community", "community.id", "m.community_id")
+      .leftJoin("communities as settings", "settings.actor_id", "m.community_id")
+      .leftJoin("actors as moderator", "moderator.id", "m.moderator_id")
+      .leftJoin("actors as target", "target.id", "m.target_actor_id")
+      .leftJoin("posts", "posts.id", "m.target_post_id")
+      .leftJoin("posts as thread", "thread.id", "posts.thread_id")
+      .select([
+        "m.id",
+        "m.action",
+        "m.reason",
+        "m.by_role as byRole",
+        "m.created_at as createdAt",
+        "m.expires_at as expiresAt",
+        "m.reversed_at as reversedAt",
+        "m.community_id as communityId",
+        "community.username as communityUsername",
+        "community.host as communityHost",
+        "community.local as communityLocal",
+        "settings.hide_modlog_names as hideNames",
+        "settings.visibility",
+        "moderator.username as moderatorUsername",
+        "moderator.host as moderatorHost",
+        "moderator.local as moderatorLocal",
+        "target.username as targetUsername",
+        "target.host as targetHost",
+        "target.local as targetLocal",
+        "posts.id as postId",
+        "posts.parent_id as postParentId",
+        "posts.deleted_at as postDeletedAt",
+        "posts.removed_at as postRemovedAt",
+        "thread.id as threadId",
+        "thread.title as threadTitle",
+        "thread.removed_at as threadRemovedAt",
+        "thread.deleted_at as threadDeletedAt",
+      ])
+  );
 }
 
 type Row = Awaited<ReturnType<ReturnType<typeof modlogQuery>["execute"]>>[number];
@@ -110,7 +120,12 @@ function entry(r: Row, view: ModlogView) {
     targetHref: r.threadId && !r.postDeletedAt ? `/posts/${r.threadId}` : null,
     reason: r.reason,
     moderator: who,
-    community: r.communityLocal === 1 ? r.communityUsername : `${r.communityUsername}@${r.communityHost}`,
+    community:
+      r.communityUsername === null
+        ? null
+        : r.communityLocal === 1
+          ? r.communityUsername
+          : `${r.communityUsername}@${r.communityHost}`,
     at: r.createdAt,
     expiresAt: r.expiresAt,
     reversed: r.reversedAt !== null,
@@ -229,14 +244,17 @@ export async function statementOfReasons(db: Db, actionId: string, viewerId: str
   if (row.targetActorId !== viewerId && !mod && !admin) throw notFound("moderation action");
   // Appeals go to our own communities' moderators; a community elsewhere decides there.
   const appealable =
-    ["remove_post", "ban"].includes(row.action) && row.reversedAt === null && !row.appealId && row.communityLocal === 1;
+    row.reversedAt === null &&
+    !row.appealId &&
+    ((["remove_post", "ban"].includes(row.action) && row.communityLocal === 1) ||
+      (ACCOUNT_APPEALABLE.includes(row.action) && row.communityId === null));
   return {
     // The person concerned sees all of it (it is their content), but a hidden moderator's name stays hidden.
     ...entry(row, "moderator"),
     ...(mod || admin || row.hideNames !== 1 ? {} : { moderator: entry(row, "member").moderator }),
     mine: row.targetActorId === viewerId,
     /** Where the community lives, when it is not here: appeals go there. */
-    decidedOn: row.communityLocal === 1 ? null : row.communityHost,
+    decidedOn: row.communityLocal === 0 ? row.communityHost : null,
     appealable,
     appeal: row.appealId
       ? {

@@ -11,7 +11,6 @@ import {
   reportQueuePage,
   reportSentPage,
 } from "../../views/pages/reports.ts";
-import { clientIp } from "../accounts/routes.ts";
 import { findLocalUser } from "../accounts/service.ts";
 import { findRemoteActorByHandle } from "../actors/remote.ts";
 import { communityOfPost } from "../communities/membership.ts";
@@ -19,6 +18,7 @@ import { getCommunity } from "../communities/service.ts";
 import { htmlToText } from "../content/markdown.ts";
 import { conflict, DomainError, forbidden, invalid, notFound } from "../errors.ts";
 import { readablePost } from "../posts/queries.ts";
+import { clientIp } from "../web/client-ip.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { AT, formFields, handleOf } from "../web/forms.ts";
 import { consume } from "../web/rate-limit.ts";

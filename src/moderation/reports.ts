@@ -99,6 +99,39 @@ export async function fileReport(db: Db, origin: string, input: NewReport): Prom
   });
 }
 
+/**
+ * A report the instance files itself (crisis keywords in a community that asked to be told): no reporter,
+ * no contact, never sent to another server.
+ */
+export async function fileAutomaticReport(
+  db: Db,
+  origin: string,
+  input: { postId: string; category: ReportCategory; comment: string },
+): Promise<string> {
+  return inTransaction(db, async (trx) => {
+    const posts = await reportedPosts(trx, [input.postId]);
+    const id = newId();
+    await storeReport(
+      trx,
+      {
+        id,
+        iri: `${origin}/reports/${id}`,
+        reporter_id: null,
+        reporter_contact: null,
+        community_id: posts[0]?.community_id ?? null,
+        target_actor_id: posts[0]?.author_id ?? null,
+        category: input.category,
+        comment: input.comment,
+        forward: 0,
+        remote: 0,
+      },
+      posts,
+    );
+    await recordEvent(trx, { type: "report.filed", reportId: id });
+    return id;
+  });
+}
+
 async function reportedPosts(db: Db, postIds: string[]) {
   if (postIds.length === 0) return [];
   const rows = await db

@@ -147,6 +147,9 @@ const baseOf = (db: Db) =>
     .selectFrom("posts")
     .innerJoin("actors as author", "author.id", "posts.author_id")
     .innerJoin("posts as thread", "thread.id", "posts.thread_id")
+    // Sanctioned accounts (src/sanctions/): a suspended one shows nowhere, a limited one not in public search.
+    .where("author.suspended_at", "is", null)
+    .where("author.limited_at", "is", null)
     .select([
       "posts.id",
       "posts.thread_id as threadId",

@@ -212,6 +212,8 @@ describe.skipIf(!chromiumAvailable)(
       await bob.fill("#username", "bob");
       await bob.fill("#password", BOB_PASSWORD);
       await bob.getByRole("button", { name: "Sign up" }).click();
+      await bob.waitForURL(`${B.origin}/welcome`);
+      await bob.getByRole("link", { name: "I have saved them: continue" }).click();
       await bob.waitForURL(`${B.origin}/`);
       expect(await bob.locator("header.site").textContent()).toContain("@bob");
 

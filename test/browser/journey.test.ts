@@ -141,6 +141,10 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))("browser journey: self-hoster, admin
     await patient.fill("#username", "patient1");
     await patient.fill("#password", PATIENT_PASSWORD);
     await patient.getByRole("button", { name: "Sign up" }).click();
+    // Ten recovery codes, shown once, then home.
+    await patient.waitForURL(`${origin}/welcome`);
+    expect(await patient.locator("ol.recovery-codes li").count()).toBe(10);
+    await patient.getByRole("link", { name: "I have saved them: continue" }).click();
     await patient.waitForURL(`${origin}/`);
     expect(await patient.locator("header.site").textContent()).toContain("@patient1");
 

@@ -24,7 +24,8 @@ export interface Statement {
   reason: string | null;
   /** "@mod", "a moderator", "an admin", "the community". */
   moderator: string;
-  community: string;
+  /** Null for a decision on a whole account, taken by the instance's admins. */
+  community: string | null;
   at: string;
   expiresAt: string | null;
   reversed: boolean;
@@ -51,7 +52,10 @@ function appealSection(page: PageContext, s: Statement, state: FormState): Html 
       s.appeal.moderatorNote ? html`<p>Note from the moderators: ${s.appeal.moderatorNote}</p>` : "",
       s.appeal.adminNote ? html`<p>Note from the admins: ${s.appeal.adminNote}</p>` : "",
     ];
-    const status = APPEAL_STATUS[s.appeal.status ?? "open"] ?? s.appeal.status;
+    const status =
+      s.community === null && s.appeal.status === "escalated"
+        ? "The instance's admins are reviewing the appeal."
+        : (APPEAL_STATUS[s.appeal.status ?? "open"] ?? s.appeal.status);
     return html`<h2>Appeal</h2><p class="appeal-status"><strong>${status}</strong></p>
 ${notes}`;
   }
@@ -60,7 +64,11 @@ ${notes}`;
   if (s.decidedOn)
     return html`<h2>Appeal</h2><p>This was decided by the community on its own server, ${s.decidedOn}. To appeal,
 contact its moderators there: servers do not pass appeals on to each other.</p>`;
-  const how = html`<p>You may appeal this decision once. The moderators of ${s.community} review it first; if they
+  const how =
+    s.community === null
+      ? html`<p>You may appeal this decision once. The admins of this instance review it; you are told of their
+decision in your notifications.</p>`
+      : html`<p>You may appeal this decision once. The moderators of ${s.community} review it first; if they
 uphold it, the admins of this instance decide. You are told of each decision in your notifications.</p>`;
   if (!s.mine) return html`<h2>Appeal</h2><p>The person concerned may appeal; they have not.</p>`;
   const e = state.errors;
@@ -77,21 +85,27 @@ ${formErrors(state.message)}
 </form>`;
 }
 
-export function statementPage(page: PageContext, s: Statement, state: FormState = {}): Html {
+/** The decision, why, and the appeal; `lead` opens the page (the suspended account's notice). */
+export function statementPage(page: PageContext, s: Statement, state: FormState = {}, lead: Html | string = ""): Html {
   const target = s.targetHref ? html`<a href="${s.targetHref}">${s.target}</a>` : s.target;
+  const where =
+    s.community === null
+      ? html`<dt>Where</dt><dd>This instance (the whole account)</dd>
+  <dt>On what grounds</dt><dd>This instance's <a href="/about">rules and terms</a>.</dd>`
+      : html`<dt>Where</dt><dd><a href="/@${s.community}">${s.community}</a></dd>
+  <dt>On what grounds</dt><dd>The <a href="/@${s.community}">community's rules</a> and this instance's
+  <a href="/about">terms</a>.</dd>`;
   return layout(
     page,
     "Moderation decision",
-    html`<h1>Moderation decision</h1>
+    html`${lead}<h1>Moderation decision</h1>
 <dl class="statement">
   <dt>What was done</dt><dd>${s.label}${s.reversed ? html` <span class="tag">reversed</span>` : ""}</dd>
   <dt>To what</dt><dd>${target || "—"}</dd>
   <dt>Why</dt><dd class="reason">${s.reason ?? "No reason was given."}</dd>
   <dt>By whom</dt><dd>${s.moderator}</dd>
   <dt>When</dt><dd>${time(s.at)}${s.expiresAt ? html` (until ${time(s.expiresAt)})` : ""}</dd>
-  <dt>Where</dt><dd><a href="/@${s.community}">${s.community}</a></dd>
-  <dt>On what grounds</dt><dd>The <a href="/@${s.community}">community's rules</a> and this instance's
-  <a href="/about">terms</a>.</dd>
+  ${where}
   <dt>How it was decided</dt><dd>By a person, not by an automated system.</dd>
 </dl>
 ${appealSection(page, s, state)}

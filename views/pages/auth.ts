@@ -10,6 +10,7 @@ import {
   layout,
   type PageContext,
 } from "../layout.ts";
+import { recoverySection } from "./recovery.ts";
 
 export interface FormState {
   values?: Record<string, string>;
@@ -17,44 +18,8 @@ export interface FormState {
   message?: string;
 }
 
-const signUpIntro =
-  "Choose a pseudonym: your username is public and cannot be changed. " +
-  "Your email is optional and never shown to anyone.";
-
-export function signUpPage(page: PageContext, state: FormState = {}, registrationsOpen = true): Html {
-  const v = state.values ?? {};
-  const e = state.errors;
-  return layout(
-    page,
-    "Sign up",
-    html`<h1>Create an account</h1>
-${
-  registrationsOpen
-    ? html`<p>${signUpIntro}</p>
-${formErrors(state.message)}
-<form method="post" action="/signup" class="stack">
-  ${csrfField(page.csrf)}
-  <label for="username">Username</label>
-  <input id="username" name="username" required maxlength="30" autocomplete="username"
-    value="${v.username ?? ""}"${describedBy(e, "username")}>
-  ${fieldError(e, "username")}
-  <label for="password">Password ${hint("at least 8 characters")}</label>
-  <input id="password" name="password" type="password" required minlength="8" maxlength="256"
-    autocomplete="new-password"${describedBy(e, "password")}>
-  ${fieldError(e, "password")}
-  <label for="email">Email ${hint("optional")}</label>
-  <input id="email" name="email" type="email" maxlength="254" autocomplete="email"
-    value="${v.email ?? ""}"${describedBy(e, "email")}>
-  ${fieldError(e, "email")}
-  <button type="submit">Sign up</button>
-</form>
-<p>Already have an account? <a href="/login">Log in</a>.</p>`
-    : html`<p>Sign-ups are closed on this instance.</p>`
-}`,
-  );
-}
-
-export function logInPage(page: PageContext, state: FormState = {}, next = ""): Html {
+/** `emailReset`: the instance sends mail, so a forgotten password can be reset by email too. */
+export function logInPage(page: PageContext, state: FormState = {}, next = "", emailReset = false): Html {
   const v = state.values ?? {};
   return layout(
     page,
@@ -70,11 +35,14 @@ ${formErrors(state.message)}
   <input id="password" name="password" type="password" required maxlength="256" autocomplete="current-password">
   <button type="submit">Log in</button>
 </form>
-<p>New here? <a href="/signup">Create an account</a>.</p>`,
+<p>New here? <a href="/signup">Create an account</a>.
+  Forgot your password? ${emailReset ? html`<a href="/forgot-password">Reset it by email</a> or ` : ""}<a
+  href="/recover">${emailReset ? "use" : "Use"} a recovery code</a>.</p>`,
   );
 }
 
 const filtersLink = html`<a href="/settings/filters">Muted and blocked people and servers</a> ·
+  <a href="/settings/warnings">Content warnings</a> ·
   <a href="/settings/notifications">Notifications</a>`;
 const dataLink = html`<a href="/settings/data">Your data: download or erase it</a>`;
 
@@ -83,12 +51,19 @@ export interface SettingsView {
   bio: string;
   email: string;
   avatarUrl: string | null;
+  /** Unused recovery codes. */
+  recoveryLeft: number;
 }
 
 export function settingsPage(
   page: PageContext,
   profile: SettingsView,
-  state: FormState & { saved?: boolean; passwordErrors?: Record<string, string>; passwordMessage?: string } = {},
+  state: FormState & {
+    saved?: boolean;
+    passwordErrors?: Record<string, string>;
+    passwordMessage?: string;
+    recovery?: FormState;
+  } = {},
 ): Html {
   const e = state.errors;
   return layout(
@@ -141,6 +116,7 @@ ${formErrors(state.passwordMessage)}
   <button type="submit">Change password</button>
 </form>
 <p class="hint">Changing your password signs out every other device.</p>
-</section>`,
+</section>
+${recoverySection(page.csrf, profile.recoveryLeft, state.recovery)}`,
   );
 }

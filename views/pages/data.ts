@@ -115,7 +115,7 @@ export function erasePage(page: PageContext, s: ErasureSummaryView, state: DataP
     "You get a receipt showing which servers accepted it. Your username stays reserved so nobody can impersonate you.";
   const kept = s.anonymizable.map((c, i) => html`${i > 0 ? ", " : ""}${c.name ?? c.slug} (${c.posts})`);
   const elsewhere = "(copies on other servers are deleted); delete everything else";
-  const anonymize = html`Keep my posts in ${kept} here, without my name ${elsewhere}`;
+  const anonymize = html`Keep my posts in ${kept} here, without my name or images ${elsewhere}`;
   const understood = "I understand that my account and posts will be erased for good";
   return layout(
     page,

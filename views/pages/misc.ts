@@ -1,6 +1,6 @@
 import { html } from "hono/html";
 import { clinicianBadge, externalLink, metaTag, type PostItem, postBody, threadSummary } from "../components.ts";
-import { type Html, inlineForm, layout, type PageContext, pager, richText, time } from "../layout.ts";
+import { csrfField, type Html, hint, inlineForm, layout, type PageContext, pager, richText, time } from "../layout.ts";
 
 export interface ProfileData {
   username: string;
@@ -9,12 +9,16 @@ export interface ProfileData {
   avatarUrl: string | null;
   createdAt: string;
   isClinician: boolean;
+  /** The badge's profession and registration reference, for a local member an admin verified. */
+  clinician?: { profession: string; registration: string | null } | null;
   role: "admin" | "member";
   posts: PostItem[];
   /** The titles of the threads the listed replies answer, by thread id (null: deleted or removed). */
   threadTitles?: Record<string, string | null>;
   nextHref: string | null;
   viewerIsAdmin: boolean;
+  /** The admin's suspend / limit / delete forms (views/pages/sanctions.ts). */
+  adminPanel?: Html;
   /** The viewer may send this person a direct message. */
   canMessage?: boolean;
   /** The viewer's mute or block of this person, when the viewer may set one. */
@@ -36,13 +40,15 @@ export function profilePage(page: PageContext, d: ProfileData): Html {
     html`<header class="profile">
   ${d.avatarUrl ? html`<img class="avatar large" src="${d.avatarUrl}" alt="" width="96" height="96">` : ""}
   <div>
-  <h1>${d.name ?? d.username}${d.isClinician ? clinicianBadge() : ""}</h1>
+  <h1>${d.name ?? d.username}${d.isClinician ? clinicianBadge(d.clinician?.profession) : ""}</h1>
   <p class="meta">@${d.username}${role}${joined}</p>
+  ${registration(d)}
   ${d.bioHtml ? richText(d.bioHtml) : ""}
   ${d.remote ? remoteProfile(page, d.username, d.remote) : ""}
   ${message}
   ${d.filter ? filterControls(page, d.username, d.filter.current) : ""}
   ${d.viewerIsAdmin ? clinicianControl(page, d) : ""}
+  ${d.adminPanel ?? ""}
   ${report}
   </div>
 </header>
@@ -80,14 +86,33 @@ function filterControls(page: PageContext, username: string, current: "mute" | "
 
 const reportLink = (username: string) => html`<p class="meta"><a href="/@${username}/report">Report…</a></p>`;
 
+/** A verified clinician's registration reference, for readers to check against the register. */
+const registration = (d: ProfileData) =>
+  d.isClinician && d.clinician?.registration ? html`<p class="meta">Registration: ${d.clinician.registration}</p>` : "";
+
+/** The admins' badge form: grant or change it (a profession is required), or revoke it. */
 function clinicianControl(page: PageContext, d: ProfileData): Html {
-  const verified = html`<input type="hidden" name="verified" value="${d.isClinician ? "0" : "1"}">`;
-  const label = d.isClinician ? "Revoke clinician badge" : "Mark as verified clinician";
-  return inlineForm(
-    page.csrf,
-    `/@${d.username}/clinician`,
-    html`${verified}<button class="secondary">${label}</button>`,
-  );
+  const badge = d.isClinician ? d.clinician : null;
+  const revoke = d.isClinician
+    ? inlineForm(
+        page.csrf,
+        `/@${d.username}/clinician`,
+        html`<input type="hidden" name="verified" value="0">
+  <button class="secondary danger">Revoke clinician badge</button>`,
+      )
+    : "";
+  return html`<details class="admin-badge"><summary>Verified clinician badge (admins)</summary>
+  <form method="post" action="/@${d.username}/clinician" class="stack">
+  ${csrfField(page.csrf)}
+  <input type="hidden" name="verified" value="1">
+  <label for="clinician-profession">Profession ${hint("e.g. Nurse, Cardiologist")}</label>
+  <input id="clinician-profession" name="profession" required maxlength="60" value="${badge?.profession ?? ""}">
+  <label for="clinician-registration">Registration reference ${hint("optional, shown on the profile")}</label>
+  <input id="clinician-registration" name="registration" maxlength="100" value="${badge?.registration ?? ""}">
+  <button class="secondary">${d.isClinician ? "Save badge" : "Mark as verified clinician"}</button>
+  </form>
+  ${revoke}
+</details>`;
 }
 
 /** A reply out of its thread says which thread it answers (a deleted or removed one is "a thread"). */

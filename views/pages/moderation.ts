@@ -268,7 +268,12 @@ export function moderationPage(page: PageContext, d: ModerationPageData): Html {
     page,
     `Moderation · ${d.name ?? d.slug}`,
     html`<h1>Moderation: <a href="/@${d.slug}">${d.name ?? d.slug}</a></h1>
-<p>${d.local ? html`<a href="/@${d.slug}/settings">Community settings</a> · ` : ""}${links}</p>
+<p>${
+      d.local
+        ? html`<a href="/@${d.slug}/settings">Community settings</a> ·
+  <a href="/@${d.slug}/warnings">Content warnings</a> · `
+        : ""
+    }${links}</p>
 <section aria-labelledby="pending-h">
 <h2 id="pending-h">Join requests</h2>
 ${

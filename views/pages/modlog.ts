@@ -15,7 +15,7 @@ export interface ModlogEntryView {
   reason: string | null;
   /** A handle, or "a moderator", "an admin", "the community". */
   moderator: string;
-  community: string;
+  community: string | null;
   at: string;
   /** A ban's end. */
   expiresAt: string | null;
