@@ -1,7 +1,8 @@
 // Fedify's message queue on our own `fedify_queue` table: persistent (rows
 // survive restarts), delays via `available_at`, at-least-once delivery with a
-// lease, per-ordering-key serialization, and safe with several worker
-// processes on PostgreSQL (claims use FOR UPDATE SKIP LOCKED).
+// lease renewed while the handler runs, per-ordering-key serialization, a
+// per-key limit of messages in flight (a delivery's host), and safe with
+// several worker processes on PostgreSQL (claims use FOR UPDATE SKIP LOCKED).
 import type {
   MessageQueue,
   MessageQueueDepth,
@@ -12,6 +13,7 @@ import { getLogger } from "@logtape/logtape";
 import type { Kysely, Selectable } from "kysely";
 import { v7 as uuidv7 } from "uuid";
 import type { Dialect } from "./connect.ts";
+import { keepLease } from "./queue-lease.ts";
 import type { Database, FedifyQueueTable } from "./schema.ts";
 
 const logger = getLogger(["kindred", "queue"]);
@@ -21,9 +23,10 @@ export interface KyselyMessageQueueOptions {
   /** How often an idle listener looks for due messages. Default 500 ms. */
   pollIntervalMs?: number;
   /**
-   * How long a claimed message belongs to its worker. Past it (the worker
-   * crashed, or the handler is still running) another worker may take the
-   * message again, so keep it above the longest handler run. Default 60 s.
+   * How long a claimed message belongs to its worker without news from it.
+   * The worker renews the lease every third of it while the handler runs, so
+   * a long handler keeps its message; a crashed worker stops renewing, and
+   * once the lease runs out another worker takes the message again. Default 60 s.
    */
   leaseMs?: number;
   /** Handlers running at once per `listen` call. Default 4. */
@@ -36,10 +39,10 @@ export interface KyselyMessageQueueOptions {
   /** First retry delay after a handler failure; doubles per attempt, capped at 1 hour. Default 1 s. */
   retryBaseMs?: number;
   /**
-   * Stop waiting for a handler after this long: its slot is freed and the
-   * message settled (keep it below `leaseMs`). For handlers that may hang on
-   * a peer (deliveries) and finish, or queue their own retry, by themselves.
-   * Default: wait as long as it takes.
+   * Stop waiting for a handler after this long: its lease renewals stop, its
+   * slot is freed and the message settled. A safety net for handlers that
+   * finish, or queue their own retry, by themselves (deliveries, whose
+   * requests have deadlines of their own). Default: wait as long as it takes.
    */
   handlerDeadlineMs?: number;
   /**
@@ -48,13 +51,25 @@ export interface KyselyMessageQueueOptions {
    * event can be written in one transaction (see `queueRow`).
    */
   channel?: string;
+  /**
+   * The key of a message whose kind may run only `slotKeyConcurrency` at once
+   * in this listener (a delivery's host), or null for no limit. Stored with
+   * the row, so a claim passes over the messages of a full key in the same
+   * statement: they wait in the table, holding neither a slot nor a lease,
+   * while other keys' messages use the slots. (Claiming them and putting them
+   * back with a delay would churn the table for every waiting message; waiting
+   * inside the handler would hold their leases and fill memory.)
+   */
+  slotKeyOf?: (message: unknown) => string | null;
+  /** Messages of one slot key in flight at once per `listen` call. Default: no limit. */
+  slotKeyConcurrency?: number;
 }
 
 /** The row that enqueues `message` on `channel`; insert it inside any transaction. */
 export function queueRow(
   channel: string,
   message: unknown,
-  options: { delayMs?: number; orderingKey?: string | null } = {},
+  options: { delayMs?: number; orderingKey?: string | null; slotKey?: string | null } = {},
 ) {
   const now = Date.now();
   return {
@@ -66,10 +81,12 @@ export function queueRow(
     lease_until: null,
     attempts: 0,
     created_at: iso(now),
+    slot_key: options.slotKey ?? null,
   };
 }
 
 type Row = Selectable<FedifyQueueTable>;
+const INSERT_CHUNK = 500;
 
 export class KyselyMessageQueue implements MessageQueue {
   /**
@@ -93,6 +110,8 @@ export class KyselyMessageQueue implements MessageQueue {
   readonly #retryBaseMs: number;
   readonly #channel: string;
   readonly #handlerDeadlineMs: number | undefined;
+  readonly #slotKeyOf: (message: unknown) => string | null;
+  readonly #slotKeyConcurrency: number;
   /** Wakes this instance's listeners after a local enqueue. */
   readonly #wakers = new Set<() => void>();
 
@@ -111,6 +130,8 @@ export class KyselyMessageQueue implements MessageQueue {
     this.#retryBaseMs = options.retryBaseMs ?? 1_000;
     this.#channel = options.channel ?? "fedify";
     this.#handlerDeadlineMs = options.handlerDeadlineMs;
+    this.#slotKeyOf = options.slotKeyOf ?? (() => null);
+    this.#slotKeyConcurrency = Math.max(1, options.slotKeyConcurrency ?? Number.POSITIVE_INFINITY);
   }
 
   async enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
@@ -119,26 +140,43 @@ export class KyselyMessageQueue implements MessageQueue {
 
   async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
     if (messages.length === 0) return;
+    // A single statement needs no transaction: that matters on SQLite, where
+    // an open transaction holds the file's write lock across awaits.
+    if (messages.length <= INSERT_CHUNK) await this.insertMessages(this.#db, messages, options);
+    else await this.#db.transaction().execute((tx) => this.insertMessages(tx, messages, options));
+    this.wakeListeners();
+  }
+
+  /**
+   * Writes the rows of `messages` through `db` (a subclass's transaction, so
+   * that what it records with them is written or not with them); listeners
+   * are not woken (`wakeListeners`, after the commit).
+   */
+  protected async insertMessages(
+    db: Kysely<Database>,
+    messages: readonly unknown[],
+    options?: MessageQueueEnqueueOptions,
+  ): Promise<void> {
     const delayMs = options?.delay == null ? 0 : Math.max(0, options.delay.total({ unit: "millisecond" }) as number);
     // uuid's v7 is monotonic within a process, so ids keep the array's order:
     // that is the order of an ordering key's messages.
     const rows = messages.map((message) =>
-      queueRow(this.#channel, message, { delayMs, orderingKey: options?.orderingKey ?? null }),
+      queueRow(this.#channel, message, {
+        delayMs,
+        orderingKey: options?.orderingKey ?? null,
+        slotKey: this.#slotKeyOf(message),
+      }),
     );
-    // Chunks stay under both databases' bound-parameter limits. A single
-    // statement needs no transaction: that matters on SQLite, where an open
-    // transaction holds the file's write lock across awaits.
-    const chunk = 500;
-    if (rows.length <= chunk) await this.#db.insertInto("fedify_queue").values(rows).execute();
-    else {
-      await this.#db.transaction().execute(async (tx) => {
-        for (let i = 0; i < rows.length; i += chunk)
-          await tx
-            .insertInto("fedify_queue")
-            .values(rows.slice(i, i + chunk))
-            .execute();
-      });
-    }
+    // Chunks stay under both databases' bound-parameter limits.
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+      await db
+        .insertInto("fedify_queue")
+        .values(rows.slice(i, i + INSERT_CHUNK))
+        .execute();
+  }
+
+  /** Wakes this instance's idle listeners: messages were just enqueued. */
+  protected wakeListeners(): void {
     for (const wake of this.#wakers) wake();
   }
 
@@ -149,6 +187,9 @@ export class KyselyMessageQueue implements MessageQueue {
   ): Promise<void> {
     const { signal } = options;
     const inFlight = new Set<Promise<void>>();
+    // Messages in flight per slot key; a key at its limit is left out of claims.
+    const perKey = new Map<string, number>();
+    const fullKeys = () => [...perKey].filter(([, n]) => n >= this.#slotKeyConcurrency).map(([key]) => key);
     // A wake-up that arrives while we are busy claiming must not be lost.
     let woken = false;
     let wakeSleeper: (() => void) | undefined;
@@ -164,15 +205,22 @@ export class KyselyMessageQueue implements MessageQueue {
         while (inFlight.size < this.#concurrency && !signal?.aborted) {
           let row: Row | undefined;
           try {
-            row = await this.#claim();
+            row = await this.#claim(fullKeys());
           } catch (error) {
             logger.error("Failed to claim a queued message:\n{error}", { error });
             break;
           }
           if (row === undefined) break;
-          // A finished handler frees a slot and may unblock its ordering key's next message.
+          const key = row.slot_key;
+          if (key !== null) perKey.set(key, (perKey.get(key) ?? 0) + 1);
+          // A finished handler frees a slot and may unblock its ordering key's (or slot key's) next message.
           const job: Promise<void> = this.#process(row, handler).finally(() => {
             inFlight.delete(job);
+            if (key !== null) {
+              const left = (perKey.get(key) ?? 1) - 1;
+              if (left > 0) perKey.set(key, left);
+              else perKey.delete(key);
+            }
             wake();
           });
           inFlight.add(job);
@@ -224,7 +272,7 @@ export class KyselyMessageQueue implements MessageQueue {
    * statement, so it is atomic on SQLite; on PostgreSQL the candidate row is
    * locked with SKIP LOCKED so concurrent workers pick different messages.
    */
-  async #claim(): Promise<Row | undefined> {
+  async #claim(fullKeys: string[]): Promise<Row | undefined> {
     const nowMs = Date.now();
     const now = iso(nowMs);
     const candidate = this.#db
@@ -233,6 +281,9 @@ export class KyselyMessageQueue implements MessageQueue {
       .where("m.queue", "=", this.#channel)
       .where("m.available_at", "<=", now)
       .where((eb) => eb.or([eb("m.lease_until", "is", null), eb("m.lease_until", "<=", now)]))
+      .$if(fullKeys.length > 0, (q) =>
+        q.where((eb) => eb.or([eb("m.slot_key", "is", null), eb("m.slot_key", "not in", fullKeys)])),
+      )
       .where((eb) =>
         eb.or([
           eb("m.ordering_key", "is", null),
@@ -261,8 +312,17 @@ export class KyselyMessageQueue implements MessageQueue {
       .executeTakeFirst();
   }
 
-  /** Runs the handler; never rejects. */
+  /** Runs the handler, its lease renewed until it settles; never rejects. */
   async #process<T>(row: Row, handler: (message: T) => Promise<void> | void): Promise<void> {
+    const lease = keepLease(this.#db, row, this.#leaseMs);
+    try {
+      await this.#run(row, handler, lease.stop);
+    } finally {
+      await lease.stop();
+    }
+  }
+
+  async #run<T>(row: Row, handler: (message: T) => Promise<void> | void, stopLease: () => Promise<void>) {
     const log = { messageId: row.id, attempts: row.attempts };
     try {
       // Claimed this often without ever finishing: it probably kills its worker.
@@ -273,10 +333,11 @@ export class KyselyMessageQueue implements MessageQueue {
       }
       try {
         const run = Promise.resolve().then(() => handler(JSON.parse(row.payload)));
-        if ((await this.#withinDeadline(run)) === "late") {
-          // Still running (a peer answering one byte at a time): the slot is freed and the message
-          // settled before its lease runs out, so it is never taken twice; the attempt finishes on
-          // its own and queues its own retry if it fails.
+        // The lease is no longer renewed once the handler is done (or late): the message is settled next.
+        if ((await this.#withinDeadline(run).finally(stopLease)) === "late") {
+          // Still running, stuck on something unforeseen: the slot is freed and the message settled
+          // (deleted, so it is never taken twice); the attempt finishes on its own and queues its own
+          // retry if it fails.
           logger.warn("Message {messageId} still running after {deadlineMs} ms; its slot is freed.", {
             ...log,
             deadlineMs: this.#handlerDeadlineMs,

@@ -12,7 +12,11 @@ import { fedifyQueuedDeliveries } from "./queued-deliveries.ts";
  * backfill of remote communities and threads), `archive` and `queuedDeliveries` on `runtime`.
  */
 export function attachFederation(runtime: AppContext): ReturnType<typeof buildFederation> {
-  boundOutgoingRequests({ allowPrivateAddress: runtime.config.allowPrivateAddress });
+  boundOutgoingRequests({
+    allowPrivateAddress: runtime.config.allowPrivateAddress,
+    connectTimeoutMs: runtime.config.outboundConnectTimeoutMs,
+    totalTimeoutMs: runtime.config.outboundTimeoutMs,
+  });
   const built = buildFederation(runtime);
   runtime.remote = { ...built.remote, ...backfill(built.federation, runtime) };
   runtime.archive = archiveRenderer(built.federation, runtime);

@@ -7,19 +7,22 @@ import {
   signRequest,
 } from "@fedify/fedify";
 import { KyselyKvStore } from "../db/kv-store.ts";
+import { KyselyMessageQueue } from "../db/message-queue.ts";
 import type { AppContext, RemoteLookup } from "../src/context.ts";
 import { logger } from "../src/logging.ts";
 import { registerActors } from "./actors.ts";
 import { registerCollections } from "./collections.ts";
 import { boundedDocumentLoader, keyOwnersBound, shippedContextLoader } from "./documents.ts";
 import { registerInbox } from "./inbox/index.ts";
-import { gateInbox } from "./inbox-gate.ts";
-import { LedgerQueue } from "./ledger.ts";
+import { GateKeyCache, gateInbox } from "./inbox-gate.ts";
+import { InboxLimiter, limitInbox } from "./inbox-limits.ts";
+import { deliveryHost, LedgerQueue } from "./ledger.ts";
 import { remoteLookup } from "./lookup.ts";
 import { registerNodeInfo } from "./nodeinfo.ts";
 import { registerObjects } from "./objects.ts";
 import { startOutbox } from "./outbox.ts";
-import { policyLoader, refuseBlockedInbox } from "./policy.ts";
+import { policyLoader, refuseBlockedInbox, refuseSuspendedActor } from "./policy.ts";
+import { FEDIFY_CHANNELS } from "./queued-deliveries.ts";
 import { keyContextLoader, normalizeWireResponse } from "./wire.ts";
 
 export interface FederationHandle {
@@ -38,15 +41,45 @@ export interface FederationHandle {
  */
 const log = logger("federation", "delivery");
 
-export function buildFederation(ctx: AppContext): FederationHandle {
-  // Fedify's messages, in our table; outbox deliveries also feed the delivery ledger.
-  // A peer that answers one byte at a time must not hold a delivery slot: after 50 s (below the 60 s
-  // lease, so the message is never taken twice) the slot is freed and the attempt finishes on its own.
-  const queue = new LedgerQueue(ctx.db, {
-    dialect: ctx.dialect,
-    allowPrivateAddress: ctx.config.allowPrivateAddress,
-    handlerDeadlineMs: 50_000,
+/**
+ * Fedify's messages, in our table, on three channels with their own workers,
+ * so that none waits for another's capacity: received activities are stored
+ * however slowly peers answer our deliveries; deliveries (which also feed the
+ * delivery ledger) run many at once but only a few per host, so one slow
+ * server cannot hold every slot; fan-outs (one send split into a delivery per
+ * inbox) only write rows and are never stuck behind a delivery. Domain events
+ * (outbox.ts) and background jobs (src/background.ts) have channels of their own.
+ */
+function fedifyQueues(ctx: AppContext) {
+  const { config, db, dialect } = ctx;
+  const inbox = new KyselyMessageQueue(db, {
+    dialect,
+    channel: FEDIFY_CHANNELS.inbox,
+    concurrency: config.inboxConcurrency,
+    pollIntervalMs: 200,
   });
+  // Every request is cut at OUTBOUND_TIMEOUT_S (outbound-http.ts), so a delivery (two knocks, a key
+  // fetch) ends well within five of them; past that the handler is stuck on something else and its
+  // slot is freed (its lease renewals stop, the message is settled: it never runs twice at once).
+  const delivery = {
+    dialect,
+    allowPrivateAddress: config.allowPrivateAddress,
+    handlerDeadlineMs: 5 * config.outboundTimeoutMs,
+    policy: ctx.policy,
+  };
+  const queue = new LedgerQueue(db, {
+    ...delivery,
+    channel: FEDIFY_CHANNELS.outbox,
+    concurrency: config.deliveryConcurrency,
+    slotKeyOf: deliveryHost,
+    slotKeyConcurrency: config.deliveryHostConcurrency,
+  });
+  const fanout = new LedgerQueue(db, { ...delivery, channel: FEDIFY_CHANNELS.fanout, concurrency: 2 });
+  return { queue, queues: { inbox, outbox: queue, fanout } };
+}
+
+export function buildFederation(ctx: AppContext): FederationHandle {
+  const { queue, queues } = fedifyQueues(ctx);
   const kv = new KyselyKvStore(ctx.db);
   // Protects against SSRF; only a dev/test setting lifts it.
   const allowPrivate = ctx.config.allowPrivateAddress;
@@ -62,7 +95,12 @@ export function buildFederation(ctx: AppContext): FederationHandle {
     }),
     ctx.policy,
   );
-  const gate = { origin: ctx.config.origin, documentLoader, contextLoader: shippedContextLoader };
+  const gate = {
+    origin: ctx.config.origin,
+    documentLoader,
+    contextLoader: shippedContextLoader,
+    keyCache: new GateKeyCache({ refused: (keyId) => ctx.policy.isSuspended(keyId) }),
+  };
   const federation = createFederation<AppContext>({
     kv,
     documentLoaderFactory: () => documentLoader,
@@ -79,7 +117,7 @@ export function buildFederation(ctx: AppContext): FederationHandle {
         ),
         ctx.policy,
       ),
-    queue,
+    queue: queues,
     origin: ctx.config.origin,
     // Workers are started explicitly (web-only nodes run none).
     manuallyStartQueue: true,
@@ -117,18 +155,29 @@ export function buildFederation(ctx: AppContext): FederationHandle {
   registerObjects(federation);
   registerNodeInfo(federation);
   registerInbox(federation);
+  // Per server and per remote account: over the window's allowance, 429 with Retry-After (federation/inbox-limits.ts).
+  const inboxLimiter = new InboxLimiter(ctx.config.inboxLimits);
   return {
     federation,
     remote: remoteLookup(federation, ctx),
     handle: async (request, options) => {
+      // Another process may have just suspended the sender's server (src/policy/version.ts).
+      await ctx.policy.ensureFresh();
       const refused = refuseBlockedInbox(request, ctx.policy);
       if (refused) return refused;
-      const gated = await gateInbox(request, gate);
-      if (gated instanceof Response) return gated;
-      return normalizeWireResponse(await federation.fetch(gated, options));
+      return limitInbox(inboxLimiter, request, (limited) => serve(limited, options));
     },
     runWorkers: async (signal) => {
       await Promise.all([federation.startQueue(ctx, { signal }), startOutbox(federation, ctx, signal)]);
     },
   };
+
+  /** Everything after the door: the inbox gate (size, depth, JSON-LD), suspended actors, then Fedify. */
+  async function serve(request: Request, options: FederationFetchOptions<AppContext>): Promise<Response> {
+    const gated = await gateInbox(request, gate);
+    if (gated instanceof Response) return gated;
+    const suspended = await refuseSuspendedActor(gated, ctx.db);
+    if (suspended) return suspended;
+    return normalizeWireResponse(await federation.fetch(gated, options));
+  }
 }

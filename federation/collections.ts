@@ -6,7 +6,7 @@ import { communityServers, moderators } from "../src/communities/membership.ts";
 import type { AppContext } from "../src/context.ts";
 import { remoteFollowers } from "../src/follows/service.ts";
 import { allowedBy } from "../src/policy/domains.ts";
-import { postForFederation } from "../src/posts/outbound.ts";
+import { postsForFederation } from "../src/posts/outbound.ts";
 import { mayFetch, mayListModerators, signedBy } from "./access.ts";
 import { toApObject } from "./objects.ts";
 import { deliverable } from "./policy.ts";
@@ -92,9 +92,9 @@ export function registerCollections(federation: Federation<AppContext>): void {
         actor.type === "Group" ? { communityId: actor.id } : { authorId: actor.id },
       );
       const items = [];
-      for (const id of ids) {
-        const post = await postForFederation(ctx.data.db, id);
-        if (!post) continue;
+      for (const post of await postsForFederation(ctx.data.db, ids)) {
+        // A suspended account's posts are not served (src/sanctions/), in its outbox or a community's.
+        if (post.authorSuspendedAt) continue;
         const object = toApObject(ctx, post);
         items.push(
           new Create({
@@ -117,10 +117,8 @@ export function registerCollections(federation: Federation<AppContext>): void {
       if (!actor) return null;
       if (actor.type !== "Group") return { items: [] };
       const items = [];
-      for (const id of await publicPostIds(ctx.data.db, { communityId: actor.id, pinnedOnly: true })) {
-        const post = await postForFederation(ctx.data.db, id);
-        if (post) items.push(toApObject(ctx, post));
-      }
+      const pinned = await publicPostIds(ctx.data.db, { communityId: actor.id, pinnedOnly: true });
+      for (const post of await postsForFederation(ctx.data.db, pinned)) items.push(toApObject(ctx, post));
       return { items };
     })
     .authorize((ctx) => mayFetch(ctx));

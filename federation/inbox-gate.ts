@@ -13,7 +13,7 @@
 // the actor lists; Fedify then verifies that signature. A `Delete` of an
 // actor whose key is gone goes on unverified, as Fedify's unverified-activity
 // handler decides (inbox/delete.ts).
-import { verifyRequestDetailed } from "@fedify/fedify";
+import { type KeyCache, verifyRequestDetailed } from "@fedify/fedify";
 import type { DocumentLoader } from "@fedify/fedify/runtime";
 import { ambiguousTerms } from "./json-ld-guard.ts";
 import { JsonLimitError, parseBoundedJson } from "./json-limits.ts";
@@ -28,6 +28,44 @@ export interface InboxGateOptions {
   origin: string;
   documentLoader: DocumentLoader;
   contextLoader: DocumentLoader;
+  /** Parsed, imported keys (see GateKeyCache). */
+  keyCache?: KeyCache;
+}
+
+type CachedKey = Awaited<ReturnType<KeyCache["get"]>>;
+
+/**
+ * Remote keys as parsed and imported objects, for a few minutes: reading one
+ * from the document cache meant a JSON-LD expansion of the actor document and
+ * an RSA import per request. A signature that fails with a cached key is
+ * checked again with a freshly fetched one (Fedify does so), so a rotated key
+ * is picked up at once; `refused` (the domain policy) is asked on every read.
+ */
+export class GateKeyCache implements KeyCache {
+  readonly #keys = new Map<string, { key: CachedKey; until: number }>();
+  readonly #ttlMs: number;
+  readonly #refused: (keyId: string) => boolean;
+
+  constructor(options: { ttlMs?: number; refused: (keyId: string) => boolean }) {
+    this.#ttlMs = options.ttlMs ?? 5 * 60_000;
+    this.#refused = options.refused;
+  }
+
+  get(keyId: URL): Promise<CachedKey> {
+    const entry = this.#keys.get(keyId.href);
+    if (!entry || entry.until < Date.now() || this.#refused(keyId.href)) return Promise.resolve(undefined);
+    return Promise.resolve(entry.key);
+  }
+
+  set(keyId: URL, key: CachedKey): Promise<void> {
+    // A key that could not be fetched is asked for again next time, never remembered as missing.
+    if (key == null) this.#keys.delete(keyId.href);
+    else {
+      if (this.#keys.size >= 50_000) this.#keys.delete(this.#keys.keys().next().value as string);
+      this.#keys.set(keyId.href, { key, until: Date.now() + this.#ttlMs });
+    }
+    return Promise.resolve();
+  }
 }
 
 const refuse = (status: 400 | 401, error: string) => Response.json({ error }, { status });
@@ -102,6 +140,7 @@ export async function gateInbox(request: Request, options: InboxGateOptions): Pr
   const verification = await verifyRequestDetailed(rebuilt(), {
     documentLoader: options.documentLoader,
     contextLoader: options.contextLoader,
+    keyCache: options.keyCache,
   }).catch(() => null);
   if (!verification) return refuse(401, "the signature could not be checked");
   if (!verification.verified) {

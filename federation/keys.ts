@@ -29,8 +29,25 @@ export async function keyPairsOf(
   }
   return Promise.all(
     stored.map(async (k) => ({
-      privateKey: await importJwk(k.privateJwk, "private"),
-      publicKey: await importJwk(k.publicJwk, "public"),
+      privateKey: await imported(k.privateJwk, "private"),
+      publicKey: await imported(k.publicJwk, "public"),
     })),
   );
+}
+
+/** Imported keys by their JWK text: the rows are still read each time (an erased actor's keys are gone). */
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+const IMPORTED_KEYS_MAX = 10_000;
+
+/** Importing a JWK cost more than signing with it, on every delivery and every signed fetch. */
+function imported(jwk: JsonWebKey, type: "private" | "public"): Promise<CryptoKey> {
+  const text = `${type}:${JSON.stringify(jwk)}`;
+  let key = importedKeys.get(text);
+  if (!key) {
+    if (importedKeys.size >= IMPORTED_KEYS_MAX) importedKeys.delete(importedKeys.keys().next().value as string);
+    key = importJwk(jwk, type);
+    key.catch(() => importedKeys.delete(text));
+    importedKeys.set(text, key);
+  }
+  return key;
 }

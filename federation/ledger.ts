@@ -11,9 +11,12 @@ import type { Kysely } from "kysely";
 import { KyselyKvStore } from "../db/kv-store.ts";
 import { KyselyMessageQueue, type KyselyMessageQueueOptions } from "../db/message-queue.ts";
 import type { Database } from "../db/schema.ts";
+import { markFirstSends } from "../db/sent-marks.ts";
 import { recordDelivery } from "../src/deliveries/ledger.ts";
 import { logger } from "../src/logging.ts";
-import { boostedObject, idOf, isActorDelete, signedAgain, withLemmyTypes } from "./wire.ts";
+import type { DomainPolicy } from "../src/policy/matcher.ts";
+import { withPublishedAnswers } from "./answers.ts";
+import { boostedObject, idOf, isActorDelete, signedAgain, withAttachmentLists, withLemmyTypes } from "./wire.ts";
 
 interface OutboxMessage {
   type: "outbox";
@@ -25,6 +28,8 @@ interface OutboxMessage {
   activityId?: string;
   inbox: string;
   attempt: number;
+  /** Set on a message the circuit breaker put back to wait (the same delivery, not a new one). */
+  circuitHeld?: boolean;
 }
 
 /** A `Delete`, or a community's `Announce` of one: what may still go out for an erased member. */
@@ -67,6 +72,16 @@ const isOutbox = (m: unknown): m is OutboxMessage =>
   typeof m === "object" && m !== null && (m as { type?: unknown }).type === "outbox";
 const log = logger("federation", "ledger");
 
+/** The host a queued delivery goes to: its slot key, for the per-host limit of deliveries in flight. */
+export function deliveryHost(message: unknown): string | null {
+  if (!isOutbox(message)) return null;
+  try {
+    return new URL(message.inbox).host;
+  } catch {
+    return null;
+  }
+}
+
 /** The local actor an activity is about, and the object: an Announce's inner activity counts as the activity. */
 export function ownerAndObject(activity: Record<string, unknown>): { owner: string | null; object: string | null } {
   let a = activity;
@@ -85,12 +100,16 @@ export function ownerAndObject(activity: Record<string, unknown>): { owner: stri
  * What Fedify's vocabulary cannot say, added to the JSON of a first delivery
  * and signed again (wire.ts `signedAgain`): Lemmy's `removeData: true` on an
  * erasure's `Delete(Person)` (Lemmy and PieFed drop an erased person's posts
- * only then); Lemmy's `Lock` and `Resolve` types; and a `queuedAs` edit.
+ * only then); Lemmy's `Lock` and `Resolve` types; `attachment` as a list
+ * (Lemmy refuses a single object); a question's terms on our `Page`s
+ * (answers.ts); and a `queuedAs` edit.
  */
-async function onWire(m: OutboxMessage): Promise<Record<string, unknown>> {
+async function onWire(m: OutboxMessage, db: Kysely<Database>): Promise<Record<string, unknown>> {
   let activity = m.activity;
+  activity = (await withPublishedAnswers(db, activity, m.baseUrl)) ?? activity;
   if (isActorDelete(activity)) activity = { ...activity, removeData: true };
   activity = withLemmyTypes(activity, m.baseUrl) ?? activity;
+  activity = withAttachmentLists(activity) ?? activity;
   const edit = wireEdits.getStore();
   if (edit && edit.activityId === m.activityId) activity = edit.edit(activity);
   return activity === m.activity ? activity : signedAgain(activity, m.keys);
@@ -101,10 +120,16 @@ export class LedgerQueue extends KyselyMessageQueue {
   readonly #current = new AsyncLocalStorage<{ failed?: string; retried: boolean; id: string }>();
   /** Fedify's delivery path checks no address: ours refuses private ones unless ALLOW_PRIVATE_ADDRESS. */
   readonly #allowPrivateAddress: boolean;
+  /** Checked at each delivery's turn: a server suspended since the delivery was queued gets nothing. */
+  readonly #policy: DomainPolicy | undefined;
 
-  constructor(db: Kysely<Database>, options: KyselyMessageQueueOptions & { allowPrivateAddress: boolean }) {
+  constructor(
+    db: Kysely<Database>,
+    options: KyselyMessageQueueOptions & { allowPrivateAddress: boolean; policy?: DomainPolicy },
+  ) {
     super(db, options);
     this.#allowPrivateAddress = options.allowPrivateAddress;
+    this.#policy = options.policy;
   }
 
   /** Call from Fedify's `onOutboxError`: the attempt running in this async context failed. */
@@ -128,13 +153,13 @@ export class LedgerQueue extends KyselyMessageQueue {
         kept.push(m);
         continue;
       }
-      const wire = wired.get(m.activity) ?? onWire(m);
+      const wire = wired.get(m.activity) ?? onWire(m, this.db);
       wired.set(m.activity, wire);
       kept.push({ ...m, activity: await wire });
     }
-    await super.enqueueMany(kept, options);
+    const queued = await this.#enqueueOnce(kept, attempt?.id, options);
     const boosts = new Set<string>();
-    for (const m of kept) {
+    for (const m of queued) {
       if (!isOutbox(m)) continue;
       await this.#record(m, m.attempt === 0 ? "pending" : "retrying", attempt?.failed);
       // One message per inbox, all carrying the same Announce: remembered once.
@@ -144,6 +169,36 @@ export class LedgerQueue extends KyselyMessageQueue {
       const actor = idOf(m.activity.actor);
       if (object && actor) await new KyselyKvStore(this.db).set(boostKey(actor, object), m.activityId);
     }
+  }
+
+  /**
+   * Queues `messages`, except first deliveries queued before: a send
+   * repeated after a crash (an event or a fan-out dispatched again) carries
+   * the same activity ids (send.ts `activityId`), and each inbox gets each
+   * activity once. The marks and the messages are written in one transaction,
+   * so a crash cannot leave one without the other. Returns what was queued.
+   */
+  async #enqueueOnce(messages: unknown[], retrying: string | undefined, options?: MessageQueueEnqueueOptions) {
+    const firsts = messages.flatMap((m, i) =>
+      // A retry or a message the circuit breaker holds back is the same delivery going on, not a new one.
+      isOutbox(m) && m.attempt === 0 && m.activityId && !m.circuitHeld && m.id !== retrying
+        ? [{ index: i, activityId: m.activityId, inbox: m.inbox }]
+        : [],
+    );
+    if (firsts.length === 0) {
+      await super.enqueueMany(messages, options);
+      return messages;
+    }
+    let queued = messages;
+    await this.db.transaction().execute(async (trx) => {
+      const fresh = await markFirstSends(trx, firsts);
+      const repeated = new Set(firsts.filter((_, k) => !fresh.has(k)).map((f) => f.index));
+      if (repeated.size > 0) log.info("{n} deliveries were queued before; not again", { n: repeated.size });
+      queued = messages.filter((_, i) => !repeated.has(i));
+      if (queued.length > 0) await this.insertMessages(trx, queued, options);
+    });
+    this.wakeListeners();
+    return queued;
   }
 
   /** A message carrying a non-Delete activity of a local actor who has since been erased. */
@@ -169,6 +224,9 @@ export class LedgerQueue extends KyselyMessageQueue {
   ): Promise<void> {
     return super.listen(async (message: T) => {
       if (!isOutbox(message)) return handler(message);
+      // Dropped, not retried: the ledger says so (a lifted block does not bring back what was dropped, as on Mastodon).
+      const suspended = await this.#suspendedTarget(message.inbox);
+      if (suspended) return this.#record(message, "failed", suspended);
       const refused = await this.#privateTarget(message.inbox);
       // Never retried: the address will not become public by waiting (a follower's inbox is theirs to choose).
       if (refused) return this.#record(message, "failed", refused);
@@ -177,6 +235,15 @@ export class LedgerQueue extends KyselyMessageQueue {
       // Retries were recorded when Fedify enqueued them.
       if (!attempt.retried) await this.#record(message, attempt.failed ? "failed" : "delivered", attempt.failed);
     }, options);
+  }
+
+  /** Why a delivery to `inbox` is dropped at its turn (its server is suspended now), or null. */
+  async #suspendedTarget(inbox: string): Promise<string | null> {
+    if (!this.#policy) return null;
+    await this.#policy.ensureFresh();
+    if (!this.#policy.isSuspended(inbox)) return null;
+    log.info("delivery to {inbox} dropped: its server is suspended", { inbox });
+    return "dropped: the server is suspended by this instance's domain policy";
   }
 
   /** Why `inbox` may not be delivered to (a private or unresolvable address), or null when it may. */

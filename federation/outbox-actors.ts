@@ -1,29 +1,14 @@
 // The outbox's activities about people rather than posts: likes, follows,
-// profile updates and the Deletes of an erasure.
+// profile updates (the Deletes of an erasure are in outbox-erasure.ts).
 
 import type { Context, Federation } from "@fedify/fedify";
 import type { Recipient } from "@fedify/fedify/vocab";
-import {
-  Accept,
-  type Activity,
-  Delete,
-  Follow,
-  Like,
-  PUBLIC_COLLECTION,
-  Reject,
-  Undo,
-  Update,
-} from "@fedify/fedify/vocab";
+import { Accept, type Activity, Follow, Like, PUBLIC_COLLECTION, Reject, Undo, Update } from "@fedify/fedify/vocab";
 import { findActorById } from "../src/actors/remote.ts";
 import type { AppContext } from "../src/context.ts";
-import { markUndeliverable } from "../src/deliveries/ledger.ts";
-import { erasureSent, markErasureSent } from "../src/erasure/completion.ts";
-import type { ErasurePlan } from "../src/erasure/plan.ts";
-import { type DomainEvent, recordEvent } from "../src/events.ts";
+import type { DomainEvent } from "../src/events.ts";
 import { logger } from "../src/logging.ts";
 import { followForFederation, likeForFederation, postRouting } from "../src/posts/outbound.ts";
-import { keyPairsOf } from "./keys.ts";
-import { deliverable } from "./policy.ts";
 
 import { activityId, announce, deliveryOptions, recipient, sendTo } from "./send.ts";
 
@@ -47,7 +32,7 @@ export async function likeActivity(
   if (!route || (route.communityLocal === 1 && route.communityFederation === "local")) return;
   const like = new Like({ id: new URL(liker.likeIri), actor: new URL(liker.iri), object: new URL(route.iri) });
   const activity: Activity =
-    event.type === "like.created" ? like : new Undo({ id: activityId(ctx), actor: like.actorId, object: like });
+    event.type === "like.created" ? like : new Undo({ id: activityId(ctx, "undo"), actor: like.actorId, object: like });
   const direct: Recipient[] = [];
   if (route.authorLocal === 0) direct.push(recipient(route.authorIri, route.authorInbox, route.authorSharedInbox));
   if (route.communityLocal === 0 && route.communityIri)
@@ -78,7 +63,7 @@ export async function followActivity(
   } else if (type === "follow.accepted" && f.followeeLocal === 1 && f.followerLocal === 0) {
     // The embedded Follow carries only what Lemmy checks: id, actor, object.
     const accept = new Accept({
-      id: activityId(ctx),
+      id: activityId(ctx, "accept"),
       actor: new URL(f.followeeIri),
       object: followOf(f),
       to: new URL(f.followerIri),
@@ -106,7 +91,7 @@ export async function followEnded(
       ctx,
       { identifier: followee.username_key },
       recipient(follower.iri, follower.inbox_url, follower.shared_inbox_url),
-      new Reject({ id: activityId(ctx), actor: new URL(followee.iri), object: follow }),
+      new Reject({ id: activityId(ctx, "reject"), actor: new URL(followee.iri), object: follow }),
       true,
     );
   } else if (event.type === "follow.undone" && follower.local === 1 && followee.local === 0) {
@@ -114,7 +99,7 @@ export async function followEnded(
       ctx,
       { identifier: follower.username_key },
       recipient(followee.iri, followee.inbox_url, followee.shared_inbox_url),
-      new Undo({ id: activityId(ctx), actor: new URL(follower.iri), object: follow }),
+      new Undo({ id: activityId(ctx, "undo"), actor: new URL(follower.iri), object: follow }),
       true,
     );
   }
@@ -133,58 +118,7 @@ export async function actorUpdated(
   await ctx.sendActivity(
     { identifier: actor.username_key },
     "followers",
-    new Update({ id: activityId(ctx), actor: object.id, object, tos: [PUBLIC_COLLECTION] }),
+    new Update({ id: activityId(ctx, "update"), actor: object.id, object, tos: [PUBLIC_COLLECTION] }),
     deliveryOptions,
   );
-}
-
-/** Post deletions announced per event: each event stays well inside the queue's lease however many posts there are. */
-const ERASURE_BATCH = 200;
-
-/**
- * An erased member: `Delete(Person)` to every server that holds anything of
- * theirs (Lemmy's `removeData` is added on the wire, see wire.ts), and a
- * `Delete` of each of their posts (the post's bare IRI, which answers `410
- * Gone`) through its community, so copies held by the community's followers
- * go too: NodeBB, for one, keeps the text on `Delete(Person)` and drops a
- * post only on its own `Delete`. Large accounts go in batches, each batch
- * recording the next as a new event; the last marks the erasure sent.
- */
-export async function actorErased(ctx: Context<AppContext>, plan: ErasurePlan): Promise<void> {
-  if (await erasureSent(ctx.data.db, plan.erasureId)) return;
-  // Keys are made when first needed; a member whose posts only ever went out
-  // through community re-shares may have none yet, and the Delete must be signed.
-  await keyPairsOf(ctx.data.db, plan.actorId);
-  const sender = { identifier: plan.identifier };
-  const actor = new URL(plan.actorIri);
-  if (plan.inboxes.length > 0) {
-    const byInbox = (inbox: string): Recipient => ({ id: new URL(inbox), inboxId: new URL(inbox), endpoints: null });
-    const reachable = deliverable(ctx.data.policy, plan.inboxes.map(byInbox));
-    const refused = plan.inboxes.filter((inbox) => !reachable.some((r) => r.inboxId?.href === new URL(inbox).href));
-    // Servers we may no longer reach (suspended since) are settled at once in the receipt.
-    if (refused.length > 0)
-      await markUndeliverable(ctx.data.db, plan.deleteIri, refused, "not sent: the server is blocked by this instance");
-    if (reachable.length > 0)
-      await ctx.sendActivity(
-        sender,
-        reachable,
-        new Delete({ id: new URL(plan.deleteIri), actor, object: actor, tos: [PUBLIC_COLLECTION] }),
-      );
-  }
-  let budget = ERASURE_BATCH;
-  const rest: ErasurePlan["communities"] = [];
-  for (const group of plan.communities) {
-    const now = group.postIris.slice(0, budget);
-    budget -= now.length;
-    if (now.length < group.postIris.length) rest.push({ ...group, postIris: group.postIris.slice(now.length) });
-    for (const postIri of now) {
-      // A bare IRI, as for any post deletion (outbox.ts): NodeBB drops its copy only then.
-      const del = new Delete({ id: activityId(ctx), actor, object: new URL(postIri), tos: [PUBLIC_COLLECTION] });
-      if (group.groupKey) await announce(ctx, group.groupKey, del, undefined, true);
-      else if (group.inbox) await sendTo(ctx, sender, recipient(group.groupIri, group.inbox, null), del);
-    }
-  }
-  if (rest.length > 0)
-    await recordEvent(ctx.data.db, { type: "actor.erased", plan: { ...plan, inboxes: [], communities: rest } });
-  else await markErasureSent(ctx.data.db, plan.erasureId);
 }

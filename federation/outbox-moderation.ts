@@ -138,7 +138,7 @@ async function received(ctx: Context<AppContext>, actionId: string, raw: unknown
     },
   ).catch(() => null);
   if (!activity?.id) return log.warn("could not re-read the received activity of action {actionId}", { actionId });
-  const id = activityId(ctx);
+  const id = activityId(ctx, "announce");
   const reshare = new Announce({
     id,
     actor: ctx.getActorUri(row.communityKey),
@@ -149,7 +149,12 @@ async function received(ctx: Context<AppContext>, actionId: string, raw: unknown
     id.href,
     (json) => ({ ...json, object: embedded }),
     () =>
-      ctx.sendActivity({ identifier: row.communityKey }, "followers", reshare, { ...deliveryOptions, fanout: "skip" }),
+      // Never back to the server the moderator acted from: it has the activity already.
+      ctx.sendActivity({ identifier: row.communityKey }, "followers", reshare, {
+        ...deliveryOptions,
+        fanout: "skip",
+        excludeBaseUris: activity.actorId ? [new URL(activity.actorId.origin)] : [],
+      }),
   );
   await boostFollows(ctx, row);
 }
@@ -176,7 +181,7 @@ async function boostFollows(ctx: Context<AppContext>, row: ActionRow): Promise<v
     const boost = await lastBoost(ctx.data.db, group.href, row.postIri);
     if (!boost) return;
     activity = new Undo({
-      id: activityId(ctx),
+      id: activityId(ctx, "undo-boost"),
       actor: group,
       object: new Announce({ id: new URL(boost), actor: group, object: new URL(row.postIri) }),
       ...groupAddressing(ctx, row),
@@ -185,7 +190,7 @@ async function boostFollows(ctx: Context<AppContext>, row: ActionRow): Promise<v
     const post = await postForFederation(ctx.data.db, row.postId);
     if (!post || post.deletedAt || post.removedAt || post.audience === "direct") return;
     const object = toApObject(ctx, post);
-    activity = new Announce({ id: activityId(ctx), actor: group, object, ...groupAddressing(ctx, row) });
+    activity = new Announce({ id: activityId(ctx, "boost"), actor: group, object, ...groupAddressing(ctx, row) });
   }
   await ctx.sendActivity({ identifier: row.communityKey }, "followers", activity, deliveryOptions);
 }

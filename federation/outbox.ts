@@ -9,13 +9,14 @@ import { Activity, type Object as ApObject, Create, Delete, PUBLIC_COLLECTION, U
 import { KyselyMessageQueue } from "../db/message-queue.ts";
 import { findActorById } from "../src/actors/remote.ts";
 import type { AppContext } from "../src/context.ts";
-import { type DomainEvent, EVENTS_CHANNEL } from "../src/events.ts";
+import { type DomainEvent, EVENTS_CHANNEL, type QueuedEvent } from "../src/events.ts";
 import { logger } from "../src/logging.ts";
 import { postForFederation, postRouting } from "../src/posts/outbound.ts";
 import { toApObject } from "./objects.ts";
-import { actorErased, actorUpdated, followActivity, followEnded, likeActivity } from "./outbox-actors.ts";
+import { actorUpdated, followActivity, followEnded, likeActivity } from "./outbox-actors.ts";
+import { actorErased } from "./outbox-erasure.ts";
 import { moderationActivity } from "./outbox-moderation.ts";
-import { activityId, announce, recipient, sendTo, sendToFollowersAs } from "./send.ts";
+import { activityId, announce, forEvent, recipient, sendTo, sendToFollowersAs } from "./send.ts";
 
 const log = logger("federation", "outbox");
 
@@ -27,10 +28,19 @@ export function startOutbox(federation: Federation<AppContext>, data: AppContext
     pollIntervalMs: 200,
   });
   const ctx = federation.createContext(new URL(data.config.origin), data);
-  return events.listen((event: DomainEvent) => dispatch(ctx, event, federation), { signal });
+  return events.listen((event: QueuedEvent) => dispatch(ctx, event, federation), { signal });
 }
 
-export async function dispatch(
+/**
+ * Turns one event into activities. An event may be dispatched again (its
+ * worker crashed before the event was settled): its activities then carry
+ * the same ids, and the deliveries already queued are not queued again (ledger.ts).
+ */
+export function dispatch(ctx: Context<AppContext>, event: QueuedEvent, federation: Federation<AppContext>) {
+  return forEvent(event.eventId, () => activitiesOf(ctx, event, federation));
+}
+
+async function activitiesOf(
   ctx: Context<AppContext>,
   event: DomainEvent,
   federation: Federation<AppContext>,
@@ -56,7 +66,7 @@ export async function dispatch(
         event.postId,
         (object, actor) =>
           new Update({
-            id: activityId(ctx),
+            id: activityId(ctx, "update"),
             actor,
             object,
             tos: object.toIds,
@@ -148,12 +158,15 @@ async function reshare(ctx: Context<AppContext>, postId: string, raw: unknown): 
   // Addressed as the post is: only public posts are re-shared publicly.
   const post = await postForFederation(ctx.data.db, postId);
   if (!post || post.audience === "direct") return;
+  // Never back to the server it came from: it holds the activity already (NodeBB refuses it with 424).
+  const origins = [activity.actorId, object?.attributionId].flatMap((id) => (id ? [new URL(id.origin)] : []));
   await announce(
     ctx,
     route.communityKey,
     activity,
     object ?? undefined,
     post.audience === "public" || post.audience === "unlisted",
+    origins,
   );
 }
 
@@ -168,7 +181,7 @@ async function postDeleted(ctx: Context<AppContext>, postId: string, byActorId: 
   const by = await findActorById(ctx.data.db, byActorId);
   if (!route || !by || by.local !== 1 || (route.local !== 1 && route.communityLocal !== 1)) return;
   const del = new Delete({
-    id: activityId(ctx),
+    id: activityId(ctx, "delete"),
     actor: new URL(by.iri),
     object: new URL(route.iri),
     tos: [PUBLIC_COLLECTION],

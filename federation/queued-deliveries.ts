@@ -6,8 +6,13 @@ import type { Db } from "../db/schema.ts";
 import type { QueuedDeliveries } from "../src/context.ts";
 import { idOf } from "./wire.ts";
 
-/** Fedify's messages ride on the "fedify" channel of our queue table (db/message-queue.ts). */
-const FEDIFY_CHANNEL = "fedify";
+/**
+ * The channels of our queue table (db/message-queue.ts) that carry Fedify's
+ * messages (builder.ts gives each its own workers). Deliveries keep the name
+ * all of them once shared: messages of every type queued there before the
+ * split are still processed by the delivery workers.
+ */
+export const FEDIFY_CHANNELS = { inbox: "fedify-inbox", outbox: "fedify", fanout: "fedify-fanout" } as const;
 
 /** Whether a queued Fedify message delivers an activity by `actorIri`, or a community's re-share of one. */
 export function deliversActivityBy(payload: string, actorIri: string): boolean {
@@ -32,7 +37,7 @@ function candidates(db: Db, actorIri: string) {
   return db
     .selectFrom("fedify_queue")
     .select(["id", "payload"])
-    .where("queue", "=", FEDIFY_CHANNEL)
+    .where("queue", "in", [FEDIFY_CHANNELS.outbox, FEDIFY_CHANNELS.fanout])
     .where("payload", "like", `%${actorIri}%`)
     .execute();
 }

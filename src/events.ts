@@ -6,6 +6,7 @@
 import { queueRow } from "../db/message-queue.ts";
 import type { Db } from "../db/schema.ts";
 import type { ErasurePlan } from "./erasure/plan.ts";
+import { newId } from "./ids.ts";
 
 export const EVENTS_CHANNEL = "events";
 
@@ -39,7 +40,21 @@ export type DomainEvent =
   /** A local member erased themselves: the plan says where the `Delete`s go, as their rows are gone. */
   | { type: "actor.erased"; plan: ErasurePlan };
 
-/** Records `event` as part of the caller's transaction. */
-export async function recordEvent(db: Db, event: DomainEvent): Promise<void> {
-  await db.insertInto("fedify_queue").values(queueRow(EVENTS_CHANNEL, event)).execute();
+/**
+ * An event as queued: its `eventId` names the activities made of it (send.ts
+ * `activityId`), so an event dispatched again after a crash sends the same
+ * ids, which receivers recognise. Events queued before ids existed have none.
+ */
+export type QueuedEvent = DomainEvent & { eventId?: string };
+
+/**
+ * Records `event` as part of the caller's transaction. `eventId` is given
+ * when the event must be recorded once however often its recorder runs (a
+ * batch of an erasure recording the next one).
+ */
+export async function recordEvent(db: Db, event: DomainEvent, eventId = newId()): Promise<void> {
+  await db
+    .insertInto("fedify_queue")
+    .values(queueRow(EVENTS_CHANNEL, { ...event, eventId }))
+    .execute();
 }

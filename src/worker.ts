@@ -1,17 +1,27 @@
-// A delivery and job worker without HTTP, for multi-process deployments on one
-// PostgreSQL: run web nodes with WORKER=false and one or more of these.
+// `npm run worker`: the worker role alone (src/roles.ts), as `kindred worker`
+// runs it, for deployments of several processes on one PostgreSQL: web
+// processes with WORKER=false (or `kindred web`) and one or more of these.
 import { attachFederation } from "../federation/attach.ts";
-import { runJobs } from "./background.ts";
 import { loadConfigOrExit } from "./config.ts";
-import { logger, setUpLogging } from "./logging.ts";
+import { setUpLogging } from "./logging.ts";
+import { startRoles } from "./roles.ts";
 import { exitIfRefused, openRuntime } from "./runtime.ts";
 
 const config = loadConfigOrExit();
 await setUpLogging(config.logLevel);
 const runtime = await openRuntime(config).catch(exitIfRefused);
-const { runWorkers } = attachFederation(runtime);
-const stop = new AbortController();
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
-logger("worker").info("delivery worker started");
-await Promise.all([runWorkers(stop.signal), runJobs(runtime, stop.signal)]);
+const roles = await startRoles(runtime, attachFederation(runtime), { web: false, worker: true });
+const stopped = new Promise<void>((resolve) => {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
+});
+// The workers only end by themselves on a failure (logged by src/roles.ts): exit 1, so a supervisor restarts us.
+const failed = await Promise.race([
+  stopped.then(() => false),
+  roles.workersDone.then(
+    () => false,
+    () => true,
+  ),
+]);
+await roles.close();
 await runtime.close();
+process.exit(failed ? 1 : 0);

@@ -56,15 +56,16 @@ export async function onAnnounce(ctx: InboxContext<AppContext>, announce: Announ
     const object = vouched
       ? await inner.getObject({ documentLoader: loader }).catch(() => null)
       : await fetchFromSource(inner.objectId);
-    if (isPostObject(object)) await ingestPost(ctx, object, { announcedBy: group.id });
+    if (isPostObject(object)) await ingestPost(ctx, object, { announcedBy: group.id, raw: vouched ? raw : undefined });
   } else if (isPostObject(inner)) {
     const object = vouched ? inner : await fetchFromSource(inner.id);
-    if (isPostObject(object)) await ingestPost(ctx, object, { announcedBy: group.id });
+    if (isPostObject(object)) await ingestPost(ctx, object, { announcedBy: group.id, raw: vouched ? raw : undefined });
   } else if (inner instanceof Update) {
     const object = vouched
       ? await inner.getObject({ documentLoader: loader }).catch(() => null)
       : await fetchFromSource(inner.objectId);
-    if (object) await applyUpdate(ctx, inner, undefined, object);
+    // Our terms are read from the group's JSON only where it vouches for the object (else from the source's).
+    if (object) await applyUpdate(ctx, inner, undefined, object, vouched ? raw : undefined);
   } else if (inner instanceof Delete) {
     // From another server: apply only if its source says it is gone (404 or 410), not merely unreachable.
     if (vouched || (inner.objectId && (await goneAtSource(inner.objectId.href))))

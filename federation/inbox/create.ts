@@ -13,6 +13,8 @@ export async function onCreate(ctx: InboxContext<AppContext>, create: Create): P
   if (!isPostObject(object)) return log.debug("Create of an unsupported object dropped");
   if (!create.actorId || object.attributionId?.href !== create.actorId.href)
     return log.debug("Create whose actor is not the author dropped");
-  const activity = await create.toJsonLd({ format: "compact" });
-  await ingestPost(ctx, object, { activity });
+  // The activity as received (Fedify keeps the parsed document): it is read again with the same context
+  // loader if re-shared, so compacting it here (a second JSON-LD pass per activity) bought nothing.
+  const raw = await create.toJsonLd();
+  await ingestPost(ctx, object, { activity: raw, raw });
 }

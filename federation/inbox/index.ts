@@ -34,6 +34,8 @@ const log = logger("federation", "inbox");
 /** Drops activities whose actor is on a suspended domain (a second line behind the 403 at the door). */
 function allowed<T extends Activity>(handler: (ctx: InboxContext<AppContext>, activity: T) => Promise<void>) {
   return async (ctx: InboxContext<AppContext>, activity: T): Promise<void> => {
+    // Accepted before a suspension made elsewhere, handled after it: dropped too.
+    await ctx.data.policy.ensureFresh();
     if (activity.actorId && ctx.data.policy.isSuspended(activity.actorId.href)) {
       return log.debug("activity from a suspended domain dropped: {actor}", { actor: activity.actorId.href });
     }

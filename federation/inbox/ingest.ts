@@ -5,6 +5,7 @@ import type { AppContext } from "../../src/context.ts";
 import { refusesMessagesFrom } from "../../src/filters/service.ts";
 import { logger } from "../../src/logging.ts";
 import { findPostByIri, type ReceiveResult, receivePost } from "../../src/posts/remote.ts";
+import { takeAnswers } from "../answers.ts";
 import {
   actorIdFor,
   audienceOf,
@@ -31,6 +32,8 @@ export async function ingestPost(
   object: PostObject,
   options: {
     activity?: unknown;
+    /** The activity it came in, as received: where our own terms are read (answers.ts). */
+    raw?: unknown;
     announcedBy?: string;
     depth?: number;
     /** A backfill's budgeted loader: authors we hold are taken as stored, others are fetched through it. */
@@ -41,8 +44,13 @@ export async function ingestPost(
   // FEP-fe34: a server speaks only for its own actors, so a post is its author's only if both live on one origin.
   if (object.id.origin !== object.attributionId.origin) return { stored: false, reason: "author on another origin" };
   const db = ctx.data.db;
+  const raw = options.raw === undefined ? [] : [options.raw];
   const known = await findPostByIri(db, object.id.href);
-  if (known) return { stored: true, postId: known.id, created: false };
+  if (known) {
+    // Held already (a backfill read it first, without our terms): a delivery of it still brings its question's marks.
+    await takeAnswers(ctx, object, known.id, raw, true);
+    return { stored: true, postId: known.id, created: false };
+  }
   const authorId = options.loader
     ? await actorIdFor(ctx, object.attributionId, options.loader)
     : await freshAuthor(ctx, object);
@@ -105,11 +113,19 @@ export async function ingestPost(
     options.activity,
   );
   if (!result.stored) log.debug("post {iri} not stored: {reason}", { iri: object.id.href, reason: result.reason });
+  // A question's marks come with its thread (same origin as its author, checked above).
+  else if (result.created) await takeAnswers(ctx, object, result.postId, raw);
   return result;
 }
 
-/** The author of a delivered post, fetched again so their profile is current; their row id. */
+/** A held profile younger than this is current enough (Mastodon refreshes after a day; `Update`s come between). */
+const AUTHOR_FRESH_MS = 24 * 60 * 60 * 1000;
+
+/** The author of a delivered post, fetched again unless we hold a recent copy of their profile; their row id. */
 async function freshAuthor(ctx: Context<AppContext>, object: PostObject): Promise<string | null> {
+  const iri = object.attributionId;
+  const held = iri && !ctx.data.policy.isSuspended(iri.href) ? await findActorByIri(ctx.data.db, iri.href) : null;
+  if (held && held.local === 0 && Date.now() - Date.parse(held.fetched_at ?? "") < AUTHOR_FRESH_MS) return held.id;
   const author = await object.getAttribution({ documentLoader: await instanceLoader(ctx) }).catch(() => null);
   return author && isActor(author) ? persistActor(ctx, author) : actorIdFor(ctx, object.attributionId);
 }

@@ -4,12 +4,14 @@ import { findActorByIri } from "../../src/actors/remote.ts";
 import type { AppContext } from "../../src/context.ts";
 import { logger } from "../../src/logging.ts";
 import { receivePostUpdate } from "../../src/posts/remote.ts";
+import { takeAnswers } from "../answers.ts";
 import { isPostObject, persistActor, postValues } from "../remote.ts";
+import { takeEmbeddedLikes } from "../remote-counts.ts";
 
 const log = logger("federation", "inbox", "update");
 
 export async function onUpdate(ctx: InboxContext<AppContext>, update: Update): Promise<void> {
-  await applyUpdate(ctx, update, await update.toJsonLd({ format: "compact" }));
+  await applyUpdate(ctx, update, await update.toJsonLd({ format: "compact" }), undefined, await update.toJsonLd());
 }
 
 /** `Update` of a profile (refreshes the actor) or of a post (its author's edit). */
@@ -18,6 +20,8 @@ export async function applyUpdate(
   update: Update,
   activity?: unknown,
   fetched?: unknown,
+  /** The activities it came in, as received (an `Announce` of it): where our terms are read. */
+  raw?: unknown,
 ): Promise<void> {
   if (!update.actorId) return;
   // `fetched`: the object as its own server serves it, when the Update came second-hand.
@@ -32,7 +36,7 @@ export async function applyUpdate(
   if (!author || object.attributionId?.href !== author.iri)
     return log.debug("Update by someone other than the author dropped");
   const v = await postValues(object);
-  await receivePostUpdate(
+  const applied = await receivePostUpdate(
     ctx.data.db,
     {
       iri: object.id.href,
@@ -43,7 +47,13 @@ export async function applyUpdate(
       sensitive: v.sensitive,
       updatedAt: v.updatedAt ?? new Date().toISOString(),
       tags: v.tags,
+      images: v.images,
     },
     activity,
   );
+  // A question's marks, from the thread's own server only (its author sent the Update of it).
+  if (applied && object.id.origin === update.actorId.origin) await takeAnswers(ctx, object, null, [raw]);
+  // The count the author's server publishes with the edit keeps a thread's likes fresh (a URL costs nothing here).
+  // Only with an edit we applied: the author's own Update, not another account of the same server.
+  if (applied && object.id.origin === update.actorId.origin) await takeEmbeddedLikes(ctx.data, object);
 }

@@ -2,6 +2,7 @@
 // option values, the parsing of the command line and the usage text.
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import type { z } from "zod";
+import type { Federated } from "../roles.ts";
 import type { Runtime } from "../runtime.ts";
 
 export interface Io {
@@ -27,11 +28,12 @@ export class UsageError extends Error {
 }
 
 /**
- * Builds the federation for commands that render ActivityPub or deliver
- * (export, erase): the entry point plugs it in, as src/ does not import federation/.
- * It sets `rt.archive` and returns the delivery workers.
+ * Builds the federation for commands that render ActivityPub, deliver or
+ * serve (export, erase, web, worker): the entry point plugs it in, as src/
+ * does not import federation/. It sets `rt.archive` and returns the delivery
+ * workers and the handler of ActivityPub's requests.
  */
-export type Federate = (rt: Runtime) => { runWorkers(signal: AbortSignal): Promise<void> };
+export type Federate = (rt: Runtime) => Federated;
 
 export type Values = Record<string, string | boolean | undefined>;
 

@@ -10,8 +10,17 @@ export interface ErasurePlan {
   actorIri: string;
   identifier: string;
   deleteIri: string;
-  /** Every inbox that received something of theirs, or follows them, or that they follow. */
+  /**
+   * Every inbox that received something of theirs, follows them or a
+   * community they posted in, or that they follow: each gets `Delete(Person)`.
+   */
   inboxes: string[];
-  /** Their posts per community, whose followers must hear of each deletion. */
+  /** Their posts per community: each post's own `Delete` goes to remote communities (which relay it). */
   communities: { groupKey: string | null; groupIri: string; inbox: string | null; postIris: string[] }[];
+  /**
+   * Inboxes of servers that keep an erased person's posts on `Delete(Person)`
+   * (NodeBB): each also gets every post's own `Delete`. Settled by the first
+   * batch, carried by the next ones.
+   */
+  postDeletesTo?: string[];
 }

@@ -12,10 +12,10 @@ import type { QueuedDeliveries } from "../context.ts";
 import { DomainError, forbidden, notFound } from "../errors.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
-import { tombstonePosts } from "../posts/tombstone.ts";
+import { forgetImagesOf } from "../media/service.ts";
 import { hostOf } from "../urls.ts";
 import { ensureAnonymousActor } from "./anonymous.ts";
-import { forgetKeptPosts, recordGonePosts } from "./gone.ts";
+import { removeErasedContent } from "./content.ts";
 import type { ErasureMode, ErasurePlan } from "./plan.ts";
 import { receiptTokenHash } from "./receipt.ts";
 
@@ -108,10 +108,17 @@ export async function eraseAccount(
   db: Db,
   origin: string,
   actorId: string,
-  options: { mode?: ErasureMode; queued: QueuedDeliveries },
+  options: {
+    mode?: ErasureMode;
+    queued: QueuedDeliveries;
+    /** False only where a test stands in for a process killed right after the account's transaction. */
+    removeContentNow?: boolean;
+  },
 ): Promise<ErasureResult> {
   const mode = options.mode ?? "delete";
-  return inTransaction(db, async (trx) => {
+  // The account goes in one transaction, with the event that sends the Deletes; its posts in short
+  // ones after it (content.ts), finished by the outbox before it sends if this process stops meanwhile.
+  const result = await inTransaction(db, async (trx) => {
     const actor = await trx
       .selectFrom("actors")
       .innerJoin("users", "users.actor_id", "actors.id")
@@ -145,7 +152,6 @@ export async function eraseAccount(
       inboxes: await inboxesToTell(trx, actorId),
       communities: await communitiesToTell(trx, actorId),
     };
-    await removeContent(trx, actorId);
     const exportFiles = await removePersonalData(trx, actor.id, actor.username_key);
     // Deliveries of their content still waiting for a server that was down hold its text.
     await options.queued.forget(trx, actor.iri);
@@ -203,6 +209,8 @@ export async function eraseAccount(
     await recordEvent(trx, { type: "actor.erased", plan });
     return { erasureId, receiptToken, handle, files: { avatarUrl: actor.avatar_url, exportFiles } };
   });
+  if (options.removeContentNow !== false) await removeErasedContent(db, actorId);
+  return result;
 }
 
 /**
@@ -238,8 +246,26 @@ async function inboxesToTell(db: Db, actorId: string): Promise<string[]> {
     .where("posts.author_id", "=", actorId)
     .where("actors.local", "=", 0)
     .execute();
+  // Followers of the communities they posted in got their posts as the community's re-shares.
+  const communityFollowers = await db
+    .selectFrom("follows")
+    .innerJoin("actors", "actors.id", "follows.follower_id")
+    .select(["actors.inbox_url", "actors.shared_inbox_url"])
+    .distinct()
+    .where(
+      "follows.followee_id",
+      "in",
+      db
+        .selectFrom("posts")
+        .select("community_id")
+        .where("author_id", "=", actorId)
+        .where("community_id", "is not", null),
+    )
+    .where("follows.status", "=", "accepted")
+    .where("actors.local", "=", 0)
+    .execute();
   const inboxes = new Set(ledger.map((r) => r.inbox_url));
-  for (const r of [...related, ...messaged]) {
+  for (const r of [...related, ...messaged, ...communityFollowers]) {
     const inbox = r.shared_inbox_url ?? r.inbox_url;
     if (inbox) inboxes.add(inbox);
   }
@@ -283,48 +309,22 @@ async function communitiesToTell(db: Db, actorId: string): Promise<ErasurePlan["
   return [...byGroup.values()];
 }
 
-/** Moves their posts in communities that allow it to the anonymous actor; their text stays, their name goes. */
+/**
+ * Moves their posts in communities that allow it to the anonymous actor; their text stays, their name goes,
+ * and so do their images (a photo can say who took it better than a name).
+ */
 async function anonymizePosts(db: Db, origin: string, actorId: string): Promise<void> {
   const anonymousId = await ensureAnonymousActor(db, origin);
   const allowing = db.selectFrom("communities").select("actor_id").where("allow_anonymize", "=", 1);
-  await db
-    .updateTable("posts")
-    .set({ author_id: anonymousId })
+  const kept = db
+    .selectFrom("posts")
+    .select("id")
     .where("author_id", "=", actorId)
     .where("deleted_at", "is", null)
     .where("audience", "!=", "direct")
-    .where("community_id", "in", allowing)
-    .execute();
-}
-
-/**
- * Their posts go; a post others replied to stays as a tombstone with no text
- * (shown as "deleted"), so the replies keep their place in the thread.
- */
-async function removeContent(db: Db, actorId: string): Promise<void> {
-  const theirs = db.selectFrom("posts").select("id").where("author_id", "=", actorId);
-  const ts = now();
-  await tombstonePosts(db, theirs, ts);
-  // Their IRIs answer 410 Gone whether the row stays or not (gone.ts).
-  await recordGonePosts(db, actorId, ts);
-  // Beyond the tombstone rule: whom they wrote to and whom they named are theirs too (the plan has the inboxes).
-  for (const table of ["post_mentions", "post_recipients", "hidden_posts"] as const) {
-    await db.deleteFrom(table).where("post_id", "in", theirs).execute();
-  }
-  // Leaves first: a tombstone goes once nothing hangs off it (bounded by the thread depth).
-  for (;;) {
-    const removed = await db
-      .deleteFrom("posts")
-      .where("author_id", "=", actorId)
-      .where((eb) =>
-        eb.not(
-          eb.exists(eb.selectFrom("posts as child").select("child.id").whereRef("child.parent_id", "=", "posts.id")),
-        ),
-      )
-      .executeTakeFirst();
-    if (Number(removed.numDeletedRows) === 0) break;
-  }
-  await forgetKeptPosts(db, actorId);
+    .where("community_id", "in", allowing);
+  await forgetImagesOf(db, kept);
+  await db.updateTable("posts").set({ author_id: anonymousId }).where("id", "in", kept).execute();
 }
 
 /**
@@ -345,6 +345,10 @@ async function removePersonalData(db: Db, actorId: string, usernameKey: string):
   await db.deleteFrom("post_recipients").where("actor_id", "=", actorId).execute();
   await db.deleteFrom("post_mentions").where("actor_id", "=", actorId).execute();
   await db.deleteFrom("hidden_posts").where("actor_id", "=", actorId).execute();
+  // Their clinician badge, and which marks and badges they gave (the marks themselves stay).
+  await db.deleteFrom("clinician_badges").where("user_id", "=", actorId).execute();
+  await db.updateTable("clinician_badges").set({ verified_by: null }).where("verified_by", "=", actorId).execute();
+  await db.updateTable("answer_marks").set({ marked_by: null }).where("marked_by", "=", actorId).execute();
   await db
     .deleteFrom("member_filters")
     .where((eb) => eb.or([eb("user_id", "=", actorId), eb("target_actor_id", "=", actorId)]))
@@ -364,9 +368,9 @@ async function removePersonalData(db: Db, actorId: string, usernameKey: string):
     .deleteFrom("rate_limits")
     .where((eb) => eb.or([eb("key", "like", `%${actorId}%`), eb("key", "=", `login:user:${usernameKey}`)]))
     .execute();
-  // The ledger's history of them goes; the receipt's rows are written after.
-  await db.deleteFrom("deliveries").where("actor_id", "=", actorId).execute();
+  // The ledger's history of them goes after, in batches (content.ts): it may hold millions of rows.
   await db.deleteFrom("sessions").where("user_id", "=", actorId).execute();
+  await db.deleteFrom("recovery_codes").where("user_id", "=", actorId).execute();
   await db.deleteFrom("users").where("actor_id", "=", actorId).execute();
   return exports.flatMap((e) => (e.file_name ? [e.file_name] : []));
 }

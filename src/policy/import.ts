@@ -9,6 +9,7 @@ import {
   localFollowsWith,
   type PurgeCounts,
 } from "./service.ts";
+import { settlePolicyChange } from "./version.ts";
 
 const strength: Record<BlockSeverity, number> = { noop: 0, silence: 1, suspend: 2 };
 
@@ -57,7 +58,7 @@ export async function applyImport(
   plan: PlannedChange[],
   instance: { origin?: string } = {},
 ): Promise<{ applied: number; purged: PurgeCounts }> {
-  return inTransaction(db, async (trx) => {
+  const result = await inTransaction(db, async (trx) => {
     const purged: PurgeCounts = { actors: 0, follows: 0, posts: 0 };
     let applied = 0;
     for (const change of plan) {
@@ -81,4 +82,7 @@ export async function applyImport(
     }
     return { applied, purged };
   });
+  // Each block bumped the policy version in the transaction; the wait for every process is once, after it.
+  await settlePolicyChange(db);
+  return result;
 }

@@ -1,12 +1,15 @@
 // The policy check on every inbound activity, delivery and fetch: an
 // in-memory snapshot of the block and allow lists, looked up by host and by
 // each parent domain (a handful of Map lookups whatever the list's size).
-// Each process refreshes its snapshot from the database every few seconds,
-// and at once after a change it makes itself.
+// Before a request, a delivery or a queued activity uses it, `ensureFresh`
+// compares the snapshot's version with the database's (version.ts) and loads
+// the lists again when another process (the CLI, another node) changed them.
+// A full reload every few seconds also catches lists edited by hand in SQL.
 import type { BlockSeverity, Db } from "../../db/schema.ts";
 import { getSettings } from "../instance/settings.ts";
 import { logger } from "../logging.ts";
 import { domainKeys } from "./domains.ts";
+import { POLICY_STALENESS_MS, readPolicyVersion } from "./version.ts";
 
 export interface DomainVerdict {
   /** "suspend" also covers hosts outside the allow list in allowlist mode. */
@@ -30,6 +33,12 @@ export class DomainPolicy {
   readonly #db: Db;
   readonly #localHost: string;
   #snapshot: Snapshot = { blocks: new Map(), allows: new Set(), allowlistMode: false };
+  /** The policy version the snapshot was loaded at, and when (performance.now()) its load began. */
+  #version: string | null = null;
+  #loadedFrom = Number.NEGATIVE_INFINITY;
+  /** The latest version check: when it began, and its promise (shared by every caller within the bound). */
+  #checkStarted = Number.NEGATIVE_INFINITY;
+  #check: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(db: Db, localHost: string) {
@@ -51,12 +60,43 @@ export class DomainPolicy {
     clearInterval(this.#timer);
   }
 
+  /**
+   * Makes sure the snapshot is no older than the database's policy as of at
+   * most POLICY_STALENESS_MS ago: a caller joins a check begun within that
+   * bound (in flight or done), or begins one. A check reads the version row
+   * and reloads the lists only when it moved. A failed read keeps the snapshot
+   * (the database is then failing the request anyway) and is retried by the next caller.
+   */
+  ensureFresh(): Promise<void> {
+    const started = performance.now();
+    if (started - this.#checkStarted < POLICY_STALENESS_MS) return this.#check;
+    this.#checkStarted = started;
+    this.#check = (async () => {
+      const version = await readPolicyVersion(this.#db);
+      if (version !== this.#version) await this.#load(started, version);
+    })().catch((error) => {
+      this.#checkStarted = Number.NEGATIVE_INFINITY;
+      log.warn("policy version check failed: {error}", { error });
+    });
+    return this.#check;
+  }
+
+  /** Loads the lists now (after a change this process made, or as the periodic full reload). */
   async refresh(): Promise<void> {
+    const started = performance.now();
+    await this.#load(started, await readPolicyVersion(this.#db));
+  }
+
+  /** Loads the lists as of `version` (read when the load began, at `started`); an older load never wins. */
+  async #load(started: number, version: string): Promise<void> {
     const [blocks, allows, settings] = await Promise.all([
       this.#db.selectFrom("domain_blocks").select(["domain", "severity", "reject_media", "reject_reports"]).execute(),
       this.#db.selectFrom("domain_allows").select("domain").execute(),
       getSettings(this.#db),
     ]);
+    if (started < this.#loadedFrom) return;
+    this.#loadedFrom = started;
+    this.#version = version;
     this.#snapshot = {
       blocks: new Map(
         blocks.map((b) => [

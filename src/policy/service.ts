@@ -6,6 +6,7 @@ import { now } from "../ids.ts";
 import { updateSettings } from "../instance/settings.ts";
 import { tombstonePosts } from "../posts/tombstone.ts";
 import { domainKeys, domainSchema, ownHostProblem } from "./domains.ts";
+import { bumpPolicyVersion, settlePolicyChange } from "./version.ts";
 
 const optionalText = (max: number) =>
   z
@@ -48,7 +49,9 @@ function actorsUnder(db: Db, domain: string) {
  * instance's `origin`: our own host is refused. A suspension purges what we hold from the domain
  * in the same transaction: follows both ways, likes, cached actors and their
  * posts (a post others replied to stays as a "[deleted]" tombstone so the
- * thread holds together).
+ * thread holds together). Changing a suspension into a lighter block revives
+ * the accounts it marked deleted (see unblockDomain). Every change of the
+ * policy is in force in every process when it returns (version.ts).
  */
 export async function blockDomain(
   db: Db,
@@ -58,10 +61,10 @@ export async function blockDomain(
   const b = parseInput(domainBlockInput, input);
   const ownHost = instance.origin ? ownHostProblem(b.domain, instance.origin) : null;
   if (ownHost) throw invalid(ownHost, { domain: ownHost });
-  return inTransaction(db, async (trx) => {
+  const result = await inTransaction(db, async (trx) => {
     const existing = await trx
       .selectFrom("domain_blocks")
-      .select(["domain", "public_comment", "private_comment"])
+      .select(["domain", "severity", "public_comment", "private_comment"])
       .where("domain", "=", b.domain)
       .executeTakeFirst();
     const ts = now();
@@ -82,14 +85,74 @@ export async function blockDomain(
         .values({ domain: b.domain, created_at: ts, ...values })
         .execute();
     const purged = b.severity === "suspend" ? await purgeDomain(trx, b.domain) : null;
+    if (existing?.severity === "suspend" && b.severity !== "suspend") await revivePurged(trx, b.domain);
+    await bumpPolicyVersion(trx);
     return { created: !existing, purged };
   });
+  await settlePolicyChange(db);
+  return result;
 }
 
+/**
+ * Lifts a block. Lifting a suspension revives the accounts its purge marked
+ * deleted, so their later posts are accepted again (as Mastodon unsuspends a
+ * domain's accounts); what the purge removed stays gone, and accounts deleted
+ * by their own `Delete(Person)` stay deleted.
+ */
 export async function unblockDomain(db: Db, domain: string): Promise<void> {
   const d = parseInput(domainSchema, domain);
-  const result = await db.deleteFrom("domain_blocks").where("domain", "=", d).executeTakeFirst();
-  if (Number(result.numDeletedRows) === 0) throw notFound(`block of ${d}`);
+  await inTransaction(db, async (trx) => {
+    const result = await trx.deleteFrom("domain_blocks").where("domain", "=", d).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw notFound(`block of ${d}`);
+    await revivePurged(trx, d);
+    await bumpPolicyVersion(trx);
+  });
+  await settlePolicyChange(db);
+}
+
+/**
+ * The accounts the suspension of `domain` marked deleted, once it no longer
+ * suspends them: revived, unless another suspension (a parent's or a
+ * subdomain's) still covers their host, which then answers for them. Their
+ * profile comes back with the next fetch of their actor document.
+ */
+async function revivePurged(trx: Db, domain: string): Promise<void> {
+  const marked = await trx
+    .selectFrom("actors")
+    .select(["id", "host"])
+    .where("purged_by_block", "=", domain)
+    .where("local", "=", 0)
+    .execute();
+  if (marked.length === 0) return;
+  const suspensions = new Set(
+    (
+      await trx
+        .selectFrom("domain_blocks")
+        .select("domain")
+        .where("severity", "=", "suspend")
+        .where("domain", "!=", domain)
+        .execute()
+    ).map((b) => b.domain),
+  );
+  // Keyed by the suspension that still covers them; "" for those none covers.
+  const byBlock = new Map<string, string[]>();
+  for (const actor of marked) {
+    const by = domainKeys(actor.host).find((k) => suspensions.has(k)) ?? "";
+    const ids = byBlock.get(by) ?? [];
+    ids.push(actor.id);
+    byBlock.set(by, ids);
+  }
+  for (const [by, ids] of byBlock) {
+    const values = by ? { purged_by_block: by } : { deleted_at: null, purged_by_block: null, fetched_at: null };
+    // In slices: a domain can have many accounts, and a statement only so many parameters.
+    for (let i = 0; i < ids.length; i += 500) {
+      await trx
+        .updateTable("actors")
+        .set(values)
+        .where("id", "in", ids.slice(i, i + 500))
+        .execute();
+    }
+  }
 }
 
 export async function listDomainBlocks(db: Db) {
@@ -130,10 +193,18 @@ export async function purgeDomain(db: Db, domain: string): Promise<PurgeCounts> 
     )
     .execute();
   // The actor rows stay (tombstoned posts point at them), emptied of what they said about themselves.
+  // Those not already deleted are marked as this block's doing: lifting it revives them (revivePurged).
   await db
     .updateTable("actors")
-    .set({ name: null, summary_html: null, avatar_url: null, url: null, deleted_at: ts })
+    .set({ name: null, summary_html: null, avatar_url: null, url: null, deleted_at: ts, purged_by_block: domain })
     .where("id", "in", ids)
+    .where("deleted_at", "is", null)
+    .execute();
+  await db
+    .updateTable("actors")
+    .set({ name: null, summary_html: null, avatar_url: null, url: null })
+    .where("id", "in", ids)
+    .where("deleted_at", "is not", null)
     .execute();
   return { actors: ids.length, follows: Number(follows.numDeletedRows), posts: Number(posts?.n ?? 0) };
 }
@@ -142,17 +213,25 @@ export async function purgeDomain(db: Db, domain: string): Promise<PurgeCounts> 
 
 export async function allowDomain(db: Db, domain: string): Promise<void> {
   const d = parseInput(domainSchema, domain);
-  await db
-    .insertInto("domain_allows")
-    .values({ domain: d, created_at: now() })
-    .onConflict((oc) => oc.column("domain").doNothing())
-    .execute();
+  await inTransaction(db, async (trx) => {
+    await trx
+      .insertInto("domain_allows")
+      .values({ domain: d, created_at: now() })
+      .onConflict((oc) => oc.column("domain").doNothing())
+      .execute();
+    await bumpPolicyVersion(trx);
+  });
+  await settlePolicyChange(db);
 }
 
 export async function disallowDomain(db: Db, domain: string): Promise<void> {
   const d = parseInput(domainSchema, domain);
-  const result = await db.deleteFrom("domain_allows").where("domain", "=", d).executeTakeFirst();
-  if (Number(result.numDeletedRows) === 0) throw notFound(`${d} on the allow list`);
+  await inTransaction(db, async (trx) => {
+    const result = await trx.deleteFrom("domain_allows").where("domain", "=", d).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw notFound(`${d} on the allow list`);
+    await bumpPolicyVersion(trx);
+  });
+  await settlePolicyChange(db);
 }
 
 export async function listDomainAllows(db: Db) {
@@ -160,7 +239,11 @@ export async function listDomainAllows(db: Db) {
 }
 
 export async function setFederationMode(db: Db, mode: "open" | "allowlist"): Promise<void> {
-  await updateSettings(db, { federationMode: mode });
+  await inTransaction(db, async (trx) => {
+    await updateSettings(trx, { federationMode: mode });
+    await bumpPolicyVersion(trx);
+  });
+  await settlePolicyChange(db);
 }
 
 /** Local follows (both ways) with actors under `domain`: what a suspension would cut. */

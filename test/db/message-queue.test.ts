@@ -63,7 +63,13 @@ describe.each(dialects)("KyselyMessageQueue on %s", (dialect) => {
       await queue.enqueue({ name: "drip" });
       await queue.enqueue({ name: "next" });
       await waitFor(() => seen.includes("next"), "the next message to run while the first still hangs");
-      const left = await tdb.db.selectFrom("fedify_queue").select("id").execute();
+      // Both settle: the first freed at its deadline, the next removed once its handler returns (just after it ran).
+      let left: { id: string }[] = [];
+      for (let i = 0; i < 100; i++) {
+        left = await tdb.db.selectFrom("fedify_queue").select("id").execute();
+        if (left.length === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       expect(left).toEqual([]);
       hang.resolve();
       await listener.stop();
@@ -242,41 +248,7 @@ describe.each(dialects)("KyselyMessageQueue on %s", (dialect) => {
     }
   });
 
-  it("redelivers a message whose worker died once its lease expires", async () => {
-    const tdb = await freshDatabase(dialect);
-    try {
-      // Worker A claims the message and hangs forever: a crashed process.
-      const crashed = queueOn(tdb, { leaseMs: 300 });
-      const claimedByA = deferred<number>();
-      const a = start(crashed, () => {
-        claimedByA.resolve(Date.now());
-        return new Promise<void>(() => {});
-      });
-      await crashed.enqueue({ job: "x" });
-      const claimedAt = await within(claimedByA.promise, 5_000, "worker A to claim");
-      a.controller.abort(); // A stops claiming; its listen() never resolves since its handler hangs.
-      const leased = await tdb.db.selectFrom("fedify_queue").selectAll().executeTakeFirstOrThrow();
-      expect(leased.attempts).toBe(1);
-      expect(leased.lease_until).not.toBeNull();
-      expect(Date.parse(leased.lease_until!) - claimedAt).toBeLessThanOrEqual(300);
-
-      const other = await reopen(tdb);
-      try {
-        const queueB = new KyselyMessageQueue(other.db, { dialect, ...fast });
-        const gotByB = deferred<{ m: unknown; at: number }>();
-        const b = start(queueB, (m) => gotByB.resolve({ m, at: Date.now() }));
-        const { m, at } = await within(gotByB.promise, 10_000, "worker B to take over");
-        await b.stop();
-        expect(m).toEqual({ job: "x" });
-        expect(at).toBeGreaterThanOrEqual(Date.parse(leased.lease_until!));
-        expect(await queueB.queueDepth()).toBe(0);
-      } finally {
-        await other.close();
-      }
-    } finally {
-      await tdb.drop();
-    }
-  });
+  // A dead worker's message taken over once its lease runs out: test/db/queue-lease.test.ts (a worker killed with -9).
 
   it("keeps messages across a restart: new handle, new queue instance", async () => {
     const tdb = await freshDatabase(dialect);

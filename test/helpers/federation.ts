@@ -48,6 +48,8 @@ export class Peer implements TestInstance {
       DATABASE_URL: database.url,
       DATA_DIR: dataDir,
       ALLOW_PRIVATE_ADDRESS: "true",
+      // Suites post far more than a person would; test/http/posting-limits.test.ts turns the caps on.
+      POSTING_LIMITS: "false",
       LOG_LEVEL: "fatal",
       ...options.env,
     });
@@ -162,7 +164,7 @@ export function eventually<T>(
   return until(what, probe, (v) => v !== undefined && v !== null, timeoutMs) as Promise<T>;
 }
 
-/** A Fedify message in the `fedify` channel of `fedify_queue`, decoded. */
+/** A Fedify message in `fedify_queue` (its channels `fedify`, `fedify-inbox`, `fedify-fanout`), decoded. */
 export interface QueuedMessage {
   rowId: string;
   /** "outbox" (one delivery to one inbox), "fanout" (a send to many, not yet split) or "inbox" (a received activity). */
@@ -182,7 +184,12 @@ export interface QueuedMessage {
 }
 
 export async function fedifyMessages(db: Kysely<Database>): Promise<QueuedMessage[]> {
-  const rows = await db.selectFrom("fedify_queue").selectAll().where("queue", "=", "fedify").orderBy("id").execute();
+  const rows = await db
+    .selectFrom("fedify_queue")
+    .selectAll()
+    .where("queue", "like", "fedify%")
+    .orderBy("id")
+    .execute();
   return rows.map((r) => {
     const p = JSON.parse(r.payload) as {
       type?: string;
@@ -217,7 +224,7 @@ export async function queueDepth(db: Kysely<Database>): Promise<{ events: number
   const rows = await db.selectFrom("fedify_queue").select(["queue"]).execute();
   return {
     events: rows.filter((r) => r.queue === "events").length,
-    fedify: rows.filter((r) => r.queue === "fedify").length,
+    fedify: rows.filter((r) => r.queue.startsWith("fedify")).length,
   };
 }
 

@@ -33,6 +33,8 @@ export async function startTestInstance(
     DATABASE_URL: database.url,
     DATA_DIR: dataDir,
     ALLOW_PRIVATE_ADDRESS: "true",
+    // Suites post far more than a person would; test/http/posting-limits.test.ts turns the caps on.
+    POSTING_LIMITS: "false",
     LOG_LEVEL: "error",
     ...options.env,
   });

@@ -37,6 +37,8 @@ export async function startLoggedServer(level: LogLevel): Promise<LoggedServer> 
     LOG_LEVEL: level,
     // Peers are on loopback, which Kindred refuses by default.
     ALLOW_PRIVATE_ADDRESS: "true",
+    // Suites post far more than a person would; test/http/posting-limits.test.ts turns the caps on.
+    POSTING_LIMITS: "false",
   });
   try {
     await waitUntilServing(origin, child, output, 30_000, `kindred (LOG_LEVEL=${level})`);

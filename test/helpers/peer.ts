@@ -187,6 +187,8 @@ export class Peer {
   readonly actors = new Map<string, PeerActor>();
   /** Documents served at their `id` (notes, pages) besides actors. */
   readonly objects = new Map<string, Record<string, any>>();
+  /** While set, each POST is recorded at once but answered only when this settles: a slow server. */
+  inboxHold: Promise<void> | null = null;
   readonly #server: Server;
   readonly #loader = getDocumentLoader({ allowPrivateAddress: true });
 
@@ -482,6 +484,7 @@ export class Peer {
       signer: key?.ownerId?.href ?? null,
       receivedAt: Date.now(),
     });
+    if (this.inboxHold) await this.inboxHold;
     // Like the real servers: a bad signature is refused, a good one accepted
     // (Lemmy answers 200, Mastodon and Misskey 202).
     res.writeHead(key === null ? 401 : this.software === "lemmy" ? 200 : 202, { "content-type": "text/plain" });

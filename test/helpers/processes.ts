@@ -21,9 +21,15 @@ export function freePort(): Promise<number> {
 
 export const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
-/** A `src/main.ts` process with `env`; its output is kept for failure messages. */
-export function spawnServer(env: NodeJS.ProcessEnv): { child: ChildProcess; output(): string } {
-  const child = spawn(process.execPath, ["src/main.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * A `src/main.ts` process with `env` (or another entry point: `["src/cli/bin.ts", "worker"]`);
+ * its output is kept for failure messages.
+ */
+export function spawnServer(
+  env: NodeJS.ProcessEnv,
+  args: string[] = ["src/main.ts"],
+): { child: ChildProcess; output(): string } {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.setEncoding("utf8").on("data", (c: string) => (out += c));
   child.stderr?.setEncoding("utf8").on("data", (c: string) => (out += c));
@@ -98,8 +104,13 @@ export function runCli(
     child.on("error", reject);
     child.on("close", (code) => {
       child.stdin.end();
-      expect(stderr, `stderr of kindred ${args.join(" ")}`).not.toContain("    at ");
-      resolve({ code, stdout, stderr });
+      // A failed check must fail the test at once, not leave the promise pending until the test times out.
+      try {
+        expect(stderr, `stderr of kindred ${args.join(" ")}`).not.toContain("    at ");
+        resolve({ code, stdout, stderr });
+      } catch (error) {
+        reject(error);
+      }
     });
   });
 }

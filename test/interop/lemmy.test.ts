@@ -20,14 +20,26 @@ describe("Lemmy interop", () => {
   let admin: LocalUser;
   let community: Community;
   let alpha: PeerActor;
+  /** A second Lemmy instance following the community: it gets what the community re-shares from the first. */
+  let other: Peer;
 
   beforeAll(async () => {
-    [instance, lemmy] = await Promise.all([startTestInstance(), Peer.start("lemmy")]);
+    [instance, lemmy, other] = await Promise.all([startTestInstance(), Peer.start("lemmy"), Peer.start("lemmy")]);
     admin = await seedUser(instance, "admin", { role: "admin" });
     community = await seedCommunity(instance, admin, { slug: "long-covid", name: "Long Covid" });
     alpha = await lemmy.addActor("lemmy_alpha", { name: "Alpha" });
+    const gamma = await other.addActor("lemmy_gamma");
+    const follow = fixture("lemmy/follow.json", {
+      origin: other.origin,
+      actor: gamma.id,
+      group: community.iri,
+      uuid: uuid(),
+    });
+    expect((await other.send(gamma, `${community.iri}/inbox`, follow)).status).toBe(202);
+    await other.waitForDelivery((b) => b.type === "Accept" && idOf(b.object) === follow.id);
   });
   afterAll(async () => {
+    await other?.stop();
     await lemmy?.stop();
     await instance?.stop();
   });
@@ -112,8 +124,9 @@ describe("Lemmy interop", () => {
     });
     expect(post.content_html).toContain("Low dose naltrexone, <strong>experiences</strong>?");
     expect(post.content_html).not.toContain("iframe");
-    // The community re-shares it (FEP-1b12): Lemmy instances following it get Announce(Create(Page)).
-    const announce = await lemmy.waitForDelivery(
+    // The community re-shares it (FEP-1b12): Lemmy instances following it get Announce(Create(Page)),
+    // all but the one it came from.
+    const announce = await other.waitForDelivery(
       (b) => b.type === "Announce" && b.object?.type === "Create" && b.object.id === create.id,
     );
     expect(announce.verified).toBe(true);
@@ -123,6 +136,8 @@ describe("Lemmy interop", () => {
       object: { id: create.object.id, type: "Page", name: create.object.name, audience: community.iri },
     });
     expect(addressing(announce.body, "to")).toEqual([PUBLIC]);
+    await queueIdle(instance);
+    expect(lemmy.received((b) => b.type === "Announce" && b.object?.id === create.id)).toEqual([]);
   });
 
   it("creates a reply for a Lemmy Note whose inReplyTo is a thread", async () => {
@@ -178,11 +193,16 @@ describe("Lemmy interop", () => {
     await waitFor(async () => (await likeCount(instance, local.id)) === 1, { label: "the vote" });
     const row = await db().selectFrom("likes").selectAll().where("post_id", "=", local.id).executeTakeFirstOrThrow();
     expect(row.iri).toBe(like.id);
-    const announce = await lemmy.waitForDelivery(
+    const announce = await other.waitForDelivery(
       (b) => b.type === "Announce" && b.object?.type === "Like" && b.object.id === like.id,
     );
     expect(announce.verified).toBe(true);
     expect(announce.body.object).toMatchObject({ actor: alpha.id, object: local.iri });
+    await queueIdle(instance);
+    expect(
+      lemmy.received((b) => b.type === "Announce" && b.object?.id === like.id),
+      "back to its origin",
+    ).toEqual([]);
   });
 
   it("lets a Kindred member join a Lemmy community and receive its posts", async () => {
