@@ -19,7 +19,13 @@ export type ModerationActionKind =
   | "add_moderator"
   | "remove_moderator"
   | "approve_member"
-  | "reject_member";
+  | "reject_member"
+  /** Instance-level, about one account (no community): src/sanctions/. */
+  | "suspend"
+  | "unsuspend"
+  | "limit"
+  | "unlimit"
+  | "delete_account";
 
 /** The moderation log: every action, with what federating and undoing it needs. */
 export interface ModerationActionsTable {

@@ -8,6 +8,7 @@
 // Every actor (user, community, instance; local or remote) and every post has
 // an IRI, so remote authors are first-class rows like local ones.
 import type { Generated, Kysely, Transaction } from "kysely";
+import type { AnswersTables } from "./answers-schema.ts";
 import type { MediaDeletionsTable, MediaTable } from "./media-schema.ts";
 import type {
   AppealsTable,
@@ -16,10 +17,17 @@ import type {
   ReportPostsTable,
   ReportsTable,
 } from "./moderation-schema.ts";
-import type { NotificationPreferencesTable } from "./notifications-schema.ts";
-import type { RemoteRefreshesTable } from "./remote-threads-schema.ts";
+import type { EmailDigestsTable, NotificationPreferencesTable } from "./notifications-schema.ts";
+import type { FedifyKvTable, FedifyQueueTable } from "./queue-schema.ts";
+import type { InvitesTable, RecoveryCodesTable, RegistrationApplicationsTable } from "./registrations-schema.ts";
+import type { RemoteCountsTable, RemoteRefreshesTable } from "./remote-threads-schema.ts";
+import type { PasswordResetsTable } from "./sanctions-schema.ts";
 import type { Bool, Iso } from "./scalars.ts";
+
+export type { FedifyKvTable, FedifyQueueTable };
+
 import type { PostSearchKeysTable } from "./search-schema.ts";
+import type { WarningCategoriesTable, WarningPreferencesTable, WarningRequirement } from "./warnings-schema.ts";
 
 export type * from "./moderation-schema.ts";
 export type { Bool, Iso } from "./scalars.ts";
@@ -67,6 +75,15 @@ export interface ActorsTable {
   fetched_at: Iso | null;
   /** Set when the actor is gone; the row stays so the name stays reserved. */
   deleted_at: Iso | null;
+  /** An admin suspended the account (src/sanctions/): nothing of it is shown or accepted. */
+  suspended_at: Generated<Iso | null>;
+  /** An admin limited the account: out of public listings, and its follows need approval. */
+  limited_at: Generated<Iso | null>;
+  /**
+   * The domain block whose suspension marked this remote actor deleted (its purge): lifting
+   * that suspension revives it. Null for an actor deleted by its own `Delete(Person)`.
+   */
+  purged_by_block: Generated<string | null>;
 }
 
 export interface UsersTable {
@@ -77,6 +94,10 @@ export interface UsersTable {
   is_clinician: Bool;
   bio_source: string;
   created_at: Iso;
+  /** When the member accepted the instance's rules and privacy notice, where that was required. */
+  agreed_at: Iso | null;
+  /** The invite they signed up with, if any. */
+  invite_id: string | null;
 }
 
 export interface CommunitiesTable {
@@ -95,6 +116,12 @@ export interface CommunitiesTable {
   allow_anonymize: Bool;
   /** lemmy#1580: the moderation log names moderators to moderators only. */
   hide_modlog_names: Generated<Bool>;
+  /** Whether every thread (or every post) must carry one of the community's warning categories. */
+  warning_required: Generated<WarningRequirement>;
+  /** Markdown added under the instance's crisis notice in this community. */
+  crisis_addition: Generated<string>;
+  /** Posts matching the crisis keywords file a "self-harm risk" report for the moderators. */
+  crisis_alert: Generated<Bool>;
   created_by: string | null;
   created_at: Iso;
 }
@@ -146,6 +173,8 @@ export interface PostsTable {
   locked: Bool;
   pinned_at: Iso | null;
   created_at: Iso;
+  /** The community's warning category the author chose (its text leads `summary`). */
+  warning_category_id: string | null;
 }
 
 export interface PostTagsTable {
@@ -248,6 +277,12 @@ export interface DomainAllowsTable {
   created_at: Iso;
 }
 
+/** One row (id 1): bumped by every change to the domain policy, so each process knows its snapshot is stale. */
+export interface PolicyVersionTable {
+  id: number;
+  version: number | string | bigint;
+}
+
 /**
  * A member's own filter: "mute" hides a person's posts from them; "block" also
  * refuses their messages; "block_domain" hides a whole server.
@@ -304,28 +339,7 @@ export interface ErasuresTable {
   completed_at: Iso | null;
 }
 
-export interface FedifyKvTable {
-  /** JSON-encoded KvKey (an array of strings). */
-  key: string;
-  value: string;
-  expires_at: Iso | null;
-}
-
-export interface FedifyQueueTable {
-  id: string;
-  /** "fedify" for Fedify's own messages, "events" for our domain events. */
-  queue: string;
-  payload: string;
-  ordering_key: string | null;
-  /** Not delivered before this time (delays and retry backoff). */
-  available_at: Iso;
-  /** A worker holds the message until then; past it, another worker may take it. */
-  lease_until: Iso | null;
-  attempts: number;
-  created_at: Iso;
-}
-
-export interface Database {
+export interface Database extends AnswersTables {
   instance_settings: InstanceSettingsTable;
   actors: ActorsTable;
   users: UsersTable;
@@ -350,16 +364,25 @@ export interface Database {
   appeals: AppealsTable;
   notifications: NotificationsTable;
   notification_preferences: NotificationPreferencesTable;
+  email_digests: EmailDigestsTable;
   community_bans: CommunityBansTable;
   domain_blocks: DomainBlocksTable;
   domain_allows: DomainAllowsTable;
+  policy_version: PolicyVersionTable;
   member_filters: MemberFiltersTable;
   exports: ExportsTable;
   erasures: ErasuresTable;
   gone_posts: GonePostsTable;
   remote_refreshes: RemoteRefreshesTable;
+  remote_counts: RemoteCountsTable;
   media: MediaTable;
   media_deletions: MediaDeletionsTable;
+  registration_applications: RegistrationApplicationsTable;
+  invites: InvitesTable;
+  recovery_codes: RecoveryCodesTable;
+  password_resets: PasswordResetsTable;
+  warning_categories: WarningCategoriesTable;
+  warning_preferences: WarningPreferencesTable;
   fedify_kv: FedifyKvTable;
   fedify_queue: FedifyQueueTable;
 }

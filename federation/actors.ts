@@ -50,6 +50,22 @@ export function registerActors(federation: Federation<AppContext>): void {
       }
       // Local-only communities are never offered outside the instance.
       if (a.federation === "local") return null;
+      // A suspended account, as Mastodon serves one: `suspended: true` and nothing of what they wrote.
+      if (a.suspended_at)
+        return new Person({
+          ...links,
+          ...keyFields,
+          preferredUsername: a.username,
+          url: new URL(a.url ?? a.iri),
+          outbox: ctx.getOutboxUri(identifier),
+          followers: ctx.getFollowersUri(identifier),
+          following: ctx.getFollowingUri(identifier),
+          manuallyApprovesFollowers: true,
+          discoverable: false,
+          indexable: false,
+          suspended: true,
+          published: Temporal.Instant.from(a.created_at),
+        });
       const common = {
         ...links,
         ...keyFields,
@@ -77,15 +93,10 @@ export function registerActors(federation: Federation<AppContext>): void {
       }
       return new Person({
         ...common,
-        // The admin-set badge, as a profile field Mastodon shows.
+        // The admin-set badge, as a profile field Mastodon shows ("Verified clinician: Nurse").
         attachments:
           a.isClinician === 1
-            ? [
-                new PropertyValue({
-                  name: "Verified clinician",
-                  value: `Verified by the admins of ${new URL(ctx.data.config.origin).host}`,
-                }),
-              ]
+            ? [clinicianField(ctx.data.config.origin, a.clinicianProfession, a.clinicianRegistration)]
             : [],
       });
     })
@@ -100,3 +111,19 @@ export function registerActors(federation: Federation<AppContext>): void {
       return erasing ? keyPairsOf(db, erasing.id, { generate: false }) : [];
     });
 }
+
+/**
+ * The badge as a `PropertyValue`: the profession as its value (plain text:
+ * Mastodon shows a field's value as HTML), then the registration reference
+ * and who verified it.
+ */
+function clinicianField(origin: string, profession: string | null, registration: string | null): PropertyValue {
+  const by = `verified by the admins of ${new URL(origin).host}`;
+  const details = registration ? `registration ${registration}, ${by}` : by;
+  return new PropertyValue({
+    name: "Verified clinician",
+    value: `${escapeHtml(profession ?? "Clinician")} (${escapeHtml(details)})`,
+  });
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);

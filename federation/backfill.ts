@@ -10,6 +10,7 @@ import { logger } from "../src/logging.ts";
 import { ingestPost } from "./inbox/ingest.ts";
 import { claimRefresh } from "./refreshes.ts";
 import { instanceLoader, isPostObject, type PostObject } from "./remote.ts";
+import { fetchLikes, takeEmbeddedLikes } from "./remote-counts.ts";
 
 const log = logger("federation", "backfill");
 
@@ -80,8 +81,10 @@ export async function refreshCommunity(ctx: Context<AppContext>, communityId: st
         item instanceof Announce ? await item.getObject({ documentLoader: loader }).catch(() => null) : item;
       const object =
         activity instanceof Create ? await activity.getObject({ documentLoader: loader }).catch(() => null) : activity;
-      if (isPostObject(object) && !object.replyTargetId)
-        await ingestPost(ctx, object, { announcedBy: group.id, loader: authors });
+      if (!isPostObject(object) || object.replyTargetId) continue;
+      const result = await ingestPost(ctx, object, { announcedBy: group.id, loader: authors });
+      // Counts for the "top" order; one given by URL only waits for the thread's own refresh.
+      if (result.stored) await takeEmbeddedLikes(ctx.data, object);
     }
   } catch (error) {
     log.info("refresh of community {iri} stopped: {error}", { iri: group.iri, error: String(error) });
@@ -115,12 +118,15 @@ export async function refreshThread(ctx: Context<AppContext>, postId: string): P
     inThread: new Set(known.map((r) => r.iri)),
     visited: new Set(),
     objects: 0,
+    likesByUrl: [],
     ...(await loaders(ctx)),
   };
   try {
     const thread = await ctx.lookupObject(root.iri, { documentLoader: walk.loader });
     if (!isPostObject(thread) || thread.id?.href !== root.iri) return;
+    await countLikes(walk, thread);
     if (!(await fromContext(walk, thread))) await fromReplies(walk, thread);
+    await fetchLikeCounts(walk);
   } catch (error) {
     log.info("refresh of thread {iri} stopped: {error}", { iri: root.iri, error: String(error) });
   }
@@ -134,6 +140,8 @@ interface Walk {
   /** IRIs already looked at (dedupe across collections). */
   visited: Set<string>;
   objects: number;
+  /** Posts whose like count is a URL away: read last, with what is left of the budget. */
+  likesByUrl: PostObject[];
   /** For collections and posts. */
   loader: DocumentLoader;
   /** For the documents of authors we don't hold yet. */
@@ -143,12 +151,34 @@ interface Walk {
 /** Stores `object` if it is a reply within the thread; whether it is now there. */
 async function take(walk: Walk, object: PostObject): Promise<boolean> {
   const iri = object.id?.href;
-  if (!iri || walk.inThread.has(iri)) return iri !== undefined;
-  const parent = object.replyTargetId?.href;
-  if (!parent || !walk.inThread.has(parent)) return false;
-  const result = await ingestPost(walk.ctx, object, { announcedBy: walk.communityId, loader: walk.authors });
-  if (result.stored) walk.inThread.add(iri);
-  return result.stored;
+  if (!iri) return false;
+  if (!walk.inThread.has(iri)) {
+    const parent = object.replyTargetId?.href;
+    if (!parent || !walk.inThread.has(parent)) return false;
+    const result = await ingestPost(walk.ctx, object, { announcedBy: walk.communityId, loader: walk.authors });
+    if (!result.stored) return false;
+    walk.inThread.add(iri);
+  }
+  await countLikes(walk, object);
+  return true;
+}
+
+/** The like count a post of the thread embeds is stored; one given by URL only is read later. */
+async function countLikes(walk: Walk, object: PostObject): Promise<void> {
+  const url = await takeEmbeddedLikes(walk.ctx.data, object);
+  if (url) walk.likesByUrl.push(object);
+}
+
+/** Like counts given by URL only, read while the refresh's budget lasts (the replies came first). */
+async function fetchLikeCounts(walk: Walk): Promise<void> {
+  for (const object of walk.likesByUrl) {
+    try {
+      await fetchLikes(walk.ctx.data, object, walk.loader);
+    } catch (error) {
+      if (/budget spent/.test(String(error))) return;
+      log.debug("like count of {iri} not read: {error}", { iri: object.id?.href, error: String(error) });
+    }
+  }
 }
 
 /** FEP-7888: the thread's `context` collection, from the thread's own origin; false when there is none. */

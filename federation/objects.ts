@@ -1,11 +1,13 @@
 import type { Federation, RequestContext } from "@fedify/fedify";
-import { Hashtag, Mention, Note, Page, PUBLIC_COLLECTION, Source, Tombstone } from "@fedify/fedify/vocab";
+import { Collection, Hashtag, Mention, Note, Page, PUBLIC_COLLECTION, Source, Tombstone } from "@fedify/fedify/vocab";
 import { Temporal } from "@js-temporal/polyfill";
 import type { AppContext } from "../src/context.ts";
 import { gonePost } from "../src/erasure/gone.ts";
 import { type FederatedPost, postForFederation } from "../src/posts/outbound.ts";
 import { paths, postIri } from "../src/urls.ts";
 import { mayFetch, mayFetchMembersOnly } from "./access.ts";
+import { servedQuestion } from "./answers.ts";
+import { imageAttachments } from "./images.ts";
 
 /**
  * Threads are `Page`s with a `name` (as Lemmy sends them); replies are `Note`s.
@@ -15,7 +17,7 @@ export function registerObjects(federation: Federation<AppContext>): void {
   federation
     .setObjectDispatcher(Page, paths.post as "/posts/{id}", async (ctx, { id }) => {
       const post = await postForFederation(ctx.data.db, id);
-      if (servable(post) && post.type === "Page") return toApObject(ctx, post) as Page;
+      if (servable(post) && post.type === "Page") return servedQuestion(ctx, toApObject(ctx, post) as Page, post.id);
       return asServed<Page>(await tombstoneOf(ctx, id, Page, post));
     })
     .authorize((ctx, { id }) => mayFetchPost(ctx, id));
@@ -67,6 +69,8 @@ export function servable(post: FederatedPost | undefined): post is FederatedPost
   if (post?.local !== 1 || post.deletedAt || post.removedAt || post.audience === "direct") return false;
   // A reply in a removed thread goes out of view with it.
   if (post.threadRemovedAt) return false;
+  // Nothing of a suspended account is served (it is hidden, not deleted: no Tombstone either).
+  if (post.authorSuspendedAt) return false;
   // Local-only communities are never offered outside the instance.
   return post.communityFederation !== "local";
 }
@@ -85,13 +89,19 @@ export type ThreadedPost = FederatedPost;
 /**
  * A post's thread collections: `context` (FEP-7888, every post of the thread,
  * served by collections.ts at the thread's IRI + `/context`) and `replies`
- * (its direct replies, at its IRI + `/collections/replies`). Direct messages have neither.
+ * (its direct replies, at its IRI + `/collections/replies`), and `likes` (how
+ * many, at its IRI + `/collections/likes`). Direct messages have none.
  */
-function threadLinks(origin: string, post: ThreadedPost): { contexts: URL[]; replies: URL | null } {
-  if (post.audience === "direct") return { contexts: [], replies: null };
+function threadLinks(
+  origin: string,
+  post: ThreadedPost,
+): { contexts: URL[]; replies: URL | null; likes: Collection | null } {
+  if (post.audience === "direct") return { contexts: [], replies: null, likes: null };
   return {
     contexts: [new URL(`${postIri(origin, post.threadId)}/context`)],
     replies: new URL(`${post.iri}/collections/replies`),
+    // Embedded as Mastodon does, so a server reading the post has the count without another request.
+    likes: new Collection({ id: new URL(`${post.iri}/collections/likes`), totalItems: post.likeCount }),
   };
 }
 
@@ -127,6 +137,7 @@ export function toApObject(ctx: RequestContext<AppContext> | { data: AppContext 
     ...threadLinks(origin, post),
     published: Temporal.Instant.from(post.publishedAt),
     updated: post.updatedAt ? Temporal.Instant.from(post.updatedAt) : null,
+    attachments: imageAttachments(origin, post.images),
     tags: [
       ...post.tags.map(
         (tag) => new Hashtag({ name: `#${tag}`, href: new URL(`${origin}/tags/${encodeURIComponent(tag)}`) }),

@@ -21,6 +21,7 @@ import { INSTANCE_IDENTIFIER } from "../src/actors/instance.ts";
 import { findActorByIri, upsertRemoteActor } from "../src/actors/remote.ts";
 import { htmlToText, sanitizeHtml } from "../src/content/markdown.ts";
 import type { AppContext } from "../src/context.ts";
+import { remoteImages } from "./images.ts";
 import { titleFromContent } from "./titles.ts";
 import { originOf } from "./wire.ts";
 
@@ -143,6 +144,7 @@ export async function postValues(o: PostObject) {
     ),
     updatedAt: o.updated ? isoOf(o.updated) : null,
     tags,
+    images: await remoteImages(o),
   };
 }
 

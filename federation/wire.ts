@@ -18,6 +18,7 @@ export function normalizeWireJson(value: unknown, key?: string): unknown {
     return value;
   }
   if (Array.isArray(value)) return value.map((v) => normalizeWireJson(v, key));
+  if (key === "attachment" && value && typeof value === "object") return [normalizeWireJson(value)];
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value))
@@ -118,6 +119,31 @@ export async function signedAgain(
   } catch {
     return unsigned;
   }
+}
+
+/**
+ * `attachment` always as a list, at any depth: Lemmy reads it into a list
+ * and refuses a post whose one attachment comes as a bare object, which is
+ * how JSON-LD compaction writes a single value. Null when nothing needed it.
+ */
+export function withAttachmentLists(activity: Record<string, unknown>): Record<string, unknown> | null {
+  const listed = (node: unknown, key?: string): unknown => {
+    if (Array.isArray(node)) {
+      const items = node.map((item) => listed(item));
+      return items.every((item, i) => item === node[i]) ? node : items;
+    }
+    if (!node || typeof node !== "object") return node;
+    if (key === "attachment") return [listed(node)];
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) {
+      out[k] = k === "@context" ? v : listed(v, k);
+      changed ||= out[k] !== v;
+    }
+    return changed ? out : node;
+  };
+  const out = listed(activity) as Record<string, unknown>;
+  return out === activity ? null : out;
 }
 
 /** Lemmy's activity types Fedify has no class for, by the kind our ids name (src/urls.ts moderationActivityIri). */

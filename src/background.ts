@@ -3,6 +3,7 @@
 // retention, expired archives, rate-limit windows, visitors' addresses on old reports).
 import { KyselyMessageQueue } from "../db/message-queue.ts";
 import { scrubErasedPages } from "../db/scrub.ts";
+import { pruneSentMarks } from "../db/sent-marks.ts";
 import { applyRetention } from "./communities/retention.ts";
 import { type AppContext, queuedDeliveriesOf } from "./context.ts";
 import { completeErasures } from "./erasure/completion.ts";
@@ -11,7 +12,9 @@ import { runExport } from "./export/run.ts";
 import { pruneExports } from "./export/service.ts";
 import { JOBS_CHANNEL, type Job } from "./jobs.ts";
 import { logger } from "./logging.ts";
+import { pruneMedia, sweepDeletedMedia } from "./media/upkeep.ts";
 import { pruneReportContacts } from "./moderation/reports.ts";
+import { sendDueDigests } from "./notifications/digest-job.ts";
 import { pruneRateLimits } from "./web/rate-limit.ts";
 
 const log = logger("jobs");
@@ -23,6 +26,8 @@ export interface JobOptions {
   upkeepMs?: number;
   /** How often exports whose process died elsewhere are looked for (at start too). */
   exportCheckMs?: number;
+  /** How often the files of deleted posts' images are removed. */
+  mediaSweepMs?: number;
 }
 
 /** Runs queued jobs and periodic upkeep until `signal` aborts. */
@@ -49,16 +54,21 @@ export async function runJobs(ctx: AppContext, signal: AbortSignal, options: Job
     if (settled > 0) log.warn("{settled} exports were interrupted by a stopped process; marked failed", { settled });
   });
   await recover();
+  every(options.mediaSweepMs ?? 60_000, "media sweep", () => sweepDeletedMedia(ctx));
   const upkeep = every(options.upkeepMs ?? 3_600_000, "upkeep", async () => {
     const threads = await applyRetention(ctx.db);
     if (threads > 0) log.info("retention deleted {threads} threads", { threads });
     await pruneExports(ctx.db, ctx.config.dataDir);
     await pruneRateLimits(ctx.db, 24 * 3_600_000);
+    await pruneSentMarks(ctx.db);
     await pruneReportContacts(ctx.db);
+    await pruneMedia(ctx);
     // Erased text still in SQLite's write-ahead log (a checkpoint that found readers) is flushed here at the latest.
     await scrubErasedPages(ctx.db, ctx.dialect);
   });
   void upkeep();
+  // Email digests (when SMTP_URL is set): what is due goes out within five minutes.
+  every(5 * 60_000, "email digests", () => sendDueDigests(ctx));
   await queue.listen((job: Job) => runJob(ctx, job, runner), { signal });
 }
 

@@ -34,6 +34,15 @@ const schema = z.object({
   /** Behind a reverse proxy: take the client address from X-Forwarded-For (for rate limits). */
   TRUST_PROXY: booleanFlag,
   INSTANCE_NAME: z.string().min(1).max(100).default("Kindred"),
+  /** Hourly caps on each member's new threads, replies and direct messages (src/accounts/posting-limits.ts). */
+  POSTING_LIMITS: z
+    .enum(["true", "false", "1", "0", "yes", "no"])
+    .default("true")
+    .transform((v) => v === "true" || v === "1" || v === "yes"),
+  /** Activities one server, and one remote account, may deliver to our inboxes per window (then 429 + Retry-After). */
+  INBOX_LIMIT_PER_SERVER: z.coerce.number().int().min(1).default(3000),
+  INBOX_LIMIT_PER_ACTOR: z.coerce.number().int().min(1).default(300),
+  INBOX_LIMIT_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(300),
   /** Largest image a member may upload, in MiB (it is re-encoded and resized to 2048 px). */
   MEDIA_MAX_MB: z.coerce.number().int().min(1).max(100).default(10),
   /** Days our copies of other servers' images are kept (fetched again when viewed later); 0 keeps them. */
@@ -48,6 +57,21 @@ const schema = z.object({
     .email()
     .optional()
     .or(z.literal("").transform(() => undefined)),
+  /** Longest any outgoing request (a delivery, a fetch) may take from start to the last byte, in seconds. */
+  OUTBOUND_TIMEOUT_S: z.coerce.number().positive().max(600).default(30),
+  /** Longest an outgoing request may wait for its TCP/TLS connection, in seconds. */
+  OUTBOUND_CONNECT_TIMEOUT_S: z.coerce.number().positive().max(600).default(10),
+  /** Received activities processed at once (each process that runs workers). */
+  INBOX_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  /** Deliveries in flight at once (each process that runs workers): enough to hide far servers' latency. */
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
+  /** Deliveries in flight at once to any one host, so a slow server cannot hold every delivery slot. */
+  DELIVERY_HOST_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(4),
+  /**
+   * PostgreSQL connections each process may hold (SQLite has one). Web and worker processes each have a pool of
+   * their own, so N processes hold up to N × this; keep it under the server's max_connections.
+   */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
 });
 
 export interface Config {
@@ -63,10 +87,18 @@ export interface Config {
   readonly instanceName: string;
   readonly trustProxy: boolean;
   readonly authorizedFetch: boolean;
+  readonly postingLimits: boolean;
+  readonly inboxLimits: { perServer: number; perActor: number; windowMs: number };
   readonly mediaMaxBytes: number;
   readonly mediaCacheDays: number;
   readonly smtpUrl: string | null;
   readonly smtpFrom: string | null;
+  readonly outboundTimeoutMs: number;
+  readonly outboundConnectTimeoutMs: number;
+  readonly inboxConcurrency: number;
+  readonly deliveryConcurrency: number;
+  readonly deliveryHostConcurrency: number;
+  readonly databasePoolSize: number;
 }
 
 export class ConfigError extends Error {
@@ -101,10 +133,22 @@ export function loadConfig(env: Record<string, string | undefined> = environment
     instanceName: c.INSTANCE_NAME,
     trustProxy: c.TRUST_PROXY,
     authorizedFetch: c.AUTHORIZED_FETCH,
+    postingLimits: c.POSTING_LIMITS,
+    inboxLimits: {
+      perServer: c.INBOX_LIMIT_PER_SERVER,
+      perActor: c.INBOX_LIMIT_PER_ACTOR,
+      windowMs: c.INBOX_LIMIT_WINDOW_S * 1000,
+    },
     mediaMaxBytes: c.MEDIA_MAX_MB * 1024 * 1024,
     mediaCacheDays: c.MEDIA_CACHE_DAYS,
     smtpUrl: c.SMTP_URL ?? null,
     smtpFrom: c.SMTP_FROM ?? null,
+    outboundTimeoutMs: Math.round(c.OUTBOUND_TIMEOUT_S * 1000),
+    outboundConnectTimeoutMs: Math.round(c.OUTBOUND_CONNECT_TIMEOUT_S * 1000),
+    inboxConcurrency: c.INBOX_CONCURRENCY,
+    deliveryConcurrency: c.DELIVERY_CONCURRENCY,
+    deliveryHostConcurrency: c.DELIVERY_HOST_CONCURRENCY,
+    databasePoolSize: c.DATABASE_POOL_SIZE,
   });
 }
 

@@ -23,7 +23,7 @@ export interface Runtime extends AppContext {
  * a default ORIGIN before the server first starts.
  */
 export async function openRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
-  const handle = await openDatabase(config.databaseUrl);
+  const handle = await openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   const policy = new DomainPolicy(handle.db, hostOf(config.origin));
   try {
     await checkOrigin(handle.db, config.origin);

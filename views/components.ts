@@ -1,4 +1,5 @@
 import { html } from "hono/html";
+import { gallery, type ImageItem, imageCount } from "./images.ts";
 import { type Html, inlineForm, plural, time, trusted } from "./layout.ts";
 
 /** A post as the views need it (see src/posts/service.ts PostView). */
@@ -24,6 +25,11 @@ export interface PostItem {
   authorUrl: string | null;
   authorDeletedAt: string | null;
   authorClinician: boolean;
+  /** What an admin verified the author as ("Nurse"), with the clinician badge. */
+  authorProfession?: string | null;
+  /** A thread marked as a question, and whether it has a marked answer. */
+  question?: boolean;
+  answered?: boolean;
   /** The author's avatar: shown for local authors only (served by us), never hotlinked from another server. */
   authorAvatar?: string | null;
   likes: number;
@@ -31,6 +37,9 @@ export interface PostItem {
   likedByViewer: boolean;
   /** Who may read it: a visitor may report only public posts. */
   audience?: string;
+  /** Its images, where the page shows them; blurred when `sensitive` (or behind a content warning). */
+  images?: ImageItem[];
+  sensitive?: boolean;
 }
 
 /** A removed post as its author and the moderators still see it: why, and (for its author) the statement. */
@@ -48,17 +57,25 @@ export function authorLink(p: {
   authorUrl: string | null;
   authorDeletedAt: string | null;
   authorClinician: boolean;
+  authorProfession?: string | null;
 }): Html {
   if (p.authorDeletedAt) return html`<span class="author deleted">[deleted]</span>`;
   const handle = p.authorLocal ? `@${p.authorUsername}` : `@${p.authorUsername}@${p.authorHost}`;
   const href = p.authorLocal ? `/${handle}` : (p.authorUrl ?? `/${handle}`);
   const name = p.authorName ?? p.authorUsername;
-  const badge = p.authorClinician ? clinicianBadge() : "";
+  const badge = p.authorClinician ? clinicianBadge(p.authorProfession) : "";
   return html`<a class="author" href="${href}">${name}</a> <span class="handle">${handle}</span>${badge}`;
 }
 
 const clinicianHint = "An admin of this instance verified this member as a clinician";
-export const clinicianBadge = () => html` <span class="badge" title="${clinicianHint}">Verified clinician</span>`;
+export const clinicianBadge = (profession?: string | null) =>
+  html` <span class="badge" title="${clinicianHint}">Verified clinician${profession ? `: ${profession}` : ""}</span>`;
+
+/** A question thread's state, in lists and on the thread: "Question" until an answer is marked. */
+export const questionTag = (p: { question?: boolean; answered?: boolean }): Html | string =>
+  p.question
+    ? html` <span class="tag${p.answered ? " answered" : ""}">${p.answered ? "Answered" : "Question"}</span>`
+    : "";
 
 /**
  * Body of a post: content warnings collapse behind <details>. A removed post
@@ -66,15 +83,28 @@ export const clinicianBadge = () => html` <span class="badge" title="${clinician
  * moderators), who see it under a banner saying why.
  */
 export function postBody(
-  p: { summary: string | null; contentHtml: string; deletedAt: string | null; removedAt: string | null },
+  p: {
+    summary: string | null;
+    contentHtml: string;
+    deletedAt: string | null;
+    removedAt: string | null;
+    images?: ImageItem[];
+    sensitive?: boolean;
+    /** The reader chose to see this post's warning category expanded. */
+    expanded?: boolean;
+  },
   removal?: RemovalView,
 ): Html {
   if (p.deletedAt) return html`<p class="placeholder">[deleted]</p>`;
   if (p.removedAt && !removal) return html`<p class="placeholder">[removed by a moderator]</p>`;
   const content = html`<div class="content">${trusted(p.contentHtml)}</div>`;
-  const body = p.summary
-    ? html`<details class="cw"><summary>Content warning: ${p.summary}</summary>${content}</details>`
+  const text = p.summary
+    ? html`<details class="cw"${p.expanded ? " open" : ""}><summary>Content warning: ${p.summary}</summary>${
+        content
+      }</details>`
     : content;
+  const blur = !p.expanded && (Boolean(p.sensitive) || p.summary !== null);
+  const body = html`${text}${gallery(p.images, blur)}`;
   return removal && p.removedAt ? html`${removedBanner(removal)}${body}` : body;
 }
 
@@ -90,12 +120,15 @@ export function threadSummary(p: PostItem, options: { communitySlug?: string } =
   const pinned = p.pinnedAt ? html` <span class="tag">Pinned</span>` : "";
   const locked = p.locked ? html` <span class="tag">Locked</span>` : "";
   const removed = p.removedAt ? html` <span class="tag removed">Removed</span>` : "";
+  const question = questionTag(p);
   const slug = options.communitySlug;
   const where = slug ? html` · in <a href="/@${slug}">${slug}</a>` : "";
   const counts = `${plural(p.replies, "reply", "replies")} · ${plural(p.likes, "like")}`;
   return html`<article class="thread-summary${p.pinnedAt ? " pinned" : ""}">
-  <h3><a href="/posts/${p.id}">${p.title ?? "(untitled)"}</a>${pinned}${locked}${removed}</h3>
-  <p class="meta">${avatar(p)}${authorLink(p)} · ${time(p.publishedAt)}${where} · ${counts}</p>
+  <h3><a href="/posts/${p.id}">${p.title ?? "(untitled)"}</a>${question}${pinned}${locked}${removed}</h3>
+  <p class="meta">${avatar(p)}${authorLink(p)} · ${time(p.publishedAt)}${where} · ${counts}${imageCount(
+    p.images?.length,
+  )}</p>
   ${p.summary ? html`<p class="cw-note">Content warning: ${p.summary}</p>` : excerptOf(p)}
 </article>`;
 }

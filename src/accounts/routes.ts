@@ -1,59 +1,29 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { getConnInfo } from "@hono/node-server/conninfo";
 import { Hono } from "hono";
-import { logInPage, settingsPage, signUpPage } from "../../views/pages/auth.ts";
+import { logInPage, settingsPage } from "../../views/pages/auth.ts";
+import { setClinician } from "../answers/clinicians.ts";
 import { DomainError } from "../errors.ts";
-import { getSettings } from "../instance/settings.ts";
 import { avatarDir, avatarType, removeAvatar, saveAvatar } from "../media/avatars.ts";
+import { isWaitingApplicant } from "../registrations/service.ts";
+import { clientIp } from "../web/client-ip.ts";
 import { pageContext, type WebContext, type WebEnv } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
 import { AT, formBody, formFields, handleOf, safeNext } from "../web/forms.ts";
 import { consume, RateLimitedError } from "../web/rate-limit.ts";
 import { endSession, requireAdmin, requireUser, startSession } from "../web/session.ts";
 import { beginLogin } from "./login-limits.ts";
-import {
-  authenticate,
-  changePassword,
-  createUser,
-  findLocalUser,
-  setAvatar,
-  setClinician,
-  updateProfile,
-} from "./service.ts";
+import { recoveryCodesLeft } from "./recovery.ts";
+import { authenticate, changePassword, findLocalUser, setAvatar, updateProfile } from "./service.ts";
 
 const PASSWORD_CHANGE_WINDOW_MS = 15 * 60_000;
 const PASSWORD_CHANGES = 10;
 
 export const accountRoutes = new Hono<WebEnv>();
 
-accountRoutes.get("/signup", async (c) => {
-  const open = (await getSettings(c.get("app").db)).registrations === "open";
-  return c.html(signUpPage(pageContext(c), {}, open));
-});
-
-accountRoutes.post("/signup", async (c) => {
-  const app = c.get("app");
-  if ((await getSettings(app.db)).registrations !== "open")
-    throw new DomainError("forbidden", "sign-ups are closed on this instance");
-  const form = await formFields(c);
-  await consume(app.db, `signup:${clientIp(c)}`, 10, 60 * 60_000);
-  try {
-    const user = await createUser(app.db, app.config.origin, {
-      username: form.username ?? "",
-      password: form.password ?? "",
-      email: form.email,
-    });
-    await startSession(c, user.actorId);
-    return c.redirect("/", 303);
-  } catch (e) {
-    if (!(e instanceof DomainError) || (e.code !== "invalid" && e.code !== "conflict")) throw e;
-    const { password: _, ...values } = form;
-    return c.html(signUpPage(pageContext(c), { values, errors: e.fields, message: e.message }), httpStatus(e.code));
-  }
-});
-
-accountRoutes.get("/login", (c) => c.html(logInPage(pageContext(c), {}, safeNext(c.req.query("next")))));
+accountRoutes.get("/login", (c) =>
+  c.html(logInPage(pageContext(c), {}, safeNext(c.req.query("next")), c.get("app").config.smtpUrl !== null)),
+);
 
 accountRoutes.post("/login", async (c) => {
   const app = c.get("app");
@@ -64,6 +34,9 @@ accountRoutes.post("/login", async (c) => {
     const attempt = await beginLogin(app.db, username, clientIp(c));
     const actorId = await authenticate(app.db, username, form.password ?? "").catch(async (e: unknown) => {
       await attempt.finish(false);
+      // An applicant who tries their new password is told where things stand, not "wrong password".
+      if (await isWaitingApplicant(app.db, username, form.password ?? ""))
+        throw new DomainError("forbidden", "your application is waiting for an admin: you can log in once approved");
       throw e;
     });
     await attempt.finish(true);
@@ -81,11 +54,17 @@ accountRoutes.post("/logout", async (c) => {
   return c.redirect("/", 303);
 });
 
-async function settingsView(c: WebContext) {
+export async function settingsView(c: WebContext) {
   const user = requireUser(c);
   const full = await findLocalUser(c.get("app").db, user.username);
   if (!full) throw new DomainError("not_found", "user not found");
-  return { displayName: full.name ?? "", bio: full.bioSource, email: full.email ?? "", avatarUrl: full.avatarUrl };
+  return {
+    displayName: full.name ?? "",
+    bio: full.bioSource,
+    email: full.email ?? "",
+    avatarUrl: full.avatarUrl,
+    recoveryLeft: await recoveryCodesLeft(c.get("app").db, user.actorId),
+  };
 }
 
 accountRoutes.get("/settings", async (c) =>
@@ -150,10 +129,12 @@ accountRoutes.post("/settings/password", async (c) => {
   }
 });
 
+// The badge form on a profile, for admins: a profession (and registration reference) grants or changes it.
 accountRoutes.post(`${AT}/clinician`, async (c) => {
-  requireAdmin(c);
+  const admin = requireAdmin(c);
   const form = await formFields(c);
-  await setClinician(c.get("app").db, handleOf(c), form.verified === "1");
+  const badge = form.verified === "0" ? null : { profession: form.profession ?? "", registration: form.registration };
+  await setClinician(c.get("app").db, handleOf(c), badge, admin.actorId);
   return c.redirect(`/@${handleOf(c)}`, 303);
 });
 
@@ -167,16 +148,3 @@ accountRoutes.get("/media/avatars/:name{[0-9a-f-]{36}\\.(png|jpg|gif|webp)}", as
     "X-Content-Type-Options": "nosniff",
   });
 });
-
-/** The peer address; behind a reverse proxy, set TRUST_PROXY so X-Forwarded-For is used. */
-export function clientIp(c: WebContext): string {
-  if (c.get("app").config.trustProxy) {
-    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-    if (forwarded) return forwarded;
-  }
-  try {
-    return getConnInfo(c).remote.address ?? "unknown";
-  } catch {
-    return "unknown";
-  }
-}

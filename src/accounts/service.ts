@@ -50,35 +50,59 @@ export interface LocalUser {
   isClinician: boolean;
 }
 
+export interface NewAccountOptions extends CreateUserOptions {
+  /** When the new member accepted the rules and privacy notice. */
+  agreedAt?: string | null;
+  /** Runs inside the account's transaction (an invite's use, an approved application's removal). */
+  alsoInTransaction?: (trx: Db) => Promise<{ inviteId?: string } | undefined>;
+}
+
 /** Creates a local user (a Person actor plus account row) in one transaction. */
 export async function createUser(
   db: Db,
   origin: string,
   input: SignUpInput,
-  options: CreateUserOptions = {},
+  options: NewAccountOptions = {},
 ): Promise<LocalUser> {
   const data = parseInput(signUpInput, input);
   const key = data.username.toLowerCase();
-  if (SYSTEM_NAMES.has(key) || (!options.allowReserved && RESERVED_NAMES.has(key))) {
-    throw conflict(`the name "${data.username}" is reserved`, { username: "is reserved" });
-  }
-  const host = hostOf(origin);
+  assertNameAllowed(key, data.username, options);
   // Cheap check first: a taken name should not cost an Argon2 hash.
-  await assertNameFree(db, host, key, data.username);
+  await assertNameFree(db, hostOf(origin), key, data.username);
   const passwordHash = await hashPassword(data.password);
+  return insertAccount(db, origin, { username: data.username, email: data.email ?? null, passwordHash }, options);
+}
+
+export function assertNameAllowed(key: string, display: string, options: CreateUserOptions = {}): void {
+  if (SYSTEM_NAMES.has(key) || (!options.allowReserved && RESERVED_NAMES.has(key))) {
+    throw conflict(`the name "${display}" is reserved`, { username: "is reserved" });
+  }
+}
+
+/** The account rows, for a checked name and an already hashed password (an approved application keeps its hash). */
+export async function insertAccount(
+  db: Db,
+  origin: string,
+  account: { username: string; email: string | null; passwordHash: string },
+  options: NewAccountOptions = {},
+): Promise<LocalUser> {
+  const key = account.username.toLowerCase();
+  const host = hostOf(origin);
   const id = newId();
   const ts = now();
   const iri = actorIri(origin, key);
   const role = options.role ?? "member";
   await inTransaction(db, async (trx) => {
-    await assertNameFree(trx, host, key, data.username);
+    // First what goes with the account (an approved application leaves the queue), then the name's check.
+    const extra = await options.alsoInTransaction?.(trx);
+    await assertNameFree(trx, host, key, account.username);
     await trx
       .insertInto("actors")
       .values({
         id,
         iri,
         type: "Person",
-        username: data.username,
+        username: account.username,
         username_key: key,
         host,
         local: 1,
@@ -104,21 +128,23 @@ export async function createUser(
       .insertInto("users")
       .values({
         actor_id: id,
-        password_hash: passwordHash,
-        email: data.email ?? null,
+        password_hash: account.passwordHash,
+        email: account.email,
         role,
         is_clinician: 0,
         bio_source: "",
         created_at: ts,
+        agreed_at: options.agreedAt ?? null,
+        invite_id: extra?.inviteId ?? null,
       })
       .execute();
   }).catch((e) => {
     // Two sign-ups racing for one name: the unique index decides.
     throw isUniqueViolation(e)
-      ? conflict(`the name "${data.username}" is already taken`, { username: "is already taken" })
+      ? conflict(`the name "${account.username}" is already taken`, { username: "is already taken" })
       : e;
   });
-  return { actorId: id, username: data.username, iri, role, isClinician: false };
+  return { actorId: id, username: account.username, iri, role, isClinician: false };
 }
 
 /** Throws `conflict` when a local user or community already holds the name (case-insensitive). */
@@ -129,7 +155,13 @@ export async function assertNameFree(db: Db, host: string, key: string, display:
     .where("host", "=", host)
     .where("username_key", "=", key)
     .executeTakeFirst();
-  if (taken) throw conflict(`the name "${display}" is already taken`, { username: "is already taken" });
+  // An application waiting for approval holds its name too (src/registrations): one namespace.
+  const applied = await db
+    .selectFrom("registration_applications")
+    .select("id")
+    .where("username_key", "=", key)
+    .executeTakeFirst();
+  if (taken || applied) throw conflict(`the name "${display}" is already taken`, { username: "is already taken" });
 }
 
 export async function findLocalUser(db: Db, username: string) {
@@ -243,8 +275,9 @@ export async function changePassword(db: Db, actorId: string, current: string, n
   const hashed = await hashPassword(next);
   await inTransaction(db, async (trx) => {
     await trx.updateTable("users").set({ password_hash: hashed }).where("actor_id", "=", actorId).execute();
-    // A password change signs every other device out.
+    // A password change signs every other device out, and voids any reset link mailed before it.
     await trx.deleteFrom("sessions").where("user_id", "=", actorId).execute();
+    await trx.deleteFrom("password_resets").where("user_id", "=", actorId).execute();
   });
 }
 
@@ -255,22 +288,6 @@ export async function setRole(db: Db, username: string, role: "admin" | "member"
     await trx.updateTable("users").set({ role }).where("actor_id", "=", user.actorId).execute();
     if (!(await findOldestAdmin(trx)))
       throw forbidden("an instance needs at least one admin; promote another user first");
-  });
-}
-
-/** The admin-set "verified clinician" badge. */
-export async function setClinician(db: Db, username: string, verified: boolean): Promise<void> {
-  const user = await findLocalUser(db, username);
-  if (!user) throw notFound(`user "${username}"`);
-  const ts = now();
-  await inTransaction(db, async (trx) => {
-    await trx
-      .updateTable("users")
-      .set({ is_clinician: verified ? 1 : 0 })
-      .where("actor_id", "=", user.actorId)
-      .execute();
-    await trx.updateTable("actors").set({ updated_at: ts }).where("id", "=", user.actorId).execute();
-    await recordEvent(trx, { type: "actor.updated", actorId: user.actorId });
   });
 }
 

@@ -5,7 +5,8 @@ import { resolve as resolvePath } from "node:path";
 import { z } from "zod";
 import type { Db } from "../../db/schema.ts";
 import { scrubErasedPages } from "../../db/scrub.ts";
-import { createUser, findLocalUser, listUsers, setClinician, setRole } from "../accounts/service.ts";
+import { createUser, findLocalUser, listUsers, setRole } from "../accounts/service.ts";
+import { PROFESSION_MAX, REGISTRATION_MAX, setClinician } from "../answers/clinicians.ts";
 import { queuedDeliveriesOf } from "../context.ts";
 import { completeErasures, erasureSettled } from "../erasure/completion.ts";
 import { removeErasedFiles } from "../erasure/files.ts";
@@ -13,7 +14,7 @@ import { type ErasureReceipt, erasureReceipt, latestErasureOf, receiptStatusText
 import { eraseAccount } from "../erasure/service.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { writeArchive } from "../export/archive.ts";
-import { type Command, choice, command, must, str, UsageError } from "./args.ts";
+import { type Command, choice, command, must, shortText, str, UsageError } from "./args.ts";
 import { shortTime, table } from "./output.ts";
 import { readFirstLine } from "./stdin.ts";
 
@@ -127,16 +128,27 @@ export const users: Command[] = [
   }),
   command({
     name: "user verify-clinician",
-    args: "<username> [--revoke]",
-    summary: "Give a user the verified clinician badge (or take it back with --revoke).",
+    args: "<username> --profession <p> [--registration <ref>] | --revoke",
+    summary:
+      "Give a user the verified clinician badge with their profession (and a registration reference readers " +
+      "can check), change it, or take it back with --revoke.",
     positionals: ["username"],
-    options: { revoke: { type: "boolean" } },
+    options: { profession: { type: "string" }, registration: { type: "string" }, revoke: { type: "boolean" } },
+    check(values) {
+      if (values.revoke === true && (values.profession !== undefined || values.registration !== undefined))
+        throw new UsageError("--revoke takes no --profession or --registration");
+      if (values.revoke !== true && !str(values.profession)?.trim())
+        throw new UsageError("--profession is required (e.g. --profession Nurse), or --revoke");
+      shortText("--profession", values.profession, PROFESSION_MAX);
+      shortText("--registration", values.registration, REGISTRATION_MAX);
+    },
     async run({ values, args, io, rt }) {
-      const verified = values.revoke !== true;
-      await setClinician(rt.db, args.username, verified);
+      const profession = str(values.profession);
+      const badge = profession === undefined ? null : { profession, registration: str(values.registration) };
+      await setClinician(rt.db, args.username, badge);
       io.stdout.write(
-        verified
-          ? `${args.username} now shows the verified clinician badge\n`
+        badge
+          ? `${args.username} now shows the verified clinician badge: ${badge.profession.trim()}\n`
           : `removed the verified clinician badge from ${args.username}\n`,
       );
     },
@@ -159,7 +171,7 @@ export const users: Command[] = [
       if (!rt.archive) throw new Error("this command needs the federation's renderer");
       const started = performance.now();
       const size = await writeArchive(
-        { db: rt.db, origin: rt.config.origin, dataDir: rt.config.dataDir, archive: rt.archive },
+        { db: rt.db, origin: rt.config.origin, dataDir: rt.config.dataDir, archive: rt.archive, media: rt.media },
         user.actorId,
         out,
       );

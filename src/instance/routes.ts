@@ -6,6 +6,7 @@ import { aboutPage, erasedAccountPage, profilePage } from "../../views/pages/mis
 import { feedPage, tagPage } from "../../views/pages/posts.ts";
 import { findLocalUser } from "../accounts/service.ts";
 import { findRemoteActorByHandle } from "../actors/remote.ts";
+import { clinicianBadge } from "../answers/clinicians.ts";
 import { communityDirectory, DIRECTORY_DAYS, joinedCommunities, NEW_THREAD_DAYS } from "../communities/directory.ts";
 import { membership } from "../communities/membership.ts";
 import { renderCommunity } from "../communities/routes.ts";
@@ -15,8 +16,10 @@ import { isErased } from "../erasure/receipt.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { filterOf } from "../filters/service.ts";
 import { followRemote, unfollowRemote } from "../follows/service.ts";
+import { withImages } from "../media/shown.ts";
 import { listByAuthor, listByTag, listFeed } from "../posts/queries.ts";
 import { threadTitles } from "../posts/thread-titles.ts";
+import { profileSanctions } from "../sanctions/routes.ts";
 import { actorIri } from "../urls.ts";
 import type { WebContext } from "../web/env.ts";
 import { pageContext, type WebEnv, wantsActivityJson } from "../web/env.ts";
@@ -75,7 +78,8 @@ async function directoryData(c: WebContext, mayCreate: boolean) {
 instanceRoutes.get("/feed", async (c) => {
   const user = requireUser(c);
   const page = await listFeed(c.get("app").db, user.actorId, { cursor: c.req.query("cursor") });
-  return c.html(feedPage(pageContext(c), page.items, page.nextCursor ? `/feed?cursor=${page.nextCursor}` : null));
+  const items = await withImages(c.get("app"), page.items);
+  return c.html(feedPage(pageContext(c), items, page.nextCursor ? `/feed?cursor=${page.nextCursor}` : null));
 });
 
 instanceRoutes.get("/about", async (c) => {
@@ -117,7 +121,7 @@ instanceRoutes.get("/tags/:tag", async (c) => {
     tagPage(
       pageContext(c),
       tag,
-      page.items,
+      await withImages(c.get("app"), page.items),
       page.nextCursor ? `/tags/${encodeURIComponent(tag)}?cursor=${page.nextCursor}` : null,
     ),
   );
@@ -135,6 +139,11 @@ instanceRoutes.post("/admin", async (c) => {
     description: form.description,
     communityCreation: form.communityCreation as "admins",
     registrations: form.registrations as "open",
+    applicationQuestion: form.applicationQuestion,
+    rules: form.rules,
+    privacyNotice: form.privacyNotice,
+    // A checkbox: absent when unticked.
+    requireAgreement: form.requireAgreement === "1",
   };
   try {
     await updateSettings(c.get("app").db, patch);
@@ -145,7 +154,13 @@ instanceRoutes.post("/admin", async (c) => {
     return c.html(
       adminPage(
         pageContext(c),
-        { ...current, description: form.description ?? "" },
+        {
+          ...current,
+          description: form.description ?? "",
+          applicationQuestion: form.applicationQuestion ?? "",
+          rules: form.rules ?? "",
+          privacyNotice: form.privacyNotice ?? "",
+        },
         { errors: e.fields, message: e.message },
       ),
       422,
@@ -195,6 +210,8 @@ instanceRoutes.get(AT, async (c) => {
   if (name.includes("@")) return renderRemoteProfile(c, name);
   const user = await findLocalUser(app.db, name);
   if (!user) throw notFound(`@${name}`);
+  const sanctions = await profileSanctions(c, user.actorId);
+  if (sanctions.hidden) throw notFound(`@${name}`);
   const viewer = c.get("user");
   const posts = await listByAuthor(app.db, user.actorId, { cursor: c.req.query("cursor"), viewerId: viewer?.actorId });
   return c.html(
@@ -205,11 +222,13 @@ instanceRoutes.get(AT, async (c) => {
       avatarUrl: user.avatarUrl,
       createdAt: user.createdAt,
       isClinician: user.isClinician === 1,
+      clinician: user.isClinician === 1 ? await clinicianBadge(app.db, user.actorId) : null,
       role: user.role,
-      posts: posts.items,
+      posts: await withImages(app, posts.items),
       threadTitles: await threadTitles(app.db, posts.items),
       nextHref: posts.nextCursor ? `/@${user.username}?cursor=${posts.nextCursor}` : null,
       viewerIsAdmin: viewer?.role === "admin",
+      adminPanel: sanctions.panel,
       canMessage: viewer !== undefined && viewer.actorId !== user.actorId,
       filter:
         viewer && viewer.actorId !== user.actorId
@@ -225,6 +244,8 @@ async function renderRemoteProfile(c: WebContext, handle: string) {
   const at = handle.lastIndexOf("@");
   const actor = await findRemoteActorByHandle(app.db, handle.slice(0, at), handle.slice(at + 1));
   if (!actor || actor.deleted_at) throw notFound(`@${handle}`);
+  const sanctions = await profileSanctions(c, actor.id);
+  if (sanctions.hidden) throw notFound(`@${handle}`);
   const viewer = c.get("user");
   const posts = await listByAuthor(app.db, actor.id, { cursor: c.req.query("cursor"), viewerId: viewer?.actorId });
   return c.html(
@@ -236,10 +257,11 @@ async function renderRemoteProfile(c: WebContext, handle: string) {
       createdAt: actor.created_at,
       isClinician: false,
       role: "member",
-      posts: posts.items,
+      posts: await withImages(app, posts.items),
       threadTitles: await threadTitles(app.db, posts.items),
       nextHref: posts.nextCursor ? `/@${handle}?cursor=${posts.nextCursor}` : null,
       viewerIsAdmin: false,
+      adminPanel: sanctions.panel,
       canMessage: viewer !== undefined && actor.type === "Person",
       filter: viewer ? { current: await filterOf(app.db, viewer.actorId, actor.id) } : undefined,
       remote: {

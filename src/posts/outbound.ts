@@ -84,7 +84,16 @@ export async function followForFederation(db: Db, followId: string) {
 
 /** What an ActivityPub rendering of a post needs: IRIs of its author, community and parent, and its tags. */
 export async function postForFederation(db: Db, postId: string) {
-  const post = await db
+  return (await postsForFederation(db, [postId]))[0];
+}
+
+/**
+ * `postForFederation` for many posts in six queries, whatever their number (an
+ * outbox page asked five per post), in the order of `postIds`; unknown ids are left out.
+ */
+export async function postsForFederation(db: Db, postIds: string[]) {
+  if (postIds.length === 0) return [];
+  const posts = await db
     .selectFrom("posts")
     .innerJoin("actors as author", "author.id", "posts.author_id")
     .leftJoin("actors as community", "community.id", "posts.community_id")
@@ -112,29 +121,67 @@ export async function postForFederation(db: Db, postId: string) {
       "posts.removed_at as removedAt",
       "posts.local",
       "author.iri as authorIri",
+      "author.suspended_at as authorSuspendedAt",
       "posts.community_id as communityId",
       "community.iri as communityIri",
       "community.followers_url as communityFollowers",
       "parent.iri as parentIri",
     ])
-    .where("posts.id", "=", postId)
-    .executeTakeFirst();
-  if (!post) return undefined;
-  const tags = await db.selectFrom("post_tags").select("tag").where("post_id", "=", postId).orderBy("tag").execute();
-  const [recipients, mentions] = await Promise.all([
-    addressedActors(db, "post_recipients", postId),
-    addressedActors(db, "post_mentions", postId),
+    // How many liked it, which other servers show (as Mastodon publishes it); never who.
+    .select((eb) =>
+      eb
+        .selectFrom("likes")
+        .select((e) => e.fn.countAll<string | number>().as("n"))
+        .whereRef("likes.post_id", "=", "posts.id")
+        .as("likeCount"),
+    )
+    .where("posts.id", "in", postIds)
+    .execute();
+  const found = posts.map((p) => p.id);
+  if (found.length === 0) return [];
+  const [tags, recipients, mentions, images] = await Promise.all([
+    db.selectFrom("post_tags").select(["post_id", "tag"]).where("post_id", "in", found).orderBy("tag").execute(),
+    addressedActors(db, "post_recipients", found),
+    addressedActors(db, "post_mentions", found),
+    // Our own images only: a copy we cached of someone else's is never offered as ours.
+    db
+      .selectFrom("media")
+      .select(["post_id", "key", "local", "file", "media_type as mediaType", "alt", "width", "height"])
+      .where("post_id", "in", found)
+      .where("local", "=", 1)
+      .orderBy("position")
+      .execute(),
   ]);
-  return { ...post, tags: tags.map((t) => t.tag), recipients, mentions };
+  const byId = new Map(posts.map((p) => [p.id, p]));
+  return postIds.flatMap((id) => {
+    const post = byId.get(id);
+    if (!post) return [];
+    return [
+      {
+        ...post,
+        likeCount: Number(post.likeCount ?? 0),
+        tags: tags.filter((t) => t.post_id === id).map((t) => t.tag),
+        recipients: ofPost(recipients, id),
+        mentions: ofPost(mentions, id),
+        images: ofPost(images, id),
+      },
+    ];
+  });
+}
+
+/** The rows of one post, without the column that said whose they are. */
+function ofPost<T extends { post_id: string | null }>(rows: T[], postId: string): Omit<T, "post_id">[] {
+  return rows.filter((r) => r.post_id === postId).map(({ post_id: _, ...rest }) => rest);
 }
 export type FederatedPost = NonNullable<Awaited<ReturnType<typeof postForFederation>>>;
 
 /** The actors a post is addressed to (recipients) or names (mentions), with where to deliver. */
-function addressedActors(db: Db, table: "post_recipients" | "post_mentions", postId: string) {
+function addressedActors(db: Db, table: "post_recipients" | "post_mentions", postIds: string[]) {
   return db
     .selectFrom(table)
     .innerJoin("actors", "actors.id", `${table}.actor_id`)
     .select([
+      `${table}.post_id as post_id`,
       "actors.iri",
       "actors.username",
       "actors.host",
@@ -142,6 +189,6 @@ function addressedActors(db: Db, table: "post_recipients" | "post_mentions", pos
       "actors.inbox_url as inboxUrl",
       "actors.shared_inbox_url as sharedInboxUrl",
     ])
-    .where(`${table}.post_id`, "=", postId)
+    .where(`${table}.post_id`, "in", postIds)
     .execute();
 }

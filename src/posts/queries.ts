@@ -5,6 +5,9 @@ import type { Database, Db } from "../../db/schema.ts";
 import { mayRead } from "../communities/membership.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { notFilteredFor } from "../filters/service.ts";
+import { notLimitedFor, notSuspendedFor } from "../sanctions/visibility.ts";
+import { notHiddenByWarning } from "../warnings/thread-view.ts";
+import { likeCount } from "./like-counts.ts";
 import {
   activityKey,
   daysAgo,
@@ -17,65 +20,83 @@ import {
 } from "./thread-order.ts";
 
 function postQuery(db: Db, viewerId: string | undefined) {
-  return db
-    .selectFrom("posts")
-    .innerJoin("actors as author", "author.id", "posts.author_id")
-    .leftJoin("users", "users.actor_id", "posts.author_id")
-    .select([
-      "posts.id",
-      "posts.iri",
-      "posts.url",
-      "posts.type",
-      "posts.community_id as communityId",
-      "posts.parent_id as parentId",
-      "posts.thread_id as threadId",
-      "posts.title",
-      "posts.source",
-      "posts.content_html as contentHtml",
-      "posts.summary",
-      "posts.sensitive",
-      "posts.audience",
-      "posts.published_at as publishedAt",
-      "posts.updated_at as updatedAt",
-      "posts.deleted_at as deletedAt",
-      "posts.removed_at as removedAt",
-      "posts.locked",
-      "posts.pinned_at as pinnedAt",
-      "posts.local",
-      "author.id as authorId",
-      "author.username as authorUsername",
-      "author.host as authorHost",
-      "author.local as authorLocal",
-      "author.name as authorName",
-      "author.iri as authorIri",
-      "author.url as authorUrl",
-      "author.avatar_url as authorAvatar",
-      "author.deleted_at as authorDeletedAt",
-      "users.is_clinician as authorClinician",
-    ])
-    .select((eb) => [
-      eb
-        .selectFrom("likes")
-        .select((e) => e.fn.countAll<string | number>().as("n"))
-        .whereRef("likes.post_id", "=", "posts.id")
-        .as("likes"),
-      eb
-        .selectFrom("posts as r")
-        .select((e) => e.fn.countAll<string | number>().as("n"))
-        .whereRef("r.thread_id", "=", "posts.id")
-        .whereRef("r.id", "!=", "posts.id")
-        .where("r.deleted_at", "is", null)
-        .as("replies"),
-      // A visitor liked nothing: a constant, not a subquery per row.
-      viewerId
-        ? eb
-            .selectFrom("likes")
-            .select((e) => e.fn.countAll<string | number>().as("n"))
-            .whereRef("likes.post_id", "=", "posts.id")
-            .where("likes.actor_id", "=", viewerId)
-            .as("likedByViewer")
-        : eb.lit(0).as("likedByViewer"),
-    ]);
+  return (
+    db
+      .selectFrom("posts")
+      .innerJoin("actors as author", "author.id", "posts.author_id")
+      .leftJoin("users", "users.actor_id", "posts.author_id")
+      .leftJoin("clinician_badges as badge", "badge.user_id", "posts.author_id")
+      // A suspended account's posts are hidden from every read, not deleted (src/sanctions/).
+      .where(notSuspendedFor(viewerId))
+      .select([
+        "posts.id",
+        "posts.iri",
+        "posts.url",
+        "posts.type",
+        "posts.community_id as communityId",
+        "posts.parent_id as parentId",
+        "posts.thread_id as threadId",
+        "posts.title",
+        "posts.source",
+        "posts.content_html as contentHtml",
+        "posts.summary",
+        "posts.sensitive",
+        "posts.audience",
+        "posts.published_at as publishedAt",
+        "posts.updated_at as updatedAt",
+        "posts.deleted_at as deletedAt",
+        "posts.removed_at as removedAt",
+        "posts.locked",
+        "posts.pinned_at as pinnedAt",
+        "posts.local",
+        "posts.warning_category_id as warningCategoryId",
+        "author.id as authorId",
+        "author.username as authorUsername",
+        "author.host as authorHost",
+        "author.local as authorLocal",
+        "author.name as authorName",
+        "author.iri as authorIri",
+        "author.url as authorUrl",
+        "author.avatar_url as authorAvatar",
+        "author.deleted_at as authorDeletedAt",
+        "users.is_clinician as authorClinician",
+        "badge.profession as authorProfession",
+      ])
+      .select((eb) => [
+        // Ours plus, for a remote post, the likes its origin counts that we don't hold.
+        likeCount.as("likes"),
+        eb
+          .selectFrom("posts as r")
+          .select((e) => e.fn.countAll<string | number>().as("n"))
+          .whereRef("r.thread_id", "=", "posts.id")
+          .whereRef("r.id", "!=", "posts.id")
+          .where("r.deleted_at", "is", null)
+          .as("replies"),
+        // A visitor liked nothing: a constant, not a subquery per row.
+        viewerId
+          ? eb
+              .selectFrom("likes")
+              .select((e) => e.fn.countAll<string | number>().as("n"))
+              .whereRef("likes.post_id", "=", "posts.id")
+              .where("likes.actor_id", "=", viewerId)
+              .as("likedByViewer")
+          : eb.lit(0).as("likedByViewer"),
+        // A question thread, and whether an answer is marked (src/answers).
+        eb
+          .selectFrom("questions")
+          .select((e) => e.fn.countAll<string | number>().as("n"))
+          .whereRef("questions.post_id", "=", "posts.id")
+          .as("question"),
+        eb
+          .selectFrom("answer_marks")
+          .innerJoin("posts as answer", "answer.id", "answer_marks.post_id")
+          .select((e) => e.fn.countAll<string | number>().as("n"))
+          .whereRef("answer_marks.thread_id", "=", "posts.id")
+          .where("answer.deleted_at", "is", null)
+          .where("answer.removed_at", "is", null)
+          .as("answered"),
+      ])
+  );
 }
 
 type PostRow = Awaited<ReturnType<ReturnType<typeof postQuery>["execute"]>>[number];
@@ -119,6 +140,8 @@ function shape(r: PostRow) {
     likes: Number(r.likes ?? 0),
     replies: Number(r.replies ?? 0),
     likedByViewer: Number(r.likedByViewer ?? 0) > 0,
+    question: Number(r.question ?? 0) > 0,
+    answered: Number(r.question ?? 0) > 0 && Number(r.answered ?? 0) > 0,
   };
 }
 export type PostView = ReturnType<typeof shape>;
@@ -139,7 +162,7 @@ async function pageOf(
   let page = key ? q.orderBy(key.expr, "desc") : q;
   page = page.orderBy("posts.id", order).limit(limit + 1);
   // People and servers the reader muted or blocked stay out of every list.
-  if (options.viewerId) page = page.where(notFilteredFor(options.viewerId));
+  if (options.viewerId) page = page.where(notFilteredFor(options.viewerId)).where(notHiddenByWarning(options.viewerId));
   if (options.cursor && key) {
     const [k, id] = splitCursor(options.cursor, key);
     page = page.where((eb) => eb.or([eb(key.expr, "<", k), eb.and([eb(key.expr, "=", k), eb("posts.id", "<", id)])]));
@@ -176,7 +199,7 @@ export async function listThreads(
       // followers-only threads are for the community's members.
       .where((eb) => visibleAudience(eb, options.viewerId, communityId))
       .where("posts.deleted_at", "is", null);
-    if (!options.moderator) q = q.where("posts.removed_at", "is", null);
+    if (!options.moderator) q = q.where("posts.removed_at", "is", null).where(notLimitedFor(options.viewerId));
     return q;
   };
   const sort = options.sort ?? "new";
@@ -285,6 +308,7 @@ export async function listByTag(
   return pageOf(
     postQuery(db, options.viewerId)
       .where("posts.id", "in", db.selectFrom("post_tags").select("post_id").where("tag", "=", tag.toLowerCase()))
+      .where(notLimitedFor(options.viewerId))
       .where("posts.audience", "=", "public")
       .where("posts.deleted_at", "is", null)
       .where("posts.removed_at", "is", null),

@@ -6,7 +6,9 @@ import { communityAllows, isBanned } from "../communities/membership.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
 import { logger } from "../logging.ts";
+import { type RemoteImageRef, replaceRemoteImages, storeRemoteImages } from "../media/remote-images.ts";
 import { notify } from "../notifications/service.ts";
+import { localPeopleLinkedIn, notifyAddedMentions } from "./mention-notices.ts";
 import { postNotifications } from "./service.ts";
 import { tombstonePosts } from "./tombstone.ts";
 
@@ -43,6 +45,8 @@ export interface RemotePostInput {
   recipientIds?: string[];
   /** From a limited (silenced) server: kept out of public listings and never re-shared. */
   limited?: boolean;
+  /** Its images, stored as references (fetched on first view). */
+  images?: RemoteImageRef[];
 }
 
 export type ReceiveResult = { stored: true; postId: string; created: boolean } | { stored: false; reason: string };
@@ -56,13 +60,15 @@ export async function receivePost(db: Db, input: RemotePostInput, activity?: unk
     const existing = await trx.selectFrom("posts").select("id").where("iri", "=", input.iri).executeTakeFirst();
     if (existing) return { stored: true, postId: existing.id, created: false };
     // A Create retried after its author's Delete(Person) must not bring their words back.
-    const gone = await trx
+    const author = await trx
       .selectFrom("actors")
-      .select("id")
+      .select(["deleted_at", "suspended_at"])
       .where("id", "=", input.authorId)
-      .where("deleted_at", "is not", null)
       .executeTakeFirst();
-    if (gone) return { stored: false, reason: "author deleted" };
+    if (author?.deleted_at) return { stored: false, reason: "author deleted" };
+    // However it arrives (straight, announced by a community, backfilled, fetched): a suspended account's post
+    // is not taken.
+    if (author?.suspended_at) return { stored: false, reason: "author suspended" };
     let threadId: string | null = null;
     let communityId = input.communityId;
     if (input.parentId) {
@@ -156,6 +162,7 @@ export async function receivePost(db: Db, input: RemotePostInput, activity?: unk
       })
       .execute();
     await storeTags(trx, id, input.tags);
+    await storeRemoteImages(trx, id, input.images ?? []);
     const recipients = [...new Set(input.recipientIds ?? [])];
     for (let i = 0; i < recipients.length; i += ROWS_PER_INSERT)
       await trx
@@ -193,24 +200,9 @@ async function notifyReceived(
     );
     return;
   }
-  const linked = [...input.contentHtml.matchAll(/\shref="([^"]{1,2048})"/g)]
-    .slice(0, MAX_MENTION_LINKS)
-    .map((m) => m[1] ?? "");
-  const named =
-    linked.length === 0
-      ? []
-      : await db
-          .selectFrom("actors")
-          .select("id")
-          .where("local", "=", 1)
-          .where("type", "=", "Person")
-          .where((eb) => eb.or([eb("iri", "in", linked), eb("url", "in", linked)]))
-          .execute();
-  await notify(db, await postNotifications(db, post, [...recipients, ...named.map((a) => a.id)]));
+  const named = await localPeopleLinkedIn(db, input.contentHtml);
+  await notify(db, await postNotifications(db, post, [...recipients, ...named]));
 }
-
-/** Links of a received post looked at for mentions of local people: enough for any real post, bounded for the rest. */
-const MAX_MENTION_LINKS = 50;
 
 /** An `Update` of a remote post by its author. */
 export async function receivePostUpdate(
@@ -224,16 +216,25 @@ export async function receivePostUpdate(
     sensitive: boolean;
     updatedAt: string;
     tags: string[];
+    /** Absent: the images stay as they are. */
+    images?: RemoteImageRef[];
   },
   activity?: unknown,
 ): Promise<boolean> {
   return inTransaction(db, async (trx) => {
     const post = await trx
       .selectFrom("posts")
-      .select(["id", "author_id", "parent_id", "community_id", "deleted_at", "removed_at"])
+      .select(["id", "author_id", "parent_id", "community_id", "deleted_at", "removed_at", "audience", "content_html"])
+      .select(["title", "summary", "sensitive", "updated_at"])
       .where("iri", "=", input.iri)
       .executeTakeFirst();
     if (!post || post.deleted_at || post.author_id !== input.authorId) return false;
+    // An Update that changes none of the words (a question's marks, src/answers) is no edit to show.
+    const sameWords =
+      post.content_html === input.contentHtml &&
+      post.summary === input.summary &&
+      (post.sensitive === 1) === input.sensitive &&
+      (post.parent_id !== null || !input.title || post.title === input.title);
     await trx
       .updateTable("posts")
       .set({
@@ -241,12 +242,22 @@ export async function receivePostUpdate(
         content_html: input.contentHtml,
         summary: input.summary,
         sensitive: input.sensitive ? 1 : 0,
-        updated_at: input.updatedAt,
+        updated_at: sameWords ? post.updated_at : input.updatedAt,
       })
       .where("id", "=", post.id)
       .execute();
     await trx.deleteFrom("post_tags").where("post_id", "=", post.id).execute();
     await storeTags(trx, post.id, input.tags);
+    if (input.images) await replaceRemoteImages(trx, post.id, input.images);
+    // A mention the edit adds tells its person (a direct message told its recipients already).
+    if (post.audience !== "direct") {
+      const [before, after] = [
+        await localPeopleLinkedIn(trx, post.content_html),
+        await localPeopleLinkedIn(trx, input.contentHtml),
+      ];
+      const about = { id: post.id, authorId: post.author_id, communityId: post.community_id };
+      await notifyAddedMentions(trx, about, before, after);
+    }
     // A removed post's edit is kept for its author and the moderators, and not re-shared.
     const reshare = activity !== undefined && !post.removed_at && post.community_id;
     if (reshare && (await isLocalCommunity(trx, post.community_id ?? "")))

@@ -2,17 +2,24 @@ import { Hono } from "hono";
 import type { FormState } from "../../views/pages/auth.ts";
 import { deletePage } from "../../views/pages/moderation.ts";
 import { composePage, editPage, threadPage } from "../../views/pages/posts.ts";
+import { answersView } from "../answers/thread-view.ts";
 import { assertMayPost, communityOfPost, mayRead, moderators } from "../communities/membership.ts";
 import { getCommunity } from "../communities/service.ts";
 import { extractMentions } from "../content/markdown.ts";
+import { afterPosting, beforePosting } from "../crisis/gate.ts";
 import { DomainError, notFound } from "../errors.ts";
+import { existingImageChanges, imageLimits, readUploads, withStoredImages } from "../media/form.ts";
+import { postImages } from "../media/shown.ts";
 import { actingIn, quote, reachOf } from "../moderation/action-routes.ts";
 import { moderatedCommunity } from "../moderation/authority.ts";
+import { editedWarning } from "../warnings/service.ts";
+import { composerWarnings, crisisFor, expandedFor } from "../warnings/thread-view.ts";
 import { pageContext, type WebContext, type WebEnv, wantsActivityJson } from "../web/env.ts";
 import { httpStatus } from "../web/errors.ts";
-import { AT, formFields, handleOf } from "../web/forms.ts";
+import { AT, formBody, formFields, handleOf } from "../web/forms.ts";
 import { requireUser } from "../web/session.ts";
-import { getPost, listReplies, type PostView, readablePost, removalNotes } from "./queries.ts";
+import { getPost, listReplies, type PostView, readablePost } from "./queries.ts";
+import { removedPosts } from "./removals-view.ts";
 import { createReply, createThread, deletePost, editPost, like, unlike } from "./service.ts";
 
 export const postRoutes = new Hono<WebEnv>();
@@ -21,30 +28,70 @@ postRoutes.get(`${AT}/submit`, async (c) => {
   const user = requireUser(c);
   const community = await getCommunity(c.get("app").db, handleOf(c));
   await assertMayPost(c.get("app").db, community, user.actorId);
-  return c.html(composePage(pageContext(c), community));
+  return c.html(composePage(pageContext(c), community, {}, await threadWarnings(c, community.id)));
 });
+
+/** The warning choices of a new thread's composer. */
+async function threadWarnings(c: WebContext, communityId: string) {
+  const w = await composerWarnings(c.get("app").db, communityId);
+  return { categories: w.categories, required: w.requiredOnThreads };
+}
 
 postRoutes.post(`${AT}/submit`, async (c) => {
   const user = requireUser(c);
   const app = c.get("app");
   const community = await getCommunity(app.db, handleOf(c));
+  const body = await formBody(c);
   const form = await formFields(c);
   await resolveMentions(c, form.body);
   try {
-    const post = await createThread(app.db, app.config.origin, community, user.actorId, {
-      title: form.title ?? "",
-      body: form.body,
-      cw: form.cw,
+    const gate = await beforePosting(c, user.actorId, {
+      communityId: community.id,
+      kind: "thread",
+      text: `${form.title ?? ""}\n${form.body ?? ""}`,
+      fields: form,
+      action: `/@${community.slug}/submit`,
+      back: `/@${community.slug}/submit`,
+      hasImages: hasFiles(body),
     });
+    if ("notice" in gate) return gate.notice;
+    const { warning } = gate;
+    const uploads = await readUploads(body);
+    const post = await withStoredImages(app.media, uploads, imageLimits(app.config), (images) =>
+      createThread(
+        app.db,
+        app.config.origin,
+        community,
+        user.actorId,
+        {
+          title: form.title ?? "",
+          body: form.body,
+          cw: warning.summary ?? undefined,
+          sensitive: warning.sensitive || form.sensitive === "1",
+          warningCategoryId: warning.categoryId,
+          question: form.question === "1",
+        },
+        images,
+      ),
+    );
+    await afterPosting(c, community.id, post.id, gate.crisis);
     return c.redirect(`/posts/${post.id}`, 303);
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
     return c.html(
-      composePage(pageContext(c), community, { values: form, errors: e.fields, message: e.message }),
+      composePage(
+        pageContext(c),
+        community,
+        { values: form, errors: e.fields, message: e.message },
+        await threadWarnings(c, community.id),
+      ),
       httpStatus(e.code),
     );
   }
 });
+
+/** Whether a multipart form carries any file (files can't ride through the crisis notice). */
+const hasFiles = (body: Record<string, unknown>) => Object.values(body).some((v) => v instanceof File && v.size > 0);
 
 /**
  * Fetches people mentioned as `@name@host` that we don't know yet, so the post
@@ -80,10 +127,11 @@ async function renderStandalone(c: WebContext, postId: string) {
       `/messages/${post.authorLocal ? post.authorUsername : `${post.authorUsername}@${post.authorHost}`}`,
       302,
     );
+  const images = await postImages(c.get("app"), [post.id]);
   return c.html(
     threadPage(pageContext(c), {
       community: null,
-      root: post,
+      root: { ...post, images: images.get(post.id) },
       replies: [],
       nextHref: null,
       viewerId,
@@ -110,7 +158,14 @@ async function renderThread(
     !root.removedAt &&
     (await mayPost(c, community, viewerId));
   const moderates = (await actingIn(app.db, community.id, viewerId)) !== null;
-  const { removals, shown } = await removedPosts(c, [root, ...replies.items], moderates);
+  const answers = await answersView(app.db, root, replies.items, viewerId, moderates);
+  const all = [root, ...replies.items, ...answers.answers];
+  const { removals, shown: visible } = await removedPosts(c, all, moderates);
+  // One query for the page's images; postBody never shows those of a post it shows as a placeholder.
+  const images = await postImages(app, [...new Set(all.map((p) => p.id))]);
+  const expanded = await expandedFor(app.db, viewerId, all);
+  const shown = (p: PostView) => ({ ...visible(p), images: images.get(p.id), expanded: expanded.has(p.id) });
+  const warnings = await composerWarnings(app.db, community.id);
   // Moderators are not banned (the ban page says why): their posts offer no "Ban".
   const mods = moderates ? new Set((await moderators(app.db, community.id)).map((m) => m.id)) : new Set<string>();
   return c.html(
@@ -125,36 +180,13 @@ async function renderThread(
       canReply,
       removals,
       bannable: (p) => moderates && p.authorId !== viewerId && !mods.has(p.authorId) && !p.authorDeletedAt,
+      warnings: { categories: warnings.categories, required: warnings.requiredOnReplies },
+      crisis: await crisisFor(app.db, app.config.origin, root, c.req.header("accept-language")),
+      answers: { ...answers, answers: answers.answers.map(shown) },
       ...extra,
     }),
     extra.status ?? 200,
   );
-}
-
-/**
- * A removed post stays readable, with why, to its author and the moderators;
- * for everyone else its words never reach the page.
- */
-async function removedPosts(c: WebContext, posts: PostView[], moderates: boolean) {
-  const viewerId = c.get("user")?.actorId;
-  const sees = (p: PostView) => moderates || p.authorId === viewerId;
-  const notes = await removalNotes(
-    c.get("app").db,
-    posts.filter((p) => p.removedAt && sees(p)).map((p) => p.id),
-  );
-  const removals = new Map<string, { reason: string | null; statementHref: string | null }>();
-  for (const p of posts) {
-    if (!p.removedAt || !sees(p)) continue;
-    const note = notes.get(p.id);
-    const mine = p.authorId === viewerId;
-    removals.set(p.id, {
-      reason: note?.reason ?? null,
-      statementHref: mine && note ? `/moderation/actions/${note.actionId}` : null,
-    });
-  }
-  const shown = (p: PostView): PostView =>
-    p.removedAt && !sees(p) ? { ...p, title: null, contentHtml: "", source: null, summary: null } : p;
-  return { removals, shown };
 }
 
 async function mayPost(c: WebContext, community: Parameters<typeof assertMayPost>[1], actorId: string) {
@@ -211,13 +243,39 @@ postRoutes.post("/posts/:id/replies", async (c) => {
   const user = requireUser(c);
   const app = c.get("app");
   const { post: parent, community } = await postContext(c, c.req.param("id"));
+  const body = await formBody(c);
   const form = await formFields(c);
   await resolveMentions(c, form.body);
   try {
-    const reply = await createReply(app.db, app.config.origin, community, user.actorId, parent.id, {
-      body: form.body ?? "",
-      cw: form.cw,
+    const gate = await beforePosting(c, user.actorId, {
+      communityId: community.id,
+      kind: "reply",
+      text: form.body ?? "",
+      fields: form,
+      action: `/posts/${parent.id}/replies`,
+      back: `/posts/${parent.threadId}`,
+      hasImages: hasFiles(body),
     });
+    if ("notice" in gate) return gate.notice;
+    const { warning } = gate;
+    const uploads = await readUploads(body);
+    const reply = await withStoredImages(app.media, uploads, imageLimits(app.config), (images) =>
+      createReply(
+        app.db,
+        app.config.origin,
+        community,
+        user.actorId,
+        parent.id,
+        {
+          body: form.body ?? "",
+          cw: warning.summary ?? undefined,
+          sensitive: warning.sensitive || form.sensitive === "1",
+          warningCategoryId: warning.categoryId,
+        },
+        images,
+      ),
+    );
+    await afterPosting(c, community.id, reply.id, gate.crisis);
     return c.redirect(`/posts/${reply.threadId}#post-${reply.id}`, 303);
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
@@ -234,11 +292,12 @@ postRoutes.get("/posts/:id/edit", async (c) => {
   const post = await getPost(c.get("app").db, c.req.param("id"));
   if (post.authorId !== user.actorId || post.deletedAt)
     throw new DomainError("forbidden", "only the author can edit a post");
+  const values = { title: post.title ?? "", body: post.source ?? "", cw: post.summary ?? "" };
   return c.html(
     editPage(
       pageContext(c),
-      { id: post.id, isThread: post.parentId === null },
-      { values: { title: post.title ?? "", body: post.source ?? "", cw: post.summary ?? "" } },
+      { id: post.id, isThread: post.parentId === null, images: await editableImages(c, post.id) },
+      { values: { ...values, sensitive: post.sensitive && !post.summary ? "1" : "" } },
     ),
   );
 });
@@ -247,26 +306,41 @@ postRoutes.post("/posts/:id/edit", async (c) => {
   const user = requireUser(c);
   const app = c.get("app");
   const post = await getPost(app.db, c.req.param("id"));
+  // Refused before any upload is decoded and stored.
+  if (post.deletedAt) throw notFound("post");
+  if (post.authorId !== user.actorId) throw new DomainError("forbidden", "only the author can edit a post");
+  const body = await formBody(c);
   const form = await formFields(c);
   try {
-    await editPost(app.db, app.config.origin, post.id, user.actorId, {
+    const kept = await editedWarning(app.db, post, form.cw);
+    const uploads = await readUploads(body);
+    const text = {
       title: post.parentId === null ? (form.title ?? "") : undefined,
       body: form.body ?? "",
-      cw: form.cw,
-    });
+      cw: kept ? kept.cw : form.cw,
+      sensitive: kept?.sensitive || form.sensitive === "1",
+    };
+    await withStoredImages(app.media, uploads, imageLimits(app.config), (added) =>
+      editPost(app.db, app.config.origin, post.id, user.actorId, text, { ...existingImageChanges(body), added }),
+    );
     return c.redirect(`/posts/${post.threadId}#post-${post.id}`, 303);
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
     return c.html(
       editPage(
         pageContext(c),
-        { id: post.id, isThread: post.parentId === null },
+        { id: post.id, isThread: post.parentId === null, images: await editableImages(c, post.id) },
         { values: form, errors: e.fields, message: e.message },
       ),
       422,
     );
   }
 });
+
+/** The images the edit form offers to describe again or remove. */
+async function editableImages(c: WebContext, postId: string) {
+  return (await postImages(c.get("app"), [postId])).get(postId) ?? [];
+}
 
 /** The author's delete asks first, saying which servers the deletion goes to. */
 postRoutes.get("/posts/:id/delete", async (c) => {

@@ -7,8 +7,11 @@ import { extractHashtags, extractMentions, renderMarkdown } from "../content/mar
 import { forbidden, invalid, notFound, parseInput } from "../errors.ts";
 import { recordEvent } from "../events.ts";
 import { newId, now } from "../ids.ts";
+import { applyImageEdit, checkImageEdit, type ImageEdit } from "../media/edits.ts";
+import { attachImages, type StoredImage } from "../media/service.ts";
 import { type NewNotification, notify } from "../notifications/service.ts";
 import { hostOf, likeIri, postIri } from "../urls.ts";
+import { notifyAddedMentions } from "./mention-notices.ts";
 import { tombstonePosts } from "./tombstone.ts";
 
 export const TITLE_MAX = 200;
@@ -22,20 +25,31 @@ const cw = z
   .max(CW_MAX, `must be at most ${CW_MAX} characters`)
   .optional()
   .transform((v) => (v ? v : null));
+/** Its images are shown blurred until opened (a content warning does the same). */
+const sensitive = z.boolean().default(false);
+/** The community's warning category chosen (src/warnings checked it; its text already leads `cw`). */
+const warningCategoryId = z.string().nullable().default(null);
 
 export const threadInput = z.object({
   title: z.string().trim().min(1, "is required").max(TITLE_MAX, `must be at most ${TITLE_MAX} characters`),
   body: body.default(""),
   cw,
+  sensitive,
+  warningCategoryId,
+  /** Marked as a question (src/answers): its replies can then be marked as answers. */
+  question: z.boolean().default(false),
 });
 export const replyInput = z.object({
   body: body.refine((v) => v.trim() !== "", "is required"),
   cw,
+  sensitive,
+  warningCategoryId,
 });
 export const editInput = z.object({
   title: z.string().trim().max(TITLE_MAX, `must be at most ${TITLE_MAX} characters`).optional(),
   body,
   cw,
+  sensitive,
 });
 
 interface CommunityRef {
@@ -55,6 +69,7 @@ export async function createThread(
   community: CommunityRef,
   authorId: string,
   input: z.input<typeof threadInput>,
+  images: StoredImage[] = [],
 ) {
   const data = parseInput(threadInput, input);
   await assertMayPost(db, community, authorId);
@@ -67,7 +82,11 @@ export async function createThread(
     title: data.title,
     source: data.body,
     summary: data.cw,
+    sensitive: data.sensitive,
+    warningCategoryId: data.warningCategoryId,
     audience: audienceFor(community),
+    images,
+    question: data.question,
   });
 }
 
@@ -79,6 +98,7 @@ export async function createReply(
   authorId: string,
   parentId: string,
   input: z.input<typeof replyInput>,
+  images: StoredImage[] = [],
 ) {
   const data = parseInput(replyInput, input);
   const parent = await db
@@ -105,7 +125,10 @@ export async function createReply(
     title: null,
     source: data.body,
     summary: data.cw,
+    sensitive: data.sensitive,
+    warningCategoryId: data.warningCategoryId,
     audience: audienceFor(community),
+    images,
   });
 }
 
@@ -118,7 +141,11 @@ interface NewPost {
   title: string | null;
   source: string;
   summary: string | null;
+  sensitive: boolean;
+  warningCategoryId: string | null;
   audience: PostAudience;
+  images: StoredImage[];
+  question?: boolean;
 }
 
 async function insertPost(db: Db, origin: string, p: NewPost) {
@@ -143,7 +170,7 @@ async function insertPost(db: Db, origin: string, p: NewPost) {
         source: p.source,
         content_html: renderMarkdown(p.source, origin),
         summary: p.summary,
-        sensitive: p.summary ? 1 : 0,
+        sensitive: p.summary || p.sensitive ? 1 : 0,
         audience: p.audience,
         language: null,
         local: 1,
@@ -155,6 +182,7 @@ async function insertPost(db: Db, origin: string, p: NewPost) {
         locked: 0,
         pinned_at: null,
         created_at: ts,
+        warning_category_id: p.warningCategoryId,
       })
       .execute();
     if (tags.length > 0)
@@ -167,6 +195,9 @@ async function insertPost(db: Db, origin: string, p: NewPost) {
         .insertInto("post_mentions")
         .values(mentions.map((actor_id) => ({ post_id: id, actor_id })))
         .execute();
+    await attachImages(trx, id, p.images);
+    if (p.question)
+      await trx.insertInto("questions").values({ post_id: id, created_at: ts, published_marks: null }).execute();
     await recordEvent(trx, { type: "post.created", postId: id });
     await notify(trx, await postNotifications(trx, { id, ...p }, mentions));
   });
@@ -199,11 +230,12 @@ export async function editPost(
   postId: string,
   editorId: string,
   input: z.input<typeof editInput>,
+  images?: ImageEdit,
 ) {
   const data = parseInput(editInput, input);
   const post = await db
     .selectFrom("posts")
-    .select(["id", "author_id", "parent_id", "deleted_at", "removed_at", "local"])
+    .select(["id", "author_id", "parent_id", "community_id", "deleted_at", "removed_at", "local"])
     .where("id", "=", postId)
     .executeTakeFirst();
   if (!post || post.deleted_at) throw notFound("post");
@@ -212,9 +244,11 @@ export async function editPost(
   if (post.removed_at) throw forbidden("the moderators removed this post; it can no longer be edited");
   if (post.parent_id === null && data.title === "") throw invalid("title: is required", { title: "is required" });
   if (post.parent_id !== null && data.body.trim() === "") throw invalid("body: is required", { body: "is required" });
+  if (images) await checkImageEdit(db, postId, images);
   const tags = extractHashtags(data.body);
   const mentions = await mentionedActorIds(db, hostOf(origin), extractMentions(data.body));
   await inTransaction(db, async (trx) => {
+    if (images) await applyImageEdit(trx, postId, images);
     await trx
       .updateTable("posts")
       .set({
@@ -222,7 +256,7 @@ export async function editPost(
         source: data.body,
         content_html: renderMarkdown(data.body, origin),
         summary: data.cw,
-        sensitive: data.cw ? 1 : 0,
+        sensitive: data.cw || data.sensitive ? 1 : 0,
         updated_at: now(),
       })
       .where("id", "=", postId)
@@ -233,6 +267,7 @@ export async function editPost(
         .insertInto("post_tags")
         .values(tags.map((tag) => ({ post_id: postId, tag })))
         .execute();
+    const before = await trx.selectFrom("post_mentions").select("actor_id").where("post_id", "=", postId).execute();
     await trx.deleteFrom("post_mentions").where("post_id", "=", postId).execute();
     if (mentions.length > 0)
       await trx
@@ -240,6 +275,13 @@ export async function editPost(
         .values(mentions.map((actor_id) => ({ post_id: postId, actor_id })))
         .execute();
     await recordEvent(trx, { type: "post.updated", postId });
+    const about = { id: postId, authorId: editorId, communityId: post.community_id };
+    await notifyAddedMentions(
+      trx,
+      about,
+      before.map((m) => m.actor_id),
+      mentions,
+    );
   });
 }
 

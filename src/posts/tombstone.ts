@@ -13,7 +13,7 @@ import { forgetImagesOf } from "../media/service.ts";
 export type PostSelection = readonly string[] | SelectQueryBuilder<Database, "posts", { id: string }>;
 
 /**
- * Empties the selected posts to tombstones, with their hashtags, likes and images.
+ * Empties the selected posts to tombstones, with their hashtags, likes (and the origin's count) and images.
  * A post already deleted keeps its first deletion time.
  */
 export async function tombstonePosts(db: Db, posts: PostSelection, ts: string): Promise<void> {
@@ -21,6 +21,7 @@ export async function tombstonePosts(db: Db, posts: PostSelection, ts: string): 
   // Dependent rows first: a selection such as "not deleted yet" still matches them before the update.
   await db.deleteFrom("post_tags").where("post_id", "in", posts).execute();
   await db.deleteFrom("likes").where("post_id", "in", posts).execute();
+  await db.deleteFrom("remote_counts").where("post_id", "in", posts).execute();
   await forgetImagesOf(db, posts);
   await db
     .updateTable("posts")

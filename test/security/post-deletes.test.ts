@@ -13,8 +13,9 @@ import { eraseAccount } from "../../src/erasure/service.ts";
 import { newId } from "../../src/ids.ts";
 import { createReply, createThread, deletePost } from "../../src/posts/service.ts";
 import { startTestInstance, type TestInstance } from "../helpers/instance.ts";
-import { type Delivery, fixture, Peer, type PeerActor, uuid } from "../helpers/peer.ts";
+import { fixture, Peer, type PeerActor, uuid, waitFor } from "../helpers/peer.ts";
 import { seedCommunity, seedUser } from "../helpers/seed.ts";
+import { Sink } from "../helpers/sinks.ts";
 import { getJson, idOf, postByIri, queueIdle } from "../interop/support.ts";
 
 type Community = Awaited<ReturnType<typeof seedCommunity>>;
@@ -155,7 +156,7 @@ describe("Deletes of posts name the bare IRI, which answers 410 Gone with a Tomb
     expect((await getJson(live.iri.replace("/posts/", "/replies/"))).body?.type).not.toBe("Tombstone");
   });
 
-  it("an erasure announces a Delete of each post by its bare IRI, and every IRI answers 410, also where the row is gone", async () => {
+  it("an erasure sends Delete(Person) (no Delete per post to Mastodon or Lemmy), and every IRI answers 410, also where the row is gone", async () => {
     const lone = await createThread(db(), instance.url, community, carol.actorId, {
       title: "Carol's lone thread",
       body: "Nobody answered this one.",
@@ -185,19 +186,17 @@ describe("Deletes of posts name the bare IRI, which answers 410 Gone with a Tomb
       },
     );
     expect(person.body.removeData).toBe(true);
+    await mastodon.waitForDelivery((b) => b.type === "Delete" && b.actor === carol.iri && b.object === carol.iri, {
+      label: "Delete(Person) of carol at Mastodon",
+    });
+    await queueIdle(instance);
     for (const [post, type] of [
       [lone, "Page"],
       [answered, "Page"],
       [carolsReply, "Note"],
     ] as const) {
-      for (const peer of [mastodon, lemmy]) {
-        const announce: Delivery = await peer.waitForDelivery(announcedDelete(post.iri, carol.iri), {
-          label: `Announce(Delete ${post.iri}) at ${peer.software}`,
-        });
-        expect(announce.verified).toBe(true);
-        expect(announce.body.object.object).toBe(post.iri);
-        expect(await nodebbWouldPurge(announce.body.object), `NodeBB drops ${post.iri}`).toBe(true);
-      }
+      // Mastodon and Lemmy drop her posts with her: no Delete per post is queued for them.
+      for (const peer of [mastodon, lemmy]) expect(peer.received(announcedDelete(post.iri, carol.iri))).toEqual([]);
       await expectGone(post.iri, type);
     }
     // What keeps the removed IRIs answering 410: their ids and kinds, nothing anyone wrote nor who wrote it.
@@ -212,5 +211,40 @@ describe("Deletes of posts name the bare IRI, which answers 410 Gone with a Tomb
     expect((await getJson(`${instance.url}/replies/${lone.id}`)).status).toBe(404);
     expect((await getJson(`${instance.url}/posts/${carolsReply.id}`)).status).toBe(404);
     await queueIdle(instance);
+  });
+
+  it("a server whose NodeInfo says NodeBB gets each post's own Delete by its bare IRI, which NodeBB purges", async () => {
+    const nodebb = await Sink.start("normal", { software: "nodebb" });
+    try {
+      const status = await nodebb.send(`${community.iri}/inbox`, {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        id: `${nodebb.origin}/follow/${uuid()}`,
+        type: "Follow",
+        actor: nodebb.actor,
+        object: community.iri,
+      });
+      expect(status).toBe(202);
+      await queueIdle(instance);
+      const dora = await seedUser(instance, "dora");
+      const thread = await createThread(db(), instance.url, community, dora.actorId, { title: "Dora's", body: "Hi" });
+      const reply = await createReply(db(), instance.url, community, dora.actorId, thread.id, { body: "Me again" });
+      await queueIdle(instance);
+      await eraseAccount(db(), instance.url, dora.actorId, { queued: queuedDeliveriesOf(instance.runtime) });
+      for (const post of [thread, reply]) {
+        const del = await waitFor(
+          async () => nodebb.posts.find((p) => p.type === "Delete" && JSON.parse(p.raw).object === post.iri),
+          { label: `Delete(${post.iri}) at NodeBB` },
+        );
+        expect(JSON.parse(del.raw).actor).toBe(dora.iri);
+        expect(await nodebbWouldPurge(JSON.parse(del.raw)), `NodeBB drops ${post.iri}`).toBe(true);
+      }
+      await queueIdle(instance);
+      for (const peer of [mastodon, lemmy])
+        expect(
+          peer.received((b) => b.type === "Delete" && [thread.iri, reply.iri].includes(idOf(b.object) ?? "")),
+        ).toEqual([]);
+    } finally {
+      await nodebb.stop();
+    }
   });
 });

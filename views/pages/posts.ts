@@ -1,5 +1,13 @@
 import { html } from "hono/html";
 import {
+  type AnswersView,
+  answerActions,
+  answerLabels,
+  markedAnswers,
+  questionField,
+  questionSwitch,
+} from "../answers.ts";
+import {
   authorLink,
   avatar,
   edited,
@@ -10,6 +18,7 @@ import {
   type RemovalView,
   threadSummary,
 } from "../components.ts";
+import { existingImageFields, type ImageItem, imageFields } from "../images.ts";
 import {
   csrfField,
   describedBy,
@@ -25,7 +34,9 @@ import {
   plural,
   time,
 } from "../layout.ts";
+import { type WarningOptions, warningField } from "../warning-field.ts";
 import type { FormState } from "./auth.ts";
+import { crisisBox } from "./crisis.ts";
 
 export interface ThreadPageData {
   /** Null for posts outside any community (a followed person's status). */
@@ -44,6 +55,12 @@ export interface ThreadPageData {
   bannable?: (p: PostItem) => boolean;
   replyTo?: string;
   state?: FormState;
+  /** The community's warning categories, for the reply forms. */
+  warnings?: WarningOptions;
+  /** The crisis resources, when the thread's category asks for them. */
+  crisis?: { noticeHtml: string; additionHtml: string } | null;
+  /** A question's marked answers and who may mark them (src/answers). */
+  answers?: AnswersView;
 }
 
 export function threadPage(page: PageContext, d: ThreadPageData): Html {
@@ -63,6 +80,7 @@ export function threadPage(page: PageContext, d: ThreadPageData): Html {
     const items = kids.map((p) => html`<li id="post-${p.id}">${replyArticle(page, d, p)}${tree(p.id, depth + 1)}</li>`);
     return html`<ol class="replies${depth > 6 ? " flat" : ""}">${items}</ol>`;
   };
+  const rootActions = html`${postActions(page, d, r)}${questionSwitch(page, d.answers, r)}`;
   const c = d.community;
   const crumbs = c
     ? html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/@${c.slug}">${c.name ?? c.slug}</a></nav>`
@@ -71,14 +89,16 @@ export function threadPage(page: PageContext, d: ThreadPageData): Html {
     page,
     r.title ?? "Thread",
     html`${crumbs}
+${d.crisis ? crisisBox(d.crisis.noticeHtml, d.crisis.additionHtml) : ""}
 <article class="thread" id="post-${r.id}">
   <h1>${heading(d)}</h1>
   <p class="meta">${avatar(r)}${authorLink(r)} · ${time(r.publishedAt)}${edited(r)}${
     r.locked ? metaTag("Locked") : ""
-  }${r.pinnedAt ? metaTag("Pinned") : ""}</p>
+  }${r.pinnedAt ? metaTag("Pinned") : ""}${questionState(d.answers)}</p>
   ${postBody(r, d.removals.get(r.id))}
-  <footer class="post-actions">${likeButton(r, page.csrf, d.viewerId !== undefined)}${postActions(page, d, r)}</footer>
+  <footer class="post-actions">${likeButton(r, page.csrf, d.viewerId !== undefined)}${rootActions}</footer>
 </article>
+${markedAnswers(d.answers, (p) => replyArticle(page, { ...d, canReply: false }, p))}
 ${threadTools(page, d)}
 <section class="discussion" aria-labelledby="replies-h">
   <h2 id="replies-h">${plural(r.replies, "reply", "replies")}</h2>
@@ -88,6 +108,10 @@ ${threadTools(page, d)}
 </section>`,
   );
 }
+
+/** "Question", or "Answered" once a reply is marked. */
+const questionState = (a: AnswersView | undefined) =>
+  a?.question ? metaTag(a.answers.length > 0 ? "Answered" : "Question") : "";
 
 /** Replies read oldest first, so the next page holds later ones: the generic "Older" would point backwards. */
 function repliesPager(nextHref: string | null): Html | string {
@@ -100,18 +124,20 @@ function repliesPager(nextHref: string | null): Html | string {
 function rootReply(page: PageContext, d: ThreadPageData): Html | string {
   const r = d.root;
   if (d.canReply) {
-    return replyForm(page, r.id, "reply-root", d.replyTo === r.id || d.replyTo === undefined ? d.state : undefined);
+    const state = d.replyTo === r.id || d.replyTo === undefined ? d.state : undefined;
+    return replyForm(page, r.id, "reply-root", state, d.warnings);
   }
   if (d.viewerId) return r.locked ? html`<p class="notice">This thread is locked.</p>` : "";
   return html`<p><a href="/login?next=/posts/${r.id}">Log in</a> to reply.</p>`;
 }
 
 function replyArticle(page: PageContext, d: ThreadPageData, p: PostItem): Html {
+  const actions = html`${postActions(page, d, p)}${answerActions(page, d.answers, p)}`;
   const permalink = html`<a href="/posts/${p.id}" class="permalink">${time(p.publishedAt)}</a>`;
   return html`<article class="reply">
-  <p class="meta">${avatar(p)}${authorLink(p)} · ${permalink}${edited(p)}</p>
+  <p class="meta">${avatar(p)}${authorLink(p)} · ${permalink}${edited(p)}${answerLabels(d.answers, p)}</p>
   ${postBody(p, d.removals.get(p.id))}
-  <footer class="post-actions">${likeButton(p, page.csrf, d.viewerId !== undefined)}${postActions(page, d, p)}
+  <footer class="post-actions">${likeButton(p, page.csrf, d.viewerId !== undefined)}${actions}
   ${d.canReply && !p.deletedAt && !p.removedAt ? foldedReplyForm(page, d, p) : ""}</footer>
 </article>`;
 }
@@ -119,7 +145,7 @@ function replyArticle(page: PageContext, d: ThreadPageData, p: PostItem): Html {
 /** The form to answer a reply, folded under it unless it is the reply being answered. */
 function foldedReplyForm(page: PageContext, d: ThreadPageData, p: PostItem): Html {
   const open = d.replyTo === p.id;
-  const form = replyForm(page, p.id, `reply-${p.id}`, open ? d.state : undefined);
+  const form = replyForm(page, p.id, `reply-${p.id}`, open ? d.state : undefined, d.warnings);
   return html`<details class="reply-box"${flag("open", open)}><summary>Reply</summary>${form}</details>`;
 }
 
@@ -175,19 +201,24 @@ function threadTools(page: PageContext, d: ThreadPageData): Html | string {
   return html`<section class="mod-tools" aria-label="Moderate this thread">${lock} ${pin}</section>`;
 }
 
-function replyForm(page: PageContext, parentId: string, idPrefix: string, state: FormState | undefined): Html {
+function replyForm(
+  page: PageContext,
+  parentId: string,
+  idPrefix: string,
+  state: FormState | undefined,
+  warnings: WarningOptions | undefined,
+): Html {
   const e = state?.errors;
-  return html`<form method="post" action="/posts/${parentId}/replies" class="stack reply-form">
+  return html`<form method="post" action="/posts/${parentId}/replies" class="stack reply-form"
+  enctype="multipart/form-data">
   ${csrfField(page.csrf)}
   ${formErrors(state?.message)}
   <label for="${idPrefix}-body">Your reply ${hint("Markdown")}</label>
   <textarea id="${idPrefix}-body" name="body" rows="4" required
     maxlength="50000">${state?.values?.body ?? ""}</textarea>
   ${fieldError(e, "body")}
-  <details><summary>Add a content warning</summary>
-  <label for="${idPrefix}-cw">Content warning</label>
-  <input id="${idPrefix}-cw" name="cw" maxlength="500" value="${state?.values?.cw ?? ""}">
-  </details>
+  ${warningField(idPrefix, warnings, state)}
+  ${imageFields(idPrefix, 4, state, state?.values?.sensitive === "1")}
   <button type="submit">Reply</button>
 </form>`;
 }
@@ -196,6 +227,7 @@ export function composePage(
   page: PageContext,
   community: { slug: string; name: string | null },
   state: FormState = {},
+  warnings?: WarningOptions,
 ): Html {
   const v = state.values ?? {};
   const e = state.errors;
@@ -204,7 +236,7 @@ export function composePage(
     `New thread · ${community.name ?? community.slug}`,
     html`<h1>New thread in <a href="/@${community.slug}">${community.name ?? community.slug}</a></h1>
 ${formErrors(state.message)}
-<form method="post" action="/@${community.slug}/submit" class="stack">
+<form method="post" action="/@${community.slug}/submit" class="stack" enctype="multipart/form-data">
   ${csrfField(page.csrf)}
   <label for="title">Title</label>
   <input id="title" name="title" required maxlength="200" value="${v.title ?? ""}"${describedBy(e, "title")}>
@@ -212,15 +244,19 @@ ${formErrors(state.message)}
   <label for="body">Body ${hint("Markdown; #hashtags work")}</label>
   <textarea id="body" name="body" rows="10" maxlength="50000"${describedBy(e, "body")}>${v.body ?? ""}</textarea>
   ${fieldError(e, "body")}
-  <label for="cw">Content warning ${hint("optional: readers must click to see the post")}</label>
-  <input id="cw" name="cw" maxlength="500" value="${v.cw ?? ""}"${describedBy(e, "cw")}>
-  ${fieldError(e, "cw")}
+  ${warningField("", warnings, state, true)}
+  ${imageFields("new", 4, state, v.sensitive === "1")}
+  ${questionField(v.question === "1")}
   <button type="submit">Post thread</button>
 </form>`,
   );
 }
 
-export function editPage(page: PageContext, post: { id: string; isThread: boolean }, state: FormState = {}): Html {
+export function editPage(
+  page: PageContext,
+  post: { id: string; isThread: boolean; images: ImageItem[] },
+  state: FormState = {},
+): Html {
   const v = state.values ?? {};
   const e = state.errors;
   return layout(
@@ -228,7 +264,7 @@ export function editPage(page: PageContext, post: { id: string; isThread: boolea
     "Edit post",
     html`<h1>Edit ${post.isThread ? "thread" : "reply"}</h1>
 ${formErrors(state.message)}
-<form method="post" action="/posts/${post.id}/edit" class="stack">
+<form method="post" action="/posts/${post.id}/edit" class="stack" enctype="multipart/form-data">
   ${csrfField(page.csrf)}
   ${
     post.isThread
@@ -242,6 +278,8 @@ ${formErrors(state.message)}
   ${fieldError(e, "body")}
   <label for="cw">Content warning</label>
   <input id="cw" name="cw" maxlength="500" value="${v.cw ?? ""}">
+  ${existingImageFields(post.images, e)}
+  ${imageFields("edit", 4 - post.images.length, state, v.sensitive === "1")}
   <button type="submit">Save</button> <a href="/posts/${post.id}">Cancel</a>
 </form>`,
   );
