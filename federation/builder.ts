@@ -57,6 +57,7 @@ function fedifyQueues(ctx: AppContext) {
     channel: FEDIFY_CHANNELS.inbox,
     concurrency: config.inboxConcurrency,
     pollIntervalMs: 200,
+    leaseMs: config.queueLeaseMs,
   });
   // Every request is cut at OUTBOUND_TIMEOUT_S (outbound-http.ts), so a delivery (two knocks, a key
   // fetch) ends well within five of them; past that the handler is stuck on something else and its
@@ -65,6 +66,7 @@ function fedifyQueues(ctx: AppContext) {
     dialect,
     allowPrivateAddress: config.allowPrivateAddress,
     handlerDeadlineMs: 5 * config.outboundTimeoutMs,
+    leaseMs: config.queueLeaseMs,
     policy: ctx.policy,
   };
   const queue = new LedgerQueue(db, {

@@ -26,6 +26,7 @@ export function startOutbox(federation: Federation<AppContext>, data: AppContext
     dialect: data.dialect,
     channel: EVENTS_CHANNEL,
     pollIntervalMs: 200,
+    leaseMs: data.config.queueLeaseMs,
   });
   const ctx = federation.createContext(new URL(data.config.origin), data);
   return events.listen((event: QueuedEvent) => dispatch(ctx, event, federation), { signal });

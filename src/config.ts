@@ -61,6 +61,8 @@ const schema = z.object({
   OUTBOUND_TIMEOUT_S: z.coerce.number().positive().max(600).default(30),
   /** Longest an outgoing request may wait for its TCP/TLS connection, in seconds. */
   OUTBOUND_CONNECT_TIMEOUT_S: z.coerce.number().positive().max(600).default(10),
+  /** How long a crashed worker's messages wait before another worker takes them (a live one renews its hold). */
+  QUEUE_LEASE_S: z.coerce.number().int().min(5).max(3600).default(60),
   /** Received activities processed at once (each process that runs workers). */
   INBOX_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   /** Deliveries in flight at once (each process that runs workers): enough to hide far servers' latency. */
@@ -88,6 +90,7 @@ export interface Config {
   readonly trustProxy: boolean;
   readonly authorizedFetch: boolean;
   readonly postingLimits: boolean;
+  readonly queueLeaseMs: number;
   readonly inboxLimits: { perServer: number; perActor: number; windowMs: number };
   readonly mediaMaxBytes: number;
   readonly mediaCacheDays: number;
@@ -134,6 +137,7 @@ export function loadConfig(env: Record<string, string | undefined> = environment
     trustProxy: c.TRUST_PROXY,
     authorizedFetch: c.AUTHORIZED_FETCH,
     postingLimits: c.POSTING_LIMITS,
+    queueLeaseMs: c.QUEUE_LEASE_S * 1000,
     inboxLimits: {
       perServer: c.INBOX_LIMIT_PER_SERVER,
       perActor: c.INBOX_LIMIT_PER_ACTOR,
