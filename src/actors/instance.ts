@@ -71,7 +71,8 @@ export async function ensureSystemActor(
       fetched_at: null,
       deleted_at: null,
     })
-    .onConflict((oc) => oc.column("iri").doNothing())
+    // Any of its unique keys (id, iri, name): two first requests racing on a new instance both get this row.
+    .onConflict((oc) => oc.doNothing())
     .execute();
   return (await db.selectFrom("actors").select("id").where("iri", "=", iri).executeTakeFirstOrThrow()).id;
 }

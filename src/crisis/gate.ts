@@ -69,5 +69,6 @@ export async function afterPosting(c: WebContext, communityId: string, postId: s
       "Filed automatically: this post holds one of the instance's crisis keywords. " +
       "Its author was shown the crisis resources before posting.",
   });
-  log.info("crisis keywords in post {postId}: the moderators were told", { postId });
+  // Not at info: that a post touched on self-harm is health data too.
+  log.debug("crisis keywords in post {postId}: the moderators were told", { postId });
 }

@@ -50,6 +50,8 @@ export class Peer implements TestInstance {
       ALLOW_PRIVATE_ADDRESS: "true",
       // Suites post far more than a person would; test/http/posting-limits.test.ts turns the caps on.
       POSTING_LIMITS: "false",
+      // Three suites run at once, several instances each, on one PostgreSQL of 100 connections.
+      DATABASE_POOL_SIZE: "4",
       LOG_LEVEL: "fatal",
       ...options.env,
     });

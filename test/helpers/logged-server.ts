@@ -39,6 +39,8 @@ export async function startLoggedServer(level: LogLevel): Promise<LoggedServer> 
     ALLOW_PRIVATE_ADDRESS: "true",
     // Suites post far more than a person would; test/http/posting-limits.test.ts turns the caps on.
     POSTING_LIMITS: "false",
+    // Three suites run at once, several instances each, on one PostgreSQL of 100 connections.
+    DATABASE_POOL_SIZE: "4",
   });
   try {
     await waitUntilServing(origin, child, output, 30_000, `kindred (LOG_LEVEL=${level})`);
