@@ -98,6 +98,13 @@ function notificationsLink(unread: number | undefined): Html {
     : html`<a href="/notifications">Notifications</a>`;
 }
 
+/** A submitted form's values, per-field errors and message, as pages show them again. */
+export interface FormState {
+  values?: Record<string, string>;
+  errors?: Record<string, string>;
+  message?: string;
+}
+
 export const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`;
 
 /** Pre-sanitized HTML (rendered Markdown or sanitized remote content). */

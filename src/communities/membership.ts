@@ -1,7 +1,7 @@
 import type { Db, FollowStatus, JoinPolicy, Visibility } from "../../db/schema.ts";
 import { inTransaction } from "../../db/transaction.ts";
 import { forbidden, notFound } from "../errors.ts";
-import { recordEvent } from "../events.ts";
+import { settlePendingFollow } from "../follows/requests.ts";
 import { newId, now } from "../ids.ts";
 import { notify } from "../notifications/service.ts";
 import { allowedBy } from "../policy/domains.ts";
@@ -149,22 +149,7 @@ export async function decideMembership(
       .executeTakeFirst();
     if (!pending) throw notFound("join request");
     const ts = now();
-    if (accept) {
-      await trx
-        .updateTable("follows")
-        .set({ status: "accepted", accepted_at: ts })
-        .where("id", "=", pending.id)
-        .execute();
-      await recordEvent(trx, { type: "follow.accepted", followId: pending.id });
-    } else {
-      await trx.deleteFrom("follows").where("id", "=", pending.id).execute();
-      await recordEvent(trx, {
-        type: "follow.rejected",
-        followIri: pending.iri,
-        followerId: memberActorId,
-        followeeId: communityId,
-      });
-    }
+    await settlePendingFollow(trx, { ...pending, follower_id: memberActorId, followee_id: communityId }, accept);
     await trx
       .insertInto("moderation_actions")
       .values({

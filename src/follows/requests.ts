@@ -40,21 +40,33 @@ export async function decideFollower(db: Db, userId: string, followId: string, a
       .where("status", "=", "pending")
       .executeTakeFirst();
     if (!pending) throw notFound("follow request");
-    if (approve) {
-      await trx
-        .updateTable("follows")
-        .set({ status: "accepted", accepted_at: now() })
-        .where("id", "=", pending.id)
-        .execute();
-      await recordEvent(trx, { type: "follow.accepted", followId: pending.id });
-    } else {
-      await trx.deleteFrom("follows").where("id", "=", pending.id).execute();
-      await recordEvent(trx, {
-        type: "follow.rejected",
-        followIri: pending.iri,
-        followerId: pending.follower_id,
-        followeeId: userId,
-      });
-    }
+    await settlePendingFollow(trx, { ...pending, followee_id: userId }, approve);
+  });
+}
+
+/**
+ * Accepts or rejects a pending follow (of a member or, as a join request, of a community), with the event
+ * that sends the `Accept` or `Reject`.
+ */
+export async function settlePendingFollow(
+  db: Db,
+  pending: { id: string; iri: string; follower_id: string; followee_id: string },
+  accept: boolean,
+): Promise<void> {
+  if (accept) {
+    await db
+      .updateTable("follows")
+      .set({ status: "accepted", accepted_at: now() })
+      .where("id", "=", pending.id)
+      .execute();
+    await recordEvent(db, { type: "follow.accepted", followId: pending.id });
+    return;
+  }
+  await db.deleteFrom("follows").where("id", "=", pending.id).execute();
+  await recordEvent(db, {
+    type: "follow.rejected",
+    followIri: pending.iri,
+    followerId: pending.follower_id,
+    followeeId: pending.followee_id,
   });
 }

@@ -3,6 +3,7 @@ import {
   choice,
   csrfField,
   describedBy,
+  type FormState,
   fieldError,
   formErrors,
   type Html,
@@ -10,13 +11,10 @@ import {
   layout,
   type PageContext,
 } from "../layout.ts";
-import { recoverySection } from "./recovery.ts";
 
-export interface FormState {
-  values?: Record<string, string>;
-  errors?: Record<string, string>;
-  message?: string;
-}
+export type { FormState };
+
+import { recoverySection } from "./recovery.ts";
 
 /** `emailReset`: the instance sends mail, so a forgotten password can be reset by email too. */
 export function logInPage(page: PageContext, state: FormState = {}, next = "", emailReset = false): Html {

@@ -2,6 +2,7 @@ import { html } from "hono/html";
 import {
   csrfField,
   describedBy,
+  type FormState,
   fieldError,
   formErrors,
   type Html,
@@ -9,13 +10,6 @@ import {
   layout,
   type PageContext,
 } from "../layout.ts";
-
-/** A form's values and errors (as views/pages/auth.ts has it). */
-interface FormState {
-  values?: Record<string, string>;
-  errors?: Record<string, string>;
-  message?: string;
-}
 
 const codesInstead = html`<p>You can also <a href="/recover">use one of your recovery codes</a>.</p>`;
 

@@ -2,6 +2,7 @@ import { html } from "hono/html";
 import {
   csrfField,
   describedBy,
+  type FormState,
   fieldError,
   formErrors,
   type Html,
@@ -9,13 +10,6 @@ import {
   layout,
   type PageContext,
 } from "../layout.ts";
-
-/** A form's values and errors (as views/pages/auth.ts has it; not imported, as that page shows this one's section). */
-interface FormState {
-  values?: Record<string, string>;
-  errors?: Record<string, string>;
-  message?: string;
-}
 
 /** The codes, shown once: at sign-up and when the member makes new ones. */
 export function recoveryCodesPage(page: PageContext, codes: string[], next: string): Html {
